@@ -1,0 +1,54 @@
+/* config.h - Menhir's settings: a key = value file overridden by MENHIR_* variables. */
+#ifndef MH_CONFIG_H
+#define MH_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/log.h"
+
+#define MH_CONFIG_DEFAULT_PATH "/etc/menhir/menhir.conf"
+
+struct mh_config {
+	char socket[256];
+	int socket_mode;
+	int listen_backlog;
+	int workers;
+	int max_requests;
+	int request_timeout;  /* seconds */
+	int shutdown_timeout; /* seconds */
+	int body_limit;       /* bytes */
+	char database_url[1024];
+	char migrate_database_url[1024];
+	int db_statement_timeout; /* milliseconds */
+	char redis_url[512];
+	int redis_timeout; /* milliseconds */
+	char schema_dir[512];
+	enum mh_log_level log_level;
+	int retry_after; /* seconds */
+	int enable_test_routes;
+};
+
+/* Fills cfg with the built-in defaults. */
+void mh_config_defaults(struct mh_config *cfg);
+
+/*
+ * Loads defaults, then the file at path, then MENHIR_<KEY> environment
+ * variables. A missing file is an error only when `required` (the user named
+ * it); an unknown key, a malformed line or an out-of-range value always is.
+ * Returns 0, or -1 with a message for the operator in err.
+ */
+int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err,
+		   size_t errlen);
+
+/* Applies one key = value pair; origin names where it came from in errors. */
+int mh_config_set(struct mh_config *cfg, const char *key, const char *value, const char *origin,
+		  char *err, size_t errlen);
+
+/* Writes the effective configuration as key = value lines to fd (for
+ * `menhir config`); the connection strings are shown without passwords. */
+void mh_config_dump(const struct mh_config *cfg, int fd);
+
+/* Workers to run: cfg->workers, or the number of online CPUs when it is 0. */
+int mh_config_worker_count(const struct mh_config *cfg);
+
+#endif

@@ -1,0 +1,404 @@
+/* db.c - one PostgreSQL connection per worker; one pipelined transaction per request. */
+#include "core/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/scoreboard.h"
+
+#define MAX_STATEMENT_SETS 32
+/* After a failed connect, requests get 503 at once for this long instead of
+ * each paying for another attempt while PostgreSQL is down. */
+#define RECONNECT_BACKOFF_US 250000
+
+static const struct mh_db_statement core_statements[] = {
+	{ "mh_set_context",
+	  "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),"
+	  " set_config('app.role', $3, true)",
+	  3 },
+	{ "mh_ping", "SELECT 1", 0 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct mh_db_statement *statement_sets[MAX_STATEMENT_SETS] = { core_statements };
+static int nstatement_sets = 1;
+
+static char conninfo[1024];
+static char statement_timeout_opt[64];
+static PGconn *conn;
+static int64_t next_attempt_us;
+/* Set between a mid-transaction fetch and its commit/rollback: libpq cannot
+ * tell, since no sync point has reported the status yet. */
+static int in_transaction;
+
+int mh_db_register(const struct mh_db_statement *statements)
+{
+	if (nstatement_sets == MAX_STATEMENT_SETS)
+		return -1;
+	statement_sets[nstatement_sets++] = statements;
+	return 0;
+}
+
+void mh_db_configure(const struct mh_config *cfg)
+{
+	snprintf(conninfo, sizeof(conninfo), "%s", cfg->database_url);
+	snprintf(statement_timeout_opt, sizeof(statement_timeout_opt), "-c statement_timeout=%d",
+		 cfg->db_statement_timeout);
+}
+
+void mh_db_disconnect(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+	in_transaction = 0;
+}
+
+static void drop_connection(const char *why)
+{
+	mh_log(MH_LOG_WARN, "db_disconnected", "%s", why);
+	mh_db_disconnect();
+}
+
+/* Prepares every registered statement in one pipelined round trip. */
+static int prepare_all(void)
+{
+	int sent = 0, rc = MH_DB_OK;
+	PGresult *r;
+
+	for (int s = 0; s < nstatement_sets; s++)
+		for (const struct mh_db_statement *st = statement_sets[s]; st->name; st++) {
+			if (!PQsendPrepare(conn, st->name, st->sql, st->nparams, NULL))
+				return MH_DB_UNAVAILABLE;
+			sent++;
+		}
+	if (!PQpipelineSync(conn) || PQflush(conn) != 0)
+		return MH_DB_UNAVAILABLE;
+	for (int i = 0; i < sent; i++) {
+		r = PQgetResult(conn);
+		if (r == NULL)
+			return MH_DB_UNAVAILABLE;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			/* A statement that does not prepare is a bug in the module. */
+			mh_log(MH_LOG_ERROR, "db_prepare_failed", "%s",
+			       PQresultErrorMessage(r));
+			rc = MH_DB_ERROR;
+		}
+		PQclear(r);
+		while ((r = PQgetResult(conn)) != NULL)
+			PQclear(r);
+	}
+	r = PQgetResult(conn);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		rc = MH_DB_UNAVAILABLE;
+	PQclear(r);
+	return rc;
+}
+
+int mh_db_connect(void)
+{
+	const char *const keys[] = { "dbname", "application_name", "options", "connect_timeout",
+				     "keepalives_idle", NULL };
+	const char *const values[] = { conninfo, "menhir", statement_timeout_opt, "2", "30", NULL };
+	int rc;
+
+	if (conn != NULL)
+		return MH_DB_OK;
+	if (mh_now_us() < next_attempt_us)
+		return MH_DB_UNAVAILABLE;
+	/* dbname comes first so the conninfo it expands to can be overridden by
+	 * the keywords after it. */
+	conn = PQconnectdbParams(keys, values, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		mh_log(MH_LOG_WARN, "db_connect_failed", "%s",
+		       conn ? PQerrorMessage(conn) : "out of memory");
+		mh_db_disconnect();
+		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
+		return MH_DB_UNAVAILABLE;
+	}
+	if (!PQenterPipelineMode(conn)) {
+		drop_connection("cannot enter pipeline mode");
+		return MH_DB_UNAVAILABLE;
+	}
+	rc = prepare_all();
+	if (rc != MH_DB_OK) {
+		drop_connection("cannot prepare statements");
+		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
+		return MH_DB_UNAVAILABLE;
+	}
+	mh_log(MH_LOG_DEBUG, "db_connected", "connected to PostgreSQL");
+	return MH_DB_OK;
+}
+
+static void clear_result(void *r)
+{
+	PQclear(r);
+}
+
+/* Reads one statement's result and the NULL that ends it. Returns NULL when
+ * the connection broke. */
+static PGresult *read_result(void)
+{
+	PGresult *r = PQgetResult(conn), *extra;
+
+	if (r == NULL)
+		return NULL;
+	while ((extra = PQgetResult(conn)) != NULL)
+		PQclear(extra);
+	return r;
+}
+
+static int connection_lost(void)
+{
+	return conn == NULL || PQstatus(conn) == CONNECTION_BAD;
+}
+
+static void note_error(struct mh_tx *tx, const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if (tx->sqlstate[0] != '\0')
+		return; /* keep the first error, the cause */
+	snprintf(tx->sqlstate, sizeof(tx->sqlstate), "%s", state ? state : "XX000");
+	tx->error = mh_arena_strdup(tx->req->arena, PQresultErrorMessage(r));
+}
+
+/* Reads results nfetched..nqueries-1 of the batch just sent. Statement results
+ * land in tx->results (owned by the arena); internal ones are cleared. */
+static int read_batch(struct mh_tx *tx)
+{
+	int rc = MH_DB_OK;
+
+	for (; tx->nfetched < tx->nqueries; tx->nfetched++) {
+		PGresult *r = read_result();
+		ExecStatusType st;
+
+		if (r == NULL)
+			return MH_DB_UNAVAILABLE;
+		st = PQresultStatus(r);
+		if (st == PGRES_FATAL_ERROR) {
+			note_error(tx, r);
+			rc = MH_DB_ERROR;
+		}
+		tx->results[tx->nfetched] = r;
+		mh_arena_defer(tx->req->arena, clear_result, r);
+	}
+	return rc;
+}
+
+static int send_query(struct mh_tx *tx, const struct mh_tx_query *q)
+{
+	/* Internal statements are named with a leading '!' and sent unprepared:
+	 * they are transaction control, which is parsed in no time. */
+	if (q->name[0] == '!')
+		return PQsendQueryParams(conn, q->name + 1, 0, NULL, NULL, NULL, NULL, 0);
+	return PQsendQueryPrepared(conn, q->name, q->nparams, q->params, NULL, NULL, 0);
+}
+
+static int queue(struct mh_tx *tx, const char *name, const char *const *params, int nparams)
+{
+	if (tx->nqueries == MH_TX_MAX_QUERIES)
+		return MH_DB_ERROR;
+	tx->queries[tx->nqueries].name = name;
+	tx->queries[tx->nqueries].params = params;
+	tx->queries[tx->nqueries].nparams = nparams;
+	return tx->nqueries++;
+}
+
+int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
+{
+	static const char *const empty[3] = { "", "", "" };
+	const char **ctx;
+
+	memset(tx, 0, sizeof(*tx));
+	tx->req = req;
+	tx->flags = flags;
+	if (mh_db_connect() != MH_DB_OK)
+		return MH_DB_UNAVAILABLE;
+	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 3);
+	if (ctx == NULL)
+		return MH_DB_ERROR;
+	ctx[0] = req->principal.tenant_id ? req->principal.tenant_id : empty[0];
+	ctx[1] = req->principal.user_id ? req->principal.user_id : empty[1];
+	ctx[2] = req->principal.role ? req->principal.role : empty[2];
+	queue(tx, (flags & MH_TX_READ_ONLY) ? "!BEGIN READ ONLY" : "!BEGIN", NULL, 0);
+	queue(tx, "mh_set_context", ctx, 3);
+	tx->began = 1;
+	return MH_DB_OK;
+}
+
+int mh_tx_query(struct mh_tx *tx, const char *statement, const char *const *params, int nparams)
+{
+	return queue(tx, statement, params, nparams);
+}
+
+/* Sends queries nsent..nqueries-1, then a sync point (end) or a flush request
+ * (midway), and reads their results. */
+static int round_trip(struct mh_tx *tx, int end)
+{
+	int rc;
+
+	if (connection_lost())
+		return MH_DB_UNAVAILABLE;
+	for (int i = tx->nfetched; i < tx->nqueries; i++)
+		if (!send_query(tx, &tx->queries[i]))
+			return MH_DB_UNAVAILABLE;
+	if (end ? !PQpipelineSync(conn) : !PQsendFlushRequest(conn))
+		return MH_DB_UNAVAILABLE;
+	if (PQflush(conn) != 0)
+		return MH_DB_UNAVAILABLE;
+	tx->req->db_round_trips++;
+	in_transaction = !end;
+	rc = read_batch(tx);
+	if (rc == MH_DB_UNAVAILABLE)
+		return rc;
+	if (end) {
+		PGresult *r = PQgetResult(conn);
+		int synced = r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+
+		PQclear(r);
+		if (!synced)
+			return MH_DB_UNAVAILABLE;
+	}
+	return rc;
+}
+
+/* After a failed statement PostgreSQL keeps the explicit transaction open in
+ * the aborted state; end it so the connection is clean for the next request.
+ * Before a sync point libpq's idea of the transaction status is stale and the
+ * first ROLLBACK may itself be discarded by the aborted pipeline, hence a
+ * second try once the status is known. */
+static int finish_rollback(struct mh_tx *tx)
+{
+	PGresult *r;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (connection_lost())
+			return MH_DB_UNAVAILABLE;
+		if (attempt > 0 && PQtransactionStatus(conn) == PQTRANS_IDLE)
+			break;
+		if (!PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
+		    !PQpipelineSync(conn) || PQflush(conn) != 0)
+			return MH_DB_UNAVAILABLE;
+		tx->req->db_round_trips++;
+		r = read_result();
+		if (r == NULL)
+			return MH_DB_UNAVAILABLE;
+		PQclear(r);
+		r = PQgetResult(conn);
+		if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return MH_DB_UNAVAILABLE;
+		}
+		PQclear(r);
+	}
+	in_transaction = 0;
+	return PQtransactionStatus(conn) == PQTRANS_IDLE ? MH_DB_OK : MH_DB_UNAVAILABLE;
+}
+
+static int fail(struct mh_tx *tx, int rc)
+{
+	if (rc == MH_DB_UNAVAILABLE || finish_rollback(tx) == MH_DB_UNAVAILABLE ||
+	    connection_lost()) {
+		drop_connection(tx->error ? tx->error : "connection lost");
+		return MH_DB_UNAVAILABLE;
+	}
+	/* Class 08 (connection exception) and 57P0x (server shutting down) mean
+	 * the database went away, not that the request was wrong. */
+	if (strncmp(tx->sqlstate, "08", 2) == 0 || strncmp(tx->sqlstate, "57P0", 4) == 0) {
+		drop_connection(tx->error);
+		return MH_DB_UNAVAILABLE;
+	}
+	return rc;
+}
+
+int mh_tx_fetch(struct mh_tx *tx)
+{
+	int rc = round_trip(tx, 0);
+
+	return rc == MH_DB_OK ? rc : fail(tx, rc);
+}
+
+int mh_tx_commit(struct mh_tx *tx)
+{
+	int first_unsent = tx->nfetched;
+	int rc;
+
+	if (queue(tx, "!COMMIT", NULL, 0) < 0)
+		return fail(tx, MH_DB_ERROR);
+	rc = round_trip(tx, 1);
+	/* A read-only transaction that never reached the server (its connection
+	 * died while idle, e.g. PostgreSQL restarted) is safe to replay once on a
+	 * fresh connection; a write is not, as we cannot know what ran. */
+	if (rc == MH_DB_UNAVAILABLE && first_unsent == 0 && (tx->flags & MH_TX_READ_ONLY)) {
+		drop_connection("connection lost; retrying read-only transaction");
+		next_attempt_us = 0;
+		if (mh_db_connect() == MH_DB_OK) {
+			tx->nfetched = 0;
+			tx->sqlstate[0] = '\0';
+			tx->error = NULL;
+			rc = round_trip(tx, 1);
+		}
+	}
+	return rc == MH_DB_OK ? rc : fail(tx, rc);
+}
+
+int mh_tx_rollback(struct mh_tx *tx)
+{
+	int rc;
+
+	if (queue(tx, "!ROLLBACK", NULL, 0) < 0)
+		return fail(tx, MH_DB_ERROR);
+	rc = round_trip(tx, 1);
+	return rc == MH_DB_OK ? rc : fail(tx, rc);
+}
+
+void mh_db_request_done(struct mh_request *req)
+{
+	struct mh_tx tx;
+
+	if (!in_transaction || conn == NULL)
+		return;
+	/* A handler returned between mh_tx_fetch() and its commit (an early
+	 * error reply): nothing it queued may survive into the next request. */
+	memset(&tx, 0, sizeof(tx));
+	tx.req = req;
+	if (finish_rollback(&tx) != MH_DB_OK)
+		drop_connection("cannot roll back an abandoned transaction");
+}
+
+const PGresult *mh_tx_result(const struct mh_tx *tx, int idx)
+{
+	if (idx < 0 || idx >= tx->nfetched)
+		return NULL;
+	return tx->results[idx];
+}
+
+int mh_db_ping(struct mh_request *req)
+{
+	struct mh_tx tx;
+	int rc;
+
+	if (mh_db_connect() != MH_DB_OK)
+		return MH_DB_UNAVAILABLE;
+	memset(&tx, 0, sizeof(tx));
+	tx.req = req;
+	queue(&tx, "mh_ping", NULL, 0);
+	rc = round_trip(&tx, 1);
+	return rc == MH_DB_OK ? rc : fail(&tx, rc);
+}
+
+int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const struct mh_tx *tx,
+		      int rc)
+{
+	if (rc == MH_DB_UNAVAILABLE)
+		return mh_reply_unavailable(req, res, "the database");
+	mh_log(MH_LOG_ERROR, "db_error", "request %s: SQLSTATE %s: %s", req->request_id,
+	       tx->sqlstate, tx->error ? tx->error : "?");
+	if (strcmp(tx->sqlstate, "23505") == 0)
+		return mh_reply_error(req, res, 409, "conflict", "the resource already exists");
+	if (strcmp(tx->sqlstate, "57014") == 0)
+		return mh_reply_unavailable(req, res, "the database (statement timed out)");
+	return mh_reply_error(req, res, 500, "internal_error", "an internal error occurred");
+}

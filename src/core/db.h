@@ -1,0 +1,105 @@
+/* db.h - one PostgreSQL connection per worker; one pipelined transaction per request. */
+#ifndef MH_DB_H
+#define MH_DB_H
+
+#include <libpq-fe.h>
+
+#include "core/config.h"
+#include "core/http.h"
+
+enum mh_db_rc {
+	MH_DB_OK = 0,
+	MH_DB_ERROR = -1,       /* a statement failed: see tx->sqlstate */
+	MH_DB_UNAVAILABLE = -2, /* no connection: answer 503 */
+};
+
+enum mh_tx_flags {
+	MH_TX_READ_WRITE = 0,
+	MH_TX_READ_ONLY = 1 << 0,
+};
+
+#define MH_TX_MAX_QUERIES 32
+
+/* A prepared statement a module declares once; parameters are always bound
+ * ($1, $2 ...), never spliced into the SQL text. */
+struct mh_db_statement {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+struct mh_tx_query {
+	const char *name;
+	const char *const *params;
+	int nparams;
+};
+
+/*
+ * A request's transaction. BEGIN, the RLS context (set_config(..., true) of
+ * app.tenant_id, app.user_id, app.role), the module's statements and COMMIT
+ * are queued in libpq pipeline mode and sent together, so the whole
+ * transaction costs one round trip unless the handler asks for results
+ * midway with mh_tx_fetch().
+ */
+struct mh_tx {
+	struct mh_request *req;
+	unsigned flags;
+	int nqueries;
+	int nfetched;
+	int began;
+	struct mh_tx_query queries[MH_TX_MAX_QUERIES];
+	PGresult *results[MH_TX_MAX_QUERIES];
+	char sqlstate[6];
+	const char *error; /* server message, for the log only: never sent to clients */
+};
+
+/* Registers a module's statements (array ends with a NULL name); the array
+ * must be static. Call from a module's init, before the workers fork. */
+int mh_db_register(const struct mh_db_statement *statements);
+
+/* Remembers the connection settings; called in the master. */
+void mh_db_configure(const struct mh_config *cfg);
+
+/* Connects and prepares every registered statement. Returns MH_DB_OK or
+ * MH_DB_UNAVAILABLE; a worker keeps serving (503) and retries later. */
+int mh_db_connect(void);
+void mh_db_disconnect(void);
+
+/* One round trip to check PostgreSQL answers (for /readyz). */
+int mh_db_ping(struct mh_request *req);
+
+/* Starts a transaction for req with req->principal as RLS context. Queues
+ * only; nothing is sent yet. Returns MH_DB_OK or MH_DB_UNAVAILABLE. */
+int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags);
+
+/* Queues a prepared statement; params must stay valid until the results are
+ * read (arena or caller's frame). Returns the query's index for
+ * mh_tx_result(), or MH_DB_ERROR when the transaction is full. */
+int mh_tx_query(struct mh_tx *tx, const char *statement, const char *const *params, int nparams);
+
+/* Sends what is queued and reads its results (one round trip) without ending
+ * the transaction, for a handler that needs a result to decide what to queue
+ * next. Returns an mh_db_rc. */
+int mh_tx_fetch(struct mh_tx *tx);
+
+/* Queues COMMIT, sends and reads everything. On failure the transaction is
+ * rolled back. Returns an mh_db_rc. */
+int mh_tx_commit(struct mh_tx *tx);
+
+/* Ends the transaction without keeping its changes. */
+int mh_tx_rollback(struct mh_tx *tx);
+
+/* Called by the worker after every request: rolls back a transaction that a
+ * handler left open after mh_tx_fetch(). */
+void mh_db_request_done(struct mh_request *req);
+
+/* Result of query idx after fetch/commit (freed with the request arena). */
+const PGresult *mh_tx_result(const struct mh_tx *tx, int idx);
+
+/* Maps a failed transaction to the client's answer: 503 + Retry-After when the
+ * database is unreachable, 409 for a uniqueness conflict, otherwise 500; logs
+ * the server's message. Returns 0. */
+int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const struct mh_tx *tx,
+		      int rc);
+
+#endif

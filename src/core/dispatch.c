@@ -1,0 +1,173 @@
+/* dispatch.c - the request path: route, check, validate, run the handler, log. */
+#include "core/dispatch.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "core/db.h"
+#include "core/fcgi.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/module.h"
+#include "core/query.h"
+#include "core/router.h"
+#include "core/scoreboard.h"
+
+/* "application/json" with optional parameters ("; charset=utf-8"). */
+static int is_json_media_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Everything the route table promises a handler before it runs. Returns 1
+ * when the request may reach the handler, 0 when res already holds the
+ * error. */
+static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
+				  struct mh_response *res, const struct mh_config *cfg)
+{
+	const struct mh_route *route = NULL;
+	unsigned allowed;
+	const char *err = NULL;
+	long long clen;
+	int nq;
+
+	switch (mh_router_match(req->arena, req->method, req->path, &route, &req->params,
+				&req->nparams, &allowed)) {
+	case MH_MATCH_NOT_FOUND:
+		mh_reply_error(req, res, 404, "not_found", "no such endpoint");
+		return 0;
+	case MH_MATCH_METHOD:
+		mh_response_header(res, "Allow", mh_router_allow_header(req->arena, allowed));
+		mh_reply_error(req, res, 405, "method_not_allowed",
+			       "this endpoint does not support that method");
+		return 0;
+	case MH_MATCH_OK:
+		break;
+	}
+	req->route = route;
+
+	clen = mh_fcgi_content_length(fr);
+	if (clen < 0) {
+		mh_reply_error(req, res, 400, "bad_request", "malformed Content-Length");
+		return 0;
+	}
+	if (clen > cfg->body_limit) {
+		mh_fcgi_drain_body(fr, clen);
+		mh_reply_error(req, res, 413, "payload_too_large",
+			       mh_arena_sprintf(req->arena,
+						"the request body exceeds the limit of %d bytes",
+						cfg->body_limit));
+		return 0;
+	}
+	if (clen > 0 && mh_fcgi_read_body(fr, req, (size_t)clen) < 0) {
+		mh_reply_error(req, res, 400, "bad_request", "the request body ended early");
+		return 0;
+	}
+
+	/* Authentication and roles hook in here (default deny): until an
+	 * authenticator is registered, only public routes are reachable. */
+	if (!(route->flags & MH_PUBLIC)) {
+		mh_response_header(res, "WWW-Authenticate", "Bearer");
+		mh_reply_error(req, res, 401, "unauthenticated", "authentication is required");
+		return 0;
+	}
+
+	nq = mh_query_parse(req->arena, FCGX_GetParam("QUERY_STRING", fr->envp), &req->query,
+			    &err);
+	if (nq < 0) {
+		mh_reply_error(req, res, 400, "bad_request", err);
+		return 0;
+	}
+	req->nquery = (size_t)nq;
+
+	if (!(route->flags & MH_JSON_BODY)) {
+		if (req->body_len > 0) {
+			mh_reply_error(req, res, 400, "bad_request",
+				       "this endpoint takes no request body");
+			return 0;
+		}
+		return 1;
+	}
+	if (!is_json_media_type(mh_header(req, "content-type"))) {
+		mh_reply_error(req, res, 415, "unsupported_media_type",
+			       "the request body must be application/json");
+		return 0;
+	}
+	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err);
+	if (req->json == NULL) {
+		mh_reply_error(req, res, 400, "invalid_json", err);
+		return 0;
+	}
+	if (!json_object_is_type(req->json, json_type_object)) {
+		mh_reply_error(req, res, 400, "invalid_json",
+			       "the request body must be a JSON object");
+		return 0;
+	}
+	return 1;
+}
+
+static void access_log(const struct mh_request *req, const struct mh_response *res,
+		       size_t bytes)
+{
+	struct mh_logline l;
+	enum mh_log_level level = res->status >= 500 ? MH_LOG_ERROR : MH_LOG_INFO;
+
+	if (!mh_log_enabled(level))
+		return;
+	mh_logline_begin(&l, level, "request");
+	mh_logline_str(&l, "request_id", req->request_id);
+	mh_logline_str(&l, "method", req->method_name);
+	/* The path, never the query string: queries can carry secrets. */
+	mh_logline_str(&l, "path", req->path);
+	mh_logline_str(&l, "route", req->route ? req->route->pattern : NULL);
+	mh_logline_int(&l, "status", res->status);
+	if (res->error_code != NULL)
+		mh_logline_str(&l, "error", res->error_code);
+	mh_logline_int(&l, "duration_us", mh_now_us() - req->started_us);
+	mh_logline_int(&l, "bytes", (long long)bytes);
+	mh_logline_int(&l, "db_round_trips", req->db_round_trips);
+	mh_logline_str(&l, "tenant_id", req->principal.tenant_id);
+	mh_logline_str(&l, "user_id", req->principal.user_id);
+	mh_logline_str(&l, "remote_addr", req->remote_addr);
+	mh_logline_end(&l);
+}
+
+void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_config *cfg)
+{
+	struct mh_request req;
+	struct mh_response res;
+	size_t bytes;
+
+	memset(&req, 0, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	req.arena = arena;
+	req.started_us = mh_now_us();
+	mh_buf_init(&res.body, arena, 1024);
+	if (mh_fcgi_read_head(fr, &req) < 0) {
+		FCGX_PutS("Status: 500 Internal Server Error\r\n\r\n", fr->out);
+		return;
+	}
+	if (check_request_or_reply(fr, &req, &res, cfg)) {
+		int rc = req.route->handler(&req, &res);
+
+		if (rc < 0 || res.status == 0 || res.body.failed) {
+			mh_log(MH_LOG_ERROR, "handler_failed", "request %s: %s %s returned %d",
+			       req.request_id, req.method_name, req.route->pattern, rc);
+			mh_reply_error(&req, &res, 500, "internal_error",
+				       "an internal error occurred");
+		}
+	}
+	mh_db_request_done(&req);
+	if (res.body.failed) {
+		res.body.failed = 0;
+		res.body.len = 0;
+		res.status = 500;
+		mh_buf_puts(&res.body, "{\"error\":\"internal_error\",\"message\":\"out of memory\"}");
+	}
+	bytes = mh_fcgi_write_response(fr, &req, &res);
+	access_log(&req, &res, bytes);
+}

@@ -1,0 +1,115 @@
+/* http.h - the request and response a handler sees, and the error envelope. */
+#ifndef MH_HTTP_H
+#define MH_HTTP_H
+
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+
+struct json_object;
+struct mh_route;
+
+/* Bit flags so a route's Allow header is a mask. */
+enum mh_method {
+	MH_GET = 1 << 0,
+	MH_HEAD = 1 << 1,
+	MH_POST = 1 << 2,
+	MH_PUT = 1 << 3,
+	MH_PATCH = 1 << 4,
+	MH_DELETE = 1 << 5,
+	MH_OPTIONS = 1 << 6,
+};
+
+struct mh_kv {
+	const char *key;
+	const char *value;
+};
+
+/* Who is asking, for RLS: the strings handed to set_config() per transaction.
+ * Empty strings mean "none" (the policies then hide every tenant row). */
+struct mh_principal {
+	const char *tenant_id;
+	const char *user_id;
+	const char *role;
+};
+
+struct mh_request {
+	struct mh_arena *arena;
+	unsigned method;
+	const char *method_name;
+	const char *path; /* decoded, normalised by nginx, no query */
+	struct mh_kv *query;
+	size_t nquery;
+	struct mh_kv *params; /* from the route pattern */
+	size_t nparams;
+	struct mh_kv *headers; /* names lower-cased, '-' as in HTTP */
+	size_t nheaders;
+	const char *body;
+	size_t body_len;
+	struct json_object *json; /* parsed body on MH_JSON_BODY routes */
+	const char *request_id;
+	const char *remote_addr;
+	const struct mh_route *route;
+	struct mh_principal principal;
+	int db_round_trips;
+	long long started_us;
+};
+
+#define MH_MAX_RESPONSE_HEADERS 16
+
+struct mh_response {
+	int status;
+	const char *content_type;
+	struct mh_kv headers[MH_MAX_RESPONSE_HEADERS];
+	size_t nheaders;
+	struct mh_buf body;
+	const char *error_code; /* for the access log */
+};
+
+/* A detail line of a validation error: which field, what is wrong. */
+struct mh_error_detail {
+	const char *field;
+	const char *message;
+};
+
+/* Returns the value of query parameter / route parameter / header name, or NULL. */
+const char *mh_query(const struct mh_request *req, const char *name);
+const char *mh_param(const struct mh_request *req, const char *name);
+const char *mh_header(const struct mh_request *req, const char *lower_name);
+
+/* Adds a response header; both strings must outlive the response (arena or
+ * static). Returns 0, or -1 when the header table is full. */
+int mh_response_header(struct mh_response *res, const char *name, const char *value);
+
+/* Standard reason phrase for a status code ("Not Found"). */
+const char *mh_status_text(int status);
+
+/* Method name to its bit, 0 when unknown; and the bit's name. */
+unsigned mh_method_parse(const char *name);
+const char *mh_method_name(unsigned method);
+
+/*
+ * Replies {"data": <json>} with the given status; json must be valid JSON text.
+ * Returns 0 so handlers can `return mh_reply_data(...)`.
+ */
+int mh_reply_data(struct mh_request *req, struct mh_response *res, int status, const char *json);
+
+/*
+ * Replies with the error envelope of DESIGN "API conventions":
+ * {"error": code, "message": message, "details": [...], "request_id": id}.
+ * Returns 0 (the response is complete).
+ */
+int mh_reply_error(struct mh_request *req, struct mh_response *res, int status, const char *code,
+		   const char *message);
+int mh_reply_error_details(struct mh_request *req, struct mh_response *res, int status,
+			   const char *code, const char *message,
+			   const struct mh_error_detail *details, size_t ndetails);
+
+/* 503 with Retry-After, for a dependency that is down. */
+int mh_reply_unavailable(struct mh_request *req, struct mh_response *res, const char *what);
+
+/* Sets the seconds sent in Retry-After by mh_reply_unavailable(). */
+void mh_http_set_retry_after(int seconds);
+
+#endif

@@ -1,0 +1,44 @@
+/* module.h - what a business module hands the framework: routes and hooks. */
+#ifndef MH_MODULE_H
+#define MH_MODULE_H
+
+#include "core/config.h"
+#include "core/http.h"
+
+/*
+ * A handler fills res and returns 0, including for error replies it chose;
+ * a negative return means "something broke" and the dispatcher answers 500
+ * (unless the handler already set a status).
+ */
+typedef int (*mh_handler_fn)(struct mh_request *req, struct mh_response *res);
+
+enum mh_route_flags {
+	MH_PUBLIC = 1 << 0,    /* no authentication (health, login, ...) */
+	MH_JSON_BODY = 1 << 1, /* takes an application/json object body */
+	MH_TEST_ONLY = 1 << 2, /* exists only with enable_test_routes = true */
+};
+
+/* Minimum membership role; the auth layer (a later issue) enforces it. */
+enum mh_role { MH_ROLE_NONE = 0, MH_ROLE_VIEWER, MH_ROLE_MEMBER, MH_ROLE_ADMIN, MH_ROLE_OWNER };
+
+struct mh_route {
+	unsigned method;
+	const char *pattern; /* "/api/v1/documents/:id" */
+	mh_handler_fn handler;
+	unsigned flags;
+	enum mh_role min_role;
+};
+
+struct mh_module {
+	const char *name;
+	const struct mh_route *routes; /* ends with a zeroed entry */
+	/* Runs once in the master before fork (register prepared statements,
+	 * validate settings); returns 0 or -1 to refuse to start. May be NULL. */
+	int (*init)(const struct mh_config *cfg);
+};
+
+/* The registry: every module, NULL-terminated, in src/modules/modules.c.
+ * The core reaches modules only through this table. */
+extern const struct mh_module *const mh_modules[];
+
+#endif

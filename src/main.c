@@ -1,0 +1,88 @@
+/* main.c - the `menhir` command: dispatches to serve, migrate, config, version. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core/app.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/migrate.h"
+#include "core/server.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: menhir [--config FILE] COMMAND\n"
+		"\n"
+		"commands:\n"
+		"  serve             run the FastCGI worker pool\n"
+		"  migrate           apply pending schema migrations\n"
+		"  migrate --status  list applied and pending migrations\n"
+		"  config            print the effective configuration\n"
+		"  version           print the version\n"
+		"\n"
+		"The configuration file defaults to %s (or $MENHIR_CONFIG);\n"
+		"every key can be overridden by a MENHIR_<KEY> environment variable.\n",
+		MH_CONFIG_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	static struct mh_config cfg;
+	const char *config_path = getenv("MENHIR_CONFIG");
+	int required = config_path != NULL, argi = 1;
+	char err[1024];
+	const char *cmd;
+
+	if (argi + 1 < argc && strcmp(argv[argi], "--config") == 0) {
+		config_path = argv[argi + 1];
+		required = 1;
+		argi += 2;
+	}
+	if (config_path == NULL)
+		config_path = MH_CONFIG_DEFAULT_PATH;
+	if (argi >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[argi++];
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("menhir %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (mh_config_load(&cfg, config_path, required, err, sizeof(err)) < 0) {
+		fprintf(stderr, "menhir: %s\n", err);
+		return 1;
+	}
+	mh_log_set_level(cfg.log_level);
+
+	if (strcmp(cmd, "config") == 0 && argi == argc) {
+		mh_config_dump(&cfg, STDOUT_FILENO);
+		return 0;
+	}
+	if (strcmp(cmd, "migrate") == 0) {
+		int status_only = argi < argc && strcmp(argv[argi], "--status") == 0;
+		if (argi + status_only != argc) {
+			usage(stderr);
+			return 2;
+		}
+		return mh_migrate_run(&cfg, status_only);
+	}
+	if (strcmp(cmd, "serve") == 0 && argi == argc) {
+		if (mh_app_init(&cfg, err, sizeof(err)) < 0 ||
+		    mh_app_configure(&cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "menhir: %s\n", err);
+			return 1;
+		}
+		return mh_server_run(&cfg, config_path, required);
+	}
+	fprintf(stderr, "menhir: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,13 @@
+/* modules.c - the registry: adding a module is one folder and one line here. */
+#include "modules/modules.h"
+
+#include "modules/health/health.h"
+#include "modules/system/system.h"
+#include "modules/testsupport/testsupport.h"
+
+const struct mh_module *const mh_modules[] = {
+	&health_module,
+	&system_module,
+	&testsupport_module,
+	NULL,
+};
