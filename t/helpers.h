@@ -1,0 +1,61 @@
+/* helpers.h - what the integration suites share: an HTTPS client, the stack's
+ * description (MENHIR_TEST_* from the env file script/stack writes) and
+ * PostgreSQL connections. */
+#ifndef MH_T_HELPERS_H
+#define MH_T_HELPERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+struct http_response {
+	long status;
+	char *body;
+	size_t body_len;
+	char *headers; /* raw header block, CRLF separated */
+	size_t headers_len;
+};
+
+/* Value of a MENHIR_TEST_* variable; fails the test when it is missing. */
+const char *t_env(const char *name);
+
+/*
+ * Sends one request through nginx over TLS to base (MENHIR_TEST_BASE_URL when
+ * NULL) + path. extra_header may be NULL ("Name: value"). Returns 0, or -1 on
+ * a transport error (connection refused, TLS failure...).
+ */
+int t_http(const char *method, const char *path, const char *content_type, const char *body,
+	   size_t body_len, struct http_response *out);
+int t_http_ex(const char *base, const char *method, const char *path, const char *extra_header,
+	      const char *content_type, const char *body, size_t body_len,
+	      struct http_response *out);
+/* Shorthand for GET; fails the test on a transport error. */
+void t_get(const char *path, struct http_response *out);
+
+/* Case-insensitive header lookup; returns a malloc'd value or NULL. */
+char *t_header(const struct http_response *r, const char *name);
+void t_http_free(struct http_response *r);
+
+/* Asserts the body is the error envelope with this code, and that its
+ * request_id equals the X-Request-Id header. */
+void t_assert_error(const struct http_response *r, long status, const char *code);
+
+/* Connects with the conninfo in the named variable; fails the test if it cannot. */
+PGconn *t_pg(const char *env_name);
+/* Runs sql, asserts it succeeded, returns the result (caller clears). */
+PGresult *t_pg_ok(PGconn *c, const char *sql);
+/* Runs sql and returns its SQLSTATE ("" when it succeeded). */
+const char *t_pg_state(PGconn *c, const char *sql, char state[6]);
+
+/* The master's PID and its current worker PIDs (at most max). */
+pid_t t_menhir_pid(void);
+int t_worker_pids(pid_t *pids, int max);
+
+/* Runs `script/stack CMD STATE_DIR`; returns its exit status. */
+int t_stack(const char *cmd);
+
+/* Polls path until it answers want_status, for up to timeout_ms. Returns 1 on success. */
+int t_wait_status(const char *path, long want_status, int timeout_ms);
+
+#endif

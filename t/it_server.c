@@ -1,2 +1,342 @@
+/* it_server.c - the FastCGI server through the real nginx: envelope, limits,
+ * worker supervision, reload and database outages. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <criterion/criterion.h>
-Test(placeholder, todo) { cr_assert(1); }
+#include <json-c/json.h>
+
+#include "helpers.h"
+
+#define TENANT_ROUTE "/api/v1/test/audit?tenant_id=00000000-0000-0000-0000-0000000000aa"
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int is_hex32(const char *s)
+{
+	if (s == NULL || strlen(s) != 32)
+		return 0;
+	for (; *s; s++)
+		if (!strchr("0123456789abcdef", *s))
+			return 0;
+	return 1;
+}
+
+Test(server, ping_answers_the_data_envelope)
+{
+	struct http_response r;
+	char *ct, *rid;
+
+	t_get("/api/v1/ping", &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "{\"data\":{\"status\":\"ok\"}}");
+	ct = t_header(&r, "Content-Type");
+	rid = t_header(&r, "X-Request-Id");
+	cr_assert_str_eq(ct, "application/json");
+	/* nginx's $request_id reaches Menhir and comes back. */
+	cr_assert(is_hex32(rid), "X-Request-Id %s", rid ? rid : "(none)");
+	free(ct);
+	free(rid);
+	t_http_free(&r);
+}
+
+Test(server, healthz_is_alive)
+{
+	struct http_response r;
+
+	t_get("/healthz", &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "{\"data\":{\"status\":\"ok\"}}");
+	t_http_free(&r);
+}
+
+Test(server, readyz_checks_postgres_and_redis)
+{
+	struct http_response r;
+
+	t_get("/readyz", &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(strstr(r.body, "\"postgres\":\"ok\"") && strstr(r.body, "\"redis\":\"ok\""));
+	t_http_free(&r);
+}
+
+Test(server, head_has_headers_but_no_body)
+{
+	struct http_response r;
+
+	cr_assert_eq(t_http("HEAD", "/api/v1/ping", NULL, NULL, 0, &r), 0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(r.body_len, 0);
+	t_http_free(&r);
+}
+
+Test(server, unknown_path_is_404_json)
+{
+	struct http_response r;
+
+	t_get("/api/v1/no-such-thing", &r);
+	t_assert_error(&r, 404, "not_found");
+	t_http_free(&r);
+}
+
+Test(server, wrong_method_is_405_with_allow)
+{
+	struct http_response r;
+	char *allow;
+
+	cr_assert_eq(t_http("DELETE", "/api/v1/ping", NULL, NULL, 0, &r), 0);
+	t_assert_error(&r, 405, "method_not_allowed");
+	allow = t_header(&r, "Allow");
+	cr_assert(allow != NULL);
+	cr_assert_str_eq(allow, "GET, HEAD");
+	free(allow);
+	t_http_free(&r);
+}
+
+Test(server, body_over_the_limit_is_413_json)
+{
+	size_t n = 1048576 + 1;
+	char *body = malloc(n);
+	struct http_response r;
+
+	/* A valid JSON string, so only its size can be the reason to refuse it. */
+	memset(body, 'a', n);
+	body[0] = '"';
+	body[n - 1] = '"';
+	cr_assert_eq(t_http("POST", "/api/v1/test/echo", "application/json", body, n, &r), 0);
+	t_assert_error(&r, 413, "payload_too_large");
+	t_http_free(&r);
+	free(body);
+}
+
+Test(server, body_at_the_limit_is_accepted)
+{
+	size_t n = 1048576;
+	char *body = malloc(n);
+	struct http_response r;
+
+	memset(body, 'a', n);
+	memcpy(body, "{\"s\":\"", 6);
+	memcpy(body + n - 2, "\"}", 2);
+	cr_assert_eq(t_http("POST", "/api/v1/test/echo", "application/json", body, n, &r), 0);
+	cr_assert_eq(r.status, 200, "%.200s", r.body);
+	t_http_free(&r);
+	free(body);
+}
+
+Test(server, non_json_body_on_a_json_route_is_415)
+{
+	struct http_response r;
+
+	cr_assert_eq(t_http("POST", "/api/v1/test/echo", "text/plain", "hello", 5, &r), 0);
+	t_assert_error(&r, 415, "unsupported_media_type");
+	t_http_free(&r);
+}
+
+Test(server, malformed_json_is_400)
+{
+	static const char *const bad[] = { "{\"a\":", "{\"a\":1} trailing", "[1,2]", "{'a':1}",
+					   "{\"a\":\"\xff\"}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct http_response r;
+
+		cr_assert_eq(t_http("POST", "/api/v1/test/echo", "application/json", bad[i],
+				    strlen(bad[i]), &r),
+			     0);
+		t_assert_error(&r, 400, "invalid_json");
+		t_http_free(&r);
+	}
+}
+
+Test(server, json_body_round_trips)
+{
+	const char *body = "{\"name\":\"caf\xc3\xa9\",\"n\":[1,2,3]}";
+	struct http_response r;
+
+	cr_assert_eq(t_http("POST", "/api/v1/test/echo", "application/json; charset=utf-8", body,
+			    strlen(body), &r),
+		     0);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_str_eq(r.body, "{\"data\":{\"name\":\"caf\xc3\xa9\",\"n\":[1,2,3]}}");
+	t_http_free(&r);
+}
+
+Test(server, body_on_a_route_without_one_is_400)
+{
+	struct http_response r;
+
+	cr_assert_eq(t_http("PUT", "/api/v1/ping", "application/json", "{}", 2, &r), 0);
+	/* PUT is not a method of /api/v1/ping at all: the route check comes first. */
+	t_assert_error(&r, 405, "method_not_allowed");
+	t_http_free(&r);
+	cr_assert_eq(t_http("GET", "/api/v1/test/sleep?ms=0", "application/json", "{}", 2, &r), 0);
+	t_assert_error(&r, 400, "bad_request");
+	t_http_free(&r);
+}
+
+Test(server, malformed_query_is_400)
+{
+	struct http_response r;
+
+	t_get("/api/v1/test/sleep?ms=%zz", &r);
+	t_assert_error(&r, 400, "bad_request");
+	t_http_free(&r);
+	t_get("/api/v1/test/sleep?ms=abc", &r);
+	t_assert_error(&r, 400, "validation_failed");
+	cr_assert(strstr(r.body, "\"field\":\"ms\"") != NULL, "%s", r.body);
+	t_http_free(&r);
+}
+
+Test(server, nginx_adds_security_headers_and_redirects_http)
+{
+	struct http_response r;
+	static const char *const names[] = { "Strict-Transport-Security", "X-Content-Type-Options",
+					     "Referrer-Policy", "Content-Security-Policy" };
+
+	t_get("/api/v1/no-such-thing", &r);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *v = t_header(&r, names[i]);
+		cr_assert(v != NULL, "missing %s", names[i]);
+		free(v);
+	}
+	t_http_free(&r);
+	cr_assert_eq(t_http_ex(t_env("MENHIR_TEST_HTTP_URL"), "GET", "/api/v1/ping", NULL, NULL,
+			       NULL, 0, &r),
+		     0);
+	cr_assert(r.status == 301 || r.status == 308, "plain HTTP answered %ld", r.status);
+	t_http_free(&r);
+}
+
+Test(server, killed_worker_is_replaced_and_requests_keep_succeeding)
+{
+	pid_t before[64], after[64];
+	int nbefore = t_worker_pids(before, 64), nafter = 0;
+
+	cr_assert(nbefore >= 2, "expected a pool, found %d workers", nbefore);
+	cr_assert_eq(kill(before[0], SIGKILL), 0);
+	for (int i = 0; i < 50; i++) {
+		struct http_response r;
+		t_get("/api/v1/ping", &r);
+		cr_assert_eq(r.status, 200, "request %d after the kill: %ld", i, r.status);
+		t_http_free(&r);
+	}
+	for (int waited = 0; waited < 5000; waited += 100) {
+		nafter = t_worker_pids(after, 64);
+		if (nafter == nbefore)
+			break;
+		sleep_ms(100);
+	}
+	cr_assert_eq(nafter, nbefore, "pool not restored: %d of %d workers", nafter, nbefore);
+	for (int i = 0; i < nafter; i++)
+		cr_assert_neq(after[i], before[0], "the killed worker is still listed");
+}
+
+static atomic_int loop_failures, loop_requests, loop_stop;
+
+static void *request_loop(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&loop_stop)) {
+		struct http_response r;
+		int rc = t_http("GET", "/api/v1/ping", NULL, NULL, 0, &r);
+
+		if (rc != 0 || r.status != 200)
+			atomic_fetch_add(&loop_failures, 1);
+		atomic_fetch_add(&loop_requests, 1);
+		t_http_free(&r);
+	}
+	return NULL;
+}
+
+Test(server, sighup_under_a_request_loop_loses_no_request)
+{
+	pthread_t th[4];
+	pid_t master = t_menhir_pid(), before[64], after[64];
+	int nbefore = t_worker_pids(before, 64), nafter;
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, request_loop, NULL);
+	sleep_ms(300);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(kill(master, SIGHUP), 0);
+		sleep_ms(400);
+	}
+	atomic_store(&loop_stop, 1);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	cr_assert(atomic_load(&loop_requests) > 50, "only %d requests", loop_requests);
+	cr_assert_eq(atomic_load(&loop_failures), 0, "%d of %d requests failed during reloads",
+		     loop_failures, loop_requests);
+	/* Every worker was replaced by a new generation. */
+	sleep_ms(500);
+	nafter = t_worker_pids(after, 64);
+	cr_assert_eq(nafter, nbefore);
+	for (int i = 0; i < nafter; i++)
+		for (int j = 0; j < nbefore; j++)
+			cr_assert_neq(after[i], before[j], "worker %d survived the reload", before[j]);
+}
+
+Test(server, stuck_request_gets_504_and_the_worker_is_replaced, .timeout = 40)
+{
+	struct http_response r;
+	pid_t before[64], after[64];
+	int nbefore = t_worker_pids(before, 64), nafter = 0, replaced = 0;
+
+	t_get("/api/v1/test/sleep?ms=20000", &r);
+	cr_assert_eq(r.status, 504, "status %ld: %s", r.status, r.body);
+	t_http_free(&r);
+	/* The master kills the stuck worker shortly after nginx gave up. */
+	for (int waited = 0; waited < 8000 && !replaced; waited += 200) {
+		sleep_ms(200);
+		nafter = t_worker_pids(after, 64);
+		for (int j = 0; j < nbefore; j++) {
+			int found = 0;
+			for (int i = 0; i < nafter; i++)
+				found |= after[i] == before[j];
+			replaced |= !found;
+		}
+	}
+	cr_assert(replaced, "no worker was killed for the stuck request");
+	cr_assert(t_wait_status("/api/v1/ping", 200, 3000));
+}
+
+Test(server, postgres_outage_is_503_then_recovers_without_restart, .timeout = 60)
+{
+	struct http_response r;
+	pid_t master = t_menhir_pid();
+	char *retry;
+
+	t_get(TENANT_ROUTE, &r);
+	cr_assert_eq(r.status, 200, "before the outage: %s", r.body);
+	t_http_free(&r);
+
+	cr_assert_eq(t_stack("pg-stop"), 0, "script/stack pg-stop failed");
+	t_get("/readyz", &r);
+	t_assert_error(&r, 503, "not_ready");
+	cr_assert(strstr(r.body, "postgres") != NULL);
+	t_http_free(&r);
+	t_get(TENANT_ROUTE, &r);
+	t_assert_error(&r, 503, "service_unavailable");
+	retry = t_header(&r, "Retry-After");
+	cr_assert(retry != NULL && atoi(retry) > 0, "Retry-After missing");
+	free(retry);
+	t_http_free(&r);
+	/* Liveness does not depend on the database. */
+	t_get("/healthz", &r);
+	cr_assert_eq(r.status, 200);
+	t_http_free(&r);
+
+	cr_assert_eq(t_stack("pg-start"), 0, "script/stack pg-start failed");
+	cr_assert(t_wait_status(TENANT_ROUTE, 200, 15000), "no recovery after PostgreSQL came back");
+	cr_assert(t_wait_status("/readyz", 200, 5000));
+	cr_assert_eq(t_menhir_pid(), master, "menhir was restarted");
+}

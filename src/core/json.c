@@ -15,6 +15,27 @@ struct json_object *mh_json_defer(struct mh_arena *a, struct json_object *obj)
 	return obj;
 }
 
+/* json-c's strict mode still takes 'single-quoted' object keys; outside a
+ * double-quoted string a quote character is never valid JSON. */
+static int has_bare_single_quote(const char *s, size_t len)
+{
+	int in_string = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = 0;
+		} else if (s[i] == '"') {
+			in_string = 1;
+		} else if (s[i] == '\'') {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t len,
 				  const char **err)
 {
@@ -33,6 +54,10 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
 		*err = "the request body is not valid UTF-8";
 		return NULL;
 	}
+	if (has_bare_single_quote(body, len)) {
+		*err = "the request body is not valid JSON";
+		return NULL;
+	}
 	tok = json_tokener_new_ex(MH_JSON_MAX_DEPTH);
 	if (tok == NULL) {
 		*err = "out of memory";
@@ -43,6 +68,10 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
 	jerr = json_tokener_get_error(tok);
 	consumed = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	if (jerr == json_tokener_success && obj == NULL) {
+		*err = "the request body must be a JSON object";
+		return NULL;
+	}
 	if (jerr != json_tokener_success || obj == NULL) {
 		json_object_put(obj);
 		*err = jerr == json_tokener_error_depth ? "the JSON body is nested too deeply"
