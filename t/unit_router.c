@@ -41,7 +41,9 @@ TestSuite(router, .init = setup, .fini = teardown);
 static enum mh_match match(unsigned m, const char *path, const struct mh_route **r,
 			   struct mh_kv **kv, size_t *n, unsigned *allowed)
 {
-	return mh_router_match(&a, m, path, r, kv, n, allowed);
+	size_t index;
+
+	return mh_router_match(&a, m, path, r, &index, kv, n, allowed);
 }
 
 Test(router, static_and_parameter_routes)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/scoreboard.h"
 
 #define MAX_STATEMENT_SETS 32
@@ -31,6 +32,7 @@ static int64_t next_attempt_us;
 /* Set between a mid-transaction fetch and its commit/rollback: libpq cannot
  * tell, since no sync point has reported the status yet. */
 static int in_transaction;
+static int connected_before;
 
 int mh_db_register(const struct mh_db_statement *statements)
 {
@@ -127,6 +129,9 @@ int mh_db_connect(void)
 		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
 		return MH_DB_UNAVAILABLE;
 	}
+	if (connected_before)
+		mh_metrics_db_reconnect();
+	connected_before = 1;
 	mh_log(MH_LOG_DEBUG, "db_connected", "connected to PostgreSQL");
 	return MH_DB_OK;
 }
@@ -299,6 +304,7 @@ static int finish_rollback(struct mh_tx *tx)
 
 static int fail(struct mh_tx *tx, int rc)
 {
+	mh_metrics_db_error();
 	if (rc == MH_DB_UNAVAILABLE || finish_rollback(tx) == MH_DB_UNAVAILABLE ||
 	    connection_lost()) {
 		drop_connection(tx->error ? tx->error : "connection lost");

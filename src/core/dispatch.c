@@ -4,10 +4,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/address.h"
 #include "core/db.h"
 #include "core/fcgi.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/module.h"
 #include "core/query.h"
 #include "core/router.h"
@@ -35,8 +37,8 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 	long long clen;
 	int nq;
 
-	switch (mh_router_match(req->arena, req->method, req->path, &route, &req->params,
-				&req->nparams, &allowed)) {
+	switch (mh_router_match(req->arena, req->method, req->path, &route, &req->route_index,
+				&req->params, &req->nparams, &allowed)) {
 	case MH_MATCH_NOT_FOUND:
 		mh_reply_error(req, res, 404, "not_found", "no such endpoint");
 		return 0;
@@ -49,6 +51,11 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		break;
 	}
 	req->route = route;
+	if ((route->flags & MH_INTERNAL) && !mh_address_is_internal(req->remote_addr)) {
+		mh_reply_error(req, res, 403, "forbidden",
+			       "this endpoint is reachable only from the internal network");
+		return 0;
+	}
 
 	clen = mh_fcgi_content_length(fr);
 	if (clen < 0) {
@@ -146,9 +153,12 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	memset(&res, 0, sizeof(res));
 	req.arena = arena;
 	req.started_us = mh_now_us();
+	req.route_index = MH_METRICS_UNMATCHED;
+	mh_metrics_in_flight(1);
 	mh_buf_init(&res.body, arena, 1024);
 	if (mh_fcgi_read_head(fr, &req) < 0) {
 		FCGX_PutS("Status: 500 Internal Server Error\r\n\r\n", fr->out);
+		mh_metrics_in_flight(-1);
 		return;
 	}
 	if (check_request_or_reply(fr, &req, &res, cfg)) {
@@ -169,5 +179,8 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 		mh_buf_puts(&res.body, "{\"error\":\"internal_error\",\"message\":\"out of memory\"}");
 	}
 	bytes = mh_fcgi_write_response(fr, &req, &res);
+	mh_metrics_in_flight(-1);
+	mh_metrics_request(req.route ? req.route_index : MH_METRICS_UNMATCHED, res.status,
+			   mh_now_us() - req.started_us, req.db_round_trips);
 	access_log(&req, &res, bytes);
 }

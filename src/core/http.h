@@ -51,6 +51,7 @@ struct mh_request {
 	const char *request_id;
 	const char *remote_addr;
 	const struct mh_route *route;
+	size_t route_index; /* for metrics; MH_METRICS_UNMATCHED until routed */
 	struct mh_principal principal;
 	int db_round_trips;
 	long long started_us;

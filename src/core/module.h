@@ -16,6 +16,7 @@ enum mh_route_flags {
 	MH_PUBLIC = 1 << 0,    /* no authentication (health, login, ...) */
 	MH_JSON_BODY = 1 << 1, /* takes an application/json object body */
 	MH_TEST_ONLY = 1 << 2, /* exists only with enable_test_routes = true */
+	MH_INTERNAL = 1 << 3,  /* only from loopback or private addresses (/metrics) */
 };
 
 /* Minimum membership role; the auth layer (a later issue) enforces it. */

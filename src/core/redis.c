@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/scoreboard.h"
 
 #define RECONNECT_BACKOFF_US 250000
@@ -126,6 +127,7 @@ int mh_redis_connect(void)
 		goto fail;
 	return 0;
 fail:
+	mh_metrics_redis_error();
 	mh_redis_disconnect();
 	next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
 	return -1;
@@ -149,12 +151,14 @@ redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 	if (r == NULL) {
 		/* I/O error or timeout: the context is unusable from now on. */
 		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
+		mh_metrics_redis_error();
 		mh_redis_disconnect();
 		return NULL;
 	}
 	if (mh_arena_defer(req->arena, free_reply, r) < 0)
 		return NULL;
 	if (r->type == REDIS_REPLY_ERROR) {
+		mh_metrics_redis_error();
 		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
 		return NULL;
 	}

@@ -131,7 +131,7 @@ static int match_score(const struct compiled *c, const char **seg, const size_t 
 }
 
 enum mh_match mh_router_match(struct mh_arena *a, unsigned method, const char *path,
-			      const struct mh_route **route, struct mh_kv **params,
+			      const struct mh_route **route, size_t *index, struct mh_kv **params,
 			      size_t *nparams, unsigned *allowed)
 {
 	const char *seg[MAX_SEGMENTS];
@@ -161,6 +161,7 @@ enum mh_match mh_router_match(struct mh_arena *a, unsigned method, const char *p
 	if (best == NULL)
 		return *allowed ? MH_MATCH_METHOD : MH_MATCH_NOT_FOUND;
 	*route = best->route;
+	*index = (size_t)(best - table);
 	if (best->nseg > 0) {
 		struct mh_kv *kv = mh_arena_alloc(a, sizeof(*kv) * best->nseg);
 		if (kv == NULL)

@@ -20,13 +20,14 @@ int mh_router_build(const struct mh_module *const *modules, int with_test_routes
 void mh_router_free(void);
 
 /*
- * Finds the route for method and path. On MH_MATCH_OK, *route is set and the
+ * Finds the route for method and path. On MH_MATCH_OK, *route and its
+ * position in the table (*index, stable for the life of the table) are set and the
  * path parameters are decoded into the arena (*params, *nparams). On
  * MH_MATCH_METHOD, *allowed is the mask of methods the path accepts (for the
  * Allow header). HEAD is served by GET routes.
  */
 enum mh_match mh_router_match(struct mh_arena *a, unsigned method, const char *path,
-			      const struct mh_route **route, struct mh_kv **params,
+			      const struct mh_route **route, size_t *index, struct mh_kv **params,
 			      size_t *nparams, unsigned *allowed);
 
 /* Writes "GET, HEAD, POST" for an Allow mask into the arena. */

@@ -16,6 +16,7 @@
 
 #include "core/app.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/scoreboard.h"
 #include "core/worker.h"
 
@@ -140,6 +141,7 @@ static void spawn(int i)
 		mh_worker_run(m.cfg, m.listen_fd, &m.sb->slots[i]);
 	s->state = SLOT_RUNNING;
 	s->pid = pid;
+	mh_metrics_worker_pid((size_t)i, (int)pid);
 	s->generation = m.generation;
 	s->killed_for_timeout = 0;
 }
@@ -197,8 +199,15 @@ static void on_child_exit(pid_t pid, int status, int stopping)
 	       "worker %d exited (%s, status %d, signal %d)", (int)pid, cause,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 	       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	if (strcmp(cause, "crash") == 0)
+	mh_metrics_worker_pid((size_t)i, 0);
+	if (strcmp(cause, "crash") == 0) {
 		m.crash_times[m.ncrash++ % 64] = now;
+		mh_metrics_restart(MH_RESTART_CRASH);
+	} else if (strcmp(cause, "recycle") == 0) {
+		mh_metrics_restart(MH_RESTART_RECYCLE);
+	} else if (strcmp(cause, "timeout") == 0) {
+		mh_metrics_restart(MH_RESTART_TIMEOUT);
+	}
 	if (stopping || s->state == SLOT_STOPPING || s->generation != m.generation) {
 		s->state = SLOT_FREE;
 		s->pid = 0;
@@ -336,7 +345,7 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
 	m.sb = mh_scoreboard_create();
-	if (m.sb == NULL) {
+	if (m.sb == NULL || mh_metrics_init() < 0) {
 		mh_log(MH_LOG_ERROR, "startup", "cannot map the scoreboard");
 		return 1;
 	}

@@ -2,11 +2,13 @@
 #include "modules/modules.h"
 
 #include "modules/health/health.h"
+#include "modules/metrics/metrics.h"
 #include "modules/system/system.h"
 #include "modules/testsupport/testsupport.h"
 
 const struct mh_module *const mh_modules[] = {
 	&health_module,
+	&metrics_module,
 	&system_module,
 	&testsupport_module,
 	NULL,
