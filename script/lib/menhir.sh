@@ -1,0 +1,121 @@
+# script/lib/menhir.sh — the local stack's `menhir migrate` and `menhir serve`.
+# shellcheck shell=bash
+# Sourced by script/stack after common.sh and pg.sh; uses STATE and the MENHIR_* knobs.
+
+# menhir_bin: the binary under test (MENHIR_BIN, or ./menhir at the checkout's root).
+menhir_bin() {
+	local bin=${MENHIR_BIN:-$MH_ROOT/menhir}
+	[[ -x $bin ]] || mh_die "$bin not found (run script/bootstrap, or set MENHIR_BIN)"
+	printf '%s\n' "$bin"
+}
+
+menhir_pid() {
+	local pid
+	pid=$(mh_pidfile_pid "$STATE/menhir.pid")
+	if [[ -n $pid ]] && mh_pid_alive "$pid"; then
+		printf '%s\n' "$pid"
+	fi
+}
+
+# menhir_render: STATE/menhir.conf, every key spelt out so the file alone describes the stack.
+menhir_render() {
+	cat >"$STATE/menhir.conf" <<CONF
+# Rendered by script/stack for the local stack in $STATE; rewritten on every start of menhir.
+socket = $STATE/menhir.sock
+# The local nginx runs as the same user as menhir (see nginx.conf), so owner-only access suffices.
+socket_mode = 0600
+listen_backlog = 1024
+workers = $MENHIR_WORKERS
+max_requests = 10000
+request_timeout = $MENHIR_REQUEST_TIMEOUT
+shutdown_timeout = 30
+body_limit = 1048576
+database_url = $(pg_conninfo menhir_app)
+migrate_database_url = $(pg_conninfo menhir_owner)
+db_statement_timeout = 5000
+redis_url = redis://127.0.0.1:$MENHIR_REDIS_PORT/0
+redis_timeout = 500
+schema_dir = $MH_ROOT/schema
+log_level = $MENHIR_LOG_LEVEL
+retry_after = 5
+enable_test_routes = $MENHIR_ENABLE_TEST_ROUTES
+CONF
+}
+
+# menhir_run ARGS...: run the binary with only the rendered config describing it. Menhir
+# reads any MENHIR_<KEY> from its environment as an override, and our knobs share that
+# prefix (MENHIR_WORKERS is meant for us, MENHIR_HTTPS_PORT is not a Menhir key at all), so
+# the child gets none of them: what runs is exactly what menhir.conf says.
+menhir_env_args() {
+	local v
+	MENHIR_ENV_ARGS=()
+	for v in ${!MENHIR_@}; do MENHIR_ENV_ARGS+=(-u "$v"); done
+	MENHIR_ENV_ARGS+=("MENHIR_CONFIG=$STATE/menhir.conf")
+}
+
+menhir_run() {
+	menhir_env_args
+	env "${MENHIR_ENV_ARGS[@]}" "$@"
+}
+
+menhir_migrate() {
+	local bin=$1
+	if ! menhir_run "$bin" --config "$STATE/menhir.conf" migrate </dev/null >>"$STATE/menhir.log" 2>&1; then
+		tail -n 30 "$STATE/menhir.log" >&2 || true
+		mh_die "menhir migrate failed (log: $STATE/menhir.log)"
+	fi
+}
+
+menhir_start() {
+	local bin pid sock=$STATE/menhir.sock tries=300
+	pid=$(menhir_pid)
+	if [[ -n $pid ]]; then
+		mh_info "menhir already running (pid $pid)"
+		return 0
+	fi
+	bin=$(menhir_bin)
+	# sun_path holds 108 bytes; a deep checkout would make bind() fail obscurely.
+	((${#sock} <= 104)) || mh_die "socket path too long for a Unix socket: $sock (use a shorter state dir)"
+	menhir_render
+	menhir_migrate "$bin"
+	# A socket left by a killed master would make the wait below succeed too early.
+	rm -f "$sock"
+	menhir_env_args
+	# 9>&-: the pool must not inherit script/stack's lock on STATE/.lock.
+	# setsid and env both exec, so $! is the master's own PID; setsid keeps a Ctrl-C at
+	# script/server's terminal from reaching the pool (its trap stops it gracefully instead).
+	setsid env "${MENHIR_ENV_ARGS[@]}" "$bin" --config "$STATE/menhir.conf" serve \
+		</dev/null >>"$STATE/menhir.log" 2>&1 9>&- &
+	pid=$!
+	printf '%s\n' "$pid" >"$STATE/menhir.pid"
+	until [[ -S $sock ]]; do
+		mh_pid_alive "$pid" || {
+			tail -n 30 "$STATE/menhir.log" >&2 || true
+			mh_die "menhir serve exited (log: $STATE/menhir.log)"
+		}
+		((tries-- > 0)) || mh_die "menhir serve did not create $sock within 30 s"
+		sleep 0.1
+	done
+	mh_info "menhir started (pid $pid, $MENHIR_WORKERS workers)"
+}
+
+# menhir_stop: SIGTERM the master (a graceful stop: workers finish in-flight requests),
+# SIGKILL it and its children after 30 s.
+menhir_stop() {
+	local pid kids
+	pid=$(menhir_pid)
+	if [[ -z $pid ]]; then
+		rm -f "$STATE/menhir.pid"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! mh_wait_dead "$pid" 30; then
+		kids=$(ps -o pid= --ppid "$pid" 2>/dev/null | tr -s ' \n' ' ' || true)
+		mh_warn "menhir (pid $pid) still running after 30 s; sending SIGKILL to it and workers $kids"
+		# shellcheck disable=SC2086 # word splitting of the PID list is intended
+		kill -KILL "$pid" $kids 2>/dev/null || true
+		mh_wait_dead "$pid" 5 || true
+	fi
+	rm -f "$STATE/menhir.pid"
+	mh_info "menhir stopped (pid $pid)"
+}
