@@ -34,7 +34,7 @@ static int is_hex32(const char *s)
 Test(server, ping_answers_the_data_envelope)
 {
 	struct http_response r;
-	char *ct, *rid;
+	char *ct, *rid, *cc;
 
 	t_get("/api/v1/ping", &r);
 	cr_assert_eq(r.status, 200);
@@ -42,6 +42,9 @@ Test(server, ping_answers_the_data_envelope)
 	ct = t_header(&r, "Content-Type");
 	rid = t_header(&r, "X-Request-Id");
 	cr_assert_str_eq(ct, "application/json");
+	cc = t_header(&r, "Cache-Control");
+	cr_assert(cc != NULL && strcmp(cc, "no-store") == 0, "Cache-Control %s", cc ? cc : "-");
+	free(cc);
 	/* nginx's $request_id reaches Menhir and comes back. */
 	cr_assert(is_hex32(rid), "X-Request-Id %s", rid ? rid : "(none)");
 	free(ct);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "core/buf.h"
@@ -161,6 +162,7 @@ size_t mh_fcgi_write_response(FCGX_Request *fr, const struct mh_request *req,
 	struct mh_buf head;
 	int no_body = res->status == 204 || res->status == 304;
 	size_t body_len = no_body ? 0 : res->body.len;
+	int has_cache_control = 0;
 
 	mh_buf_init(&head, req->arena, 512);
 	mh_buf_printf(&head, "Status: %d %s\r\n", res->status, mh_status_text(res->status));
@@ -170,8 +172,14 @@ size_t mh_fcgi_write_response(FCGX_Request *fr, const struct mh_request *req,
 			      body_len);
 	}
 	mh_buf_printf(&head, "X-Request-Id: %s\r\n", req->request_id);
-	for (size_t i = 0; i < res->nheaders; i++)
+	for (size_t i = 0; i < res->nheaders; i++) {
 		mh_buf_printf(&head, "%s: %s\r\n", res->headers[i].key, res->headers[i].value);
+		has_cache_control |= strcasecmp(res->headers[i].key, "Cache-Control") == 0;
+	}
+	/* API answers are per-user data: no shared cache may keep them unless a
+	 * handler says otherwise (ETags come with their own policy). */
+	if (!has_cache_control)
+		mh_buf_puts(&head, "Cache-Control: no-store\r\n");
 	mh_buf_puts(&head, "\r\n");
 	if (mh_buf_cstr(&head) == NULL)
 		return 0;
