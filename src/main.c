@@ -9,6 +9,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/migrate.h"
+#include "core/module.h"
+#include "core/router.h"
 #include "core/server.h"
 
 static void usage(FILE *out)
@@ -21,11 +23,33 @@ static void usage(FILE *out)
 		"  migrate           apply pending schema migrations\n"
 		"  migrate --status  list applied and pending migrations\n"
 		"  config            print the effective configuration\n"
+		"  routes            print the route table as JSON (for the API contract)\n"
 		"  version           print the version\n"
 		"\n"
 		"The configuration file defaults to %s (or $MENHIR_CONFIG);\n"
 		"every key can be overridden by a MENHIR_<KEY> environment variable.\n",
 		MH_CONFIG_DEFAULT_PATH);
+}
+
+/* The route table as JSON lines, so the OpenAPI contract test can compare
+ * the documented paths with the ones that really exist. */
+static void print_routes(void)
+{
+	printf("[\n");
+	for (size_t i = 0; i < mh_router_count(); i++) {
+		const struct mh_route *r = mh_router_at(i);
+		const char *role[] = { "none", "viewer", "member", "admin", "owner" };
+
+		printf("  {\"method\": \"%s\", \"pattern\": \"%s\", \"public\": %s, "
+		       "\"json_body\": %s, \"internal\": %s, \"test_only\": %s, "
+		       "\"min_role\": \"%s\"}%s\n",
+		       mh_method_name(r->method), r->pattern, r->flags & MH_PUBLIC ? "true" : "false",
+		       r->flags & MH_JSON_BODY ? "true" : "false",
+		       r->flags & MH_INTERNAL ? "true" : "false",
+		       r->flags & MH_TEST_ONLY ? "true" : "false", role[r->min_role],
+		       i + 1 < mh_router_count() ? "," : "");
+	}
+	printf("]\n");
 }
 
 int main(int argc, char **argv)
@@ -64,6 +88,15 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "config") == 0 && argi == argc) {
 		mh_config_dump(&cfg, STDOUT_FILENO);
+		return 0;
+	}
+	if (strcmp(cmd, "routes") == 0 && argi == argc) {
+		if (mh_router_build(mh_modules, cfg.enable_test_routes, err, sizeof(err)) < 0) {
+			fprintf(stderr, "menhir: %s\n", err);
+			return 1;
+		}
+		print_routes();
+		mh_router_free();
 		return 0;
 	}
 	if (strcmp(cmd, "migrate") == 0) {
