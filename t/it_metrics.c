@@ -1,0 +1,151 @@
+/* it_metrics.c - /metrics: exact counts summed over workers, surviving a
+ * worker's death, and refused outside the internal network. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <criterion/criterion.h>
+
+#include "core/address.h"
+#include "fcgi_client.h"
+#include "helpers.h"
+
+#define PING_2XX "menhir_http_requests_total{route=\"/api/v1/ping\",method=\"GET\",status_class=\"2xx\"}"
+#define PING_COUNT "menhir_http_request_duration_seconds_count{route=\"/api/v1/ping\",method=\"GET\"}"
+#define CRASHES "menhir_worker_restarts_total{cause=\"crash\"}"
+
+static const char *socket_path(void)
+{
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/menhir.sock", t_env("MENHIR_TEST_STATE"));
+	return path;
+}
+
+/* Scrapes straight from menhir's socket as a loopback client would. */
+static char *scrape(void)
+{
+	const char *params[] = { "REQUEST_METHOD", "GET", "DOCUMENT_URI", "/metrics",
+				 "REMOTE_ADDR", "127.0.0.1", NULL };
+	struct fcgi_reply r;
+
+	cr_assert_eq(t_fcgi_get(socket_path(), params, &r), 0, "cannot reach menhir's socket");
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(strstr(r.headers, "Content-Type: text/plain; version=0.0.4") != NULL);
+	free(r.headers);
+	return r.body;
+}
+
+/* Value of the series named exactly `series` (name plus labels), 0 if absent. */
+static double value(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, series, n) == 0 && line[n] == ' ')
+			return atof(line + n + 1);
+	return 0;
+}
+
+static void pings(int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct http_response r;
+		t_get("/api/v1/ping", &r);
+		cr_assert_eq(r.status, 200);
+		t_http_free(&r);
+	}
+}
+
+Test(metrics, counts_a_known_number_of_requests_exactly)
+{
+	char *before = scrape(), *after;
+
+	pings(37);
+	after = scrape();
+	cr_assert_eq(value(after, PING_2XX) - value(before, PING_2XX), 37.0);
+	cr_assert_eq(value(after, PING_COUNT) - value(before, PING_COUNT), 37.0);
+	cr_assert(strstr(after, "menhir_http_request_duration_seconds_bucket{route=\"/api/v1/ping\","
+				"method=\"GET\",le=\"0.00025\"}") != NULL);
+	cr_assert(strstr(after, "menhir_process_resident_memory_bytes{process=\"workers\"}") != NULL);
+	free(before);
+	free(after);
+}
+
+Test(metrics, errors_are_counted_by_status_class)
+{
+	const char *s404 = "menhir_http_requests_total{route=\"unmatched\",method=\"\",status_class=\"4xx\"}";
+	char *before = scrape(), *after;
+	struct http_response r;
+
+	for (int i = 0; i < 5; i++) {
+		t_get("/api/v1/definitely-not-here", &r);
+		t_http_free(&r);
+	}
+	after = scrape();
+	cr_assert_eq(value(after, s404) - value(before, s404), 5.0);
+	free(before);
+	free(after);
+}
+
+Test(metrics, keep_counting_after_workers_are_killed)
+{
+	char *before = scrape(), *after;
+	pid_t pids[64];
+	int n;
+
+	pings(20);
+	n = t_worker_pids(pids, 64);
+	cr_assert(n >= 2);
+	/* Kill every worker that served those pings: their counts must stay. */
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	cr_assert(t_wait_status("/api/v1/ping", 200, 5000), "pool did not come back");
+	after = scrape();
+	/* The probe above made at least one more ping. */
+	cr_assert_geq(value(after, PING_2XX) - value(before, PING_2XX), 21.0);
+	cr_assert_eq(value(after, CRASHES) - value(before, CRASHES), (double)n);
+	free(before);
+	free(after);
+}
+
+Test(metrics, refused_from_a_non_internal_address)
+{
+	const char *params[] = { "REQUEST_METHOD", "GET", "DOCUMENT_URI", "/metrics",
+				 "REMOTE_ADDR", "203.0.113.7", "REQUEST_ID", "forged-remote-1", NULL };
+	struct fcgi_reply r;
+
+	cr_assert_eq(t_fcgi_get(socket_path(), params, &r), 0);
+	cr_assert_eq(r.status, 403, "%s", r.body);
+	cr_assert(strstr(r.body, "\"error\":\"forbidden\"") != NULL, "%s", r.body);
+	cr_assert(strstr(r.body, "menhir_http") == NULL);
+	t_fcgi_free(&r);
+}
+
+Test(metrics, reachable_through_nginx_from_loopback)
+{
+	struct http_response r;
+
+	t_get("/metrics", &r);
+	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+	cr_assert(strstr(r.body, "# TYPE menhir_http_requests_total counter") != NULL);
+	t_http_free(&r);
+}
+
+Test(metrics, address_classification)
+{
+	static const char *const internal[] = { "127.0.0.1", "127.9.9.9", "10.1.2.3", "172.16.0.1",
+						"172.31.255.255", "192.168.1.1", "::1", "fd00::1",
+						"fe80::1", "::ffff:10.0.0.1", "unix:" };
+	static const char *const external[] = { "", "8.8.8.8", "172.32.0.1", "192.169.0.1",
+						"2001:db8::1", "::ffff:8.8.8.8", "localhost",
+						"10.0.0.1 ", "203.0.113.7" };
+
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+		cr_assert(mh_address_is_internal(internal[i]), "%s", internal[i]);
+	for (size_t i = 0; i < sizeof(external) / sizeof(external[0]); i++)
+		cr_assert(!mh_address_is_internal(external[i]), "'%s'", external[i]);
+	cr_assert(!mh_address_is_internal(NULL));
+}

@@ -1,0 +1,12 @@
+/* secrets.h - credentials the suites send, and that must never reach a log.
+ * script/test greps every log of the run for each quoted value below, so a
+ * suite that sends a secret uses one of these (add new ones here). */
+#ifndef MH_T_SECRETS_H
+#define MH_T_SECRETS_H
+
+#define T_SECRET_BEARER "sekret-bearer-7f3a91c2"
+#define T_SECRET_COOKIE "sekret-cookie-4be07d55"
+#define T_SECRET_QUERY "sekret-query-0c1d2e3f"
+#define T_SECRET_BODY "sekret-body-9a8b7c6d"
+
+#endif
