@@ -43,6 +43,19 @@ static const struct key keys[] = {
 	{ "log_level", K_LEVEL, offsetof(struct mh_config, log_level), 0, 0, 0, "info" },
 	INT(retry_after, 1, 3600, "5"),
 	{ "enable_test_routes", K_BOOL, offsetof(struct mh_config, enable_test_routes), 0, 0, 0, "false" },
+	STR(keys_dir, "/etc/menhir/keys"),
+	STR(jwt_issuer, "menhir"),
+	STR(jwt_audience, "menhir-api"),
+	INT(access_token_ttl, 60, 86400, "900"),
+	INT(refresh_token_ttl, 300, 31536000, "604800"),
+	INT(refresh_reuse_grace, 0, 300, "10"),
+	INT(password_time_cost, 1, 100, "3"),
+	INT(password_memory_kib, 8, 4194304, "65536"),
+	INT(password_parallelism, 1, 64, "1"),
+	INT(login_max_failures, 1, 1000, "5"),
+	INT(login_lockout, 1, 86400, "900"),
+	STR(allowed_origins, "https://localhost:8443"),
+	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -26,6 +26,20 @@ struct mh_config {
 	enum mh_log_level log_level;
 	int retry_after; /* seconds */
 	int enable_test_routes;
+	/* auth */
+	char keys_dir[512];
+	char jwt_issuer[256];
+	char jwt_audience[256];
+	int access_token_ttl;  /* seconds */
+	int refresh_token_ttl; /* seconds */
+	int refresh_reuse_grace; /* seconds a just-rotated refresh token still works */
+	int password_time_cost;
+	int password_memory_kib;
+	int password_parallelism;
+	int login_max_failures; /* per account and per IP, within login_lockout */
+	int login_lockout;      /* seconds */
+	char allowed_origins[1024]; /* space-separated, for cookie-authenticated routes */
+	int cookie_secure;
 };
 
 /* Fills cfg with the built-in defaults. */
