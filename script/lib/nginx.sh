@@ -163,15 +163,17 @@ nginx_wait_healthy() {
 
 # nginx_stop: graceful stop (SIGQUIT: finish in-flight requests), then SIGTERM, then SIGKILL.
 nginx_stop() {
-	local pid
+	local pid kids
 	pid=$(nginx_pid)
 	[[ -n $pid ]] || return 0
 	kill -QUIT "$pid" 2>/dev/null || true
 	if ! mh_wait_dead "$pid" 10; then
 		kill -TERM "$pid" 2>/dev/null || true
 		if ! mh_wait_dead "$pid" 5; then
-			mh_warn "nginx (pid $pid) ignored SIGQUIT and SIGTERM; sending SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
+			kids=$(ps -o pid= --ppid "$pid" 2>/dev/null | tr -s ' \n' ' ' || true)
+			mh_warn "nginx (pid $pid) ignored SIGQUIT and SIGTERM; sending SIGKILL to it and workers $kids"
+			# shellcheck disable=SC2086 # word splitting of the PID list is intended
+			kill -KILL "$pid" $kids 2>/dev/null || true
 		fi
 	fi
 	rm -f "$(nginx_dir)/nginx.pid"
