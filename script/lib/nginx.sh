@@ -50,6 +50,7 @@ nginx_render_site() {
 		-e "s|^( *)access_log /var/log/nginx/menhir.access.log |\\1access_log \"$(sed_repl "$ngx/access.log")\" |" \
 		-e "s|^( *)error_log /var/log/nginx/menhir.error.log;|\\1error_log \"$(sed_repl "$ngx/error.log")\";|" \
 		-e "s|^( *)root /usr/share/menhir/web;|\\1root \"$(sed_repl "$MH_ROOT/web")\";|" \
+		-e "s|^( *)alias /usr/share/menhir/doc/openapi.json;|\\1alias \"$(sed_repl "$MH_ROOT/doc/openapi.json")\";|" \
 		-e "s|^( *)fastcgi_read_timeout [0-9]+s;|\\1fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;|" \
 		-e "s|^( *)default 0;|\\1default 0;$geo_extra|" \
 		"$src" >"$dst"
