@@ -15,7 +15,9 @@
  * are signed with. Old keys stay on disk, and keep verifying, until pruned.
  */
 
-/* Creates a new RSA-3072 key pair. Returns 0 and the new kid, or -1 (err). */
+/* Creates a new RSA-3072 key pair (dir is created 0700 if missing). The first
+ * key of a directory without an "active" file also becomes active; otherwise
+ * the active key is unchanged. Returns 0 and the new kid, or -1 (err). */
 int mh_keys_generate(const char *dir, char *kid, size_t kidlen, char *err, size_t errlen);
 
 /* Generates a key and makes it the active one. Returns 0 or -1 (err). */
