@@ -1,4 +1,4 @@
-/* main.c - the `menhir` command: dispatches to serve, migrate, config, version. */
+/* main.c - the `menhir` command: dispatches to serve, migrate, keys, config, version. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "config.h"
 #include "core/app.h"
 #include "core/config.h"
+#include "core/keys.h"
 #include "core/log.h"
 #include "core/migrate.h"
 #include "core/module.h"
@@ -22,6 +23,9 @@ static void usage(FILE *out)
 		"  serve             run the FastCGI worker pool\n"
 		"  migrate           apply pending schema migrations\n"
 		"  migrate --status  list applied and pending migrations\n"
+		"  keys generate     add an RS256 key pair to keys_dir (the first becomes active)\n"
+		"  keys rotate       add a key pair and sign new tokens with it\n"
+		"  keys list         list the keys in keys_dir and mark the active one\n"
 		"  config            print the effective configuration\n"
 		"  routes            print the route table as JSON (for the API contract)\n"
 		"  version           print the version\n"
@@ -106,6 +110,30 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return mh_migrate_run(&cfg, status_only);
+	}
+	if (strcmp(cmd, "keys") == 0 && argi + 1 == argc) {
+		const char *sub = argv[argi];
+		char kid[64];
+		int rc;
+
+		if (strcmp(sub, "list") == 0) {
+			rc = mh_keys_list(cfg.keys_dir, stdout, err, sizeof(err));
+		} else if (strcmp(sub, "generate") == 0) {
+			rc = mh_keys_generate(cfg.keys_dir, kid, sizeof(kid), err, sizeof(err));
+		} else if (strcmp(sub, "rotate") == 0) {
+			rc = mh_keys_rotate(cfg.keys_dir, kid, sizeof(kid), err, sizeof(err));
+		} else {
+			usage(stderr);
+			return 2;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "menhir: %s\n", err);
+			return 1;
+		}
+		/* Running workers sign with the old key until `systemctl reload`. */
+		if (sub[0] != 'l')
+			printf("%s\n", kid);
+		return 0;
 	}
 	if (strcmp(cmd, "serve") == 0 && argi == argc) {
 		if (mh_app_init(&cfg, err, sizeof(err)) < 0 ||
