@@ -18,12 +18,21 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'menhir_app') THEN
 		CREATE ROLE menhir_app LOGIN;
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'menhir_auth') THEN
+		CREATE ROLE menhir_auth NOLOGIN BYPASSRLS;
+	END IF;
 END
 $$;
 
 -- Re-assert the attributes every run, so a role created by hand with more power loses it.
 ALTER ROLE menhir_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 ALTER ROLE menhir_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+-- menhir_auth can log in nowhere; it only owns the few SECURITY DEFINER functions that must
+-- work before a tenant is known (login by e-mail, refresh by cookie, signup). menhir_app may
+-- execute those functions and nothing else of menhir_auth's: it never gains BYPASSRLS itself.
+-- menhir_owner is a member only so that migrations can hand those functions to it.
+ALTER ROLE menhir_auth NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION BYPASSRLS;
+GRANT menhir_auth TO menhir_owner;
 
 -- CREATE DATABASE cannot run inside a DO block (it refuses a transaction), hence \gexec.
 SELECT 'CREATE DATABASE menhir OWNER menhir_owner ENCODING ''UTF8'' TEMPLATE template0'

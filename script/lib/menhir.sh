@@ -39,7 +39,30 @@ schema_dir = $MH_ROOT/schema
 log_level = $MENHIR_LOG_LEVEL
 retry_after = 5
 enable_test_routes = $MENHIR_ENABLE_TEST_ROUTES
+keys_dir = $STATE/keys
+jwt_issuer = https://localhost:$MENHIR_HTTPS_PORT
+jwt_audience = menhir-api
+access_token_ttl = 900
+refresh_token_ttl = 604800
+refresh_reuse_grace = 10
+password_time_cost = ${MENHIR_PASSWORD_TIME_COST:-3}
+password_memory_kib = ${MENHIR_PASSWORD_MEMORY_KIB:-65536}
+password_parallelism = 1
+login_max_failures = 5
+login_lockout = 900
+allowed_origins = https://localhost:$MENHIR_HTTPS_PORT https://127.0.0.1:$MENHIR_HTTPS_PORT
+cookie_secure = true
 CONF
+}
+
+# menhir_keys: the first start makes a signing key (later starts keep the existing ones, so
+# tokens survive a restart of the stack).
+menhir_keys() {
+	local bin=$1
+	if [[ ! -s $STATE/keys/active ]]; then
+		menhir_run "$bin" --config "$STATE/menhir.conf" keys rotate </dev/null \
+			>>"$STATE/menhir.log" 2>&1 || mh_die "menhir keys rotate failed (log: $STATE/menhir.log)"
+	fi
 }
 
 # menhir_run ARGS...: run the binary with only the rendered config describing it. Menhir
@@ -78,6 +101,7 @@ menhir_start() {
 	((${#sock} <= 104)) || mh_die "socket path too long for a Unix socket: $sock (use a shorter state dir)"
 	menhir_render
 	menhir_migrate "$bin"
+	menhir_keys "$bin"
 	# A socket left by a killed master would make the wait below succeed too early.
 	rm -f "$sock"
 	menhir_env_args

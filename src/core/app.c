@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "core/auth.h"
 #include "core/db.h"
 #include "core/http.h"
 #include "core/log.h"
@@ -30,5 +31,5 @@ int mh_app_configure(const struct mh_config *cfg, char *err, size_t errlen)
 	mh_log_set_level(cfg->log_level);
 	mh_http_set_retry_after(cfg->retry_after);
 	mh_db_configure(cfg);
-	return 0;
+	return mh_auth_configure(cfg, err, errlen);
 }

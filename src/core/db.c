@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/module.h"
 #include "core/scoreboard.h"
 
 #define MAX_STATEMENT_SETS 32
@@ -14,10 +15,10 @@
 #define RECONNECT_BACKOFF_US 250000
 
 static const struct mh_db_statement core_statements[] = {
-	{ "mh_set_context",
-	  "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),"
-	  " set_config('app.role', $3, true)",
-	  3 },
+	/* app_enter (schema 0002) sets app.tenant_id and app.user_id, reads the
+	 * user's current role in the tenant into app.role, and raises MH403 when
+	 * the user is not a member or ranks below the route's minimum role. */
+	{ "mh_set_context", "SELECT app_enter($1, $2, $3)", 3 },
 	{ "mh_ping", "SELECT 1", 0 },
 	{ NULL, NULL, 0 },
 };
@@ -226,7 +227,7 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 		return MH_DB_ERROR;
 	ctx[0] = req->principal.tenant_id ? req->principal.tenant_id : empty[0];
 	ctx[1] = req->principal.user_id ? req->principal.user_id : empty[1];
-	ctx[2] = req->principal.role ? req->principal.role : empty[2];
+	ctx[2] = req->route ? mh_role_name(req->route->min_role) : empty[2];
 	queue(tx, (flags & MH_TX_READ_ONLY) ? "!BEGIN READ ONLY" : "!BEGIN", NULL, 0);
 	queue(tx, "mh_set_context", ctx, 3);
 	tx->began = 1;
@@ -400,8 +401,14 @@ int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const str
 {
 	if (rc == MH_DB_UNAVAILABLE)
 		return mh_reply_unavailable(req, res, "the database");
-	mh_log(MH_LOG_ERROR, "db_error", "request %s: SQLSTATE %s: %s", req->request_id,
-	       tx->sqlstate, tx->error ? tx->error : "?");
+	if (strncmp(tx->sqlstate, "MH", 2) != 0)
+		mh_log(MH_LOG_ERROR, "db_error", "request %s: SQLSTATE %s: %s", req->request_id,
+		       tx->sqlstate, tx->error ? tx->error : "?");
+	if (strcmp(tx->sqlstate, "MH403") == 0)
+		return mh_reply_error(req, res, 403, "forbidden",
+				      "your role in this tenant does not allow this");
+	if (strcmp(tx->sqlstate, "MH401") == 0)
+		return mh_reply_error(req, res, 401, "unauthenticated", "authentication is required");
 	if (strcmp(tx->sqlstate, "23505") == 0)
 		return mh_reply_error(req, res, 409, "conflict", "the resource already exists");
 	if (strcmp(tx->sqlstate, "57014") == 0)

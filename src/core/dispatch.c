@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core/address.h"
+#include "core/auth.h"
 #include "core/db.h"
 #include "core/fcgi.h"
 #include "core/json.h"
@@ -75,12 +76,16 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		return 0;
 	}
 
-	/* Authentication and roles hook in here (default deny): until an
-	 * authenticator is registered, only public routes are reachable. */
+	/* Default deny: every route needs a valid access token unless it says
+	 * MH_PUBLIC. Handlers never see a token, only req->principal. */
 	if (!(route->flags & MH_PUBLIC)) {
-		mh_response_header(res, "WWW-Authenticate", "Bearer");
-		mh_reply_error(req, res, 401, "unauthenticated", "authentication is required");
-		return 0;
+		int ok = mh_auth_authenticate_or_reply(req, res);
+		if (ok <= 0) {
+			if (ok < 0)
+				mh_reply_error(req, res, 500, "internal_error",
+					       "an internal error occurred");
+			return 0;
+		}
 	}
 
 	nq = mh_query_parse(req->arena, FCGX_GetParam("QUERY_STRING", fr->envp), &req->query,
@@ -173,10 +178,11 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	}
 	mh_db_request_done(&req);
 	if (res.body.failed) {
-		res.body.failed = 0;
-		res.body.len = 0;
-		res.status = 500;
-		mh_buf_puts(&res.body, "{\"error\":\"internal_error\",\"message\":\"out of memory\"}");
+		/* The arena is exhausted: retry the envelope in a fresh buffer, which
+		 * needs only a few hundred bytes. */
+		res.nheaders = 0;
+		mh_buf_init(&res.body, arena, 256);
+		mh_reply_error(&req, &res, 500, "internal_error", "out of memory");
 	}
 	bytes = mh_fcgi_write_response(fr, &req, &res);
 	mh_metrics_in_flight(-1);

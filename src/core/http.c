@@ -1,6 +1,8 @@
 /* http.c - request accessors, status texts and the JSON error envelope. */
 #include "core/http.h"
 
+#include "core/module.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +46,21 @@ int mh_response_header(struct mh_response *res, const char *name, const char *va
 	res->headers[res->nheaders].value = value;
 	res->nheaders++;
 	return 0;
+}
+
+const char *mh_role_name(enum mh_role role)
+{
+	static const char *const names[] = { "", "viewer", "member", "admin", "owner" };
+
+	return (unsigned)role < sizeof(names) / sizeof(names[0]) ? names[role] : "";
+}
+
+enum mh_role mh_role_parse(const char *name)
+{
+	for (int r = MH_ROLE_VIEWER; r <= MH_ROLE_OWNER; r++)
+		if (name != NULL && strcmp(name, mh_role_name((enum mh_role)r)) == 0)
+			return (enum mh_role)r;
+	return MH_ROLE_NONE;
 }
 
 const char *mh_status_text(int status)

@@ -31,7 +31,10 @@ struct mh_kv {
 struct mh_principal {
 	const char *tenant_id;
 	const char *user_id;
-	const char *role;
+	const char *role; /* from the token; the database re-reads the current one */
+	const char *jti;
+	long long token_version;
+	long long expires_at; /* unix seconds */
 };
 
 struct mh_request {

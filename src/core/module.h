@@ -22,6 +22,10 @@ enum mh_route_flags {
 /* Minimum membership role; the auth layer (a later issue) enforces it. */
 enum mh_role { MH_ROLE_NONE = 0, MH_ROLE_VIEWER, MH_ROLE_MEMBER, MH_ROLE_ADMIN, MH_ROLE_OWNER };
 
+/* "viewer", "member", ... ("" for MH_ROLE_NONE); and back (MH_ROLE_NONE if unknown). */
+const char *mh_role_name(enum mh_role role);
+enum mh_role mh_role_parse(const char *name);
+
 struct mh_route {
 	unsigned method;
 	const char *pattern; /* "/api/v1/documents/:id" */

@@ -165,6 +165,41 @@ redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 	return r;
 }
 
+int mh_redis_append(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (mh_redis_connect() < 0)
+		return -1;
+	va_start(ap, fmt);
+	rc = redisvAppendCommand(ctx, fmt, ap);
+	va_end(ap);
+	return rc == REDIS_OK ? 0 : -1;
+}
+
+redisReply *mh_redis_reply(struct mh_request *req)
+{
+	void *reply = NULL;
+
+	if (ctx == NULL)
+		return NULL;
+	if (redisGetReply(ctx, &reply) != REDIS_OK || reply == NULL) {
+		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
+		mh_metrics_redis_error();
+		mh_redis_disconnect();
+		return NULL;
+	}
+	if (mh_arena_defer(req->arena, free_reply, reply) < 0)
+		return NULL;
+	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
+		mh_metrics_redis_error();
+		mh_log(MH_LOG_WARN, "redis_error", "%s", ((redisReply *)reply)->str);
+		return NULL;
+	}
+	return reply;
+}
+
 int mh_redis_ping(struct mh_request *req)
 {
 	redisReply *r = mh_redis_command(req, "PING");

@@ -24,6 +24,16 @@ void mh_redis_disconnect(void);
  */
 redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...);
 
+/*
+ * Pipelining: queue commands with mh_redis_append(), then read each reply in
+ * order with mh_redis_reply(); the commands cost one round trip together.
+ * append returns 0, or -1 when Redis is unreachable; a NULL reply means the
+ * connection failed (it is dropped and re-established on the next call) or
+ * Redis answered an error.
+ */
+int mh_redis_append(const char *fmt, ...);
+redisReply *mh_redis_reply(struct mh_request *req);
+
 /* 0 when Redis answers PING, -1 otherwise (for /readyz). */
 int mh_redis_ping(struct mh_request *req);
 

@@ -1,0 +1,22 @@
+/* auth.h - request authentication: bearer access token → principal, before any handler. */
+#ifndef MH_AUTH_H
+#define MH_AUTH_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "core/http.h"
+
+/* Loads the keyring and applies token, password and revocation settings; in
+ * the master, at start-up and on reload. Returns 0 or -1 (err). */
+int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen);
+
+/*
+ * For a route that is not MH_PUBLIC: verifies the bearer token, refuses a
+ * revoked one, compares the token's role with the route's minimum and fills
+ * req->principal. Returns 1 when the request may proceed; otherwise res holds
+ * the 401 (with WWW-Authenticate), 403 or 503 and it returns 0.
+ */
+int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *res);
+
+#endif
