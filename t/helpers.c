@@ -159,7 +159,7 @@ PGconn *t_pg(const char *env_name)
 	PGconn *c = PQconnectdb(t_env(env_name));
 
 	cr_assert(PQstatus(c) == CONNECTION_OK, "connect %s: %s", env_name, PQerrorMessage(c));
-	PQexec(c, "SET client_min_messages = warning");
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
 	return c;
 }
 
