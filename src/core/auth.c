@@ -48,7 +48,7 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 	}
 	if (mh_jwt_verify(h + 7, strlen(h + 7), (long long)time(NULL), &c, &why) < 0)
 		return invalid_token(req, res, why ? why : "invalid");
-	switch (mh_revocation_check(req, c.jti, c.sub, c.ver)) {
+	switch (mh_revocation_check(c.jti, c.sub, c.ver)) {
 	case MH_TOKEN_VALID:
 		break;
 	case MH_TOKEN_REVOKED:

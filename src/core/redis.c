@@ -90,15 +90,42 @@ void mh_redis_disconnect(void)
 	ctx = NULL;
 }
 
-static int setup_command(const char *what, redisReply *r)
+static int setup_on(redisContext *c, const char *what, redisReply *r)
 {
 	int ok = r != NULL && r->type != REDIS_REPLY_ERROR;
 
 	if (!ok)
-		mh_log(MH_LOG_WARN, "redis_setup_failed", "%s: %s", what,
-		       r ? r->str : (ctx ? ctx->errstr : "no connection"));
+		mh_log(MH_LOG_WARN, "redis_setup_failed", "%s: %s", what, r ? r->str : c->errstr);
 	freeReplyObject(r);
 	return ok ? 0 : -1;
+}
+
+redisContext *mh_redis_open(void)
+{
+	redisContext *c;
+
+	if (settings.unix_path[0] != '\0')
+		c = redisConnectUnixWithTimeout(settings.unix_path, settings.timeout);
+	else
+		c = redisConnectWithTimeout(settings.host, settings.port, settings.timeout);
+	if (c == NULL || c->err) {
+		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s", c ? c->errstr : "out of memory");
+		goto fail;
+	}
+	/* The connect timeout does not cover later commands; this one does. */
+	if (redisSetTimeout(c, settings.timeout) != REDIS_OK)
+		goto fail;
+	if (settings.password[0] != '\0' &&
+	    setup_on(c, "AUTH", redisCommand(c, "AUTH %s", settings.password)) < 0)
+		goto fail;
+	if (settings.db != 0 && setup_on(c, "SELECT", redisCommand(c, "SELECT %d", settings.db)) < 0)
+		goto fail;
+	return c;
+fail:
+	if (c != NULL)
+		redisFree(c);
+	mh_metrics_redis_error();
+	return NULL;
 }
 
 int mh_redis_connect(void)
@@ -107,30 +134,12 @@ int mh_redis_connect(void)
 		return 0;
 	if (mh_now_us() < next_attempt_us)
 		return -1;
-	if (settings.unix_path[0] != '\0')
-		ctx = redisConnectUnixWithTimeout(settings.unix_path, settings.timeout);
-	else
-		ctx = redisConnectWithTimeout(settings.host, settings.port, settings.timeout);
-	if (ctx == NULL || ctx->err) {
-		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s",
-		       ctx ? ctx->errstr : "out of memory");
-		goto fail;
+	ctx = mh_redis_open();
+	if (ctx == NULL) {
+		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
+		return -1;
 	}
-	/* The connect timeout does not cover later commands; this one does. */
-	if (redisSetTimeout(ctx, settings.timeout) != REDIS_OK)
-		goto fail;
-	if (settings.password[0] != '\0' &&
-	    setup_command("AUTH", redisCommand(ctx, "AUTH %s", settings.password)) < 0)
-		goto fail;
-	if (settings.db != 0 &&
-	    setup_command("SELECT", redisCommand(ctx, "SELECT %d", settings.db)) < 0)
-		goto fail;
 	return 0;
-fail:
-	mh_metrics_redis_error();
-	mh_redis_disconnect();
-	next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
-	return -1;
 }
 
 static void free_reply(void *r)

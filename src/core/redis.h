@@ -12,6 +12,11 @@
  * Returns 0 or -1 with a message in err. */
 int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen);
 
+/* A new connection of its own with the configured address, timeouts,
+ * password and database, for callers that need one besides the worker's
+ * (the master's subscriber). Returns NULL on failure; free with redisFree. */
+redisContext *mh_redis_open(void);
+
 /* Connects (authenticating and selecting the database). Returns 0, or -1 and
  * the worker retries on a later request. */
 int mh_redis_connect(void);

@@ -1,64 +1,419 @@
 /* revocation.c - access tokens that must stop working before they expire. */
 #include "core/revocation.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "core/redis.h"
+#include "core/scoreboard.h"
 
-/* Past this, every token issued before the revocation has expired anyway. */
+#define CHANNEL "mh:revocations"
+/* Entries live at most one token lifetime; this holds far more revocations
+ * than logouts a deployment sees in that time. A full table fails closed. */
+#define TABLE_SLOTS (1u << 18)
+#define MAX_PROBE 64
+#define RESYNC_INTERVAL_US (60 * 1000000LL)
+#define RECONNECT_INTERVAL_US 1000000LL
+/* A subscription sees no traffic when nobody logs out, so silence proves
+ * nothing: the master pings through it and gives up on a connection that
+ * stays silent, e.g. behind a network partition. */
+#define HEARTBEAT_INTERVAL_US (2 * 1000000LL)
+#define HEARTBEAT_TIMEOUT_US (6 * 1000000LL)
+
+enum kind { KIND_TOKEN = 1, KIND_MIN_VERSION = 2 };
+
+struct entry {
+	_Atomic uint64_t key; /* 0 = empty; written last, so readers see whole entries */
+	_Atomic int64_t value;
+	_Atomic int64_t expires; /* unix seconds */
+};
+
+/*
+ * Open addressing without deletion: inserts only ever add keys, which readers
+ * tolerate without locking. Expired entries are dropped by rebuilding the
+ * table in place under a seqlock (odd while rebuilding), which readers check
+ * around their lookup and retry.
+ */
+struct table {
+	atomic_flag write_lock;
+	_Atomic uint64_t seq;
+	_Atomic int healthy; /* the master's view matches Redis */
+	_Atomic int full;
+	_Atomic uint32_t used;
+	struct entry slots[TABLE_SLOTS];
+};
+
+static struct table *table;
 static int record_ttl = 900 + 60;
+
+/* Master-only state. */
+static redisContext *sub_ctx;
+static int64_t next_connect_us, next_resync_us, next_ping_us, last_heard_us;
+
+int mh_revocation_init(void)
+{
+	void *p;
+
+	if (table != NULL)
+		return 0;
+	p = mmap(NULL, sizeof(*table), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	table = p;
+	atomic_flag_clear(&table->write_lock);
+	return 0;
+}
 
 void mh_revocation_configure(int access_token_ttl)
 {
 	record_ttl = access_token_ttl + 60;
 }
 
-int mh_revocation_check(struct mh_request *req, const char *jti, const char *user_id,
-			long long token_version)
+/* FNV-1a over kind and id; 0 is reserved for "empty". */
+static uint64_t key_of(enum kind kind, const char *id)
 {
-	redisReply *revoked, *min_version;
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
 
-	if (mh_redis_append("EXISTS mh:rj:%s", jti) < 0 ||
-	    mh_redis_append("GET mh:tv:%s", user_id) < 0)
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+static void lock(void)
+{
+	while (atomic_flag_test_and_set_explicit(&table->write_lock, memory_order_acquire))
+		;
+}
+
+static void unlock(void)
+{
+	atomic_flag_clear_explicit(&table->write_lock, memory_order_release);
+}
+
+/* Inserts or raises (value and expiry only ever grow). Caller holds the lock. */
+static void put_locked(uint64_t key, int64_t value, int64_t expires)
+{
+	uint32_t i = (uint32_t)key & (TABLE_SLOTS - 1);
+
+	for (int n = 0; n < MAX_PROBE; n++, i = (i + 1) & (TABLE_SLOTS - 1)) {
+		struct entry *e = &table->slots[i];
+		uint64_t k = atomic_load_explicit(&e->key, memory_order_relaxed);
+
+		if (k == key) {
+			if (value > atomic_load(&e->value))
+				atomic_store(&e->value, value);
+			if (expires > atomic_load(&e->expires))
+				atomic_store(&e->expires, expires);
+			return;
+		}
+		if (k == 0) {
+			atomic_store_explicit(&e->value, value, memory_order_relaxed);
+			atomic_store_explicit(&e->expires, expires, memory_order_relaxed);
+			atomic_store_explicit(&e->key, key, memory_order_release);
+			atomic_fetch_add(&table->used, 1);
+			return;
+		}
+	}
+	/* No room on this probe chain: the table cannot vouch for anything. */
+	atomic_store(&table->full, 1);
+}
+
+static void put(enum kind kind, const char *id, int64_t value, int64_t expires)
+{
+	lock();
+	put_locked(key_of(kind, id), value, expires);
+	unlock();
+}
+
+/* Returns 1 and the value when a live entry exists. */
+static int get(uint64_t key, int64_t now, int64_t *value)
+{
+	uint32_t i = (uint32_t)key & (TABLE_SLOTS - 1);
+
+	for (int n = 0; n < MAX_PROBE; n++, i = (i + 1) & (TABLE_SLOTS - 1)) {
+		struct entry *e = &table->slots[i];
+		uint64_t k = atomic_load_explicit(&e->key, memory_order_acquire);
+
+		if (k == 0)
+			return 0;
+		if (k == key) {
+			*value = atomic_load_explicit(&e->value, memory_order_relaxed);
+			return atomic_load_explicit(&e->expires, memory_order_relaxed) >= now;
+		}
+	}
+	return 0;
+}
+
+int mh_revocation_check(const char *jti, const char *user_id, long long token_version)
+{
+	int64_t now = (int64_t)time(NULL), v;
+	uint64_t seq;
+	int revoked;
+
+	if (table == NULL || !atomic_load(&table->healthy) || atomic_load(&table->full))
 		return MH_REVOCATION_UNKNOWN;
-	revoked = mh_redis_reply(req);
-	min_version = revoked ? mh_redis_reply(req) : NULL;
-	if (revoked == NULL || min_version == NULL || revoked->type != REDIS_REPLY_INTEGER)
-		return MH_REVOCATION_UNKNOWN;
-	if (revoked->integer != 0)
-		return MH_TOKEN_REVOKED;
-	if (min_version->type == REDIS_REPLY_STRING &&
-	    token_version < strtoll(min_version->str, NULL, 10))
-		return MH_TOKEN_REVOKED;
-	return MH_TOKEN_VALID;
+	do {
+		seq = atomic_load_explicit(&table->seq, memory_order_acquire);
+		if (seq & 1)
+			continue;
+		revoked = get(key_of(KIND_TOKEN, jti), now, &v) ||
+			  (get(key_of(KIND_MIN_VERSION, user_id), now, &v) && token_version < v);
+		atomic_thread_fence(memory_order_acquire);
+	} while ((seq & 1) || seq != atomic_load_explicit(&table->seq, memory_order_relaxed));
+	return revoked ? MH_TOKEN_REVOKED : MH_TOKEN_VALID;
+}
+
+/* Writes the record and the event in one round trip; both must succeed. */
+static int record(struct mh_request *req, const char *set_fmt, const char *id, long long value,
+		  long long ttl, const char *event)
+{
+	redisReply *set, *pub;
+
+	if (mh_redis_append(set_fmt, id, value, ttl) < 0 ||
+	    mh_redis_append("PUBLISH " CHANNEL " %s", event) < 0)
+		return -1;
+	set = mh_redis_reply(req);
+	pub = set ? mh_redis_reply(req) : NULL;
+	return set != NULL && pub != NULL ? 0 : -1;
 }
 
 int mh_revocation_revoke_token(struct mh_request *req, const char *jti, long long expires_at)
 {
 	long long ttl = expires_at - (long long)time(NULL) + 60;
-	redisReply *r;
+	char event[128];
 
 	if (ttl < 1)
 		return 0; /* already expired: nothing can use it */
-	r = mh_redis_command(req, "SET mh:rj:%s 1 EX %lld", jti, ttl);
-	return r != NULL ? 0 : -1;
+	snprintf(event, sizeof(event), "t %s 1 %lld", jti, expires_at + 60);
+	if (record(req, "SET mh:rj:%s %lld EX %lld", jti, 1, ttl, event) < 0)
+		return -1;
+	if (table != NULL)
+		put(KIND_TOKEN, jti, 1, expires_at + 60);
+	return 0;
 }
 
 int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 				  long long min_version)
 {
-	/* GREATEST semantics: a slower, older bump must not lower the bar again. */
-	static const char script[] =
-		"local cur = tonumber(redis.call('GET', KEYS[1]) or '-1') "
-		"if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) "
-		"else redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 1";
-	char key[96];
+	long long expires = (long long)time(NULL) + record_ttl;
+	char event[128];
+
+	/* A plain SET: versions only grow in PostgreSQL, and the table keeps the
+	 * highest it has seen, so a late, lower write cannot lower the bar. */
+	snprintf(event, sizeof(event), "v %s %lld %lld", user_id, min_version, expires);
+	if (record(req, "SET mh:tv:%s %lld EX %lld", user_id, min_version, record_ttl, event) < 0)
+		return -1;
+	if (table != NULL)
+		put(KIND_MIN_VERSION, user_id, min_version, expires);
+	return 0;
+}
+
+/* ---- master side ---------------------------------------------------------------------- */
+
+static void apply_event(const char *msg)
+{
+	char kind, id[64];
+	long long value, expires;
+
+	if (sscanf(msg, "%c %63s %lld %lld", &kind, id, &value, &expires) != 4 ||
+	    (kind != 't' && kind != 'v')) {
+		mh_log(MH_LOG_WARN, "revocation_event", "ignoring malformed event");
+		return;
+	}
+	put(kind == 't' ? KIND_TOKEN : KIND_MIN_VERSION, id, value, expires);
+}
+
+/* Rebuilds the table without its expired entries. */
+static void compact(void)
+{
+	static struct entry live[TABLE_SLOTS];
+	int64_t now = (int64_t)time(NULL);
+	uint32_t n = 0;
+
+	lock();
+	for (uint32_t i = 0; i < TABLE_SLOTS; i++) {
+		struct entry *e = &table->slots[i];
+		if (atomic_load(&e->key) != 0 && atomic_load(&e->expires) >= now) {
+			atomic_store(&live[n].key, atomic_load(&e->key));
+			atomic_store(&live[n].value, atomic_load(&e->value));
+			atomic_store(&live[n].expires, atomic_load(&e->expires));
+			n++;
+		}
+	}
+	atomic_fetch_add_explicit(&table->seq, 1, memory_order_acq_rel); /* odd: rebuilding */
+	for (uint32_t i = 0; i < TABLE_SLOTS; i++)
+		atomic_store_explicit(&table->slots[i].key, 0, memory_order_relaxed);
+	atomic_store(&table->used, 0);
+	atomic_store(&table->full, 0);
+	for (uint32_t i = 0; i < n; i++)
+		put_locked(atomic_load(&live[i].key), atomic_load(&live[i].value),
+			   atomic_load(&live[i].expires));
+	atomic_fetch_add_explicit(&table->seq, 1, memory_order_release); /* even again */
+	unlock();
+}
+
+/* Loads every record from Redis (SCAN, so a large keyspace never blocks it). */
+static int load_all(void)
+{
+	redisContext *c = mh_redis_open();
+	char cursor[32] = "0";
+	int64_t now = (int64_t)time(NULL);
+	int ok = c != NULL;
+
+	while (ok) {
+		redisReply *r = redisCommand(c, "SCAN %s MATCH mh:[rt][jv]:* COUNT 1000", cursor);
+
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+			freeReplyObject(r);
+			ok = 0;
+			break;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+		for (size_t i = 0; i < r->element[1]->elements && ok; i++) {
+			const char *key = r->element[1]->element[i]->str;
+			redisReply *v = redisCommand(c, "GET %s", key);
+			redisReply *t = v ? redisCommand(c, "TTL %s", key) : NULL;
+
+			if (v == NULL || t == NULL) {
+				ok = 0;
+			} else if (v->type == REDIS_REPLY_STRING && t->type == REDIS_REPLY_INTEGER &&
+				   t->integer > 0) {
+				enum kind kind = strncmp(key, "mh:rj:", 6) == 0 ? KIND_TOKEN
+										 : KIND_MIN_VERSION;
+				put(kind, key + 6, strtoll(v->str, NULL, 10), now + t->integer);
+			}
+			freeReplyObject(v);
+			freeReplyObject(t);
+		}
+		freeReplyObject(r);
+		if (strcmp(cursor, "0") == 0)
+			break;
+	}
+	if (c != NULL)
+		redisFree(c);
+	return ok ? 0 : -1;
+}
+
+static void disconnect(const char *why)
+{
+	if (sub_ctx != NULL) {
+		mh_log(MH_LOG_WARN, "revocation_unsynced",
+		       "%s: authenticated requests are refused until Redis is back", why);
+		redisFree(sub_ctx);
+	}
+	sub_ctx = NULL;
+	if (table != NULL)
+		atomic_store(&table->healthy, 0);
+	next_connect_us = mh_now_us() + RECONNECT_INTERVAL_US;
+}
+
+/* Subscribes first, then loads: an event that lands between the two is seen
+ * twice (harmless) rather than missed. */
+static void connect_subscriber(void)
+{
 	redisReply *r;
 
-	snprintf(key, sizeof(key), "mh:tv:%s", user_id);
-	r = mh_redis_command(req, "EVAL %s 1 %s %lld %d", script, key, min_version, record_ttl);
-	return r != NULL ? 0 : -1;
+	sub_ctx = mh_redis_open();
+	if (sub_ctx == NULL) {
+		next_connect_us = mh_now_us() + RECONNECT_INTERVAL_US;
+		return;
+	}
+	r = redisCommand(sub_ctx, "SUBSCRIBE " CHANNEL);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		disconnect("cannot subscribe to revocation events");
+		return;
+	}
+	freeReplyObject(r);
+	if (load_all() < 0) {
+		disconnect("cannot load revocations from Redis");
+		return;
+	}
+	atomic_store(&table->healthy, 1);
+	next_resync_us = mh_now_us() + RESYNC_INTERVAL_US;
+	last_heard_us = mh_now_us();
+	next_ping_us = last_heard_us + HEARTBEAT_INTERVAL_US;
+	mh_log(MH_LOG_INFO, "revocation_synced", "revocation table loaded (%u entries)",
+	       (unsigned)atomic_load(&table->used));
+}
+
+int mh_revocation_master_fd(void)
+{
+	return sub_ctx != NULL ? sub_ctx->fd : -1;
+}
+
+void mh_revocation_master_readable(void)
+{
+	void *reply;
+
+	if (sub_ctx == NULL)
+		return;
+	if (redisBufferRead(sub_ctx) != REDIS_OK) {
+		disconnect("revocation subscription lost");
+		return;
+	}
+	while (sub_ctx != NULL && redisGetReplyFromReader(sub_ctx, &reply) == REDIS_OK &&
+	       reply != NULL) {
+		redisReply *r = reply;
+
+		last_heard_us = mh_now_us(); /* events and heartbeat pongs alike */
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[0]->str, "message") == 0 &&
+		    r->element[2]->type == REDIS_REPLY_STRING)
+			apply_event(r->element[2]->str);
+		freeReplyObject(r);
+	}
+}
+
+void mh_revocation_master_tick(void)
+{
+	int64_t now = mh_now_us();
+
+	if (table == NULL)
+		return;
+	if (sub_ctx == NULL) {
+		if (now >= next_connect_us)
+			connect_subscriber();
+		return;
+	}
+	if (now - last_heard_us > HEARTBEAT_TIMEOUT_US) {
+		disconnect("revocation subscription silent");
+		return;
+	}
+	if (now >= next_ping_us) {
+		int done = 0;
+		/* PING is allowed on a subscribed connection; its pong arrives as a
+		 * reply that mh_revocation_master_readable() reads. */
+		if (redisAppendCommand(sub_ctx, "PING") != REDIS_OK ||
+		    redisBufferWrite(sub_ctx, &done) != REDIS_OK) {
+			disconnect("revocation subscription broken");
+			return;
+		}
+		next_ping_us = now + HEARTBEAT_INTERVAL_US;
+	}
+	/* Expired entries go, and the table is rebuilt from Redis now and then
+	 * so a lost event (Redis restarted with our subscription intact is not
+	 * possible, but a missed write is) cannot linger. */
+	if (now >= next_resync_us) {
+		compact();
+		if (load_all() < 0)
+			disconnect("cannot resynchronise revocations");
+		next_resync_us = now + RESYNC_INTERVAL_US;
+	}
+}
+
+void mh_revocation_master_stop(void)
+{
+	if (sub_ctx != NULL)
+		redisFree(sub_ctx);
+	sub_ctx = NULL;
 }

@@ -7,18 +7,32 @@
 enum mh_revocation_rc { MH_TOKEN_VALID = 0, MH_TOKEN_REVOKED = 1, MH_REVOCATION_UNKNOWN = -1 };
 
 /*
- * Two kinds of revocation live in Redis, shared by every worker on every
- * machine: a revoked token id (logout), kept until the token would have
- * expired anyway, and a user's minimum token version (logout everywhere,
- * password change), kept for one access-token lifetime. A check costs one
- * pipelined Redis round trip and no database query. When Redis cannot answer,
- * the check says MH_REVOCATION_UNKNOWN and the caller refuses the request
- * (fail closed): a revoked token must never work because Redis was down.
+ * Two kinds of revocation: a revoked token id (logout), kept until the token
+ * would have expired anyway, and a user's minimum token version (logout
+ * everywhere, password change), kept for one access-token lifetime.
+ *
+ * Redis is the shared record (every machine, survives restarts). Each
+ * machine keeps a copy in a table in shared memory that the master maps
+ * before forking: a worker that revokes writes Redis, publishes the event and
+ * updates the table at once; the master subscribes to the events of the
+ * other machines and loads the whole record from Redis whenever its
+ * subscription (re)starts. A check is therefore a lookup in local memory: no
+ * system call, no round trip. While the master's subscription is down the
+ * table may be stale, so checks answer MH_REVOCATION_UNKNOWN and requests
+ * are refused (fail closed).
  */
-int mh_revocation_check(struct mh_request *req, const char *jti, const char *user_id,
-			long long token_version);
 
-/* Revokes one token id until expires_at (unix seconds). Returns 0 or -1. */
+/* Maps the shared table; once, in the master, before fork. Returns 0 or -1. */
+int mh_revocation_init(void);
+
+/* Access-token lifetime: how long revocation records must last. */
+void mh_revocation_configure(int access_token_ttl);
+
+/* In a worker, per request. */
+int mh_revocation_check(const char *jti, const char *user_id, long long token_version);
+
+/* Revokes one token id until expires_at (unix seconds). Returns 0, or -1 when
+ * Redis did not take it (then nothing must report success). */
 int mh_revocation_revoke_token(struct mh_request *req, const char *jti, long long expires_at);
 
 /* Every token of user_id with a version below min_version stops working.
@@ -26,7 +40,12 @@ int mh_revocation_revoke_token(struct mh_request *req, const char *jti, long lon
 int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 				  long long min_version);
 
-/* Access-token lifetime plus leeway: how long revocation records must last. */
-void mh_revocation_configure(int access_token_ttl);
+/* The master's side: the subscriber's socket to poll (-1 while disconnected),
+ * what to do when it is readable, and a periodic call that reconnects,
+ * resynchronises and drops expired entries. */
+int mh_revocation_master_fd(void);
+void mh_revocation_master_readable(void);
+void mh_revocation_master_tick(void);
+void mh_revocation_master_stop(void);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +19,7 @@
 #include "core/app.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/revocation.h"
 #include "core/scoreboard.h"
 #include "core/worker.h"
 
@@ -45,6 +48,7 @@ static struct {
 	struct mh_scoreboard *sb;
 	struct slot_info slots[MH_SCOREBOARD_SLOTS];
 	int listen_fd;
+	int signal_fd;
 	int own_socket; /* we created the path, so we remove it */
 	unsigned generation;
 	int64_t crash_times[64];
@@ -137,8 +141,13 @@ static void spawn(int i)
 		s->respawn_at_us = mh_now_us() + 1000000;
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		/* The master's descriptors are not the worker's business. */
+		close(m.signal_fd);
+		if (mh_revocation_master_fd() >= 0)
+			close(mh_revocation_master_fd());
 		mh_worker_run(m.cfg, m.listen_fd, &m.sb->slots[i]);
+	}
 	s->state = SLOT_RUNNING;
 	s->pid = pid;
 	mh_metrics_worker_pid((size_t)i, (int)pid);
@@ -336,16 +345,31 @@ static void graceful_stop(void)
 		;
 }
 
+/* Waits up to one tick for a signal or a revocation event; returns the signal
+ * taken (0 for none). Only the loop below acts on signals, so no handler ever
+ * races the master's bookkeeping. */
+static int wait_for_event(void)
+{
+	struct pollfd pfd[2] = { { .fd = m.signal_fd, .events = POLLIN },
+				 { .fd = mh_revocation_master_fd(), .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, TICK_MS) > 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
+		mh_revocation_master_readable();
+	if (read(m.signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return (int)si.ssi_signo;
+	return 0;
+}
+
 int mh_server_run(struct mh_config *cfg, const char *config_path, int config_required)
 {
 	sigset_t set;
-	struct timespec ts = { 0, TICK_MS * 1000000L };
 	int sig;
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
 	m.sb = mh_scoreboard_create();
-	if (m.sb == NULL || mh_metrics_init() < 0) {
+	if (m.sb == NULL || mh_metrics_init() < 0 || mh_revocation_init() < 0) {
 		mh_log(MH_LOG_ERROR, "startup", "cannot map the scoreboard");
 		return 1;
 	}
@@ -353,9 +377,8 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 	if (m.listen_fd < 0)
 		return 1;
 
-	/* Signals are taken synchronously with sigtimedwait: the master's loop is
-	 * the only place that acts on them, so no handler races the bookkeeping.
-	 * Workers restore their own mask after fork. */
+	/* Signals are taken synchronously through a signalfd, polled with the
+	 * revocation subscription. Workers restore their own mask after fork. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
@@ -363,13 +386,20 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	m.signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m.signal_fd < 0) {
+		mh_log(MH_LOG_ERROR, "startup", "signalfd: %s", strerror(errno));
+		return 1;
+	}
+	/* Load the revocations before any worker can check one. */
+	mh_revocation_master_tick();
 
 	mh_log(MH_LOG_INFO, "serve", "listening on %s with %d workers (pid %d)",
 	       m.own_socket ? cfg->socket : "the socket from systemd",
 	       mh_config_worker_count(cfg), (int)getpid());
 	spawn_generation();
 	for (;;) {
-		sig = sigtimedwait(&set, NULL, &ts);
+		sig = wait_for_event();
 		if (sig == SIGTERM || sig == SIGINT) {
 			mh_log(MH_LOG_INFO, "shutdown", "stopping gracefully");
 			break;
@@ -378,8 +408,11 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 			reload(config_path, config_required);
 		reap(0);
 		tick(mh_now_us());
+		mh_revocation_master_tick();
 	}
 	graceful_stop();
+	mh_revocation_master_stop();
+	close(m.signal_fd);
 	if (m.own_socket)
 		unlink(cfg->socket);
 	close(m.listen_fd);
