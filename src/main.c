@@ -13,6 +13,8 @@
 #include "core/module.h"
 #include "core/router.h"
 #include "core/server.h"
+#include "modules/tenants/tenants.h"
+#include "modules/users/users.h"
 
 static void usage(FILE *out)
 {
@@ -26,6 +28,10 @@ static void usage(FILE *out)
 		"  keys generate     add an RS256 key pair to keys_dir (the first becomes active)\n"
 		"  keys rotate       add a key pair and sign new tokens with it\n"
 		"  keys list         list the keys in keys_dir and mark the active one\n"
+		"  admin create-user EMAIL [--name NAME] < password\n"
+		"                    create a user (password on standard input)\n"
+		"  admin create-tenant NAME --owner EMAIL [--slug SLUG]\n"
+		"                    create a tenant owned by an existing user\n"
 		"  config            print the effective configuration\n"
 		"  routes            print the route table as JSON (for the API contract)\n"
 		"  version           print the version\n"
@@ -134,6 +140,14 @@ int main(int argc, char **argv)
 		if (sub[0] != 'l')
 			printf("%s\n", kid);
 		return 0;
+	}
+	if (strcmp(cmd, "admin") == 0 && argi < argc) {
+		if (strcmp(argv[argi], "create-user") == 0)
+			return users_admin_create_user(&cfg, argc - argi - 1, argv + argi + 1);
+		if (strcmp(argv[argi], "create-tenant") == 0)
+			return tenants_admin_create_tenant(&cfg, argc - argi - 1, argv + argi + 1);
+		usage(stderr);
+		return 2;
 	}
 	if (strcmp(cmd, "serve") == 0 && argi == argc) {
 		if (mh_app_init(&cfg, err, sizeof(err)) < 0 ||

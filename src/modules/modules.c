@@ -1,15 +1,21 @@
 /* modules.c - the registry: adding a module is one folder and one line here. */
 #include "modules/modules.h"
 
+#include "modules/auth/auth.h"
 #include "modules/health/health.h"
 #include "modules/metrics/metrics.h"
 #include "modules/system/system.h"
+#include "modules/tenants/tenants.h"
 #include "modules/testsupport/testsupport.h"
+#include "modules/users/users.h"
 
 const struct mh_module *const mh_modules[] = {
 	&health_module,
 	&metrics_module,
 	&system_module,
 	&testsupport_module,
+	&auth_module,
+	&tenants_module,
+	&users_module,
 	NULL,
 };

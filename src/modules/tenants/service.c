@@ -1,0 +1,384 @@
+/* service.c - the current tenant, its members (with the owner rules enforced in the
+ * database, schema 0003) and its audit log, each in one pipelined transaction. */
+#include "modules/tenants/internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "modules/auth/auth.h"
+
+/* ---- Pagination ---------------------------------------------------------------------------- */
+
+const char *tenants_cursor(struct mh_arena *a, const char *ts, const char *id)
+{
+	char *raw = mh_arena_sprintf(a, "%s|%s", ts, id);
+	size_t n = raw ? strlen(raw) : 0;
+	unsigned char *out = mh_arena_alloc(a, 4 * (n / 3 + 1) + 1);
+	int len;
+
+	if (raw == NULL || out == NULL)
+		return NULL;
+	len = EVP_EncodeBlock(out, (const unsigned char *)raw, (int)n);
+	while (len > 0 && out[len - 1] == '=')
+		len--;
+	out[len] = '\0';
+	for (int i = 0; i < len; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	return (const char *)out;
+}
+
+/* "2024-05-01T10:00:00.123456Z" */
+static int is_cursor_ts(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return 0;
+	return s[sizeof(shape) - 1] == '\0';
+}
+
+static int decode_cursor(struct mh_arena *a, const char *c, struct tenants_page *page)
+{
+	size_t n = strlen(c);
+	char *in, *sep;
+	unsigned char *out;
+	int len;
+
+	if (n == 0 || n > 200)
+		return -1;
+	in = mh_arena_alloc(a, n + 4);
+	out = mh_arena_alloc(a, n + 4);
+	if (in == NULL || out == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char ch = c[i];
+		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '_')
+			return -1;
+		in[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
+	}
+	while (n % 4 != 0)
+		in[n++] = '=';
+	in[n] = '\0';
+	len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+	if (len < 0)
+		return -1;
+	out[len] = '\0';
+	sep = strchr((char *)out, '|');
+	if (sep == NULL)
+		return -1;
+	/* EVP_DecodeBlock turns padding into trailing NUL bytes, which end the id. */
+	*sep = '\0';
+	if (!is_cursor_ts((char *)out) || !auth_is_uuid(sep + 1))
+		return -1;
+	page->after_ts = (char *)out;
+	page->after_id = sep + 1;
+	return 0;
+}
+
+int tenants_page_or_reply(struct mh_request *req, struct mh_response *res,
+			  struct tenants_page *page)
+{
+	static const char *const names[] = { "limit", "cursor", NULL };
+	const char *limit = mh_query(req, "limit"), *cursor = mh_query(req, "cursor");
+	struct mh_error_detail d;
+
+	memset(page, 0, sizeof(*page));
+	page->limit = TENANTS_PAGE_DEFAULT;
+	if (!auth_query_or_reply(req, res, names))
+		return 0;
+	if (limit != NULL) {
+		char *end;
+		long v = strtol(limit, &end, 10);
+
+		if (*limit == '\0' || *end != '\0' || v < 1 || v > TENANTS_PAGE_MAX) {
+			d = (struct mh_error_detail){ "limit", "must be an integer from 1 to 100" };
+			mh_reply_error_details(req, res, 400, "bad_request", "invalid query parameter",
+					       &d, 1);
+			return 0;
+		}
+		page->limit = (int)v;
+	}
+	if (cursor != NULL && decode_cursor(req->arena, cursor, page) < 0) {
+		d = (struct mh_error_detail){ "cursor", "is not a cursor this list returned" };
+		mh_reply_error_details(req, res, 400, "bad_request", "invalid query parameter", &d,
+				       1);
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- JSON rows ----------------------------------------------------------------------------- */
+
+static void put_str_or_null(struct mh_buf *b, const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		mh_buf_puts(b, "null");
+	else
+		mh_buf_json_cstr(b, PQgetvalue(r, row, col));
+}
+
+static void put_tenant(struct mh_buf *b, const PGresult *r)
+{
+	mh_buf_puts(b, "{\"id\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, 0, 0));
+	mh_buf_puts(b, ",\"name\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, 0, 1));
+	mh_buf_puts(b, ",\"slug\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, 0, 2));
+	mh_buf_puts(b, ",\"created_at\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, 0, 3));
+	mh_buf_puts(b, ",\"updated_at\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, 0, 4));
+	mh_buf_puts(b, ",\"role\":");
+	put_str_or_null(b, r, 0, 5);
+	mh_buf_putc(b, '}');
+}
+
+static void put_member(struct mh_buf *b, const PGresult *r, int i)
+{
+	mh_buf_puts(b, "{\"user_id\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, i, 0));
+	mh_buf_puts(b, ",\"email\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, i, 1));
+	mh_buf_puts(b, ",\"name\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, i, 2));
+	mh_buf_puts(b, ",\"role\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, i, 3));
+	mh_buf_puts(b, ",\"joined_at\":");
+	mh_buf_json_cstr(b, PQgetvalue(r, i, 4));
+	mh_buf_putc(b, '}');
+}
+
+static void put_audit(struct mh_buf *b, const PGresult *r, int i)
+{
+	static const char *const names[] = { "id", "actor_id", "action", "target",
+					     "ip", "request_id", "created_at" };
+
+	for (int c = 0; c < 7; c++) {
+		mh_buf_puts(b, c == 0 ? "{\"" : ",\"");
+		mh_buf_puts(b, names[c]);
+		mh_buf_puts(b, "\":");
+		put_str_or_null(b, r, i, c);
+	}
+	mh_buf_putc(b, '}');
+}
+
+/* {"data":[rows…],"next_cursor":…}: the query asked for limit + 1 rows, so a full page
+ * knows whether another follows without counting. ts_col/id_col position the cursor. */
+static int list_reply(struct mh_request *req, struct mh_response *res, const PGresult *r,
+		      int limit, void (*put)(struct mh_buf *, const PGresult *, int), int ts_col,
+		      int id_col)
+{
+	struct mh_buf *b = &res->body;
+	int n = PQntuples(r), shown = n > limit ? limit : n;
+
+	b->len = 0;
+	mh_buf_puts(b, "{\"data\":[");
+	for (int i = 0; i < shown; i++) {
+		if (i > 0)
+			mh_buf_putc(b, ',');
+		put(b, r, i);
+	}
+	mh_buf_puts(b, "],\"next_cursor\":");
+	if (n > limit)
+		mh_buf_json_cstr(b, tenants_cursor(req->arena, PQgetvalue(r, shown - 1, ts_col),
+						   PQgetvalue(r, shown - 1, id_col)));
+	else
+		mh_buf_puts(b, "null");
+	mh_buf_putc(b, '}');
+	res->status = 200;
+	return 0;
+}
+
+/* Custom SQLSTATEs of schema 0003 first, then the framework's mapping. */
+static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx,
+			  int rc)
+{
+	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "MH404") == 0)
+		return mh_reply_error(req, res, 404, "not_found", "no such member in this tenant");
+	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "MH409") == 0)
+		return mh_reply_error(req, res, 409, "last_owner",
+				      "a tenant needs at least one owner; promote another first");
+	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "23505") == 0)
+		return mh_reply_error(req, res, 409, "conflict",
+				      "this already exists (slug taken, or already a member)");
+	return mh_db_reply_error(req, res, tx, rc);
+}
+
+/* ---- Handlers' services -------------------------------------------------------------------- */
+
+int tenants_get(struct mh_request *req, struct mh_response *res)
+{
+	struct mh_tx tx;
+	const PGresult *r;
+	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
+
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = mh_tx_query(&tx, "tenants_get", NULL, 0);
+	rc = mh_tx_commit(&tx);
+	if (rc != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	r = mh_tx_result(&tx, q);
+	if (r == NULL || PQntuples(r) != 1)
+		return mh_reply_error(req, res, 404, "not_found", "no such tenant");
+	res->body.len = 0;
+	mh_buf_puts(&res->body, "{\"data\":");
+	put_tenant(&res->body, r);
+	mh_buf_putc(&res->body, '}');
+	res->status = 200;
+	return 0;
+}
+
+int tenants_update(struct mh_request *req, struct mh_response *res, const char *name,
+		   const char *slug)
+{
+	struct mh_tx tx;
+	const PGresult *r;
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 2);
+	const char *target;
+	int q, rc;
+
+	if (p == NULL)
+		return -1;
+	p[0] = name;
+	p[1] = slug;
+	target = mh_arena_sprintf(req->arena, "%s%s%s%s", name ? "name " : "", name ? name : "",
+				  slug ? " slug " : "", slug ? slug : "");
+	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = mh_tx_query(&tx, "tenants_update", p, 2);
+	auth_audit_queue(&tx, "tenant_updated", target);
+	rc = mh_tx_commit(&tx);
+	if (rc != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	r = mh_tx_result(&tx, q);
+	if (r == NULL || PQntuples(r) != 1)
+		return mh_reply_error(req, res, 404, "not_found", "no such tenant");
+	res->body.len = 0;
+	mh_buf_puts(&res->body, "{\"data\":");
+	put_tenant(&res->body, r);
+	mh_buf_putc(&res->body, '}');
+	res->status = 200;
+	return 0;
+}
+
+/* The two list shapes: first page or after a cursor. */
+static int run_list(struct mh_request *req, struct mh_response *res,
+		    const struct tenants_page *page, const char *first, const char *after,
+		    void (*put)(struct mh_buf *, const PGresult *, int), int ts_col, int id_col)
+{
+	struct mh_tx tx;
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
+	int q, rc;
+
+	if (p == NULL)
+		return -1;
+	p[0] = mh_arena_sprintf(req->arena, "%d", page->limit + 1);
+	p[1] = page->after_ts;
+	p[2] = page->after_id;
+	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = page->after_ts ? mh_tx_query(&tx, after, p, 3) : mh_tx_query(&tx, first, p, 1);
+	rc = mh_tx_commit(&tx);
+	if (rc != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	return list_reply(req, res, mh_tx_result(&tx, q), page->limit, put, ts_col, id_col);
+}
+
+int tenants_members_list(struct mh_request *req, struct mh_response *res,
+			 const struct tenants_page *page)
+{
+	return run_list(req, res, page, "tenants_members_first", "tenants_members_after",
+			put_member, 4, 0);
+}
+
+int tenants_audit_list(struct mh_request *req, struct mh_response *res,
+		       const struct tenants_page *page)
+{
+	return run_list(req, res, page, "tenants_audit_first", "tenants_audit_after", put_audit,
+			6, 0);
+}
+
+/* One member-changing statement; replies with the member row (status) or 204. */
+static int member_write(struct mh_request *req, struct mh_response *res, const char *stmt,
+			const char **p, int np, int status)
+{
+	struct mh_tx tx;
+	const PGresult *r;
+	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
+
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = mh_tx_query(&tx, stmt, p, np);
+	rc = mh_tx_commit(&tx);
+	if (rc != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	if (status == 204) {
+		res->status = 204;
+		return 0;
+	}
+	r = mh_tx_result(&tx, q);
+	if (r == NULL || PQntuples(r) != 1)
+		return -1;
+	if (status == 201) {
+		const char *loc = mh_arena_sprintf(req->arena, "/api/v1/tenants/current/members/%s",
+						   PQgetvalue(r, 0, 0));
+		if (loc != NULL)
+			mh_response_header(res, "Location", loc);
+	}
+	res->body.len = 0;
+	mh_buf_puts(&res->body, "{\"data\":");
+	put_member(&res->body, r, 0);
+	mh_buf_putc(&res->body, '}');
+	res->status = status;
+	return 0;
+}
+
+int tenants_members_add(struct mh_request *req, struct mh_response *res, const char *email,
+			const char *role)
+{
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 4);
+
+	if (p == NULL)
+		return -1;
+	p[0] = email;
+	p[1] = role;
+	p[2] = auth_client_ip(req);
+	p[3] = req->request_id;
+	return member_write(req, res, "tenants_members_add", p, 4, 201);
+}
+
+int tenants_members_set_role(struct mh_request *req, struct mh_response *res,
+			     const char *user_id, const char *role)
+{
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 4);
+
+	if (p == NULL)
+		return -1;
+	p[0] = user_id;
+	p[1] = role;
+	p[2] = auth_client_ip(req);
+	p[3] = req->request_id;
+	return member_write(req, res, "tenants_members_set_role", p, 4, 200);
+}
+
+int tenants_members_remove(struct mh_request *req, struct mh_response *res,
+			   const char *user_id)
+{
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
+
+	if (p == NULL)
+		return -1;
+	p[0] = user_id;
+	p[1] = auth_client_ip(req);
+	p[2] = req->request_id;
+	return member_write(req, res, "tenants_members_remove", p, 3, 204);
+}
