@@ -8,5 +8,9 @@
 #define T_SECRET_COOKIE "sekret-cookie-4be07d55"
 #define T_SECRET_QUERY "sekret-query-0c1d2e3f"
 #define T_SECRET_BODY "sekret-body-9a8b7c6d"
+/* Account passwords of the auth suites (at least 12 characters). */
+#define T_SECRET_PASSWORD "sekret-password-5e6f7a8b"
+#define T_SECRET_WRONG_PASSWORD "sekret-wrongpass-1c2d3e4f"
+#define T_SECRET_NEW_PASSWORD "sekret-newpass-0a9b8c7d"
 
 #endif
