@@ -177,3 +177,39 @@ CREATE POLICY idempotency_keys_own ON idempotency_keys
 GRANT SELECT, INSERT ON idempotency_keys TO menhir_app;
 -- Re-using an expired key replaces its row (INSERT … ON CONFLICT DO UPDATE … WHERE expired).
 GRANT UPDATE (body_hash, status, body, location, created_at) ON idempotency_keys TO menhir_app;
+
+-- Serialises the requests that share one Idempotency-Key (same tenant, user, route, key) for
+-- the rest of the transaction; a second one arriving while the first is in flight gets
+-- MH409 at once instead of waiting. Call it in its own statement BEFORE the one that looks
+-- the key up: in READ COMMITTED each statement takes a new snapshot, so a lookup that
+-- starts after the lock is granted sees whatever the previous holder committed.
+CREATE FUNCTION idempotency_lock(p_route text, p_key text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = public, pg_temp
+	AS $$
+BEGIN
+	IF NOT pg_try_advisory_xact_lock(hashtextextended(
+	           concat_ws(chr(31), 'idempotency', app_tenant_id(), app_user_id(), p_route, p_key),
+	           0)) THEN
+		RAISE EXCEPTION 'a request with this Idempotency-Key is in progress'
+			USING ERRCODE = 'MH409';
+	END IF;
+END
+$$;
+
+-- Raises MH403 unless the caller's current role (app_enter) ranks at least p_min: for a
+-- rule that depends on the input rather than the route (e.g. include_deleted=true).
+CREATE FUNCTION app_require_role(p_min text) RETURNS void
+	LANGUAGE plpgsql STABLE
+	SET search_path = public, pg_temp
+	AS $$
+BEGIN
+	IF app_role_rank(app_role()) < app_role_rank(p_min) THEN
+		RAISE EXCEPTION 'role % is below %', coalesce(app_role(), 'none'), p_min
+			USING ERRCODE = 'MH403';
+	END IF;
+END
+$$;
+
+REVOKE ALL ON FUNCTION idempotency_lock(text, text), app_require_role(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION idempotency_lock(text, text), app_require_role(text) TO menhir_app;
