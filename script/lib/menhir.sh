@@ -52,6 +52,8 @@ login_max_failures = 5
 login_lockout = 900
 allowed_origins = https://localhost:$MENHIR_HTTPS_PORT https://127.0.0.1:$MENHIR_HTTPS_PORT
 cookie_secure = true
+upload_limit = 10485760
+storage_dir = $STATE/files
 CONF
 }
 

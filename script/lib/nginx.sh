@@ -50,6 +50,7 @@ nginx_render_site() {
 		-e "s|^( *)access_log /var/log/nginx/menhir.access.log |\\1access_log \"$(sed_repl "$ngx/access.log")\" |" \
 		-e "s|^( *)error_log /var/log/nginx/menhir.error.log;|\\1error_log \"$(sed_repl "$ngx/error.log")\";|" \
 		-e "s|^( *)root /usr/share/menhir/web;|\\1root \"$(sed_repl "$MH_ROOT/web")\";|" \
+		-e "s|^( *)alias /var/lib/menhir/files/;|\\1alias \"$(sed_repl "$STATE/files/")\";|" \
 		-e "s|^( *)alias /usr/share/menhir/doc/openapi.json;|\\1alias \"$(sed_repl "$MH_ROOT/doc/openapi.json")\";|" \
 		-e "s|^( *)fastcgi_read_timeout [0-9]+s;|\\1fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;|" \
 		-e "s|^( *)default 0;|\\1default 0;$geo_extra|" \
@@ -59,7 +60,7 @@ nginx_render_site() {
 
 nginx_check_render() {
 	local dst=$1 bad
-	bad=$(grep -nE '/run/menhir|/var/log/nginx|/etc/letsencrypt|/usr/share/menhir|listen (80|443)|listen \[::\]' "$dst" || true)
+	bad=$(grep -nE '/run/menhir|/var/log/nginx|/etc/letsencrypt|/usr/share/menhir|/var/lib/menhir|listen (80|443)|listen \[::\]' "$dst" || true)
 	[[ -z $bad ]] || mh_die "nginx/menhir.conf has production lines script/lib/nginx.sh cannot render:"$'\n'"$bad"
 	grep -q "listen 127.0.0.1:$MENHIR_HTTPS_PORT ssl http2;" "$dst" ||
 		mh_die "rendered site lacks the TLS listen line"

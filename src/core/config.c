@@ -56,6 +56,8 @@ static const struct key keys[] = {
 	INT(login_lockout, 1, 86400, "900"),
 	STR(allowed_origins, "https://localhost:8443"),
 	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true" },
+	INT(upload_limit, 1, 1 << 30, "10485760"),
+	STR(storage_dir, "/var/lib/menhir/files"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -40,6 +40,9 @@ struct mh_config {
 	int login_lockout;      /* seconds */
 	char allowed_origins[1024]; /* space-separated, for cookie-authenticated routes */
 	int cookie_secure;
+	/* documents: attachments */
+	int upload_limit;      /* bytes of one uploaded file */
+	char storage_dir[512]; /* where uploaded files live, outside the web root and database */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -36,7 +36,7 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 	unsigned allowed;
 	const char *err = NULL;
 	long long clen;
-	int nq;
+	int nq, limit;
 
 	switch (mh_router_match(req->arena, req->method, req->path, &route, &req->route_index,
 				&req->params, &req->nparams, &allowed)) {
@@ -63,15 +63,20 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		mh_reply_error(req, res, 400, "bad_request", "malformed Content-Length");
 		return 0;
 	}
-	if (clen > cfg->body_limit) {
+	limit = (route->flags & MH_RAW_BODY) ? cfg->upload_limit : cfg->body_limit;
+	if (clen > limit) {
 		mh_fcgi_drain_body(fr, clen);
 		mh_reply_error(req, res, 413, "payload_too_large",
 			       mh_arena_sprintf(req->arena,
 						"the request body exceeds the limit of %d bytes",
-						cfg->body_limit));
+						limit));
 		return 0;
 	}
-	if (clen > 0 && mh_fcgi_read_body(fr, req, (size_t)clen) < 0) {
+	if (route->flags & MH_RAW_BODY) {
+		/* Left in the stream for the handler; mh_dispatch drains what it did not read. */
+		req->body_stream = fr->in;
+		req->body_remaining = clen;
+	} else if (clen > 0 && mh_fcgi_read_body(fr, req, (size_t)clen) < 0) {
 		mh_reply_error(req, res, 400, "bad_request", "the request body ended early");
 		return 0;
 	}
@@ -176,6 +181,10 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 				       "an internal error occurred");
 		}
 	}
+	/* An upload the handler refused early (401, 404, 415…) still sits in the stream; the
+	 * FastCGI connection must be read to its end before the answer. */
+	if (req.body_remaining > 0)
+		mh_fcgi_drain_body(fr, req.body_remaining);
 	mh_db_request_done(&req);
 	if (res.body.failed) {
 		/* The arena is exhausted: retry the envelope in a fresh buffer, which

@@ -143,6 +143,23 @@ int mh_fcgi_read_body(FCGX_Request *fr, struct mh_request *req, size_t len)
 	return 0;
 }
 
+long mh_request_body_read(struct mh_request *req, void *buf, size_t len)
+{
+	int n;
+
+	if (req->body_stream == NULL || req->body_remaining <= 0)
+		return 0;
+	if ((long long)len > req->body_remaining)
+		len = (size_t)req->body_remaining;
+	if (len > (1u << 20))
+		len = 1u << 20;
+	n = FCGX_GetStr(buf, (int)len, req->body_stream);
+	if (n <= 0)
+		return -1;
+	req->body_remaining -= n;
+	return n;
+}
+
 void mh_fcgi_drain_body(FCGX_Request *fr, long long len)
 {
 	char sink[16384];

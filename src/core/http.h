@@ -58,6 +58,10 @@ struct mh_request {
 	struct mh_principal principal;
 	int db_round_trips;
 	long long started_us;
+	/* MH_RAW_BODY routes: the FastCGI input stream and the bytes of the body not read
+	 * yet (Content-Length, already checked against upload_limit). */
+	void *body_stream;
+	long long body_remaining;
 };
 
 #define MH_MAX_RESPONSE_HEADERS 16
@@ -81,6 +85,10 @@ struct mh_error_detail {
 const char *mh_query(const struct mh_request *req, const char *name);
 const char *mh_param(const struct mh_request *req, const char *name);
 const char *mh_header(const struct mh_request *req, const char *lower_name);
+
+/* MH_RAW_BODY routes: reads up to len bytes of the body into buf. Returns the bytes read,
+ * 0 at the end of the body, -1 when the client's body ended before its Content-Length. */
+long mh_request_body_read(struct mh_request *req, void *buf, size_t len);
 
 /* Adds a response header; both strings must outlive the response (arena or
  * static). Returns 0, or -1 when the header table is full. */
