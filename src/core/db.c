@@ -393,6 +393,17 @@ int mh_db_ping(struct mh_request *req)
 	tx.req = req;
 	queue(&tx, "mh_ping", NULL, 0);
 	rc = round_trip(&tx, 1);
+	/* A connection that died while idle (PostgreSQL restarted) says nothing
+	 * about PostgreSQL now: ask again on a fresh one, as read-only
+	 * transactions do, before reporting the database down. */
+	if (rc == MH_DB_UNAVAILABLE) {
+		drop_connection("connection lost; retrying the ping");
+		next_attempt_us = 0;
+		if (mh_db_connect() == MH_DB_OK) {
+			tx.nfetched = 0;
+			rc = round_trip(&tx, 1);
+		}
+	}
 	return rc == MH_DB_OK ? rc : fail(&tx, rc);
 }
 
