@@ -340,10 +340,11 @@ static int compare_routes(json_object *routes, json_object *s, char *report, siz
 			                   "security: []");
 			bad++;
 		}
-		if (bool_field(r, "json_body") !=
+		/* An upload route (raw_body) documents its body too, with the file types. */
+		if ((bool_field(r, "json_body") || bool_field(r, "raw_body")) !=
 		    json_object_object_get_ex(op, "requestBody", NULL)) {
 			add_line(report, len, "%s: %s\n", what,
-			         bool_field(r, "json_body")
+			         bool_field(r, "json_body") || bool_field(r, "raw_body")
 			                 ? "the route takes a JSON body the spec does not document"
 			                 : "the spec documents a requestBody the route does not "
 			                   "take");
