@@ -8,6 +8,7 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "core/keys.h"
+#include "core/sysaudit.h"
 #include "core/log.h"
 #include "core/migrate.h"
 #include "core/module.h"
@@ -137,10 +138,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "menhir: %s\n", err);
 			return 1;
 		}
+		if (sub[0] == 'l')
+			return 0;
 		/* Running workers sign with the old key until `systemctl reload`. */
-		if (sub[0] != 'l')
-			printf("%s\n", kid);
-		return 0;
+		printf("%s\n", kid);
+		/* The key exists either way; a missing audit row is reported, and
+		 * the exit status says so, so scripts can retry the record. */
+		return mh_sysaudit_record(&cfg, sub[0] == 'r' ? "keys.rotate" : "keys.generate",
+					  kid) < 0
+			       ? 3
+			       : 0;
 	}
 	if (strcmp(cmd, "admin") == 0 && argi < argc) {
 		if (strcmp(argv[argi], "create-user") == 0)

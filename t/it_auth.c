@@ -885,6 +885,19 @@ Test(auth, key_rotation_keeps_old_tokens_and_signs_with_the_new_kid)
 	snprintf(needle, sizeof(needle), "\"kid\":\"%s\"", old_kid);
 	cr_assert(strstr(r.body, needle) != NULL, "old kid no longer published: %s", r.body);
 	t_http_free(&r);
+	/* A rotation concerns no tenant: it is audited in system_audit_log. */
+	{
+		PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
+		const char *params[1] = { kid };
+		PGresult *q = PQexecParams(su,
+					   "SELECT count(*) FROM system_audit_log"
+					   " WHERE action = 'keys.rotate' AND target = $1",
+					   1, NULL, params, NULL, NULL, 0);
+		cr_assert(PQresultStatus(q) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(q));
+		cr_assert_str_eq(PQgetvalue(q, 0, 0), "1", "key rotation not audited");
+		PQclear(q);
+		PQfinish(su);
+	}
 }
 
 Test(auth, admin_commands_create_user_and_tenant)
