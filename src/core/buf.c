@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 void mh_buf_init(struct mh_buf *b, struct mh_arena *a, size_t initial)
 {
 	b->arena = a;
@@ -86,37 +88,6 @@ void mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t n, i;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Reject overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 void mh_buf_json_string(struct mh_buf *b, const char *str, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -136,7 +107,7 @@ void mh_buf_json_string(struct mh_buf *b, const char *str, size_t len)
 		mh_buf_append(b, s + i - run, run);
 		run = 0;
 		if (c >= 0x80) {
-			n = utf8_seq_len(s + i, len - i);
+			n = mh_utf8_seq_len(s + i, len - i);
 			if (n == 0) {
 				mh_buf_puts(b, "\\ufffd");
 				i++;

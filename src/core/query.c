@@ -14,45 +14,6 @@ static int hexval(char c)
 	return -1;
 }
 
-int mh_utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned long cp;
-
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			n = 2, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			n = 3, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			n = 4, cp = c & 0x07;
-		else
-			return 0;
-		if (len - i < n)
-			return 0;
-		for (size_t k = 1; k < n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 char *mh_url_decode(struct mh_arena *a, const char *s, size_t len)
 {
 	char *out = mh_arena_alloc(a, len + 1);

@@ -6,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/http.h"
+#include "core/utf8.h"
 
 #define MH_QUERY_MAX_PARAMS 64
 
@@ -23,7 +24,5 @@ char *mh_url_decode(struct mh_arena *a, const char *s, size_t len);
  */
 int mh_query_parse(struct mh_arena *a, const char *qs, struct mh_kv **out, const char **err);
 
-/* 1 when s[0..len) is well-formed UTF-8 without NUL bytes. */
-int mh_utf8_valid(const char *s, size_t len);
 
 #endif
