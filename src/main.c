@@ -14,6 +14,7 @@
 #include "core/module.h"
 #include "core/router.h"
 #include "core/server.h"
+#include "modules/seed/seed.h"
 #include "modules/tenants/tenants.h"
 #include "modules/users/users.h"
 
@@ -33,6 +34,10 @@ static void usage(FILE *out)
 		"                    create a user (password on standard input)\n"
 		"  admin create-tenant NAME --owner EMAIL [--slug SLUG]\n"
 		"                    create a tenant owned by an existing user\n"
+		"  admin seed --tenants N --docs M\n"
+		"                    N tenants with a user of each role and M documents each\n"
+		"  admin seed --demo [--docs M]\n"
+		"                    the demo tenant (once; fixed e-mails, printed password)\n"
 		"  config            print the effective configuration\n"
 		"  routes            print the route table as JSON (for the API contract)\n"
 		"  version           print the version\n"
@@ -154,6 +159,8 @@ int main(int argc, char **argv)
 			return users_admin_create_user(&cfg, argc - argi - 1, argv + argi + 1);
 		if (strcmp(argv[argi], "create-tenant") == 0)
 			return tenants_admin_create_tenant(&cfg, argc - argi - 1, argv + argi + 1);
+		if (strcmp(argv[argi], "seed") == 0)
+			return seed_admin_command(&cfg, argc - argi - 1, argv + argi + 1);
 		usage(stderr);
 		return 2;
 	}
