@@ -22,9 +22,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #define BACKLOG 1024 /* Menhir's listen_backlog default */
 #define MAX_WORKERS 256
@@ -43,17 +47,224 @@ static void on_signal(int sig)
 		stop_requested = 1;
 }
 
+/* ---- /bench/floor-list: Menhir's GET /api/v1/documents?limit=20, by hand ------------------
+ *
+ * With FLOOR_DATABASE_URL (libpq conninfo, as menhir_app) and FLOOR_JWT_KEY (a PEM key of
+ * the stack's keys_dir: the public key is taken from it, once per worker), the floor also
+ * answers /bench/floor-list with the same transaction Menhir's list makes, and nothing
+ * else: verify the bearer token's RS256 signature and its exp (OpenSSL, no JSON parser:
+ * the claims are found by string search), then one pipelined round trip of BEGIN READ
+ * ONLY, app_enter() (the RLS context, as Menhir sets it), set_config('enable_sort', 'off'),
+ * the list SELECT of src/modules/documents/repo.c (documents_list_created_desc, first page,
+ * limit 20 + 1) and COMMIT, then {"data":[…],"next_cursor":…} by concatenation (the rows
+ * arrive as JSON text from PostgreSQL, as in Menhir). Keep FLOOR_LIST_SQL equal to that
+ * statement, or the ratio compares different queries. */
+static PGconn *pg;
+static EVP_PKEY *jwt_key;
+
+#define FLOOR_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+static const char FLOOR_LIST_SQL[] =
+	"SELECT (SELECT row_to_json(x)::text FROM (SELECT d.id, d.owner_id, d.title, d.tags,"
+	" d.status, d.version, " FLOOR_TS("d.created_at") " AS created_at, "
+	FLOOR_TS("d.updated_at") " AS updated_at, " FLOOR_TS("d.deleted_at") " AS deleted_at) x),"
+	" " FLOOR_TS("d.created_at") ", d.id::text FROM ("
+	"SELECT d.* FROM documents d"
+	" WHERE d.tenant_id = (SELECT app_tenant_id()) AND d.deleted_at IS NULL"
+	" AND ($3::text IS NULL OR d.status = $3::text)"
+	" AND ($4::text IS NULL OR d.tags @> ARRAY[$4::text])"
+	" AND ($5::uuid IS NULL OR d.owner_id = $5::uuid)"
+	" AND (d.created_at, d.id) < ($1::timestamptz, $2::uuid)"
+	" ORDER BY d.created_at DESC, d.id DESC LIMIT $6::int) d"
+	" ORDER BY d.created_at DESC, d.id DESC";
+
 static int worker_init(void)
 {
-	return 0;
+	const char *url = getenv("FLOOR_DATABASE_URL"), *keyfile = getenv("FLOOR_JWT_KEY");
+	PGresult *r;
+	FILE *f;
+
+	if (url == NULL || keyfile == NULL)
+		return 0; /* ping only */
+	f = fopen(keyfile, "r");
+	if (f == NULL || (jwt_key = PEM_read_PUBKEY(f, NULL, NULL, NULL)) == NULL) {
+		fprintf(stderr, "floor: cannot read the public key %s\n", keyfile);
+		return -1;
+	}
+	fclose(f);
+	pg = PQconnectdb(url);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "floor: %s", PQerrorMessage(pg));
+		return -1;
+	}
+	r = PQprepare(pg, "enter", "SELECT app_enter($1, $2, $3)", 3, NULL);
+	PQclear(r);
+	r = PQprepare(pg, "plan", "SELECT set_config('enable_sort', 'off', true)", 0, NULL);
+	PQclear(r);
+	r = PQprepare(pg, "list", FLOOR_LIST_SQL, 6, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "floor: prepare: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return PQenterPipelineMode(pg) ? 0 : -1;
 }
 
 static void worker_fini(void)
 {
+	if (pg != NULL)
+		PQfinish(pg);
+	EVP_PKEY_free(jwt_key);
+}
+
+static int reply(FCGX_Request *req, const char *status, const char *body, size_t len)
+{
+	char head[160];
+	int n = snprintf(head, sizeof head,
+			 "Status: %s\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 status, len);
+
+	if (FCGX_PutStr(head, n, req->out) < 0)
+		return -1;
+	return FCGX_PutStr(body, (int)len, req->out) < 0 ? -1 : 0;
+}
+
+static int unauthorized(FCGX_Request *req)
+{
+	static const char body[] = "{\"error\":\"unauthenticated\"}";
+	return reply(req, "401 Unauthorized", body, sizeof body - 1);
+}
+
+/* base64url (no padding) into out; returns the length or -1. */
+static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+	char buf[1024];
+	size_t m = n;
+	int len;
+
+	if (n + 4 > sizeof buf || (n + 3) / 4 * 3 > cap)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+	while (m % 4)
+		buf[m++] = '=';
+	len = EVP_DecodeBlock(out, (unsigned char *)buf, (int)m);
+	if (len < 0)
+		return -1;
+	return len - (int)(m - n); /* padding decodes to zero bytes */
+}
+
+/* The value of a string claim "name":"value" in the payload JSON (copied into out). */
+static int claim_str(const char *json, const char *name, char *out, size_t cap)
+{
+	char pat[32];
+	const char *p, *e;
+
+	snprintf(pat, sizeof pat, "\"%s\":\"", name);
+	p = strstr(json, pat);
+	if (p == NULL)
+		return -1;
+	p += strlen(pat);
+	e = strchr(p, '"');
+	if (e == NULL || (size_t)(e - p) >= cap)
+		return -1;
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+	return 0;
+}
+
+static int handle_list(FCGX_Request *req)
+{
+	const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", req->envp), *dot1, *dot2, *p;
+	unsigned char sig[512], payload[1024];
+	char tid[64], sub[64];
+	const char *params[6] = { "infinity", "ffffffff-ffff-ffff-ffff-ffffffffffff", NULL, NULL,
+				  NULL, "21" };
+	const char *enter[3] = { tid, sub, "viewer" };
+	PGresult *r, *list = NULL;
+	EVP_MD_CTX *md;
+	int siglen, plen, ok, failed = 0, n;
+	static char out[1 << 16];
+	size_t len = 0;
+
+	/* 1. The token: RS256 over header.payload, then exp. */
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+		return unauthorized(req);
+	auth += 7;
+	dot1 = strchr(auth, '.');
+	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	if (dot2 == NULL)
+		return unauthorized(req);
+	siglen = b64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof sig);
+	plen = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof payload - 1);
+	if (siglen <= 0 || plen <= 0)
+		return unauthorized(req);
+	payload[plen] = '\0';
+	md = EVP_MD_CTX_new();
+	ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, jwt_key) == 1 &&
+	     EVP_DigestVerify(md, sig, (size_t)siglen, (const unsigned char *)auth,
+			      (size_t)(dot2 - auth)) == 1;
+	EVP_MD_CTX_free(md);
+	p = strstr((char *)payload, "\"exp\":");
+	if (!ok || p == NULL || atoll(p + 6) <= (long long)time(NULL) ||
+	    claim_str((char *)payload, "tid", tid, sizeof tid) < 0 ||
+	    claim_str((char *)payload, "sub", sub, sizeof sub) < 0)
+		return unauthorized(req);
+
+	/* 2. One round trip: BEGIN READ ONLY, context, plan setting, SELECT, COMMIT. */
+	if (!PQsendQueryParams(pg, "BEGIN READ ONLY", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(pg, "enter", 3, enter, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(pg, "plan", 0, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(pg, "list", 6, params, NULL, NULL, 0) ||
+	    !PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(pg))
+		return reply(req, "503 Service Unavailable", "{}", 2);
+	/* Five results, each followed by NULL, then the sync. */
+	for (int q = 0; q < 5; q++) {
+		while ((r = PQgetResult(pg)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+			if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+				failed = 1;
+			if (q == 3 && st == PGRES_TUPLES_OK && list == NULL)
+				list = r;
+			else
+				PQclear(r);
+		}
+	}
+	r = PQgetResult(pg); /* PGRES_PIPELINE_SYNC */
+	PQclear(r);
+	if (failed || list == NULL) {
+		PQclear(list);
+		return reply(req, "500 Internal Server Error", "{}", 2);
+	}
+
+	/* 3. The envelope by hand. */
+	n = PQntuples(list);
+	len = (size_t)snprintf(out, sizeof out, "{\"data\":[");
+	for (int i = 0; i < n && i < 20; i++) {
+		size_t l = (size_t)PQgetlength(list, i, 0);
+		if (len + l + 256 >= sizeof out)
+			break;
+		if (i > 0)
+			out[len++] = ',';
+		memcpy(out + len, PQgetvalue(list, i, 0), l);
+		len += l;
+	}
+	if (n > 20)
+		len += (size_t)snprintf(out + len, sizeof out - len, "],\"next_cursor\":\"%s|%s\"}",
+					PQgetvalue(list, 19, 1), PQgetvalue(list, 19, 2));
+	else
+		len += (size_t)snprintf(out + len, sizeof out - len, "],\"next_cursor\":null}");
+	PQclear(list);
+	return reply(req, "200 OK", out, len);
 }
 
 static int handle(FCGX_Request *req)
 {
+	const char *uri = FCGX_GetParam("DOCUMENT_URI", req->envp);
+
+	if (pg != NULL && uri != NULL && strcmp(uri, "/bench/floor-list") == 0)
+		return handle_list(req);
 	return FCGX_PutStr(ping_response, (int)(sizeof ping_response - 1), req->out) < 0 ? -1 : 0;
 }
 
@@ -86,8 +297,13 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t block, orig;
 
+	/* bench/run feeds the same statement to pgbench (PostgreSQL alone). */
+	if (argc == 2 && strcmp(argv[1], "--print-list-sql") == 0) {
+		puts(FLOOR_LIST_SQL);
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s SOCKET_PATH WORKERS\n", argv[0]);
+		fprintf(stderr, "usage: %s SOCKET_PATH WORKERS | --print-list-sql\n", argv[0]);
 		return 2;
 	}
 	path = argv[1];
