@@ -2,6 +2,7 @@
 #include "modules/modules.h"
 
 #include "modules/auth/auth.h"
+#include "modules/documents/documents.h"
 #include "modules/health/health.h"
 #include "modules/metrics/metrics.h"
 #include "modules/system/system.h"
@@ -17,5 +18,6 @@ const struct mh_module *const mh_modules[] = {
 	&auth_module,
 	&tenants_module,
 	&users_module,
+	&documents_module,
 	NULL,
 };

@@ -1,0 +1,138 @@
+/* internal.h - what the documents module's files share; private to src/modules/documents/. */
+#ifndef MH_MODULES_DOCUMENTS_INTERNAL_H
+#define MH_MODULES_DOCUMENTS_INTERNAL_H
+
+#include <stddef.h>
+
+#include "core/db.h"
+#include "core/http.h"
+#include "modules/documents/documents.h"
+
+#define DOCUMENTS_PAGE_DEFAULT 20
+#define DOCUMENTS_PAGE_MAX     100
+#define DOCUMENTS_TITLE_MAX    200
+#define DOCUMENTS_TAGS_MAX     20
+#define DOCUMENTS_TAG_MAX      50
+#define DOCUMENTS_Q_MAX        200
+#define DOCUMENTS_KEY_MAX      255
+
+/* The list orders (?sort=), each backed by an index of schema 0004. */
+enum documents_sort {
+	DOCUMENTS_SORT_CREATED_DESC, /* -created_at, the default */
+	DOCUMENTS_SORT_CREATED_ASC,  /* created_at */
+	DOCUMENTS_SORT_TITLE_ASC,    /* title */
+	DOCUMENTS_SORT_UPDATED_DESC, /* -updated_at */
+	DOCUMENTS_SORT__MAX
+};
+
+/* ?sort= spelling of each order. */
+extern const char *const documents_sort_names[DOCUMENTS_SORT__MAX];
+
+/* A validated GET /documents. Strings are NULL when the filter is absent. */
+struct documents_list_query {
+	int limit;
+	enum documents_sort sort;
+	const char *status;
+	const char *tag;
+	const char *owner_id;
+	const char *q;
+	int include_deleted;
+	/* Keyset position: after (after_key, after_id) in the order; NULL on page one. */
+	const char *after_key;
+	const char *after_id;
+};
+
+/* A validated create or patch body: NULL members were not given. tags is JSON array
+ * text (the database unpacks it, so no array literal is ever built by hand). */
+struct documents_input {
+	const char *title;
+	const char *body;
+	const char *tags_json;
+	const char *status;
+};
+
+/* Preconditions and idempotency, from the request headers. */
+struct documents_conditions {
+	/* If-Match: NULL when absent or "*"; else the comma-joined strong ETag values
+	 * ("" when none could match, which makes the write a 412). */
+	const char *if_match;
+	/* Idempotency-Key (NULL when absent) and the SHA-256 (hex) of the raw body. */
+	const char *idempotency_key;
+	const char *body_hash;
+};
+
+/* ---- validate.c: each *_or_reply answers 400/422 itself and returns 0 on bad input ---- */
+
+int documents_list_query_or_reply(struct mh_request *req, struct mh_response *res,
+                                  struct documents_list_query *out);
+/* GET /documents/:id takes ?include_deleted= only. */
+int documents_get_query_or_reply(struct mh_request *req, struct mh_response *res,
+                                 int *include_deleted);
+/* Rejects any query parameter (write routes take none). */
+int documents_no_query_or_reply(struct mh_request *req, struct mh_response *res);
+/* The :id parameter lower-cased, or NULL having answered 404. */
+const char *documents_id_or_reply(struct mh_request *req, struct mh_response *res);
+/* A create (creating = 1: title required) or patch body (at least one field). */
+int documents_input_or_reply(struct mh_request *req, struct mh_response *res, int creating,
+                             struct documents_input *out);
+int documents_conditions_or_reply(struct mh_request *req, struct mh_response *res,
+                                  struct documents_conditions *out);
+/* 1 when If-None-Match names etag (the bare hex value) or is "*". */
+int documents_none_match(const struct mh_request *req, const char *etag);
+/* The opaque next_cursor for a page that ended at (key, id) under q. */
+const char *documents_cursor(struct mh_arena *a, const struct documents_list_query *q,
+                             const char *key, const char *id);
+
+/* ---- service.c: the use cases; each answers the client and returns 0, or -1 (500) ---- */
+
+int documents_list(struct mh_request *req, struct mh_response *res,
+                   const struct documents_list_query *q);
+int documents_get(struct mh_request *req, struct mh_response *res, const char *id,
+                  int include_deleted);
+int documents_create(struct mh_request *req, struct mh_response *res,
+                     const struct documents_input *in, const struct documents_conditions *c);
+int documents_update(struct mh_request *req, struct mh_response *res, const char *id,
+                     const struct documents_input *in, const struct documents_conditions *c);
+int documents_delete(struct mh_request *req, struct mh_response *res, const char *id,
+                     const struct documents_conditions *c);
+int documents_restore(struct mh_request *req, struct mh_response *res, const char *id);
+
+/* ---- repo.c: the SQL. Each queues one statement and returns its index (or MH_DB_ERROR) -- */
+
+extern const struct mh_db_statement documents_statements[];
+
+/* The tenant filter the list statements carry for their indexes. RLS applies the same rule
+ * regardless; t/it_documents.c removes this text from a statement to prove it. */
+#define DOCUMENTS_TENANT_FILTER "d.tenant_id = (SELECT app_tenant_id())"
+
+/* Result columns of the single-document statements: {"data":…} text, ETag value. */
+enum { DOCUMENTS_COL_ENVELOPE, DOCUMENTS_COL_ETAG };
+/* Of the list statements: document JSON, cursor key, id. */
+enum { DOCUMENTS_COL_ITEM, DOCUMENTS_COL_KEY, DOCUMENTS_COL_ID };
+/* Of the probe: deleted, owned by the caller, caller's role rank, ETag. */
+enum { DOCUMENTS_PROBE_DELETED, DOCUMENTS_PROBE_OWN, DOCUMENTS_PROBE_RANK, DOCUMENTS_PROBE_ETAG };
+/* Of create: new id, response envelope, ETag; then a replayed key's hash, status, body,
+ * Location (the new-document columns are NULL on a replay and vice versa). */
+enum {
+	DOCUMENTS_NEW_ID,
+	DOCUMENTS_NEW_ENVELOPE,
+	DOCUMENTS_NEW_ETAG,
+	DOCUMENTS_PRIOR_HASH,
+	DOCUMENTS_PRIOR_STATUS,
+	DOCUMENTS_PRIOR_BODY,
+	DOCUMENTS_PRIOR_LOCATION
+};
+
+int documents_repo_require_admin(struct mh_tx *tx);
+int documents_repo_list(struct mh_tx *tx, const struct documents_list_query *q);
+int documents_repo_get(struct mh_tx *tx, const char *id, int include_deleted);
+int documents_repo_probe(struct mh_tx *tx, const char *id);
+int documents_repo_lock_key(struct mh_tx *tx, const char *route, const char *key);
+int documents_repo_create(struct mh_tx *tx, const struct documents_input *in,
+                          const struct documents_conditions *c, const char *route);
+int documents_repo_update(struct mh_tx *tx, const char *id, const struct documents_input *in,
+                          const struct documents_conditions *c, const char *changed);
+int documents_repo_delete(struct mh_tx *tx, const char *id, const struct documents_conditions *c);
+int documents_repo_restore(struct mh_tx *tx, const char *id);
+
+#endif

@@ -1,0 +1,445 @@
+/* it_isolation.c - the isolation proof: EVERY route of the binary's route table (read from
+ * `menhir routes`, not a hand-kept list) is called by every kind of caller against tenant A's
+ * resources: no token, an expired token, A's viewer, member, admin and owner, and the owner
+ * of another tenant B. Each cell has an expected status in the table below; a route without
+ * a row fails the test, so a new route cannot ship without someone deciding who may call it.
+ * No answer to a caller outside tenant A may carry any of A's ids, titles or e-mails, and
+ * nothing of A's may change when B calls a write route on it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+
+#include "doc_helpers.h"
+#include "secrets.h"
+
+TestSuite(isolation, .timeout = 300);
+
+enum actor { NONE, EXPIRED, VIEWER, MEMBER, ADMIN, OWNER, OTHER, NACTORS };
+static const char *const actor_names[NACTORS] = {
+        "no token", "expired token", "A viewer", "A member", "A admin", "A owner", "B owner"};
+
+/* What a cell needs made fresh before it runs, so that no cell depends on another. */
+enum prep {
+	PREP_NONE,
+	PREP_DOC,         /* :id = a new document of A (owned by A's member) */
+	PREP_DELETED_DOC, /* :id = a new, soft-deleted document of A */
+	PREP_MEMBER,      /* :user_id = a new viewer of A */
+};
+
+struct expectation {
+	const char *method;
+	const char *pattern;
+	const char *body; /* JSON; "{email}" becomes a fresh address, "{tenant_a}" A's id */
+	enum prep prep;
+	int fresh_actor; /* the route ends the caller's session: use a new one per cell */
+	long want[NACTORS];
+};
+
+#define SIGNUP_BODY                                                                                \
+	"{\"email\":\"{email}\",\"password\":\"" T_SECRET_PASSWORD "\",\"tenant_name\":\"Iso\"}"
+
+/* Columns: no token, expired, A viewer, A member, A admin, A owner, B owner. */
+static const struct expectation table[] = {
+        /* Operational and public. */
+        {"GET", "/healthz", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
+        {"GET", "/readyz", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
+        {"GET", "/metrics", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
+        {"GET", "/api/v1/ping", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
+        {"GET", "/.well-known/jwks.json", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
+        /* Auth. Public routes ignore the bearer token; signup makes a separate account. */
+        {"POST",
+         "/api/v1/auth/signup",
+         SIGNUP_BODY,
+         PREP_NONE,
+         0,
+         {201, 201, 201, 201, 201, 201, 201}},
+        {"POST", "/api/v1/auth/login", "{}", PREP_NONE, 0, {422, 422, 422, 422, 422, 422, 422}},
+        {"POST", "/api/v1/auth/refresh", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
+        {"POST", "/api/v1/auth/logout", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
+        {"POST",
+         "/api/v1/auth/logout-all",
+         NULL,
+         PREP_NONE,
+         1,
+         {401, 401, 204, 204, 204, 204, 204}},
+        {"POST",
+         "/api/v1/auth/switch-tenant",
+         "{\"tenant_id\":\"{tenant_a}\"}",
+         PREP_NONE,
+         0,
+         {401, 401, 200, 200, 200, 200, 403}},
+        /* The signed-in user: always their own. */
+        {"GET", "/api/v1/users/me", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"PATCH",
+         "/api/v1/users/me",
+         "{\"name\":\"Iso\"}",
+         PREP_NONE,
+         0,
+         {401, 401, 200, 200, 200, 200, 200}},
+        /* The current tenant: B's "current" is B, so B succeeds on its own tenant. */
+        {"GET", "/api/v1/tenants/current", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"PATCH",
+         "/api/v1/tenants/current",
+         "{\"name\":\"Renamed\"}",
+         PREP_NONE,
+         0,
+         {401, 401, 403, 403, 200, 200, 200}},
+        {"GET",
+         "/api/v1/tenants/current/members",
+         NULL,
+         PREP_NONE,
+         0,
+         {401, 401, 200, 200, 200, 200, 200}},
+        {"POST",
+         "/api/v1/tenants/current/members",
+         "{\"email\":\"{email}\",\"role\":\"viewer\"}",
+         PREP_NONE,
+         0,
+         {401, 401, 403, 403, 201, 201, 201}},
+        {"PATCH",
+         "/api/v1/tenants/current/members/:user_id",
+         "{\"role\":\"member\"}",
+         PREP_MEMBER,
+         0,
+         {401, 401, 403, 403, 200, 200, 404}},
+        {"DELETE",
+         "/api/v1/tenants/current/members/:user_id",
+         NULL,
+         PREP_MEMBER,
+         0,
+         {401, 401, 403, 403, 204, 204, 404}},
+        {"GET",
+         "/api/v1/tenants/current/audit",
+         NULL,
+         PREP_NONE,
+         0,
+         {401, 401, 403, 403, 200, 200, 200}},
+        /* Documents: viewer reads, member writes own (A's member owns every prepared one),
+         * admin+ writes all; B sees none of A's. */
+        {"GET", "/api/v1/documents", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"POST",
+         "/api/v1/documents",
+         "{\"title\":\"Iso new\"}",
+         PREP_NONE,
+         0,
+         {401, 401, 403, 201, 201, 201, 201}},
+        {"GET", "/api/v1/documents/:id", NULL, PREP_DOC, 0, {401, 401, 200, 200, 200, 200, 404}},
+        {"PATCH",
+         "/api/v1/documents/:id",
+         "{\"title\":\"Iso edited\"}",
+         PREP_DOC,
+         0,
+         {401, 401, 403, 200, 200, 200, 404}},
+        {"DELETE", "/api/v1/documents/:id", NULL, PREP_DOC, 0, {401, 401, 403, 204, 204, 204, 404}},
+        {"POST",
+         "/api/v1/documents/:id/restore",
+         NULL,
+         PREP_DELETED_DOC,
+         0,
+         {401, 401, 403, 403, 200, 200, 404}},
+};
+
+/* ---- Fixture ------------------------------------------------------------------------- */
+
+#define MAX_SECRETS 512
+
+static struct t_team a;
+static struct t_session b;
+static char expired[4096];
+static char title_prefix[64];
+/* Everything of A's that must never reach a caller outside A. */
+static char secrets[MAX_SECRETS][200];
+static int nsecrets;
+
+static void remember(const char *s)
+{
+	cr_assert(nsecrets < MAX_SECRETS);
+	snprintf(secrets[nsecrets++], sizeof(secrets[0]), "%s", s);
+}
+
+static void forge_expired(const struct t_session *s, char *out, size_t outlen)
+{
+	char header[256], payload[1024];
+	long long now = (long long)time(NULL);
+
+	snprintf(header, sizeof(header), "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+	         t_auth_active_kid());
+	snprintf(payload, sizeof(payload),
+	         "{\"sub\":\"%s\",\"tid\":\"%s\",\"role\":\"owner\",\"jti\":\"iso-%ld\",\"ver\":0,"
+	         "\"iat\":%lld,\"nbf\":%lld,\"exp\":%lld,\"iss\":\"%s\",\"aud\":\"%s\"}",
+	         s->user_id, s->tenant_id, (long)getpid(), now - 3600, now - 3600, now - 60,
+	         t_auth_config("jwt_issuer"), t_auth_config("jwt_audience"));
+	t_auth_forge(header, payload, NULL, 0, out, outlen);
+}
+
+static void setup(void)
+{
+	char id[40], body[256];
+
+	t_team_setup(&a, "iso-a");
+	t_auth_signup(&b, "iso-b");
+	forge_expired(&a.as[T_OWNER], expired, sizeof(expired));
+	snprintf(title_prefix, sizeof(title_prefix), "IsoSecret%ld", (long)getpid());
+	remember(a.as[T_OWNER].tenant_id);
+	remember(title_prefix);
+	for (int r = 0; r < T_NROLES; r++) {
+		remember(a.as[r].user_id);
+		remember(a.as[r].email);
+	}
+	/* A document every route's answers could leak. */
+	snprintf(body, sizeof(body), "{\"title\":\"%s standing\",\"tags\":[\"%s\"]}", title_prefix,
+	         title_prefix);
+	t_doc_create(&a.as[T_MEMBER], body, id);
+	remember(id);
+}
+
+/* ---- Cells ----------------------------------------------------------------------------- */
+
+static const struct expectation *expectation_for(const char *method, const char *pattern)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].method, method) == 0 && strcmp(table[i].pattern, pattern) == 0)
+			return &table[i];
+	return NULL;
+}
+
+/* A fresh resource of A for one cell; its id joins the secrets. */
+static void prepare(enum prep p, char *value, size_t vlen)
+{
+	struct http_response r;
+	char body[256], email[160], path[128];
+
+	value[0] = '\0';
+	switch (p) {
+	case PREP_NONE: return;
+	case PREP_DOC:
+	case PREP_DELETED_DOC:
+		snprintf(body, sizeof(body), "{\"title\":\"%s cell\"}", title_prefix);
+		t_doc_create(&a.as[T_MEMBER], body, value);
+		if (p == PREP_DELETED_DOC) {
+			snprintf(path, sizeof(path), "/api/v1/documents/%s", value);
+			t_doc_request("DELETE", path, a.as[T_MEMBER].access, NULL, NULL, &r);
+			cr_assert_eq(r.status, 204, "%s", r.body);
+			t_http_free(&r);
+		}
+		break;
+	case PREP_MEMBER:
+		t_auth_email(email, sizeof(email), "iso-target");
+		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", email);
+		t_doc_request("POST", "/api/v1/tenants/current/members", a.as[T_OWNER].access, NULL,
+		              body, &r);
+		cr_assert_eq(r.status, 201, "%s", r.body);
+		t_doc_data_str(&r, "user_id", value, vlen);
+		t_http_free(&r);
+		remember(email);
+		break;
+	}
+	remember(value);
+}
+
+/* The caller's token for a cell (NULL: none). Cells that end a session get a new one. */
+static const char *token_for(enum actor who, int fresh, struct t_session *scratch)
+{
+	static const enum t_role roles[] = {
+	        [VIEWER] = T_VIEWER, [MEMBER] = T_MEMBER, [ADMIN] = T_ADMIN, [OWNER] = T_OWNER};
+
+	switch (who) {
+	case NONE: return NULL;
+	case EXPIRED: return expired;
+	case OTHER:
+		if (!fresh)
+			return b.access;
+		t_auth_signup(scratch, "iso-b-fresh");
+		return scratch->access;
+	default:
+		if (!fresh)
+			return a.as[roles[who]].access;
+		t_auth_member(scratch, &a.as[T_OWNER], t_role_names[roles[who]], "iso-fresh");
+		remember(scratch->user_id);
+		remember(scratch->email);
+		return scratch->access;
+	}
+}
+
+static char *substitute(const char *s, const char *from, const char *to)
+{
+	const char *at = s ? strstr(s, from) : NULL;
+	char *out;
+
+	if (s == NULL)
+		return NULL;
+	if (at == NULL)
+		return strdup(s);
+	out = malloc(strlen(s) + strlen(to) + 1);
+	sprintf(out, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+	return out;
+}
+
+/* The path with its :param segment replaced by value. */
+static void fill_path(const char *pattern, const char *value, char *out, size_t outlen)
+{
+	const char *colon = strchr(pattern, ':');
+
+	if (colon == NULL) {
+		snprintf(out, outlen, "%s", pattern);
+		return;
+	}
+	snprintf(out, outlen, "%.*s%s%s", (int)(colon - pattern), pattern, value,
+	         colon + strcspn(colon, "/"));
+	cr_assert(strchr(colon + 1, ':') == NULL, "%s: more than one parameter; teach prepare()",
+	          pattern);
+}
+
+/* Nothing of A's in what a caller outside A received. */
+static void assert_no_leak(const char *cell, const struct http_response *r)
+{
+	for (int i = 0; i < nsecrets; i++) {
+		cr_assert(strstr(r->body, secrets[i]) == NULL, "%s: the body leaks %s: %s", cell,
+		          secrets[i], r->body);
+		cr_assert(strstr(r->headers, secrets[i]) == NULL, "%s: a header leaks %s", cell,
+		          secrets[i]);
+	}
+}
+
+/* B's failed write left A's row as it was. */
+static void assert_untouched(enum prep p, const char *id)
+{
+	PGconn *su;
+	const char *param[1] = {id};
+	PGresult *r;
+
+	if (p != PREP_DOC && p != PREP_DELETED_DOC && p != PREP_MEMBER)
+		return;
+	su = t_pg("MENHIR_TEST_PG_SUPER");
+	r = p == PREP_MEMBER
+	            ? PQexecParams(su, "SELECT role = 'viewer' FROM memberships WHERE user_id = $1",
+	                           1, NULL, param, NULL, NULL, 0)
+	    : p == PREP_DOC
+	            ? PQexecParams(
+	                      su,
+	                      "SELECT version = 1 AND deleted_at IS NULL AND title LIKE '%cell'"
+	                      "  FROM documents WHERE id = $1",
+	                      1, NULL, param, NULL, NULL, 0)
+	            : PQexecParams(
+	                      su,
+	                      "SELECT version = 2 AND deleted_at IS NOT NULL AND title LIKE '%cell'"
+	                      "  FROM documents WHERE id = $1",
+	                      1, NULL, param, NULL, NULL, 0);
+	cr_assert_eq(PQntuples(r), 1, "A's resource %s is gone", id);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "t", "A's resource %s changed", id);
+	PQclear(r);
+	PQfinish(su);
+}
+
+/* The route table of the binary under test, without the test-only routes. */
+static json_object *live_routes(void)
+{
+	char cmd[4200];
+	static char out[1 << 16];
+	size_t n = 0, got;
+	FILE *p;
+	json_object *routes;
+
+	snprintf(cmd, sizeof(cmd), "MENHIR_ENABLE_TEST_ROUTES=false '%s' routes",
+	         t_env("MENHIR_TEST_BIN"));
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	while ((got = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+		n += got;
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s failed", cmd);
+	routes = json_tokener_parse(out);
+	cr_assert(routes != NULL && json_object_is_type(routes, json_type_array), "%s", out);
+	return routes;
+}
+
+static const char *member_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+Test(isolation, every_route_every_caller_against_tenant_a)
+{
+	json_object *routes;
+	size_t nroutes;
+	int missing = 0, wrong = 0;
+	static char report[1 << 15];
+	size_t rlen = 0;
+
+	setup();
+	routes = live_routes();
+	nroutes = json_object_array_length(routes);
+	cr_assert(nroutes >= sizeof(table) / sizeof(table[0]) - 1);
+
+	/* Every row of the table names a live route, so the table cannot rot either. */
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < nroutes && !found; k++) {
+			json_object *rt = json_object_array_get_idx(routes, k);
+
+			found = strcmp(member_str(rt, "method"), table[i].method) == 0 &&
+			        strcmp(member_str(rt, "pattern"), table[i].pattern) == 0;
+		}
+		cr_expect(found, "the isolation table lists %s %s, which is not a route",
+		          table[i].method, table[i].pattern);
+	}
+
+	for (size_t k = 0; k < nroutes; k++) {
+		json_object *rt = json_object_array_get_idx(routes, k);
+		const char *method = member_str(rt, "method"), *pattern = member_str(rt, "pattern");
+		const struct expectation *e = expectation_for(method, pattern);
+
+		if (e == NULL) {
+			rlen += (size_t)snprintf(report + rlen, sizeof(report) - rlen,
+			                         "no expectation for %s %s: add a row to the table "
+			                         "in t/it_isolation.c\n",
+			                         method, pattern);
+			missing++;
+			continue;
+		}
+		for (int who = 0; who < NACTORS; who++) {
+			struct t_session scratch;
+			struct http_response r;
+			char value[64], path[256], email[160], cell[512];
+			char *body, *tmp;
+			const char *token = token_for((enum actor)who, e->fresh_actor, &scratch);
+
+			prepare(e->prep, value, sizeof(value));
+			fill_path(pattern, value, path, sizeof(path));
+			t_auth_email(email, sizeof(email), "iso-new");
+			tmp = substitute(e->body, "{email}", email);
+			body = substitute(tmp, "{tenant_a}", a.as[T_OWNER].tenant_id);
+			free(tmp);
+			t_doc_request(method, path, token, NULL, body, &r);
+			snprintf(cell, sizeof(cell), "%s %s as %s", method, pattern,
+			         actor_names[who]);
+			if (r.status != e->want[who]) {
+				rlen += (size_t)snprintf(report + rlen, sizeof(report) - rlen,
+				                         "%s: want %ld, got %ld %.200s\n", cell,
+				                         e->want[who], r.status, r.body);
+				wrong++;
+			}
+			if (who == NONE || who == EXPIRED || who == OTHER) {
+				assert_no_leak(cell, &r);
+				if (who == OTHER)
+					assert_untouched(e->prep, value);
+			}
+			if (e->want[who] == 401 && r.status == 401)
+				t_assert_error(&r, 401,
+				               who == NONE ? "unauthenticated" : "invalid_token");
+			t_http_free(&r);
+			free(body);
+		}
+	}
+	json_object_put(routes);
+	cr_assert(missing == 0 && wrong == 0, "%d routes without expectations, %d wrong cells:\n%s",
+	          missing, wrong, report);
+}
