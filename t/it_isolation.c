@@ -29,6 +29,7 @@ enum prep {
 	PREP_DOC,         /* :id = a new document of A (owned by A's member) */
 	PREP_DELETED_DOC, /* :id = a new, soft-deleted document of A */
 	PREP_MEMBER,      /* :user_id = a new viewer of A */
+	PREP_FILE,        /* :id/:file_id = a new document of A (A's member's) with a file */
 };
 
 struct expectation {
@@ -142,6 +143,12 @@ static const struct expectation table[] = {
          PREP_DELETED_DOC,
          0,
          {401, 401, 403, 403, 200, 200, 404}},
+        /* Attachments. The upload row sends no file and no ?name=: 400 for every caller the
+         * route lets through, before any lookup (t/it_files.c covers real uploads,
+         * including B's 404). */
+        {"POST", "/api/v1/documents/:id/files", NULL, PREP_DOC, 0, {401, 401, 403, 400, 400, 400, 400}},
+        {"GET", "/api/v1/documents/:id/files/:file_id", NULL, PREP_FILE, 0, {401, 401, 200, 200, 200, 200, 404}},
+        {"DELETE", "/api/v1/documents/:id/files/:file_id", NULL, PREP_FILE, 0, {401, 401, 403, 204, 204, 204, 404}},
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
@@ -228,6 +235,25 @@ static void prepare(enum prep p, char *value, size_t vlen)
 			t_http_free(&r);
 		}
 		break;
+	case PREP_FILE: {
+		/* value is "<document id>\t<file id>": fill_path() fills both parameters. */
+		static const char png[] = "\x89PNG\r\n\x1a\n iso cell";
+		char doc[40], fid[40], auth[4200];
+
+		snprintf(body, sizeof(body), "{\"title\":\"%s cell\"}", title_prefix);
+		t_doc_create(&a.as[T_MEMBER], body, doc);
+		remember(doc);
+		snprintf(path, sizeof(path), "/api/v1/documents/%s/files?name=iso.png", doc);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.as[T_MEMBER].access);
+		cr_assert_eq(t_http_ex(NULL, "POST", path, auth, "image/png", png, sizeof(png) - 1, &r),
+		             0);
+		cr_assert_eq(r.status, 201, "%s", r.body);
+		t_doc_data_str(&r, "id", fid, sizeof(fid));
+		t_http_free(&r);
+		remember(fid);
+		snprintf(value, vlen, "%s\t%s", doc, fid);
+		return;
+	}
 	case PREP_MEMBER:
 		t_auth_email(email, sizeof(email), "iso-target");
 		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", email);
@@ -283,8 +309,18 @@ static char *substitute(const char *s, const char *from, const char *to)
 /* The path with its :param segment replaced by value. */
 static void fill_path(const char *pattern, const char *value, char *out, size_t outlen)
 {
-	const char *colon = strchr(pattern, ':');
+	const char *colon = strchr(pattern, ':'), *tab = strchr(value, '\t');
 
+	if (colon != NULL && tab != NULL) { /* PREP_FILE: two parameters, two values */
+		const char *second = strchr(colon + 1, ':');
+		size_t seg = strcspn(colon, "/");
+
+		cr_assert(second != NULL, "%s: one parameter for two values", pattern);
+		snprintf(out, outlen, "%.*s%.*s%.*s%s%s", (int)(colon - pattern), pattern,
+		         (int)(tab - value), value, (int)(second - colon - seg), colon + seg, tab + 1,
+		         second + strcspn(second, "/"));
+		return;
+	}
 	if (colon == NULL) {
 		snprintf(out, outlen, "%s", pattern);
 		return;
@@ -313,6 +349,17 @@ static void assert_untouched(enum prep p, const char *id)
 	const char *param[1] = {id};
 	PGresult *r;
 
+	if (p == PREP_FILE) {
+		param[0] = strchr(id, '\t') + 1;
+		su = t_pg("MENHIR_TEST_PG_SUPER");
+		r = PQexecParams(su, "SELECT deleted_at IS NULL FROM document_files WHERE id = $1", 1,
+		                 NULL, param, NULL, NULL, 0);
+		cr_assert_eq(PQntuples(r), 1, "A's file %s is gone", param[0]);
+		cr_assert_str_eq(PQgetvalue(r, 0, 0), "t", "A's file %s was deleted", param[0]);
+		PQclear(r);
+		PQfinish(su);
+		return;
+	}
 	if (p != PREP_DOC && p != PREP_DELETED_DOC && p != PREP_MEMBER)
 		return;
 	su = t_pg("MENHIR_TEST_PG_SUPER");
@@ -408,7 +455,7 @@ Test(isolation, every_route_every_caller_against_tenant_a)
 		for (int who = 0; who < NACTORS; who++) {
 			struct t_session scratch;
 			struct http_response r;
-			char value[64], path[256], email[160], cell[512];
+			char value[96], path[256], email[160], cell[512];
 			char *body, *tmp;
 			const char *token = token_for((enum actor)who, e->fresh_actor, &scratch);
 

@@ -3,6 +3,7 @@
  * Minimum roles live in the table (the dispatcher and app_enter enforce them); "members
  * change only their own documents" needs the row, so the service and RLS enforce it. */
 #include "modules/documents/documents.h"
+#include "modules/documents/files.h"
 #include "modules/documents/internal.h"
 
 /* Routes that take no body refuse one rather than ignore it. */
@@ -95,7 +96,8 @@ static int handle_restore(struct mh_request *req, struct mh_response *res)
 
 static int documents_init(const struct mh_config *cfg)
 {
-	(void)cfg;
+	if (documents_files_init(cfg) < 0)
+		return -1;
 	return mh_db_register(documents_statements);
 }
 
@@ -106,6 +108,10 @@ static const struct mh_route documents_routes[] = {
         {MH_PATCH, "/api/v1/documents/:id", handle_update, MH_JSON_BODY, MH_ROLE_MEMBER},
         {MH_DELETE, "/api/v1/documents/:id", handle_delete, 0, MH_ROLE_MEMBER},
         {MH_POST, "/api/v1/documents/:id/restore", handle_restore, 0, MH_ROLE_ADMIN},
+        /* Attachments (files.c): the upload's body is the file, streamed by the handler. */
+        {MH_POST, "/api/v1/documents/:id/files", documents_files_upload, MH_RAW_BODY, MH_ROLE_MEMBER},
+        {MH_GET, "/api/v1/documents/:id/files/:file_id", documents_files_get, 0, MH_ROLE_VIEWER},
+        {MH_DELETE, "/api/v1/documents/:id/files/:file_id", documents_files_delete, 0, MH_ROLE_MEMBER},
         {0},
 };
 
