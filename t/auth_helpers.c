@@ -32,76 +32,31 @@ const char *t_auth_origin(void)
 	return t_env("MENHIR_TEST_BASE_URL");
 }
 
-struct sink {
-	char **data;
-	size_t *len;
-};
-
-static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
-{
-	struct sink *s = userdata;
-	size_t add = size * n;
-	char *p = realloc(*s->data, *s->len + add + 1);
-
-	if (p == NULL)
-		return 0;
-	memcpy(p + *s->len, ptr, add);
-	*s->len += add;
-	p[*s->len] = '\0';
-	*s->data = p;
-	return add;
-}
-
 void t_auth_request(const char *method, const char *path, const char *bearer,
 		    const char *cookie, const char *origin, const char *json,
 		    struct http_response *out)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char url[2048], line[4300];
-	struct sink bs, hs;
-	CURLcode rc;
+	char auth[4200], cook[200], orig[300];
+	const char *headers[5] = { NULL };
+	size_t n = 0;
 
-	memset(out, 0, sizeof(*out));
-	bs = (struct sink){ &out->body, &out->body_len };
-	hs = (struct sink){ &out->headers, &out->headers_len };
-	snprintf(url, sizeof(url), "%s%s", t_env("MENHIR_TEST_BASE_URL"), path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_CAINFO, t_env("MENHIR_TEST_CA"));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bs);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hs);
 	if (bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer);
-		h = curl_slist_append(h, line);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+		headers[n++] = auth;
 	}
 	if (cookie != NULL) {
-		snprintf(line, sizeof(line), "Cookie: mh_refresh=%s", cookie);
-		h = curl_slist_append(h, line);
+		snprintf(cook, sizeof(cook), "Cookie: mh_refresh=%s", cookie);
+		headers[n++] = cook;
 	}
 	if (origin != NULL) {
-		snprintf(line, sizeof(line), "Origin: %s", origin);
-		h = curl_slist_append(h, line);
+		snprintf(orig, sizeof(orig), "Origin: %s", origin);
+		headers[n++] = orig;
 	}
-	if (json != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json));
-	}
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (out->body == NULL)
-		out->body = calloc(1, 1);
-	if (out->headers == NULL)
-		out->headers = calloc(1, 1);
-	cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+	if (json != NULL)
+		headers[n++] = "Content-Type: application/json";
+	cr_assert_eq(t_http_request(NULL, method, path, headers, json, json ? strlen(json) : 0,
+				    out),
+		     0, "%s %s: transport error", method, path);
 }
 
 char *t_auth_set_cookie(const struct http_response *r)

@@ -44,13 +44,13 @@ static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
 	return add;
 }
 
-int t_http_ex(const char *base, const char *method, const char *path, const char *extra_header,
-	      const char *content_type, const char *body, size_t body_len,
-	      struct http_response *out)
+int t_http_request(const char *base, const char *method, const char *path,
+		   const char *const *headers, const char *body, size_t body_len,
+		   struct http_response *out)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
-	char url[2048], ct[256];
+	char url[4096];
 	struct sink bs, hs;
 	CURLcode rc;
 
@@ -68,12 +68,8 @@ int t_http_ex(const char *base, const char *method, const char *path, const char
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hs);
-	if (content_type != NULL) {
-		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
-		hdrs = curl_slist_append(hdrs, ct);
-	}
-	if (extra_header != NULL)
-		hdrs = curl_slist_append(hdrs, extra_header);
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+		hdrs = curl_slist_append(hdrs, headers[i]);
 	/* Without this curl sends "Expect: 100-continue" for large bodies. */
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -90,6 +86,23 @@ int t_http_ex(const char *base, const char *method, const char *path, const char
 	if (out->headers == NULL)
 		out->headers = calloc(1, 1);
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+int t_http_ex(const char *base, const char *method, const char *path, const char *extra_header,
+	      const char *content_type, const char *body, size_t body_len,
+	      struct http_response *out)
+{
+	char ct[256];
+	const char *headers[3] = { NULL, NULL, NULL };
+	size_t n = 0;
+
+	if (content_type != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		headers[n++] = ct;
+	}
+	if (extra_header != NULL)
+		headers[n++] = extra_header;
+	return t_http_request(base, method, path, headers, body, body_len, out);
 }
 
 int t_http(const char *method, const char *path, const char *content_type, const char *body,

@@ -30,6 +30,11 @@ int t_http(const char *method, const char *path, const char *content_type, const
 int t_http_ex(const char *base, const char *method, const char *path, const char *extra_header,
 	      const char *content_type, const char *body, size_t body_len,
 	      struct http_response *out);
+/* The general form: headers is a NULL-terminated list of "Name: value" lines (may
+ * be NULL); body (may be NULL) is sent as is. Returns 0 or -1 on a transport error. */
+int t_http_request(const char *base, const char *method, const char *path,
+		   const char *const *headers, const char *body, size_t body_len,
+		   struct http_response *out);
 /* Shorthand for GET; fails the test on a transport error. */
 void t_get(const char *path, struct http_response *out);
 
