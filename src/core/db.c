@@ -407,6 +407,28 @@ int mh_db_ping(struct mh_request *req)
 	return rc == MH_DB_OK ? rc : fail(&tx, rc);
 }
 
+void mh_db_put_fields(struct mh_buf *b, const PGresult *r, int row, const char *const *names,
+		      int ncols)
+{
+	for (int c = 0; c < ncols; c++) {
+		mh_buf_puts(b, c == 0 ? "\"" : ",\"");
+		mh_buf_puts(b, names[c]);
+		mh_buf_puts(b, "\":");
+		if (PQgetisnull(r, row, c))
+			mh_buf_puts(b, "null");
+		else
+			mh_buf_json_cstr(b, PQgetvalue(r, row, c));
+	}
+}
+
+void mh_db_put_row(struct mh_buf *b, const PGresult *r, int row, const char *const *names,
+		   int ncols)
+{
+	mh_buf_putc(b, '{');
+	mh_db_put_fields(b, r, row, names, ncols);
+	mh_buf_putc(b, '}');
+}
+
 int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const struct mh_tx *tx,
 		      int rc)
 {

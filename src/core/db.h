@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/http.h"
 
@@ -95,6 +96,14 @@ void mh_db_request_done(struct mh_request *req);
 
 /* Result of query idx after fetch/commit (freed with the request arena). */
 const PGresult *mh_tx_result(const struct mh_tx *tx, int idx);
+
+/* Appends row `row` of r as the JSON members "names[i]": column i (text as a JSON
+ * string, SQL NULL as null), without braces, so callers can add members of
+ * their own; mh_db_put_row wraps them in an object. */
+void mh_db_put_fields(struct mh_buf *b, const PGresult *r, int row, const char *const *names,
+		      int ncols);
+void mh_db_put_row(struct mh_buf *b, const PGresult *r, int row, const char *const *names,
+		   int ncols);
 
 /* Maps a failed transaction to the client's answer: 503 + Retry-After when the
  * database is unreachable, 409 for a uniqueness conflict, otherwise 500; logs

@@ -114,44 +114,19 @@ int tenants_page_or_reply(struct mh_request *req, struct mh_response *res,
 
 /* ---- JSON rows ----------------------------------------------------------------------------- */
 
-static void put_str_or_null(struct mh_buf *b, const PGresult *r, int row, int col)
-{
-	if (PQgetisnull(r, row, col))
-		mh_buf_puts(b, "null");
-	else
-		mh_buf_json_cstr(b, PQgetvalue(r, row, col));
-}
-
 static void put_tenant(struct mh_buf *b, const PGresult *r)
 {
-	mh_buf_puts(b, "{\"id\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, 0, 0));
-	mh_buf_puts(b, ",\"name\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, 0, 1));
-	mh_buf_puts(b, ",\"slug\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, 0, 2));
-	mh_buf_puts(b, ",\"created_at\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, 0, 3));
-	mh_buf_puts(b, ",\"updated_at\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, 0, 4));
-	mh_buf_puts(b, ",\"role\":");
-	put_str_or_null(b, r, 0, 5);
-	mh_buf_putc(b, '}');
+	static const char *const names[] = { "id", "name", "slug", "created_at", "updated_at",
+					     "role" };
+
+	mh_db_put_row(b, r, 0, names, 6);
 }
 
 static void put_member(struct mh_buf *b, const PGresult *r, int i)
 {
-	mh_buf_puts(b, "{\"user_id\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, i, 0));
-	mh_buf_puts(b, ",\"email\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, i, 1));
-	mh_buf_puts(b, ",\"name\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, i, 2));
-	mh_buf_puts(b, ",\"role\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, i, 3));
-	mh_buf_puts(b, ",\"joined_at\":");
-	mh_buf_json_cstr(b, PQgetvalue(r, i, 4));
-	mh_buf_putc(b, '}');
+	static const char *const names[] = { "user_id", "email", "name", "role", "joined_at" };
+
+	mh_db_put_row(b, r, i, names, 5);
 }
 
 static void put_audit(struct mh_buf *b, const PGresult *r, int i)
@@ -159,13 +134,7 @@ static void put_audit(struct mh_buf *b, const PGresult *r, int i)
 	static const char *const names[] = { "id", "actor_id", "action", "target",
 					     "ip", "request_id", "created_at" };
 
-	for (int c = 0; c < 7; c++) {
-		mh_buf_puts(b, c == 0 ? "{\"" : ",\"");
-		mh_buf_puts(b, names[c]);
-		mh_buf_puts(b, "\":");
-		put_str_or_null(b, r, i, c);
-	}
-	mh_buf_putc(b, '}');
+	mh_db_put_row(b, r, i, names, 7);
 }
 
 /* {"data":[rows…],"next_cursor":…}: the query asked for limit + 1 rows, so a full page

@@ -68,13 +68,11 @@ static int testsupport_audit(struct mh_request *req, struct mh_response *res)
 	res->status = 200;
 	mh_buf_puts(b, "{\"data\":[");
 	for (int i = 0; i < PQntuples(r); i++) {
+		static const char *const names[] = { "id", "action" };
+
 		if (i > 0)
 			mh_buf_putc(b, ',');
-		mh_buf_puts(b, "{\"id\":");
-		mh_buf_json_cstr(b, PQgetvalue(r, i, 0));
-		mh_buf_puts(b, ",\"action\":");
-		mh_buf_json_cstr(b, PQgetvalue(r, i, 1));
-		mh_buf_putc(b, '}');
+		mh_db_put_row(b, r, i, names, 2);
 	}
 	mh_buf_puts(b, "]}");
 	return 0;

@@ -15,31 +15,21 @@
 static void put_me(struct mh_request *req, struct mh_buf *b, const PGresult *me,
 		   const PGresult *tenants)
 {
-	mh_buf_puts(b, "{\"id\":");
-	mh_buf_json_cstr(b, PQgetvalue(me, 0, 0));
-	mh_buf_puts(b, ",\"email\":");
-	mh_buf_json_cstr(b, PQgetvalue(me, 0, 1));
-	mh_buf_puts(b, ",\"name\":");
-	mh_buf_json_cstr(b, PQgetvalue(me, 0, 2));
-	mh_buf_puts(b, ",\"created_at\":");
-	mh_buf_json_cstr(b, PQgetvalue(me, 0, 3));
-	mh_buf_puts(b, ",\"updated_at\":");
-	mh_buf_json_cstr(b, PQgetvalue(me, 0, 4));
+	static const char *const me_names[] = { "id", "email", "name", "created_at",
+						"updated_at" };
+	static const char *const tenant_names[] = { "id", "role", "name", "slug" };
+
+	mh_buf_putc(b, '{');
+	mh_db_put_fields(b, me, 0, me_names, 5);
 	mh_buf_puts(b, ",\"tenant_id\":");
 	mh_buf_json_cstr(b, req->principal.tenant_id);
 	mh_buf_puts(b, ",\"role\":");
 	mh_buf_json_cstr(b, PQgetvalue(me, 0, 5));
 	mh_buf_puts(b, ",\"tenants\":[");
 	for (int i = 0; tenants != NULL && i < PQntuples(tenants); i++) {
-		mh_buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
-		mh_buf_json_cstr(b, PQgetvalue(tenants, i, 0));
-		mh_buf_puts(b, ",\"role\":");
-		mh_buf_json_cstr(b, PQgetvalue(tenants, i, 1));
-		mh_buf_puts(b, ",\"name\":");
-		mh_buf_json_cstr(b, PQgetvalue(tenants, i, 2));
-		mh_buf_puts(b, ",\"slug\":");
-		mh_buf_json_cstr(b, PQgetvalue(tenants, i, 3));
-		mh_buf_putc(b, '}');
+		if (i > 0)
+			mh_buf_putc(b, ',');
+		mh_db_put_row(b, tenants, i, tenant_names, 4);
 	}
 	mh_buf_putc(b, ']');
 }
