@@ -387,6 +387,10 @@ int mh_db_ping(struct mh_request *req)
 	struct mh_tx tx;
 	int rc;
 
+	/* A readiness probe asks about PostgreSQL now: the back-off that spares
+	 * ordinary requests a connection attempt each must not answer for it. */
+	if (conn == NULL)
+		next_attempt_us = 0;
 	if (mh_db_connect() != MH_DB_OK)
 		return MH_DB_UNAVAILABLE;
 	memset(&tx, 0, sizeof(tx));
