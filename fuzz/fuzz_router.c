@@ -36,7 +36,7 @@ static const struct mh_route routes[] = {
 	  MH_ROLE_NONE },
 	{ 0 },
 };
-static const struct mh_module mod = { "fuzz", routes, NULL };
+static const struct mh_module mod = { .name = "fuzz", .routes = routes };
 static const struct mh_module *const mods[] = { &mod, NULL };
 
 static struct mh_arena arena;

@@ -21,7 +21,7 @@ static const struct mh_route doc_routes[] = {
 	{ MH_GET, "/api/v1/secret", h, MH_TEST_ONLY, MH_ROLE_NONE },
 	{ 0 },
 };
-static const struct mh_module docs = { "docs", doc_routes, NULL };
+static const struct mh_module docs = { .name = "docs", .routes = doc_routes };
 static const struct mh_module *const mods[] = { &docs, NULL };
 
 static struct mh_arena a;
@@ -123,7 +123,7 @@ static const struct mh_route clash_routes[] = {
 	{ MH_GET, "/a/:y", h, 0, MH_ROLE_NONE },
 	{ 0 },
 };
-static const struct mh_module clash = { "clash", clash_routes, NULL };
+static const struct mh_module clash = { .name = "clash", .routes = clash_routes };
 
 Test(router, clashing_routes_refuse_to_start)
 {

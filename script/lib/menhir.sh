@@ -54,6 +54,19 @@ allowed_origins = https://localhost:$MENHIR_HTTPS_PORT https://127.0.0.1:$MENHIR
 cookie_secure = true
 upload_limit = 10485760
 storage_dir = $STATE/files
+events_socket = $STATE/nginx/events.sock
+events_timeout = 250
+work_concurrency = ${MENHIR_WORK_CONCURRENCY:-2}
+jobs_lease = ${MENHIR_JOBS_LEASE:-30}
+jobs_poll = ${MENHIR_JOBS_POLL:-5}
+jobs_backoff_base = ${MENHIR_JOBS_BACKOFF_BASE:-2000}
+jobs_backoff_max = ${MENHIR_JOBS_BACKOFF_MAX:-600}
+jobs_max_attempts = 5
+jobs_cleanup_every = 3600
+jobs_keep_days = 30
+webhook_allow_private = ${MENHIR_WEBHOOK_ALLOW_PRIVATE:-false}
+webhook_timeout = 10000
+webhook_max_attempts = 8
 CONF
 }
 

@@ -58,6 +58,19 @@ static const struct key keys[] = {
 	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true" },
 	INT(upload_limit, 1, 1 << 30, "10485760"),
 	STR(storage_dir, "/var/lib/menhir/files"),
+	STR(events_socket, "/run/menhir/events.sock"),
+	INT(events_timeout, 1, 10000, "250"),
+	INT(work_concurrency, 1, 256, "2"),
+	INT(jobs_lease, 5, 3600, "30"),
+	INT(jobs_poll, 1, 3600, "5"),
+	INT(jobs_backoff_base, 1, 3600000, "2000"),
+	INT(jobs_backoff_max, 1, 86400, "600"),
+	INT(jobs_max_attempts, 1, 100, "5"),
+	INT(jobs_cleanup_every, 10, 604800, "3600"),
+	INT(jobs_keep_days, 1, 3650, "30"),
+	{ "webhook_allow_private", K_BOOL, offsetof(struct mh_config, webhook_allow_private), 0, 0, 0, "false" },
+	INT(webhook_timeout, 100, 60000, "10000"),
+	INT(webhook_max_attempts, 1, 100, "8"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

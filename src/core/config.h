@@ -43,6 +43,22 @@ struct mh_config {
 	/* documents: attachments */
 	int upload_limit;      /* bytes of one uploaded file */
 	char storage_dir[512]; /* where uploaded files live, outside the web root and database */
+	/* live events: nginx's nchan publisher, reached over a unix socket ("" = none) */
+	char events_socket[256];
+	int events_timeout; /* milliseconds one publish may take */
+	/* background jobs (menhir work) */
+	int work_concurrency;    /* job runners per `menhir work` */
+	int jobs_lease;          /* seconds a claim lasts unless renewed */
+	int jobs_poll;           /* seconds between polls when no NOTIFY came */
+	int jobs_backoff_base;   /* milliseconds before the first retry */
+	int jobs_backoff_max;    /* seconds: the longest retry delay */
+	int jobs_max_attempts;   /* when neither the enqueuer nor the kind says */
+	int jobs_cleanup_every;  /* seconds between cleanup runs */
+	int jobs_keep_days;      /* finished jobs and webhook deliveries kept this long */
+	/* webhooks */
+	int webhook_allow_private; /* allow http:// and loopback/private targets (tests, dev) */
+	int webhook_timeout;       /* milliseconds for one delivery */
+	int webhook_max_attempts;
 };
 
 /* Fills cfg with the built-in defaults. */

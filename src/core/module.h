@@ -38,12 +38,26 @@ struct mh_route {
 	enum mh_role min_role;
 };
 
+struct mh_job;
+struct mh_job_kind;
+struct mh_tx;
+
 struct mh_module {
 	const char *name;
 	const struct mh_route *routes; /* ends with a zeroed entry */
 	/* Runs once in the master before fork (register prepared statements,
 	 * validate settings); returns 0 or -1 to refuse to start. May be NULL. */
 	int (*init)(const struct mh_config *cfg);
+	/* Background work this module runs (core/queue.h); ends with a zeroed entry. May be
+	 * NULL. */
+	const struct mh_job_kind *job_kinds;
+	/* Called by `menhir work` for every module inside the transaction that gives a tenant's
+	 * job a final status ("succeeded", "failed", "dead"), before it commits, so what a
+	 * module adds (a webhook delivery) exists if and only if the status does. result_json
+	 * is NULL unless succeeded. Returns 0, or -1 to roll the run back and retry it. May
+	 * be NULL. */
+	int (*on_job_finished)(const struct mh_job *job, const char *status,
+			       const char *result_json, struct mh_tx *tx);
 };
 
 /* The registry: every module, NULL-terminated, in src/modules/modules.c.

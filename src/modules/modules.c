@@ -4,11 +4,14 @@
 #include "modules/auth/auth.h"
 #include "modules/documents/documents.h"
 #include "modules/health/health.h"
+#include "modules/jobs/jobs.h"
 #include "modules/metrics/metrics.h"
+#include "modules/processing/processing.h"
 #include "modules/system/system.h"
 #include "modules/tenants/tenants.h"
 #include "modules/testsupport/testsupport.h"
 #include "modules/users/users.h"
+#include "modules/webhooks/webhooks.h"
 
 const struct mh_module *const mh_modules[] = {
 	&health_module,
@@ -19,5 +22,8 @@ const struct mh_module *const mh_modules[] = {
 	&tenants_module,
 	&users_module,
 	&documents_module,
+	&jobs_module,
+	&processing_module,
+	&webhooks_module,
 	NULL,
 };

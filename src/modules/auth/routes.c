@@ -141,4 +141,8 @@ static const struct mh_route auth_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module auth_module = { "auth", auth_routes, auth_init };
+const struct mh_module auth_module = {
+	.name = "auth",
+	.routes = auth_routes,
+	.init = auth_init,
+};

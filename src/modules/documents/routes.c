@@ -115,4 +115,8 @@ static const struct mh_route documents_routes[] = {
         {0},
 };
 
-const struct mh_module documents_module = {"documents", documents_routes, documents_init};
+const struct mh_module documents_module = {
+	.name = "documents",
+	.routes = documents_routes,
+	.init = documents_init,
+};

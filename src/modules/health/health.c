@@ -38,4 +38,8 @@ static const struct mh_route health_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module health_module = { "health", health_routes, NULL };
+const struct mh_module health_module = {
+	.name = "health",
+	.routes = health_routes,
+	.init = NULL,
+};

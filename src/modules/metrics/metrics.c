@@ -19,4 +19,8 @@ static const struct mh_route metrics_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module metrics_module = { "metrics", metrics_routes, NULL };
+const struct mh_module metrics_module = {
+	.name = "metrics",
+	.routes = metrics_routes,
+	.init = NULL,
+};

@@ -13,4 +13,8 @@ static const struct mh_route system_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module system_module = { "system", system_routes, NULL };
+const struct mh_module system_module = {
+	.name = "system",
+	.routes = system_routes,
+	.init = NULL,
+};

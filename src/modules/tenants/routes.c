@@ -144,7 +144,11 @@ static const struct mh_route tenants_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module tenants_module = { "tenants", tenants_routes, tenants_init };
+const struct mh_module tenants_module = {
+	.name = "tenants",
+	.routes = tenants_routes,
+	.init = tenants_init,
+};
 
 /* ---- menhir admin create-tenant ------------------------------------------------------------ */
 

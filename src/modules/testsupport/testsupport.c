@@ -91,5 +91,8 @@ static const struct mh_route testsupport_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module testsupport_module = { "testsupport", testsupport_routes,
-					      testsupport_init };
+const struct mh_module testsupport_module = {
+	.name = "testsupport",
+	.routes = testsupport_routes,
+	.init = testsupport_init,
+};

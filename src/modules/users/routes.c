@@ -60,7 +60,11 @@ static const struct mh_route users_routes[] = {
 	{ 0 },
 };
 
-const struct mh_module users_module = { "users", users_routes, users_init };
+const struct mh_module users_module = {
+	.name = "users",
+	.routes = users_routes,
+	.init = users_init,
+};
 
 /* ---- menhir admin create-user -------------------------------------------------------------- */
 

@@ -1,0 +1,2 @@
+/* work.c - (being written). */
+#include "core/work.h"

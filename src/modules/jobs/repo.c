@@ -1,0 +1,2 @@
+/* repo.c - (being written). */
+#include "modules/jobs/internal.h"

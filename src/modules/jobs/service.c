@@ -1,0 +1,2 @@
+/* service.c - (being written). */
+#include "modules/jobs/internal.h"

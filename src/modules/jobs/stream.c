@@ -1,0 +1,2 @@
+/* stream.c - (being written). */
+#include "modules/jobs/internal.h"

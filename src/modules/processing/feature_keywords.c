@@ -1,0 +1,2 @@
+/* feature_keywords.c - (being written). */
+#include "modules/processing/internal.h"

@@ -1,0 +1,2 @@
+/* feature_redact.c - (being written). */
+#include "modules/processing/internal.h"

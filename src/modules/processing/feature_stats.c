@@ -1,0 +1,2 @@
+/* feature_stats.c - (being written). */
+#include "modules/processing/internal.h"

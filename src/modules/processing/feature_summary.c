@@ -1,0 +1,2 @@
+/* feature_summary.c - (being written). */
+#include "modules/processing/internal.h"

@@ -1,0 +1,2 @@
+/* features.c - (being written). */
+#include "modules/processing/internal.h"

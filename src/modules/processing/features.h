@@ -1,0 +1,5 @@
+/* features.h - (being written). */
+#ifndef PROCESSING_FEATURES_H
+#define PROCESSING_FEATURES_H
+
+#endif

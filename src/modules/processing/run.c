@@ -1,0 +1,2 @@
+/* run.c - (being written). */
+#include "modules/processing/internal.h"

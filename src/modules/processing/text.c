@@ -1,0 +1,2 @@
+/* text.c - (being written). */
+#include "modules/processing/internal.h"

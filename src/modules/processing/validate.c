@@ -1,0 +1,2 @@
+/* validate.c - (being written). */
+#include "modules/processing/internal.h"

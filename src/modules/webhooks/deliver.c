@@ -1,0 +1,2 @@
+/* deliver.c - (being written). */
+#include "modules/webhooks/internal.h"

@@ -1,0 +1,2 @@
+/* url.c - (being written). */
+#include "modules/webhooks/internal.h"

@@ -1,0 +1,3 @@
+/* it_events.c - (being written). */
+#include <criterion/criterion.h>
+#include "job_helpers.h"

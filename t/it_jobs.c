@@ -1,0 +1,3 @@
+/* it_jobs.c - (being written). */
+#include <criterion/criterion.h>
+#include "job_helpers.h"

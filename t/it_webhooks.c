@@ -1,0 +1,3 @@
+/* it_webhooks.c - (being written). */
+#include <criterion/criterion.h>
+#include "job_helpers.h"

@@ -1,0 +1,2 @@
+/* job_helpers.c - helpers of the job, processing, events and webhook suites. */
+#include "job_helpers.h"

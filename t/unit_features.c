@@ -1,0 +1,2 @@
+/* unit_features.c - (being written). */
+#include <criterion/criterion.h>

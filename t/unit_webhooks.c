@@ -1,0 +1,2 @@
+/* unit_webhooks.c - (being written). */
+#include <criterion/criterion.h>
