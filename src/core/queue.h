@@ -35,8 +35,11 @@ enum mh_job_outcome {
  * user's jobs fail as their requests would), and queued nothing else. The kind queues its
  * statements on run->tx (mh_tx_query, mh_tx_fetch for results midway) and returns an
  * outcome; it must not commit: the runner queues jobs_finish() and COMMITs, so the job's
- * effects and its new status are one transaction. A system job gets the same, with no
- * tenant (only SECURITY DEFINER functions see anything).
+ * effects and its new status are one transaction. The runner commits what the kind queued
+ * whatever the outcome (a failed webhook delivery still records its attempt), so a kind
+ * that fails must not have queued changes it wants undone; only a transaction that fails
+ * in the database, or a lost lease (jobs_finish raises MH409), rolls everything back. A
+ * system job gets the same, with no tenant (only SECURITY DEFINER functions see anything).
  */
 struct mh_job_run {
 	struct mh_request *req; /* arena, principal, request_id = "job:<id>" for logs */
