@@ -38,3 +38,8 @@ const char seed_sql_move[] =
 	" SELECT id, $1::uuid, owner_id, title, body, tags, status, created_at, created_at"
 	"   FROM seed_documents";
 const char seed_sql_unstage[] = "TRUNCATE seed_documents";
+
+/* Undoing a parallel run whose tenants were committed before its documents failed: the
+ * tenants_self policy lets the tenant's own context delete it, and ON DELETE CASCADE takes
+ * its memberships, audit rows and documents along. */
+const char seed_sql_drop_tenant[] = "DELETE FROM tenants WHERE id = $1::uuid";
