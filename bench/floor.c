@@ -54,14 +54,19 @@ static void on_signal(int sig)
  * answers /bench/floor-list with the same transaction Menhir's list makes, and nothing
  * else: verify the bearer token's RS256 signature and its exp (OpenSSL, no JSON parser:
  * the claims are found by string search), then one pipelined round trip of BEGIN READ
- * ONLY, app_enter() (the RLS context, as Menhir sets it), set_config('enable_sort', 'off'),
- * the list SELECT of src/modules/documents/repo.c (documents_list_created_desc, first page,
- * limit 20 + 1) and COMMIT, then {"data":[…],"next_cursor":…} by concatenation (the rows
+ * ONLY, app_enter() (the RLS context, as Menhir sets it), the planner settings (enable_sort
+ * off, the generic plan), the list SELECT of src/modules/documents/repo.c
+ * (documents_list_created_desc, first page, limit 20 + 1) and COMMIT, then {"data":[…],"next_cursor":…} by concatenation (the rows
  * arrive as JSON text from PostgreSQL, as in Menhir). Keep FLOOR_LIST_SQL equal to that
  * statement, or the ratio compares different queries. */
 static PGconn *pg;
 static EVP_PKEY *jwt_key;
 
+/* documents_keyset_plan_generic: what Menhir queues before an unfiltered list. Keep both
+ * statements equal to repo.c's. */
+static const char FLOOR_PLAN_SQL[] =
+	"SELECT set_config('enable_sort', 'off', true),"
+	" set_config('plan_cache_mode', 'force_generic_plan', true)";
 #define FLOOR_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 static const char FLOOR_LIST_SQL[] =
 	"SELECT (SELECT row_to_json(x)::text FROM (SELECT d.id, d.owner_id, d.title, d.tags,"
@@ -98,7 +103,7 @@ static int worker_init(void)
 	}
 	r = PQprepare(pg, "enter", "SELECT app_enter($1, $2, $3)", 3, NULL);
 	PQclear(r);
-	r = PQprepare(pg, "plan", "SELECT set_config('enable_sort', 'off', true)", 0, NULL);
+	r = PQprepare(pg, "plan", FLOOR_PLAN_SQL, 0, NULL);
 	PQclear(r);
 	r = PQprepare(pg, "list", FLOOR_LIST_SQL, 6, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -302,8 +307,14 @@ int main(int argc, char **argv)
 		puts(FLOOR_LIST_SQL);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--print-plan-sql") == 0) {
+		puts(FLOOR_PLAN_SQL);
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s SOCKET_PATH WORKERS | --print-list-sql\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s SOCKET_PATH WORKERS | --print-list-sql | --print-plan-sql\n",
+			argv[0]);
 		return 2;
 	}
 	path = argv[1];

@@ -91,6 +91,17 @@ const struct mh_db_statement documents_statements[] = {
          * through the GIN index and sorted.
          */
         {"documents_keyset_plan", "SELECT set_config('enable_sort', 'off', true)", 0},
+        /*
+         * The same for a list with no filter at all (the common page), which also takes the
+         * generic plan: with nothing to specialise on, a custom plan is the same index scan
+         * re-planned on every request, and planning cost as much PostgreSQL time as running
+         * the statement (0.2 ms of 0.4). With a filter the custom plan stays: a known
+         * owner_id, say, folds `$5 IS NULL OR owner_id = $5` into an index condition.
+         */
+        {"documents_keyset_plan_generic",
+         "SELECT set_config('enable_sort', 'off', true),"
+         " set_config('plan_cache_mode', 'force_generic_plan', true)",
+         0},
         {"documents_require_admin", "SELECT app_require_role('admin')", 0},
         {"documents_lock_key", "SELECT idempotency_lock($1::text, $2::text)", 2},
         /*
@@ -208,7 +219,11 @@ int documents_repo_list(struct mh_tx *tx, const struct documents_list_query *q)
 
 	if (p == NULL)
 		return MH_DB_ERROR;
-	if (q->q == NULL && mh_tx_query(tx, "documents_keyset_plan", NULL, 0) < 0)
+	if (q->q == NULL &&
+	    mh_tx_query(tx,
+	                q->status || q->tag || q->owner_id ? "documents_keyset_plan"
+	                                                   : "documents_keyset_plan_generic",
+	                NULL, 0) < 0)
 		return MH_DB_ERROR;
 	p[0] = q->after_key ? q->after_key : first_key[q->sort];
 	p[1] = q->after_id ? q->after_id : first_id[q->sort];
