@@ -56,9 +56,10 @@ static void on_signal(int sig)
  * the claims are found by string search), then one pipelined round trip of BEGIN READ
  * ONLY, app_enter() (the RLS context, as Menhir sets it), the planner settings (enable_sort
  * off, the generic plan), the list SELECT of src/modules/documents/repo.c
- * (documents_list_created_desc, first page, limit 20 + 1) and COMMIT, then {"data":[…],"next_cursor":…} by concatenation (the rows
- * arrive as JSON text from PostgreSQL, as in Menhir). Keep FLOOR_LIST_SQL equal to that
- * statement, or the ratio compares different queries. */
+ * (documents_list_created_desc, first page, limit 20 + 1) and COMMIT, then
+ * {"data":[…],"next_cursor":…} written by hand from the raw fields, as Menhir's render.c
+ * writes them. Keep FLOOR_LIST_SQL equal to that statement (t/it_documents.c checks it),
+ * or the ratio compares different queries. */
 static PGconn *pg;
 static EVP_PKEY *jwt_key;
 
@@ -67,12 +68,12 @@ static EVP_PKEY *jwt_key;
 static const char FLOOR_PLAN_SQL[] =
 	"SELECT set_config('enable_sort', 'off', true),"
 	" set_config('plan_cache_mode', 'force_generic_plan', true)";
-#define FLOOR_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+/* documents_list_created_desc: the raw fields of a page, timestamps as microseconds. */
+#define FLOOR_US(col) "(extract(epoch FROM " col ") * 1000000)::int8"
 static const char FLOOR_LIST_SQL[] =
-	"SELECT (SELECT row_to_json(x)::text FROM (SELECT d.id, d.owner_id, d.title, d.tags,"
-	" d.status, d.version, " FLOOR_TS("d.created_at") " AS created_at, "
-	FLOOR_TS("d.updated_at") " AS updated_at, " FLOOR_TS("d.deleted_at") " AS deleted_at) x),"
-	" " FLOOR_TS("d.created_at") ", d.id::text FROM ("
+	"SELECT d.id, d.owner_id, d.title, array_to_json(d.tags), d.status, d.version, "
+	FLOOR_US("d.created_at") ", " FLOOR_US("d.updated_at") ", " FLOOR_US("d.deleted_at")
+	" FROM ("
 	"SELECT d.* FROM documents d"
 	" WHERE d.tenant_id = (SELECT app_tenant_id()) AND d.deleted_at IS NULL"
 	" AND ($3::text IS NULL OR d.status = $3::text)"
@@ -179,6 +180,80 @@ static int claim_str(const char *json, const char *name, char *out, size_t cap)
 	return 0;
 }
 
+/* A JSON string as PostgreSQL's escape_json writes it (as Menhir's list does). */
+static size_t put_text(char *o, const char *s)
+{
+	size_t n = 0;
+
+	o[n++] = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
+			      : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+			      : c == '\t' ? "\\t" : NULL;
+		if (e != NULL) {
+			memcpy(o + n, e, 2);
+			n += 2;
+		} else if (c < 0x20) {
+			n += (size_t)sprintf(o + n, "\\u%04x", c);
+		} else {
+			o[n++] = (char)c;
+		}
+	}
+	o[n++] = '"';
+	return n;
+}
+
+/* Microseconds since 1970 as RFC 3339 UTC with microseconds. */
+static void format_us(const char *text, char out[48])
+{
+	long long us = atoll(text), secs = us / 1000000, frac = us % 1000000;
+	struct tm tm;
+	time_t t;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	gmtime_r(&t, &tm);
+	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static size_t put_time(char *o, const PGresult *r, int row, int col)
+{
+	char ts[48];
+
+	if (PQgetisnull(r, row, col)) {
+		memcpy(o, "null", 4);
+		return 4;
+	}
+	format_us(PQgetvalue(r, row, col), ts);
+	return (size_t)sprintf(o, "\"%s\"", ts);
+}
+
+/* One list row as the document summary object. */
+static size_t put_document(char *o, const PGresult *r, int i)
+{
+	size_t n = (size_t)sprintf(o, "{\"id\":\"%s\",\"owner_id\":\"%s\",\"title\":",
+				   PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+
+	n += put_text(o + n, PQgetvalue(r, i, 2));
+	n += (size_t)sprintf(o + n, ",\"tags\":%s,\"status\":", PQgetvalue(r, i, 3));
+	n += put_text(o + n, PQgetvalue(r, i, 4));
+	n += (size_t)sprintf(o + n, ",\"version\":%s,\"created_at\":", PQgetvalue(r, i, 5));
+	n += put_time(o + n, r, i, 6);
+	memcpy(o + n, ",\"updated_at\":", 14);
+	n += 14;
+	n += put_time(o + n, r, i, 7);
+	memcpy(o + n, ",\"deleted_at\":", 14);
+	n += 14;
+	n += put_time(o + n, r, i, 8);
+	o[n++] = '}';
+	return n;
+}
+
 static int handle_list(FCGX_Request *req)
 {
 	const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", req->envp), *dot1, *dot2, *p;
@@ -243,23 +318,26 @@ static int handle_list(FCGX_Request *req)
 		return reply(req, "500 Internal Server Error", "{}", 2);
 	}
 
-	/* 3. The envelope by hand. */
+	/* 3. The envelope by hand: the same JSON as Menhir's, minus its cursor encoding. */
 	n = PQntuples(list);
 	len = (size_t)snprintf(out, sizeof out, "{\"data\":[");
 	for (int i = 0; i < n && i < 20; i++) {
-		size_t l = (size_t)PQgetlength(list, i, 0);
-		if (len + l + 256 >= sizeof out)
+		/* A title escapes to at most 6 bytes per byte; the rest is bounded. */
+		if (len + 6 * (size_t)PQgetlength(list, i, 2) + (size_t)PQgetlength(list, i, 3) +
+			    512 >= sizeof out)
 			break;
 		if (i > 0)
 			out[len++] = ',';
-		memcpy(out + len, PQgetvalue(list, i, 0), l);
-		len += l;
+		len += put_document(out + len, list, i);
 	}
-	if (n > 20)
+	if (n > 20) {
+		char ts[48];
+		format_us(PQgetvalue(list, 19, 6), ts);
 		len += (size_t)snprintf(out + len, sizeof out - len, "],\"next_cursor\":\"%s|%s\"}",
-					PQgetvalue(list, 19, 1), PQgetvalue(list, 19, 2));
-	else
+					ts, PQgetvalue(list, 19, 0));
+	} else {
 		len += (size_t)snprintf(out + len, sizeof out - len, "],\"next_cursor\":null}");
+	}
 	PQclear(list);
 	return reply(req, "200 OK", out, len);
 }

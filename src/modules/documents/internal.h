@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
 #include "core/db.h"
 #include "core/http.h"
 #include "modules/documents/documents.h"
@@ -107,8 +109,19 @@ extern const struct mh_db_statement documents_statements[];
 
 /* Result columns of the single-document statements: {"data":…} text, ETag value. */
 enum { DOCUMENTS_COL_ENVELOPE, DOCUMENTS_COL_ETAG };
-/* Of the list statements: document JSON, cursor key, id. */
-enum { DOCUMENTS_COL_ITEM, DOCUMENTS_COL_KEY, DOCUMENTS_COL_ID };
+/* Of the list statements: a document's summary fields, raw (render.c writes the JSON):
+ * tags as a JSON array, timestamps as microseconds since 1970 (deleted_at NULL if live). */
+enum {
+	DOCUMENTS_LIST_ID,
+	DOCUMENTS_LIST_OWNER,
+	DOCUMENTS_LIST_TITLE,
+	DOCUMENTS_LIST_TAGS,
+	DOCUMENTS_LIST_STATUS,
+	DOCUMENTS_LIST_VERSION,
+	DOCUMENTS_LIST_CREATED,
+	DOCUMENTS_LIST_UPDATED,
+	DOCUMENTS_LIST_DELETED
+};
 /* Of the probe: deleted, owned by the caller, caller's role rank, ETag. */
 enum { DOCUMENTS_PROBE_DELETED, DOCUMENTS_PROBE_OWN, DOCUMENTS_PROBE_RANK, DOCUMENTS_PROBE_ETAG };
 /* Of create: new id, response envelope, ETag; then a replayed key's hash, status, body,
@@ -122,6 +135,17 @@ enum {
 	DOCUMENTS_PRIOR_BODY,
 	DOCUMENTS_PRIOR_LOCATION
 };
+
+/* ---- render.c: list rows as JSON ---------------------------------------------------------- */
+
+/* Appends row `row` of a list result as the document's summary object, byte for byte what
+ * PostgreSQL's row_to_json writes for it (GET's representation without body). 0, or -1
+ * when a timestamp column is not an integer (the statement and this file disagree). */
+int documents_render_summary(struct mh_buf *b, const PGresult *r, int row);
+/* Row `row`'s position in `sort` as a cursor carries it: the title, or the timestamp in
+ * RFC 3339 UTC with microseconds (in a). NULL on a malformed timestamp or no memory. */
+const char *documents_render_key(struct mh_arena *a, const PGresult *r, int row,
+                                 enum documents_sort sort);
 
 int documents_repo_require_admin(struct mh_tx *tx);
 int documents_repo_list(struct mh_tx *tx, const struct documents_list_query *q);

@@ -92,13 +92,15 @@ int documents_list(struct mh_request *req, struct mh_response *res,
 	for (int i = 0; i < shown; i++) {
 		if (i > 0)
 			mh_buf_putc(b, ',');
-		mh_buf_puts(b, PQgetvalue(r, i, DOCUMENTS_COL_ITEM));
+		if (documents_render_summary(b, r, i) < 0)
+			return -1;
 	}
 	mh_buf_puts(b, "],\"next_cursor\":");
 	if (n > q->limit) {
-		const char *c =
-		        documents_cursor(req->arena, q, PQgetvalue(r, shown - 1, DOCUMENTS_COL_KEY),
-		                         PQgetvalue(r, shown - 1, DOCUMENTS_COL_ID));
+		const char *key = documents_render_key(req->arena, r, shown - 1, q->sort);
+		const char *c = key ? documents_cursor(req->arena, q, key,
+		                                       PQgetvalue(r, shown - 1, DOCUMENTS_LIST_ID))
+		                    : NULL;
 		if (c == NULL)
 			return -1;
 		mh_buf_json_cstr(b, c);
