@@ -35,6 +35,11 @@ nginx_render_site() {
 		[[ -r $MENHIR_NGINX_EXTRA ]] || mh_die "MENHIR_NGINX_EXTRA=$MENHIR_NGINX_EXTRA is not a readable file"
 		tls_extra+="\\n    include \"$(sed_repl "$MENHIR_NGINX_EXTRA")\";"
 	fi
+	# bench/run's plain-HTTP listener: the same server block (locations, headers, logs)
+	# without TLS, to show what TLS costs. Never in nginx/menhir.conf itself.
+	if [[ -n ${MENHIR_NGINX_PLAIN_PORT:-} ]]; then
+		tls_extra+="\n    listen 127.0.0.1:$MENHIR_NGINX_PLAIN_PORT;"
+	fi
 	for addr in ${MENHIR_RATE_LIMIT_EXEMPT:-}; do
 		[[ $addr =~ ^[0-9a-fA-F:./]+$ ]] || mh_die "MENHIR_RATE_LIMIT_EXEMPT: not an address: $addr"
 		geo_extra+="\\n    $addr 1;"
