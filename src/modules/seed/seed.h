@@ -6,8 +6,12 @@
 #include "core/config.h"
 
 /*
- * menhir admin seed --tenants N --docs M   N new tenants, each with an owner, admin, member
- *                                          and viewer and M documents (COPY, one transaction)
+ * menhir admin seed --tenants N --docs M [--jobs J]
+ *                                          N new tenants, each with an owner, admin, member
+ *                                          and viewer and M documents (COPY); J loader
+ *                                          connections (default: one per CPU, at most 8, for
+ *                                          100,000 documents or more, else 1 — see seed.c
+ *                                          for what a failed run leaves behind)
  * menhir admin seed --demo [--docs M]      the tenant "demo" with fixed e-mails, unless it
  *                                          exists already (then nothing changes: exit 0)
  * Prints what it made on stdout, one record a line:
