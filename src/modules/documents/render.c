@@ -125,7 +125,8 @@ const char *documents_render_key(struct mh_arena *a, const PGresult *r, int row,
                                  enum documents_sort sort)
 {
 	char ts[48];
-	int col = sort == DOCUMENTS_SORT_UPDATED_DESC ? DOCUMENTS_LIST_UPDATED : DOCUMENTS_LIST_CREATED;
+	int col = sort == DOCUMENTS_SORT_UPDATED_DESC ? DOCUMENTS_LIST_UPDATED
+	                                              : DOCUMENTS_LIST_CREATED;
 
 	if (sort == DOCUMENTS_SORT_TITLE_ASC)
 		return PQgetvalue(r, row, DOCUMENTS_LIST_TITLE);

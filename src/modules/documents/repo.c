@@ -31,7 +31,9 @@
  * whatever the session's TimeZone and DateStyle. (Timestamps here come from now():
  * an infinite one, which only hand-written SQL could store, would fail the cast.) */
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::int8"
-#define LIST_FIELDS                                                                                	"d.id, d.owner_id, d.title, array_to_json(d.tags), d.status, d.version, " US(              	        "d.created_at") ", " US("d.updated_at") ", " US("d.deleted_at")
+#define LIST_FIELDS                                                                                \
+	"d.id, d.owner_id, d.title, array_to_json(d.tags), d.status, d.version, " US(              \
+	        "d.created_at") ", " US("d.updated_at") ", " US("d.deleted_at")
 
 /* Role rules, repeated from the write policies so a refused write is a plain "no row"
  * that the probe explains (403, 404 or 412) instead of an RLS error. */

@@ -7,7 +7,7 @@
 char seed_last_sqlstate[6];
 
 int seed_exec(PGconn *c, struct mh_arena *a, const char *sql, int n, const char *const *p,
-	      const char **value)
+              const char **value)
 {
 	PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);

@@ -37,32 +37,32 @@ static unsigned rnd_below(uint64_t *s, unsigned n)
 }
 
 static const char *const words[] = {
-	"account",   "agenda",     "analysis",  "annual",     "approval",  "archive",
-	"audit",     "backlog",    "budget",    "calendar",   "campaign",  "client",
-	"compliance", "contract",  "customer",  "dashboard",  "deadline",  "delivery",
-	"design",    "draft",      "estimate",  "feedback",   "finance",   "forecast",
-	"guideline", "handbook",   "hiring",    "incident",   "invoice",   "kickoff",
-	"launch",    "legal",      "logistics", "maintenance", "marketing", "meeting",
-	"metrics",   "migration",  "milestone", "minutes",    "onboarding", "operations",
-	"outline",   "partner",    "payroll",   "plan",       "policy",    "pricing",
-	"priority",  "procedure",  "product",   "project",    "proposal",  "quarterly",
-	"release",   "renewal",    "report",    "request",    "research",  "review",
-	"risk",      "roadmap",    "sales",     "schedule",   "security",  "service",
-	"summary",   "supplier",   "support",   "survey",     "strategy",  "team",
-	"template",  "timeline",   "training",  "travel",     "update",    "vendor",
-	"warehouse", "weekly",     "workflow",  "workshop",   "the",       "for",
-	"and",       "with",       "of",        "our",        "new",       "next",
-	"team's",    "regional",   "internal",  "external",   "final",     "revised",
-	"shared",    "open",       "pending",   "approved",   "north",     "south",
-	"east",      "west",       "q1",        "q2",         "q3",        "q4",
+        "account",    "agenda",    "analysis",  "annual",      "approval",   "archive",
+        "audit",      "backlog",   "budget",    "calendar",    "campaign",   "client",
+        "compliance", "contract",  "customer",  "dashboard",   "deadline",   "delivery",
+        "design",     "draft",     "estimate",  "feedback",    "finance",    "forecast",
+        "guideline",  "handbook",  "hiring",    "incident",    "invoice",    "kickoff",
+        "launch",     "legal",     "logistics", "maintenance", "marketing",  "meeting",
+        "metrics",    "migration", "milestone", "minutes",     "onboarding", "operations",
+        "outline",    "partner",   "payroll",   "plan",        "policy",     "pricing",
+        "priority",   "procedure", "product",   "project",     "proposal",   "quarterly",
+        "release",    "renewal",   "report",    "request",     "research",   "review",
+        "risk",       "roadmap",   "sales",     "schedule",    "security",   "service",
+        "summary",    "supplier",  "support",   "survey",      "strategy",   "team",
+        "template",   "timeline",  "training",  "travel",      "update",     "vendor",
+        "warehouse",  "weekly",    "workflow",  "workshop",    "the",        "for",
+        "and",        "with",      "of",        "our",         "new",        "next",
+        "team's",     "regional",  "internal",  "external",    "final",      "revised",
+        "shared",     "open",      "pending",   "approved",    "north",      "south",
+        "east",       "west",      "q1",        "q2",          "q3",         "q4",
 };
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
 static const char *const tags[] = {
-	"finance", "hr",      "legal",  "sales",    "marketing", "ops",    "engineering",
-	"design",  "urgent",  "review", "archive",  "customer",  "vendor", "internal",
-	"q1",      "q2",      "q3",     "q4",       "draft",     "board",  "security",
-	"travel",  "product", "support",
+        "finance",     "hr",       "legal",    "sales",  "marketing", "ops",
+        "engineering", "design",   "urgent",   "review", "archive",   "customer",
+        "vendor",      "internal", "q1",       "q2",     "q3",        "q4",
+        "draft",       "board",    "security", "travel", "product",   "support",
 };
 #define NTAGS (sizeof(tags) / sizeof(tags[0]))
 
@@ -92,7 +92,7 @@ static void out_words(struct line *o, uint64_t *s, unsigned n)
 
 /* One COPY line: id, owner_id, title, body, tags, status, created_at. */
 static void out_document(struct line *o, uint64_t *s, const char *const owners[3],
-			 long long created_us)
+                         long long created_us)
 {
 	unsigned pick = rnd_below(s, 10), ntags = rnd_below(s, 4), sentences = 2 + rnd_below(s, 3);
 	unsigned used = 0;
@@ -108,10 +108,10 @@ static void out_document(struct line *o, uint64_t *s, const char *const owners[3
 		uint64_t ms = (uint64_t)created_us / 1000, b = rnd_next(s) ^ o->salt;
 		unsigned us = (unsigned)(created_us % 1000);
 		o->len += (size_t)sprintf(o->buf + o->len, "%08llx-%04llx-7%03x-%04llx-%012llx\t",
-					  (unsigned long long)(ms >> 16),
-					  (unsigned long long)(ms & 0xFFFF), us * 4,
-					  (unsigned long long)(0x8000 | ((b >> 48) & 0x3FFF)),
-					  (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+		                          (unsigned long long)(ms >> 16),
+		                          (unsigned long long)(ms & 0xFFFF), us * 4,
+		                          (unsigned long long)(0x8000 | ((b >> 48) & 0x3FFF)),
+		                          (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
 	}
 	/* Owners: half the documents the member's, three tenths the admin's, the rest the
 	 * owner's, so "own documents" rules have something to bite on. */
@@ -165,10 +165,10 @@ void seed_gen_init(struct seed_gen *g, uint64_t seed, long count, long long now_
  * increase and keyset pages never tie. */
 size_t seed_gen_row(struct seed_gen *g, const char *const owners[3], char *buf)
 {
-	struct line o = { buf, 0, g->salt };
+	struct line o = {buf, 0, g->salt};
 	long long step = g->step_us;
-	unsigned jitter = step > 1 ? rnd_below(&g->state, step > 1000000 ? 1000000u : (unsigned)step)
-				   : 0;
+	unsigned jitter =
+	        step > 1 ? rnd_below(&g->state, step > 1000000 ? 1000000u : (unsigned)step) : 0;
 
 	out_document(&o, &g->state, owners, g->start_us + g->next * step + jitter);
 	g->next++;

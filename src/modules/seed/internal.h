@@ -23,6 +23,7 @@ extern const char seed_sql_copy[];
 extern const char seed_sql_move[];
 extern const char seed_sql_unstage[];
 extern const char seed_sql_drop_tenant[];
+extern const char seed_sql_wait_locks[];
 
 /* ---- conn.c: running statements --------------------------------------------------------- */
 
@@ -31,7 +32,7 @@ extern const char seed_sql_drop_tenant[];
  * not NULL, receives the first column of the first row, copied into a (NULL if no row).
  * The SQLSTATE of the last failure is in seed_last_sqlstate. */
 int seed_exec(PGconn *c, struct mh_arena *a, const char *sql, int n, const char *const *p,
-	      const char **value);
+              const char **value);
 extern char seed_last_sqlstate[6];
 
 /* ---- gen.c: the document generator -------------------------------------------------------- */
@@ -72,7 +73,8 @@ int seed_loader_init(struct seed_loader *l, PGconn *c, struct mh_arena *a);
  * user, with the owner role), without waiting for it: while PostgreSQL inserts, the
  * caller can stage the next slice on another loader. l must not be busy. 0 or -1. */
 int seed_loader_start(struct seed_loader *l, struct mh_arena *a, const char *tenant,
-		      const char *user, const char *const owners[3], struct seed_gen *g, long count);
+                      const char *user, const char *const owners[3], struct seed_gen *g,
+                      long count);
 /* Waits for l's move, if one is in flight. 0 when it succeeded (or none was), else -1. */
 int seed_loader_wait(struct seed_loader *l);
 /* Asks PostgreSQL to cancel l's move, if one is in flight, and waits for it to end. */

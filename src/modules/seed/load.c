@@ -27,8 +27,7 @@ static int put(struct seed_loader *l, size_t len)
 }
 
 /* COPY count rows of g into the staging table; 0 or -1. */
-static int stage(struct seed_loader *l, const char *const owners[3], struct seed_gen *g,
-		 long count)
+static int stage(struct seed_loader *l, const char *const owners[3], struct seed_gen *g, long count)
 {
 	PGresult *r = PQexec(l->c, seed_sql_copy);
 	size_t len = 0;
@@ -66,14 +65,14 @@ static int stage(struct seed_loader *l, const char *const owners[3], struct seed
 }
 
 int seed_loader_start(struct seed_loader *l, struct mh_arena *a, const char *tenant,
-		      const char *user, const char *const owners[3], struct seed_gen *g, long count)
+                      const char *user, const char *const owners[3], struct seed_gen *g, long count)
 {
-	if (seed_exec(l->c, a, seed_sql_enter, 2, (const char *const[]){ tenant, user }, NULL) < 0 ||
+	if (seed_exec(l->c, a, seed_sql_enter, 2, (const char *const[]){tenant, user}, NULL) < 0 ||
 	    seed_exec(l->c, a, seed_sql_unstage, 0, NULL, NULL) < 0 ||
 	    stage(l, owners, g, count) < 0)
 		return -1;
-	if (!PQsendQueryParams(l->c, seed_sql_move, 1, NULL, (const char *const[]){ tenant }, NULL,
-			       NULL, 0)) {
+	if (!PQsendQueryParams(l->c, seed_sql_move, 1, NULL, (const char *const[]){tenant}, NULL,
+	                       NULL, 0)) {
 		fprintf(stderr, "menhir: seed: %s", PQerrorMessage(l->c));
 		return -1;
 	}

@@ -35,12 +35,12 @@
 #include "modules/seed/internal.h"
 
 #define SEED_MAX_TENANTS 10000
-#define SEED_MAX_DOCS 10000000L
-#define SEED_MAX_JOBS 8
+#define SEED_MAX_DOCS    10000000L
+#define SEED_MAX_JOBS    8
 /* Below this many documents in a run, one connection is as fast and simpler to undo. */
 #define SEED_PARALLEL_MIN 100000L
 
-static const char *const roles[] = { "owner", "admin", "member", "viewer" };
+static const char *const roles[] = {"owner", "admin", "member", "viewer"};
 
 /* What a run made, kept for the report, the loaders and the undo. */
 struct made {
@@ -74,8 +74,8 @@ static long long now_us(void)
 static const char *email(const struct run *r, long t, int i)
 {
 	return r->demo ? mh_arena_sprintf(r->a, "%s@demo.menhir.test", roles[i])
-		       : mh_arena_sprintf(r->a, "seed-%s-%ld-%s@example.test", r->tag, t + 1,
-					  roles[i]);
+	               : mh_arena_sprintf(r->a, "seed-%s-%ld-%s@example.test", r->tag, t + 1,
+	                                  roles[i]);
 }
 
 /* Tenant t with a user of each role, in c's open transaction; fills r->made[t]. */
@@ -90,18 +90,18 @@ static int make_tenant(struct run *r, long t, const char *hash)
 
 		emails[i] = email(r, t, i);
 		if (seed_exec(r->c, r->a, seed_sql_create_user, 3,
-			      (const char *const[]){ emails[i], hash, display }, &m->users[i]) < 0)
+		              (const char *const[]){emails[i], hash, display}, &m->users[i]) < 0)
 			return -1;
 	}
 	m->slug = r->demo ? "demo" : mh_arena_sprintf(r->a, "seed-%s-%ld", r->tag, t + 1);
 	if (seed_exec(r->c, r->a, seed_sql_create_tenant, 3,
-		      (const char *const[]){ name, m->slug, emails[0] }, &m->tenant) < 0 ||
-	    seed_exec(r->c, r->a, seed_sql_enter, 2, (const char *const[]){ m->tenant, m->users[0] },
-		      NULL) < 0)
+	              (const char *const[]){name, m->slug, emails[0]}, &m->tenant) < 0 ||
+	    seed_exec(r->c, r->a, seed_sql_enter, 2, (const char *const[]){m->tenant, m->users[0]},
+	              NULL) < 0)
 		return -1;
 	for (int i = 1; i < 4; i++)
 		if (seed_exec(r->c, r->a, seed_sql_add_member, 3,
-			      (const char *const[]){ m->tenant, m->users[i], roles[i] }, NULL) < 0)
+		              (const char *const[]){m->tenant, m->users[i], roles[i]}, NULL) < 0)
 			return -1;
 	return 0;
 }
@@ -111,10 +111,10 @@ static int make_tenant(struct run *r, long t, const char *hash)
 static int begin(PGconn *c, struct mh_arena *a, int loads)
 {
 	return seed_exec(c, a, seed_sql_begin, 0, NULL, NULL) < 0 ||
-			       seed_exec(c, a, seed_sql_sync_off, 0, NULL, NULL) < 0 ||
-			       (loads && seed_exec(c, a, seed_sql_stage, 0, NULL, NULL) < 0)
-		       ? -1
-		       : 0;
+	                       seed_exec(c, a, seed_sql_sync_off, 0, NULL, NULL) < 0 ||
+	                       (loads && seed_exec(c, a, seed_sql_stage, 0, NULL, NULL) < 0)
+	               ? -1
+	               : 0;
 }
 
 /* The documents of every tenant, each stream cut into nl contiguous slices, slice j on
@@ -124,7 +124,7 @@ static int load_all(struct run *r, struct seed_loader *l, int nl)
 {
 	for (long t = 0; t < r->ntenants; t++) {
 		const struct made *m = &r->made[t];
-		const char *owners[3] = { m->users[0], m->users[1], m->users[2] };
+		const char *owners[3] = {m->users[0], m->users[1], m->users[2]};
 		struct seed_gen g;
 
 		seed_gen_init(&g, stream_seed(t), r->ndocs, now_us());
@@ -134,7 +134,8 @@ static int load_all(struct run *r, struct seed_loader *l, int nl)
 			if (n == 0)
 				continue;
 			if (seed_loader_wait(&l[j]) < 0 ||
-			    seed_loader_start(&l[j], r->a, m->tenant, m->users[0], owners, &g, n) < 0)
+			    seed_loader_start(&l[j], r->a, m->tenant, m->users[0], owners, &g, n) <
+			            0)
 				goto failed;
 		}
 	}
@@ -149,24 +150,28 @@ failed:
 }
 
 /* Deletes the run's committed tenants (their memberships, audit rows and documents go
- * with them: ON DELETE CASCADE), each in its own RLS context. */
+ * with them: ON DELETE CASCADE), each in its own RLS context. It waits for any lock it
+ * needs, however long: giving up would leave the tenants behind. */
 static void undo_tenants(struct run *r)
 {
-	int ok = seed_exec(r->c, r->a, seed_sql_begin, 0, NULL, NULL) == 0;
+	int ok = seed_exec(r->c, r->a, seed_sql_begin, 0, NULL, NULL) == 0 &&
+	         seed_exec(r->c, r->a, seed_sql_wait_locks, 0, NULL, NULL) == 0;
 
 	for (long t = 0; ok && t < r->ntenants; t++) {
-		const char *p[2] = { r->made[t].tenant, r->made[t].users[0] };
+		const char *p[2] = {r->made[t].tenant, r->made[t].users[0]};
 		ok = seed_exec(r->c, r->a, seed_sql_enter, 2, p, NULL) == 0 &&
 		     seed_exec(r->c, r->a, seed_sql_drop_tenant, 1, p, NULL) == 0;
 	}
 	if (ok && seed_exec(r->c, r->a, seed_sql_commit, 0, NULL, NULL) == 0)
 		fprintf(stderr,
-			"menhir: seed: removed this run's %ld tenant(s); its users (seed-%s-*) remain"
-			" without memberships (menhir_owner may not delete users)\n",
-			r->ntenants, r->tag);
+		        "menhir: seed: removed this run's %ld tenant(s); its users (seed-%s-*) "
+		        "remain"
+		        " without memberships (menhir_owner may not delete users)\n",
+		        r->ntenants, r->tag);
 	else
-		fprintf(stderr, "menhir: seed: could not remove this run's tenants (slugs seed-%s-*)\n",
-			r->tag);
+		fprintf(stderr,
+		        "menhir: seed: could not remove this run's tenants (slugs seed-%s-*)\n",
+		        r->tag);
 }
 
 /* The documents on r->jobs connections of their own, after the tenants were committed. */
@@ -178,7 +183,8 @@ static int load_parallel(struct run *r)
 	for (; nl < r->jobs; nl++) {
 		PGconn *c = PQconnectdb(r->conninfo);
 		if (PQstatus(c) != CONNECTION_OK) {
-			fprintf(stderr, "menhir: cannot connect to the database: %s", PQerrorMessage(c));
+			fprintf(stderr, "menhir: cannot connect to the database: %s",
+			        PQerrorMessage(c));
 			PQfinish(c);
 			goto out;
 		}
@@ -258,8 +264,8 @@ static int seed_run(struct run *r, const char *hash, struct mh_buf *rep)
 			 * The transaction is dropped, so nothing changes. */
 			if (strcmp(seed_last_sqlstate, "MH409") == 0)
 				fprintf(stderr, "menhir: seed: %s\n",
-					r->demo ? "the demo tenant exists already"
-						: "a user or tenant exists already");
+				        r->demo ? "the demo tenant exists already"
+				                : "a user or tenant exists already");
 			return r->demo && strcmp(seed_last_sqlstate, "MH409") == 0 ? 2 : 1;
 		}
 	}
@@ -273,8 +279,8 @@ static int seed_run(struct run *r, const char *hash, struct mh_buf *rep)
 		const struct made *m = &r->made[t];
 		mh_buf_printf(rep, "tenant %s %s\n", m->tenant, m->slug);
 		for (int i = 0; i < 4; i++)
-			mh_buf_printf(rep, "user %s %s %s %s\n", m->tenant, roles[i], email(r, t, i),
-				      m->users[i]);
+			mh_buf_printf(rep, "user %s %s %s %s\n", m->tenant, roles[i],
+			              email(r, t, i), m->users[i]);
 		mh_buf_printf(rep, "documents %s %ld\n", m->tenant, r->ndocs);
 	}
 	return rep->failed ? 1 : 0;
@@ -292,7 +298,8 @@ int seed_admin_command(const struct mh_config *cfg, int argc, char **argv)
 
 	for (int i = 0; i < argc && !bad; i++) {
 		if (strcmp(argv[i], "--tenants") == 0 && i + 1 < argc)
-			bad = parse_count(argv[++i], SEED_MAX_TENANTS, &ntenants) < 0 || ntenants < 1;
+			bad = parse_count(argv[++i], SEED_MAX_TENANTS, &ntenants) < 0 ||
+			      ntenants < 1;
 		else if (strcmp(argv[i], "--docs") == 0 && i + 1 < argc)
 			bad = parse_count(argv[++i], SEED_MAX_DOCS, &ndocs) < 0;
 		else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc)
@@ -306,7 +313,7 @@ int seed_admin_command(const struct mh_config *cfg, int argc, char **argv)
 	 * fixed e-mails would survive that and make every later --demo a no-op. */
 	if (bad || (demo && (ntenants != 1 || jobs > 1)) || (!demo && ndocs < 0)) {
 		fprintf(stderr, "usage: menhir admin seed --tenants N --docs M [--jobs J]\n"
-				"       menhir admin seed --demo [--docs M]\n");
+		                "       menhir admin seed --demo [--docs M]\n");
 		return 2;
 	}
 	if (ndocs < 0)
@@ -315,8 +322,12 @@ int seed_admin_command(const struct mh_config *cfg, int argc, char **argv)
 		jobs = demo ? 1 : default_jobs(ntenants * ndocs);
 	if (mh_arena_init(&a, 1 << 16) < 0)
 		return 1;
-	r = (struct run){ .a = &a, .conninfo = cfg->migrate_database_url, .ntenants = ntenants,
-			  .ndocs = ndocs, .jobs = (int)jobs, .demo = demo };
+	r = (struct run){.a = &a,
+	                 .conninfo = cfg->migrate_database_url,
+	                 .ntenants = ntenants,
+	                 .ndocs = ndocs,
+	                 .jobs = (int)jobs,
+	                 .demo = demo};
 	r.made = mh_arena_alloc(&a, sizeof(*r.made) * (size_t)ntenants);
 	r.c = PQconnectdb(cfg->migrate_database_url);
 	if (r.made == NULL || PQstatus(r.c) != CONNECTION_OK) {
@@ -325,7 +336,7 @@ int seed_admin_command(const struct mh_config *cfg, int argc, char **argv)
 	}
 	new_password(password);
 	mh_password_configure(cfg->password_time_cost, cfg->password_memory_kib,
-			      cfg->password_parallelism);
+	                      cfg->password_parallelism);
 	if (mh_password_hash(password, strlen(password), hash, sizeof(hash)) < 0) {
 		fprintf(stderr, "menhir: cannot hash the password\n");
 		goto out;
