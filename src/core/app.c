@@ -5,6 +5,7 @@
 
 #include "core/auth.h"
 #include "core/db.h"
+#include "core/events.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/module.h"
@@ -31,5 +32,6 @@ int mh_app_configure(const struct mh_config *cfg, char *err, size_t errlen)
 	mh_log_set_level(cfg->log_level);
 	mh_http_set_retry_after(cfg->retry_after);
 	mh_db_configure(cfg);
+	mh_events_configure(cfg);
 	return mh_auth_configure(cfg, err, errlen);
 }
