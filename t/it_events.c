@@ -21,8 +21,11 @@
 #include "core/events.h"
 #include "core/metrics.h"
 #include "job_helpers.h"
+#include "jsonschema.h"
 
 TestSuite(events, .timeout = 120);
+
+#define EVENTS_ROUTE "/api/v1/jobs/:id/events"
 
 /* ---- Helpers ------------------------------------------------------------------------------ */
 
@@ -217,6 +220,13 @@ Test(events, published_events_reach_a_subscriber_in_order_including_earlier_ones
 	status = subscribe(path, s.access, "text/event-stream", &st, 10000, ct, sizeof(ct));
 	cr_assert_eq(status, 200, "%ld %s", status, st.body);
 	cr_assert(strncmp(ct, "text/event-stream", 17) == 0, "Content-Type %s", ct);
+	{
+		char err[2048];
+
+		cr_expect_eq(t_contract_validate_ex("GET", EVENTS_ROUTE, status, ct, NULL, st.body,
+						    err, sizeof(err)),
+			     0, "%s", err);
+	}
 	cr_assert_eq(count_events(&st), 4, "events: %s", st.body);
 	cr_expect_str_eq(event_status(&st, 0, st0, sizeof(st0)), "queued", "%s", st.body);
 	cr_expect_str_eq(event_status(&st, 1, st1, sizeof(st1)), "running", "%s", st.body);
@@ -266,10 +276,18 @@ static void expect_refused(const char *path, const char *token, const char *acce
 	}
 	cr_assert_eq(t_http_request(NULL, "GET", path, h, NULL, 0, &r), 0, "%s: transport error",
 		     path);
-	if (code != NULL)
+	if (code != NULL) {
+		char err[2048], *ct = t_header(&r, "Content-Type");
+
 		t_assert_error(&r, want, code);
-	else
+		/* As doc/openapi.json documents it. */
+		cr_expect_eq(t_contract_validate_ex("GET", EVENTS_ROUTE, r.status, ct ? ct : "",
+						    r.headers, r.body, err, sizeof(err)),
+			     0, "%s: %s", path, err);
+		free(ct);
+	} else {
 		cr_assert_eq(r.status, want, "%s: %ld %s", path, r.status, r.body);
+	}
 	t_http_free(&r);
 }
 
