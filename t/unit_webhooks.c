@@ -11,7 +11,7 @@ static void accept_url(const char *url, int allow_private)
 	const char *why = NULL;
 	int rc = webhooks_url_check(url, allow_private, &why);
 	cr_expect_eq(rc, 0, "refused %s (allow_private=%d): %s", url, allow_private,
-		     why ? why : "?");
+	             why ? why : "?");
 }
 
 static void refuse_url(const char *url, int allow_private, const char *reason)
@@ -22,8 +22,8 @@ static void refuse_url(const char *url, int allow_private, const char *reason)
 	if (rc == -1) {
 		cr_expect_not_null(why, "no reason for %s", url);
 		if (reason != NULL && why != NULL)
-			cr_expect(strstr(why, reason) != NULL, "%s: reason '%s', expected '%s'", url,
-				  why, reason);
+			cr_expect(strstr(why, reason) != NULL, "%s: reason '%s', expected '%s'",
+			          url, why, reason);
 	}
 }
 
@@ -111,48 +111,48 @@ Test(url, refuses_malformed_urls_whatever_the_mode)
 Test(url, refuses_private_addresses_in_every_spelling)
 {
 	static const char *const forbidden[] = {
-		"https://127.0.0.1/",
-		"https://127.1.2.3:8443/hook",
-		"https://127.0.0.1./",
-		"https://2130706433/",        /* 127.0.0.1 as one decimal number */
-		"https://0x7f000001/",        /* ... as one hex number */
-		"https://0x7f.1/",            /* two parts, hex */
-		"https://0177.0.0.1/",        /* octal */
-		"https://127.1/",             /* two parts */
-		"https://0/",                 /* unspecified */
-		"https://0.0.0.0/",
-		"https://10.1.2.3/",
-		"https://012.1.2.3/",         /* 10.1.2.3 in octal */
-		"https://172.16.0.1/",
-		"https://172.31.255.255/",
-		"https://192.168.1.1/",
-		"https://169.254.169.254/latest/meta-data/", /* cloud metadata */
-		"https://100.64.0.1/",
-		"https://100.127.255.255/",
-		"https://224.0.0.1/",
-		"https://239.255.255.250/",
-		"https://255.255.255.255/",
-		"https://240.0.0.1/",
-		"https://[::1]/",
-		"https://[::]/",
-		"https://[0:0:0:0:0:0:0:1]:8080/",
-		"https://[::ffff:127.0.0.1]/",
-		"https://[::ffff:7f00:1]/",
-		"https://[::ffff:10.0.0.1]/",
-		"https://[::ffff:169.254.169.254]/",
-		"https://[::127.0.0.1]/",
-		"https://[64:ff9b::10.0.0.1]/",
-		"https://[2002:7f00:1::]/",
-		"https://[fc00::1]/",
-		"https://[fd12:3456::1]/",
-		"https://[fe80::1]/",
-		"https://[febf::1]/",
-		"https://[ff02::1]/",
-		"https://localhost/",
-		"https://LOCALHOST:8443/hook",
-		"https://localhost./",
-		"https://api.localhost/",
-		"https://a.b.LocalHost/",
+	        "https://127.0.0.1/",
+	        "https://127.1.2.3:8443/hook",
+	        "https://127.0.0.1./",
+	        "https://2130706433/", /* 127.0.0.1 as one decimal number */
+	        "https://0x7f000001/", /* ... as one hex number */
+	        "https://0x7f.1/",     /* two parts, hex */
+	        "https://0177.0.0.1/", /* octal */
+	        "https://127.1/",      /* two parts */
+	        "https://0/",          /* unspecified */
+	        "https://0.0.0.0/",
+	        "https://10.1.2.3/",
+	        "https://012.1.2.3/", /* 10.1.2.3 in octal */
+	        "https://172.16.0.1/",
+	        "https://172.31.255.255/",
+	        "https://192.168.1.1/",
+	        "https://169.254.169.254/latest/meta-data/", /* cloud metadata */
+	        "https://100.64.0.1/",
+	        "https://100.127.255.255/",
+	        "https://224.0.0.1/",
+	        "https://239.255.255.250/",
+	        "https://255.255.255.255/",
+	        "https://240.0.0.1/",
+	        "https://[::1]/",
+	        "https://[::]/",
+	        "https://[0:0:0:0:0:0:0:1]:8080/",
+	        "https://[::ffff:127.0.0.1]/",
+	        "https://[::ffff:7f00:1]/",
+	        "https://[::ffff:10.0.0.1]/",
+	        "https://[::ffff:169.254.169.254]/",
+	        "https://[::127.0.0.1]/",
+	        "https://[64:ff9b::10.0.0.1]/",
+	        "https://[2002:7f00:1::]/",
+	        "https://[fc00::1]/",
+	        "https://[fd12:3456::1]/",
+	        "https://[fe80::1]/",
+	        "https://[febf::1]/",
+	        "https://[ff02::1]/",
+	        "https://localhost/",
+	        "https://LOCALHOST:8443/hook",
+	        "https://localhost./",
+	        "https://api.localhost/",
+	        "https://a.b.LocalHost/",
 	};
 	for (size_t i = 0; i < sizeof(forbidden) / sizeof(*forbidden); i++) {
 		refuse_url(forbidden[i], 0, PRIVATE);

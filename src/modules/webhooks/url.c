@@ -24,16 +24,16 @@ static int fail(const char **why, const char *reason)
 /* IPv4, network byte order in a[0..3]. */
 static int ipv4_forbidden(const unsigned char *a)
 {
-	return a[0] == 0                                      /* "this network", unspecified */
-	       || a[0] == 10                                  /* private */
-	       || (a[0] == 100 && (a[1] & 0xC0) == 64)        /* CGNAT 100.64/10 */
-	       || a[0] == 127                                 /* loopback */
-	       || (a[0] == 169 && a[1] == 254)                /* link-local */
-	       || (a[0] == 172 && (a[1] & 0xF0) == 16)        /* private */
-	       || (a[0] == 192 && a[1] == 0 && a[2] == 0)     /* IETF protocol assignments */
-	       || (a[0] == 192 && a[1] == 168)                /* private */
-	       || (a[0] == 198 && (a[1] & 0xFE) == 18)        /* benchmarking 198.18/15 */
-	       || a[0] >= 224;                                /* multicast, reserved, broadcast */
+	return a[0] == 0                                  /* "this network", unspecified */
+	       || a[0] == 10                              /* private */
+	       || (a[0] == 100 && (a[1] & 0xC0) == 64)    /* CGNAT 100.64/10 */
+	       || a[0] == 127                             /* loopback */
+	       || (a[0] == 169 && a[1] == 254)            /* link-local */
+	       || (a[0] == 172 && (a[1] & 0xF0) == 16)    /* private */
+	       || (a[0] == 192 && a[1] == 0 && a[2] == 0) /* IETF protocol assignments */
+	       || (a[0] == 192 && a[1] == 168)            /* private */
+	       || (a[0] == 198 && (a[1] & 0xFE) == 18)    /* benchmarking 198.18/15 */
+	       || a[0] >= 224;                            /* multicast, reserved, broadcast */
 }
 
 int webhooks_address_forbidden(int family, const unsigned char *a)
@@ -53,9 +53,9 @@ int webhooks_address_forbidden(int family, const unsigned char *a)
 		return memcmp(a, zero, 15) == 0 || ipv4_forbidden(a + 12);
 	if (a[0] == 0x20 && a[1] == 0x02)
 		return ipv4_forbidden(a + 2);
-	return (a[0] & 0xFE) == 0xFC                 /* unique local fc00::/7 */
-	       || (a[0] == 0xFE && (a[1] & 0x80) == 0x80) /* link-local fe80::/10, site-local fec0::/10 */
-	       || a[0] == 0xFF;                      /* multicast */
+	/* fc00::/7 unique local; fe80::/10 link-local and fec0::/10 site-local; ff00::/8
+	 * multicast. */
+	return (a[0] & 0xFE) == 0xFC || (a[0] == 0xFE && (a[1] & 0x80) == 0x80) || a[0] == 0xFF;
 }
 
 /* One part of an inet_aton-style IPv4 address: decimal, octal (leading 0) or hex (0x). */
@@ -162,7 +162,7 @@ static int check_name(const char *host, size_t n, int allow_private, const char 
 		return 0;
 	}
 	if (!allow_private && ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-			       (n > 10 && strncasecmp(host + n - 10, ".localhost", 10) == 0)))
+	                       (n > 10 && strncasecmp(host + n - 10, ".localhost", 10) == 0)))
 		return fail(why, "points to a private, loopback or reserved address");
 	return 0;
 }
@@ -212,7 +212,8 @@ int webhooks_url_check(const char *url, int allow_private, const char **why)
 	if (len > WEBHOOKS_URL_MAX)
 		return fail(why, "is longer than 2000 characters");
 	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7F || url[i] == '\\')
+		if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7F ||
+		    url[i] == '\\')
 			return fail(why, "contains a character that a URL may not contain");
 	if (strncasecmp(url, "https://", 8) == 0) {
 		auth = url + 8;
