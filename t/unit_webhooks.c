@@ -206,3 +206,119 @@ Test(url, connect_time_address_policy)
 	cr_expect(!forbidden6("::ffff:8.8.8.8"));
 	cr_expect(webhooks_address_forbidden(AF_UNIX, (const unsigned char *)"x"));
 }
+
+/* ---- Signatures -------------------------------------------------------------------------- */
+
+#define VEC_SECRET "whsec_test_vector_secret_0123456789"
+#define VEC_BODY "{\"id\":\"evt_1\",\"type\":\"job.succeeded\"}"
+/* printf '%s' '1700000000.<body>' | openssl dgst -sha256 -hmac '<secret>' */
+#define VEC_SIG "t=1700000000,v1=0011fec1efff0fe8b7f797acbc399fa0f4469a8677852668e3efce705023641c"
+
+Test(sign, known_vector)
+{
+	char sig[WEBHOOKS_SIGNATURE_SIZE];
+
+	cr_assert_eq(webhooks_sign(VEC_SECRET, 1700000000, VEC_BODY, strlen(VEC_BODY), sig), 0);
+	cr_assert_str_eq(sig, VEC_SIG);
+	/* An empty body still signs "<t>." */
+	cr_assert_eq(webhooks_sign(VEC_SECRET, 1700000000, "", 0, sig), 0);
+	cr_assert_str_eq(sig, "t=1700000000,v1=6271c027ac4c6fcf5b4b5f3e9ab5a1a7bc70364e3f2af17d363f"
+			      "4159af9954b5");
+	cr_assert_eq(webhooks_sign("", 1, "x", 1, sig), -1);
+	cr_assert_eq(webhooks_sign(NULL, 1, "x", 1, sig), -1);
+}
+
+Test(sign, verify_accepts_the_signature_within_the_window)
+{
+	size_t n = strlen(VEC_BODY);
+
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, VEC_BODY, n, 1700000000, 300),
+		     WEBHOOKS_SIG_OK);
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, VEC_BODY, n, 1700000300, 300),
+		     WEBHOOKS_SIG_OK);
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, VEC_BODY, n, 1699999700, 300),
+		     WEBHOOKS_SIG_OK);
+	/* Order and unknown schemes do not matter; any matching v1 does (secret rotation). */
+	cr_assert_eq(webhooks_verify(VEC_SECRET,
+				     "v0=abc,v1=" "00000000000000000000000000000000"
+				     "00000000000000000000000000000000,"
+				     "v1=0011fec1efff0fe8b7f797acbc399fa0f4469a8677852668e3efce705023641c,"
+				     "t=1700000000",
+				     VEC_BODY, n, 1700000000, 300),
+		     WEBHOOKS_SIG_OK);
+}
+
+Test(sign, verify_refuses_stale_or_future_timestamps)
+{
+	size_t n = strlen(VEC_BODY);
+
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, VEC_BODY, n, 1700000301, 300),
+		     WEBHOOKS_SIG_STALE);
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, VEC_BODY, n, 1699999699, 300),
+		     WEBHOOKS_SIG_STALE);
+}
+
+Test(sign, verify_refuses_any_change)
+{
+	size_t n = strlen(VEC_BODY);
+	char sig[sizeof(VEC_SIG)], body[sizeof(VEC_BODY)];
+
+	cr_assert_eq(webhooks_verify("whsec_another_secret_0123456789abc", VEC_SIG, VEC_BODY, n,
+				     1700000000, 300),
+		     WEBHOOKS_SIG_MISMATCH);
+	memcpy(body, VEC_BODY, sizeof(body));
+	body[7] = '2';
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, body, n, 1700000000, 300),
+		     WEBHOOKS_SIG_MISMATCH);
+	cr_assert_eq(webhooks_verify(VEC_SECRET, VEC_SIG, VEC_BODY, n - 1, 1700000000, 300),
+		     WEBHOOKS_SIG_MISMATCH);
+	/* The timestamp is signed: moving it breaks the signature. */
+	memcpy(sig, VEC_SIG, sizeof(sig));
+	sig[11] = '1';
+	cr_assert_eq(webhooks_verify(VEC_SECRET, sig, VEC_BODY, n, 1700000001, 300),
+		     WEBHOOKS_SIG_MISMATCH);
+	/* One changed hex digit, and a truncated signature. */
+	memcpy(sig, VEC_SIG, sizeof(sig));
+	sig[sizeof(sig) - 2] = sig[sizeof(sig) - 2] == 'c' ? 'd' : 'c';
+	cr_assert_eq(webhooks_verify(VEC_SECRET, sig, VEC_BODY, n, 1700000000, 300),
+		     WEBHOOKS_SIG_MISMATCH);
+	memcpy(sig, VEC_SIG, sizeof(sig));
+	sig[sizeof(sig) - 3] = '\0';
+	cr_assert_eq(webhooks_verify(VEC_SECRET, sig, VEC_BODY, n, 1700000000, 300),
+		     WEBHOOKS_SIG_MISMATCH);
+}
+
+Test(sign, verify_refuses_malformed_headers)
+{
+	static const char *const bad[] = {
+		"",
+		"v1=0011fec1efff0fe8b7f797acbc399fa0f4469a8677852668e3efce705023641c",
+		"t=1700000000",
+		"t=,v1=00",
+		"t=17x,v1=00",
+		"t=-1700000000,v1=00",
+		"t=1700000000,t=1700000000,v1=00",
+		"t=99999999999999999999,v1=00",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_expect_eq(webhooks_verify(VEC_SECRET, bad[i], VEC_BODY, strlen(VEC_BODY),
+					     1700000000, 300),
+			     WEBHOOKS_SIG_MALFORMED, "%s", bad[i]);
+	cr_expect_eq(webhooks_verify(VEC_SECRET, NULL, "", 0, 0, 300), WEBHOOKS_SIG_MALFORMED);
+	cr_expect_eq(webhooks_verify("", VEC_SIG, "", 0, 1700000000, 300), WEBHOOKS_SIG_MALFORMED);
+}
+
+Test(sign, secrets_are_prefixed_random_base64url)
+{
+	char a[WEBHOOKS_SECRET_SIZE], b[WEBHOOKS_SECRET_SIZE];
+
+	cr_assert_eq(webhooks_secret_new(a), 0);
+	cr_assert_eq(webhooks_secret_new(b), 0);
+	cr_assert_eq(strlen(a), WEBHOOKS_SECRET_SIZE - 1);
+	cr_assert_eq(strncmp(a, "whsec_", 6), 0);
+	cr_assert_str_neq(a, b);
+	for (size_t i = 6; a[i]; i++)
+		cr_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+				 a[i]) != NULL,
+			  "%s", a);
+}

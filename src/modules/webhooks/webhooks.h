@@ -22,4 +22,31 @@ extern const struct mh_module webhooks_module;
  */
 int webhooks_url_check(const char *url, int allow_private, const char **why);
 
+/* "whsec_" + 43 base64url characters (32 random bytes) + NUL. */
+#define WEBHOOKS_SECRET_SIZE 50
+/* "t=<up to 20 digits>,v1=<64 hex>" + NUL, with room to spare. */
+#define WEBHOOKS_SIGNATURE_SIZE 96
+
+/* A new signing secret, "whsec_" + 32 bytes from OpenSSL's CSPRNG in base64url, into out.
+ * Returns 0, or -1 when the generator fails. */
+int webhooks_secret_new(char out[WEBHOOKS_SECRET_SIZE]);
+
+/* The Menhir-Signature value for body sent at unix time t:
+ * "t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>", into out. Returns 0 or -1. */
+int webhooks_sign(const char *secret, long long t, const char *body, size_t len,
+		  char out[WEBHOOKS_SIGNATURE_SIZE]);
+
+enum webhooks_sig_rc {
+	WEBHOOKS_SIG_OK = 0,
+	WEBHOOKS_SIG_MALFORMED = -1, /* no t, no v1, a bad t, or no secret */
+	WEBHOOKS_SIG_STALE = -2,     /* |now - t| > tolerance: a replay, or a clock far off */
+	WEBHOOKS_SIG_MISMATCH = -3,  /* no v1 entry is the HMAC of this body with this secret */
+};
+
+/* What a receiver does (README "Webhooks"): checks a Menhir-Signature header against the
+ * raw body, refusing a t more than tolerance seconds from now, comparing every v1 entry in
+ * constant time. Returns an enum webhooks_sig_rc. */
+int webhooks_verify(const char *secret, const char *header, const char *body, size_t len,
+		    long long now, long long tolerance);
+
 #endif
