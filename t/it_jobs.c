@@ -677,3 +677,30 @@ Test(jobs_work, periodic_cleanup_runs_and_reschedules, .timeout = 120)
 	}
 	PQfinish(c);
 }
+
+/* ---- Queue depth in /metrics ----------------------------------------------------------- */
+
+static long long metric(const char *body, const char *name)
+{
+	const char *at = strstr(body, name);
+	return at ? atoll(at + strlen(name)) : -1;
+}
+
+Test(jobs_api, queue_depth_is_in_metrics)
+{
+	struct t_team a;
+	struct http_response r;
+	json_object *ids;
+
+	t_team_setup(&a, "jobs-depth");
+	ids = enqueue(&a.as[T_MEMBER], 3, NULL, 5, 3600);
+	t_get("/metrics", &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(metric(r.body, "\nmenhir_jobs_depth_up "), 1, "%s", r.body);
+	/* Global totals (every tenant's), so at least this test's three. */
+	cr_assert_geq(metric(r.body, "\nmenhir_jobs{status=\"queued\"} "), 3);
+	cr_assert_geq(metric(r.body, "\nmenhir_jobs{status=\"running\"} "), 0);
+	cr_assert_not_null(strstr(r.body, "\nmenhir_jobs_oldest_seconds{status=\"queued\"} "));
+	t_http_free(&r);
+	json_object_put(ids);
+}
