@@ -510,14 +510,17 @@ Test(jobs_work, thousand_jobs_three_runners_one_killed, .init = own_runners,
 	long long end;
 
 	t_team_setup(&a, "jobs-1000");
-	ids = enqueue(&a.as[T_MEMBER], 1000, "{\"sleep_ms\":15}", 5, 0);
+	/* Every 50th job takes 2 s: the victim is killed inside one of those, so its job is
+	 * certainly unfinished when it dies. */
+	ids = enqueue(&a.as[T_MEMBER], 1000, "{\"sleep_ms\":10,\"slow_every\":50,\"slow_ms\":2000}", 5,
+		      0);
 	for (int i = 0; i < 3; i++)
 		runners[i] = start_runner(NULL);
 	victim = runners[1];
 
-	/* Kill the victim while it holds a job: wait until 200 jobs are done and the victim's
-	 * runner is the lease owner of a running job, then SIGKILL its master (the runner dies
-	 * with it) and remember that job. */
+	/* Kill the victim while it holds a slow job: wait until 50 jobs are done and the
+	 * victim's runner is the lease owner of a running slow job that started less than a
+	 * second ago, then SIGKILL its master (the runner dies with it) and remember that job. */
 	end = now_ms() + 120000;
 	for (;;) {
 		PGresult *r;
@@ -527,10 +530,12 @@ Test(jobs_work, thousand_jobs_three_runners_one_killed, .init = own_runners,
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM jobs WHERE tenant_id = '%s' AND status = 'succeeded'",
 			 a.as[T_MEMBER].tenant_id);
-		if (victim_child != 0 && count_sql(c, sql) >= 200) {
+		if (victim_child != 0 && count_sql(c, sql) >= 50) {
 			snprintf(owner_like, sizeof(owner_like), "%%:%d", (int)victim_child);
 			snprintf(sql, sizeof(sql),
-				 "SELECT id FROM jobs WHERE status = 'running' AND lease_owner LIKE '%s'",
+				 "SELECT id FROM jobs WHERE status = 'running' AND lease_owner LIKE '%s'"
+				 " AND (payload->>'n')::int %% 50 = 0"
+				 " AND updated_at > now() - interval '1 second'",
 				 owner_like);
 			r = t_pg_ok(c, sql);
 			if (PQntuples(r) == 1) {
