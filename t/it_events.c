@@ -463,7 +463,7 @@ Test(events, open_streams_hold_no_worker)
 
 /* nginx's limit_conn on the subscriber location: 100 open streams per client address
  * (127.0.0.2 is not exempt from rate limits on the test stack). */
-Test(events, open_streams_are_capped_per_address, .timeout = 240)
+Test(events, open_streams_are_capped_per_address)
 {
 	enum { CAP = 100 };
 	static struct held hs[CAP + 1];
@@ -584,7 +584,49 @@ Test(events, publishing_fails_fast_and_bounded_and_is_counted)
 	cr_assert_eq(atomic_load(&mh_metrics()->events_errors), 6);
 }
 
-/* ---- A real job, end to end (needs the runner: `menhir work` on the stack) ---------------- */
+/* ---- Real jobs, end to end (the runner: `menhir work` on the stack) ---------------------- */
+
+/* The job id in {"data":{"ids":["…"]}} (POST /api/v1/test/jobs) or {"data":{"job_id":"…"}}. */
+static void first_job_id(const struct http_response *r, char job[40])
+{
+	json_object *root = json_tokener_parse(r->body), *data, *v;
+
+	cr_assert(root != NULL && json_object_object_get_ex(root, "data", &data), "%s", r->body);
+	if (json_object_object_get_ex(data, "ids", &v))
+		v = json_object_array_get_idx(v, 0);
+	else
+		cr_assert(json_object_object_get_ex(data, "job_id", &v), "%s", r->body);
+	snprintf(job, 40, "%s", json_object_get_string(v));
+	json_object_put(root);
+}
+
+/* The runner announces what it does: claimed (running), back in the queue after a failed
+ * attempt (queued), and done (succeeded), in that order, each event the job's JSON. */
+Test(events, the_runner_s_status_changes_arrive_in_order)
+{
+	struct t_session s;
+	struct stream st = { .want = 4 };
+	struct http_response r;
+	char job[40], path[128], e[4][32];
+
+	t_auth_signup(&s, "ev-runner");
+	/* test.echo (test routes only): the first attempt fails, the second succeeds. */
+	t_doc_request("POST", "/api/v1/test/jobs", s.access, NULL, "{\"payload\":{\"fail_until\":1}}",
+		      &r);
+	cr_assert_eq(r.status, 201, "%s", r.body);
+	first_job_id(&r, job);
+	t_http_free(&r);
+	events_path(job, path, sizeof(path));
+	/* Whenever the subscription lands, the buffered events come first, oldest first. */
+	cr_assert_eq(subscribe(path, s.access, "text/event-stream", &st, 30000, NULL, 0), 200, "%s",
+		     st.body);
+	cr_assert_eq(count_events(&st), 4, "events: %s", st.body);
+	cr_expect_str_eq(event_status(&st, 0, e[0], sizeof(e[0])), "running", "%s", st.body);
+	cr_expect_str_eq(event_status(&st, 1, e[1], sizeof(e[1])), "queued", "%s", st.body);
+	cr_expect_str_eq(event_status(&st, 2, e[2], sizeof(e[2])), "running", "%s", st.body);
+	cr_expect_str_eq(event_status(&st, 3, e[3], sizeof(e[3])), "succeeded", "%s", st.body);
+	cr_expect(strstr(st.body, job) != NULL, "%s", st.body);
+}
 
 static int route_exists(const char *method, const char *pattern)
 {
@@ -625,7 +667,6 @@ Test(events, a_processed_document_s_stream_shows_queued_running_succeeded)
 	struct stream st = { .want = 3 };
 	struct http_response r;
 	char doc[40], job[40], path[128], process[128], a[32], b[32], c[32];
-	json_object *root, *data, *v;
 
 	if (!route_exists("POST", "/api/v1/documents/:id/process"))
 		cr_skip_test("needs the job runner and POST /api/v1/documents/:id/process");
@@ -635,12 +676,7 @@ Test(events, a_processed_document_s_stream_shows_queued_running_succeeded)
 	snprintf(process, sizeof(process), "/api/v1/documents/%s/process", doc);
 	t_doc_request("POST", process, s.access, NULL, "{\"feature\":\"stats\"}", &r);
 	cr_assert_eq(r.status, 202, "%s", r.body);
-	root = json_tokener_parse(r.body);
-	cr_assert(json_object_object_get_ex(root, "data", &data) &&
-			  json_object_object_get_ex(data, "job_id", &v),
-		  "%s", r.body);
-	snprintf(job, sizeof(job), "%s", json_object_get_string(v));
-	json_object_put(root);
+	first_job_id(&r, job);
 	t_http_free(&r);
 
 	/* Subscribing after the job may already have finished: the buffered events replay. */

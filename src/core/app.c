@@ -9,11 +9,16 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/module.h"
+#include "core/queue.h"
 #include "core/redis.h"
 #include "core/router.h"
 
 int mh_app_init(const struct mh_config *cfg, char *err, size_t errlen)
 {
+	if (mh_queue_init() < 0) {
+		snprintf(err, errlen, "cannot register the queue's statements");
+		return -1;
+	}
 	for (size_t i = 0; mh_modules[i] != NULL; i++) {
 		if (mh_modules[i]->init != NULL && mh_modules[i]->init(cfg) < 0) {
 			snprintf(err, errlen, "module %s failed to initialise", mh_modules[i]->name);

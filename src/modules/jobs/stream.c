@@ -10,7 +10,6 @@
 
 #include "core/db.h"
 #include "core/events.h"
-#include "modules/auth/auth.h"
 
 const struct mh_db_statement jobs_stream_statements[] = {
 	/* By id alone: RLS shows the row only to the job's tenant (never a system job). */
@@ -36,25 +35,17 @@ static int accepts_event_stream(const struct mh_request *req)
  * text/event-stream. */
 int jobs_stream(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
-	const char *id = mh_param(req, "id"), *channel;
-	const char *params[1];
+	const char *params[1], *channel;
 	const PGresult *r;
 	struct mh_tx tx;
 	int idx, rc;
 
-	/* A malformed id names no job: 404, like any id that is not there. */
-	if (id == NULL || !auth_is_uuid(id))
-		return mh_reply_error(req, res, 404, "not_found", "no such job");
-	if (!auth_query_or_reply(req, res, none))
+	if ((params[0] = jobs_id_or_reply(req, res)) == NULL || !jobs_no_query_or_reply(req, res))
 		return 0;
 	if (!accepts_event_stream(req))
 		return mh_reply_error(req, res, 406, "not_acceptable",
 				      "this endpoint answers text/event-stream only; send "
 				      "Accept: text/event-stream");
-	params[0] = auth_lower(req->arena, id);
-	if (params[0] == NULL)
-		return -1;
 	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	idx = mh_tx_query(&tx, "jobs_stream_visible", params, 1);
