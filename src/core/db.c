@@ -34,6 +34,7 @@ static int64_t next_attempt_us;
  * tell, since no sync point has reported the status yet. */
 static int in_transaction;
 static int connected_before;
+static unsigned connection_serial;
 
 int mh_db_register(const struct mh_db_statement *statements)
 {
@@ -133,8 +134,37 @@ int mh_db_connect(void)
 	if (connected_before)
 		mh_metrics_db_reconnect();
 	connected_before = 1;
+	connection_serial++;
 	mh_log(MH_LOG_DEBUG, "db_connected", "connected to PostgreSQL");
 	return MH_DB_OK;
+}
+
+int mh_db_socket(void)
+{
+	return conn == NULL ? -1 : PQsocket(conn);
+}
+
+unsigned mh_db_connection_serial(void)
+{
+	return connection_serial;
+}
+
+int mh_db_drain_notifications(void)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (conn == NULL)
+		return MH_DB_UNAVAILABLE;
+	if (!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD) {
+		drop_connection("connection lost while idle");
+		return MH_DB_UNAVAILABLE;
+	}
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		count++;
+	}
+	return count;
 }
 
 static void clear_result(void *r)
