@@ -31,7 +31,7 @@ const struct mh_db_statement processing_statements[] = {
 	 * and the active job already doing the same work ($3 = its unique key).
 	 */
 	{ "processing_check",
-	  "SELECT d.deleted_at IS NULL, " WRITABLE ", " ROLE_RANK ", " ENABLED("$2::text") ","
+	  "SELECT d.id IS NOT NULL AND d.deleted_at IS NULL, " WRITABLE ", " ROLE_RANK ", " ENABLED("$2::text") ","
 	  "       (SELECT j.id FROM jobs j WHERE j.tenant_id = (SELECT app_tenant_id())"
 	  "           AND j.kind = '" PROCESSING_KIND "' AND j.unique_key = $3::text"
 	  "           AND j.status IN ('queued', 'running') LIMIT 1)"
