@@ -30,6 +30,8 @@ enum prep {
 	PREP_DELETED_DOC, /* :id = a new, soft-deleted document of A */
 	PREP_MEMBER,      /* :user_id = a new viewer of A */
 	PREP_FILE,        /* :id/:file_id = a new document of A (A's member's) with a file */
+	PREP_JOB,         /* :id = a new queued job of A's member (due in an hour) */
+	PREP_FAILED_JOB,  /* :id = a new job of A's member that failed for good */
 };
 
 struct expectation {
@@ -149,6 +151,12 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/documents/:id/files", NULL, PREP_DOC, 0, {401, 401, 403, 400, 400, 400, 400}},
         {"GET", "/api/v1/documents/:id/files/:file_id", NULL, PREP_FILE, 0, {401, 401, 200, 200, 200, 200, 404}},
         {"DELETE", "/api/v1/documents/:id/files/:file_id", NULL, PREP_FILE, 0, {401, 401, 403, 204, 204, 204, 404}},
+        /* Jobs: viewer reads, member cancels own (A's member queued every prepared one),
+         * admin+ cancels any and retries; B sees none of A's. */
+        {"GET", "/api/v1/jobs", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"GET", "/api/v1/jobs/:id", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
+        {"POST", "/api/v1/jobs/:id/cancel", NULL, PREP_JOB, 0, {401, 401, 403, 200, 200, 200, 404}},
+        {"POST", "/api/v1/jobs/:id/retry", NULL, PREP_FAILED_JOB, 0, {401, 401, 403, 403, 200, 200, 404}},
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
@@ -253,6 +261,38 @@ static void prepare(enum prep p, char *value, size_t vlen)
 		remember(fid);
 		snprintf(value, vlen, "%s\t%s", doc, fid);
 		return;
+	}
+	case PREP_JOB:
+	case PREP_FAILED_JOB: {
+		/* test.echo jobs (the test-only kind): one due in an hour, or one that fails at once
+		 * and is waited for. */
+		json_object *root, *data, *ids;
+		long long tries = 0;
+
+		t_doc_request("POST", "/api/v1/test/jobs", a.as[T_MEMBER].access, NULL,
+		              p == PREP_JOB ? "{\"delay_seconds\":3600}"
+		                            : "{\"payload\":{\"permanent\":true}}",
+		              &r);
+		cr_assert_eq(r.status, 201, "%s", r.body);
+		root = json_tokener_parse(r.body);
+		cr_assert(json_object_object_get_ex(root, "data", &data) &&
+		          json_object_object_get_ex(data, "ids", &ids));
+		snprintf(value, vlen, "%s", json_object_get_string(json_object_array_get_idx(ids, 0)));
+		json_object_put(root);
+		t_http_free(&r);
+		snprintf(path, sizeof(path), "/api/v1/jobs/%s", value);
+		while (p == PREP_FAILED_JOB) {
+			t_doc_request("GET", path, a.as[T_MEMBER].access, NULL, NULL, &r);
+			cr_assert_eq(r.status, 200, "%s", r.body);
+			if (strstr(r.body, "\"status\":\"failed\"") != NULL) {
+				t_http_free(&r);
+				break;
+			}
+			t_http_free(&r);
+			cr_assert(++tries < 600, "the prepared job never failed");
+			usleep(50000);
+		}
+		break;
 	}
 	case PREP_MEMBER:
 		t_auth_email(email, sizeof(email), "iso-target");
