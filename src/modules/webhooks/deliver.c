@@ -195,7 +195,7 @@ static void record(struct mh_job_run *run, const char *job_id, const char *url, 
 	p[1] = url;
 	p[2] = mh_arena_sprintf(a, "%d", attempt);
 	p[3] = status > 0 ? mh_arena_sprintf(a, "%ld", status) : NULL;
-	p[4] = error ? mh_arena_strndup(a, error, 2000) : NULL;
+	p[4] = error ? mh_arena_strndup(a, error, strnlen(error, 2000)) : NULL;
 	p[5] = duration_ms >= 0 ? mh_arena_sprintf(a, "%lld", duration_ms) : NULL;
 	mh_tx_query(run->tx, "webhooks_delivery_record", p, 6);
 }
