@@ -163,6 +163,11 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/jobs/:id/retry", NULL, PREP_FAILED_JOB, 0, {401, 401, 403, 403, 200, 200, 404}},
         /* Live job events (t/it_events.c covers the stream itself). */
         {"GET", "/api/v1/jobs/:id/events", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
+        /* Webhooks: a job's deliveries are read like the job; the signing secret is admin+
+         * (B's "current" tenant is B, so B makes and reads its own). */
+        {"GET", "/api/v1/jobs/:id/deliveries", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
+        {"GET", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 200, 200, 200}},
+        {"POST", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */

@@ -501,12 +501,13 @@ static int exit_status(pid_t pid, int timeout_ms)
 
 static long long count_sql(PGconn *c, const char *sql);
 
-/* PostgreSQL sessions listening for jobs (idle runners). */
+/* Idle runner sessions: a runner LISTENs right after connecting, before its first claim,
+ * so one that is connected and idle is listening. */
 static long long count_listeners(void)
 {
 	PGconn *c = t_pg("MENHIR_TEST_PG_SUPER");
 	long long n = count_sql(c, "SELECT count(*) FROM pg_stat_activity"
-				   " WHERE application_name = 'menhir' AND query ILIKE 'LISTEN%'");
+				   " WHERE application_name = 'menhir-work' AND state = 'idle'");
 	PQfinish(c);
 	return n;
 }

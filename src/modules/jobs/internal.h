@@ -43,7 +43,7 @@ int jobs_list(struct mh_request *req, struct mh_response *res);
 int jobs_cancel(struct mh_request *req, struct mh_response *res);
 int jobs_retry(struct mh_request *req, struct mh_response *res);
 
-/* ---- stream.c: GET /jobs/:id/events (live events through nginx) ------------------------- */
+/* ---- stream.c: GET /jobs/:id/events, live status through nginx (core/events.h) ------- */
 
 int jobs_stream(struct mh_request *req, struct mh_response *res);
 extern const struct mh_db_statement jobs_stream_statements[];
