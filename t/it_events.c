@@ -628,24 +628,6 @@ Test(events, the_runner_s_status_changes_arrive_in_order)
 	cr_expect(strstr(st.body, job) != NULL, "%s", st.body);
 }
 
-static int route_exists(const char *method, const char *pattern)
-{
-	char cmd[4200], out[1 << 16];
-	size_t n = 0, got;
-	FILE *p;
-	char want[512];
-
-	snprintf(cmd, sizeof(cmd), "'%s' routes", t_env("MENHIR_TEST_BIN"));
-	p = popen(cmd, "r");
-	cr_assert(p != NULL);
-	while ((got = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
-		n += got;
-	out[n] = '\0';
-	pclose(p);
-	snprintf(want, sizeof(want), "\"method\": \"%s\", \"pattern\": \"%s\"", method, pattern);
-	return strstr(out, want) != NULL;
-}
-
 static void enable_feature(const char *tenant_id, const char *feature)
 {
 	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
@@ -668,8 +650,6 @@ Test(events, a_processed_document_s_stream_shows_queued_running_succeeded)
 	struct http_response r;
 	char doc[40], job[40], path[128], process[128], a[32], b[32], c[32];
 
-	if (!route_exists("POST", "/api/v1/documents/:id/process"))
-		cr_skip_test("needs the job runner and POST /api/v1/documents/:id/process");
 	t_auth_signup(&s, "ev-real");
 	enable_feature(s.tenant_id, "stats");
 	t_doc_create(&s, "{\"title\":\"Events\",\"body\":\"one two three two one\"}", doc);
