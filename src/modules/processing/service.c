@@ -145,8 +145,8 @@ static const char *accepted(struct mh_request *req, const PGresult *job)
 /*
  * POST /documents/:id/process: 202 + Location. Round trip one locks the Idempotency-Key and
  * reads it back (when given) and the check row; round trip two queues the job and its audit
- * row and commits. With a key the response is stored too, which needs the job's row: one
- * more round trip before the commit.
+ * row and reads the job back, which is announced (and, with a key, the response stored);
+ * round trip three commits.
  */
 int processing_enqueue(struct mh_request *req, struct mh_response *res,
 		       const struct processing_request *in)
@@ -184,22 +184,26 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 	}
 	job = mh_queue_enqueue(&tx, &spec);
 	processing_repo_audit_queued(&tx, key, in->feature->name);
+	if ((rc = mh_tx_fetch(&tx)) != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	r = mh_tx_result(&tx, job);
+	if (r == NULL || PQntuples(r) != 1)
+		return -1;
 	if (in->idempotency_key != NULL) {
-		if ((rc = mh_tx_fetch(&tx)) != MH_DB_OK)
-			return reply_db_error(req, res, &tx, rc);
-		r = mh_tx_result(&tx, job);
-		if (r == NULL || PQntuples(r) != 1 || (body = accepted(req, r)) == NULL)
+		if ((body = accepted(req, r)) == NULL)
 			return -1;
 		location = mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0));
 		processing_repo_store_key(&tx, in, body, location);
 	}
+	/* "queued" is announced BEFORE the commit: after it, a runner woken by the commit's
+	 * NOTIFY could claim the job and announce "running" first (seen under load). Safe: until
+	 * the commit nobody knows the job's id, and a stream needs the committed row
+	 * (jobs/stream.c), so a rolled-back job's announcement can never be delivered. */
+	mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, job);
-	if (r == NULL || PQntuples(r) != 1 || (body == NULL && (body = accepted(req, r)) == NULL))
+	if (body == NULL && (body = accepted(req, r)) == NULL)
 		return -1;
-	/* Announced only now: a rolled-back job must never have been seen. */
-	mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
 	mh_response_header(res, "Location",
 			   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0)));
 	res->status = 202;
