@@ -26,9 +26,9 @@ static json_object *parse(const struct feature_result *out)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, out->json.data, (int)out->json.len);
 	FUZZ_CHECK(o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-			   json_tokener_get_parse_end(tok) == out->json.len &&
-			   json_object_is_type(o, json_type_object),
-		   "not one JSON object: %.*s", (int)out->json.len, out->json.data);
+	                   json_tokener_get_parse_end(tok) == out->json.len &&
+	                   json_object_is_type(o, json_type_object),
+	           "not one JSON object: %.*s", (int)out->json.len, out->json.data);
 	json_tokener_free(tok);
 	return o;
 }
@@ -55,10 +55,10 @@ static void check_stats(json_object *o, const uint8_t *data, size_t size, long c
 {
 	FUZZ_CHECK(member(o, "bytes") == (int64_t)size, "bytes");
 	FUZZ_CHECK(member(o, "characters") == cps, "characters %lld, want %ld",
-		   (long long)member(o, "characters"), cps);
+	           (long long)member(o, "characters"), cps);
 	FUZZ_CHECK(member(o, "characters_no_spaces") <= cps, "visible characters");
 	FUZZ_CHECK(member(o, "words") <= cps && member(o, "sentences") <= member(o, "words"),
-		   "more words than characters or sentences than words");
+	           "more words than characters or sentences than words");
 	FUZZ_CHECK(member(o, "paragraphs") <= member(o, "characters_no_spaces"), "paragraphs");
 	(void)data;
 }
@@ -94,21 +94,21 @@ static void check_summary(json_object *o, const uint8_t *data, size_t size, int 
 		last = index;
 		FUZZ_CHECK(json_object_object_get_ex(s, "text", &text), "no text");
 		FUZZ_CHECK(memmem(data, size, json_object_get_string(text),
-				  (size_t)json_object_get_string_len(text)) != NULL,
-			   "a sentence that is not in the input");
+		                  (size_t)json_object_get_string_len(text)) != NULL,
+		           "a sentence that is not in the input");
 	}
 }
 
 static void check_redact(json_object *o, const struct feature_result *out, const uint8_t *data,
-			 size_t size)
+                         size_t size)
 {
-	static const char *const kinds[] = { "email", "phone", "card" };
+	static const char *const kinds[] = {"email", "phone", "card"};
 	json_object *counts;
 	int64_t total = 0;
 
 	FUZZ_CHECK(out->body != NULL && strlen(out->body) == out->body_len, "no NUL-free body");
 	FUZZ_CHECK(fuzz_utf8_check((const unsigned char *)out->body, out->body_len, 1) >= 0,
-		   "the copy is not UTF-8");
+	           "the copy is not UTF-8");
 	FUZZ_CHECK(json_object_object_get_ex(o, "counts", &counts), "no counts");
 	for (size_t i = 0; i < 3; i++) {
 		char token[16];
@@ -116,19 +116,19 @@ static void check_redact(json_object *o, const struct feature_result *out, const
 
 		snprintf(token, sizeof(token), "[%s]", kinds[i]);
 		FUZZ_CHECK(occurrences(out->body, out->body_len, token) ==
-				   occurrences((const char *)data, size, token) + (size_t)c,
-			   "%s: masks and count disagree", kinds[i]);
+		                   occurrences((const char *)data, size, token) + (size_t)c,
+		           "%s: masks and count disagree", kinds[i]);
 		total += c;
 	}
 	FUZZ_CHECK(member(o, "redactions") == total, "total");
 	FUZZ_CHECK(out->changed == (out->body_len != size || memcmp(out->body, data, size) != 0),
-		   "changed");
+	           "changed");
 	FUZZ_CHECK(total > 0 || !out->changed, "changed without a redaction");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct feature_params p = { 0 };
+	struct feature_params p = {0};
 	long cps;
 
 	if (arena.first == NULL && mh_arena_init(&arena, 64 * 1024) < 0)
@@ -142,20 +142,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t f = 0; f < processing_nfeatures; f++) {
 		const struct processing_feature *feature = processing_features[f];
 		struct feature_result one, two;
-		int rc = processing_feature_run(feature, (const char *)data, size, &p, &arena, &one);
+		int rc =
+		        processing_feature_run(feature, (const char *)data, size, &p, &arena, &one);
 		json_object *o;
 
 		if (cps < 0) {
 			FUZZ_CHECK(rc < 0 && strcmp(one.error_code, "invalid_utf8") == 0,
-				   "%s accepted invalid UTF-8", feature->name);
+			           "%s accepted invalid UTF-8", feature->name);
 			continue;
 		}
 		FUZZ_CHECK(rc == 0, "%s failed on valid UTF-8: %s", feature->name, one.error_code);
 		FUZZ_CHECK(processing_feature_run(feature, (const char *)data, size, &p, &arena,
-						  &two) == 0 &&
-				   one.json.len == two.json.len &&
-				   memcmp(one.json.data, two.json.data, one.json.len) == 0,
-			   "%s is not deterministic", feature->name);
+		                                  &two) == 0 &&
+		                   one.json.len == two.json.len &&
+		                   memcmp(one.json.data, two.json.data, one.json.len) == 0,
+		           "%s is not deterministic", feature->name);
 		if (memchr(data, 0, size) != NULL)
 			continue;
 		o = parse(&one);

@@ -1,4 +1,5 @@
-/* processing.h - the processing module's public face: document processing features run as background jobs. */
+/* processing.h - the processing module's public face: document processing features run as
+ * background jobs. */
 #ifndef PROCESSING_H
 #define PROCESSING_H
 
