@@ -424,6 +424,11 @@ Test(jobs_rls, tenants_and_roles_are_enforced_by_the_database)
 /* `menhir work --concurrency 1` with the stack's config; extra "KEY=VALUE" environment
  * (e.g. MENHIR_JOBS_POLL=60) may be NULL. Its output goes to the stack's work-tests.log,
  * which script/test scans for sanitizer reports and secrets like every log. */
+/* Every runner a test started, so the test's fini can stop what an aborted test left
+ * running (a stray runner would take the next test's jobs). */
+#define MAX_TEST_RUNNERS 8
+static pid_t test_runners[MAX_TEST_RUNNERS];
+
 static pid_t start_runner(const char *extra_env)
 {
 	char *argv[] = { (char *)t_env("MENHIR_TEST_BIN"), "--config", (char *)t_env("MENHIR_CONFIG"),
@@ -444,6 +449,11 @@ static pid_t start_runner(const char *extra_env)
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
+	for (int i = 0; i < MAX_TEST_RUNNERS; i++)
+		if (test_runners[i] == 0) {
+			test_runners[i] = pid;
+			break;
+		}
 	return pid;
 }
 
@@ -464,19 +474,55 @@ static pid_t runner_child(pid_t master)
 	return child;
 }
 
+static void forget_runner(pid_t pid)
+{
+	for (int i = 0; i < MAX_TEST_RUNNERS; i++)
+		if (test_runners[i] == pid)
+			test_runners[i] = 0;
+}
+
 static int exit_status(pid_t pid, int timeout_ms)
 {
 	long long end = now_ms() + timeout_ms;
 	int status;
 
 	while (now_ms() < end) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			forget_runner(pid);
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
 		sleep_ms(20);
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	forget_runner(pid);
 	return -1;
+}
+
+static long long count_sql(PGconn *c, const char *sql);
+
+/* Idle runner sessions: a runner LISTENs right after connecting, before its first claim,
+ * so one that is connected and idle is listening. */
+static long long count_listeners(void)
+{
+	PGconn *c = t_pg("MENHIR_TEST_PG_SUPER");
+	long long n = count_sql(c, "SELECT count(*) FROM pg_stat_activity"
+				   " WHERE application_name = 'menhir-work' AND state = 'idle'");
+	PQfinish(c);
+	return n;
+}
+
+/* Waits until the runner has claimed at least once (its master logged its start and the
+ * runner is listening): before that, a SIGTERM would find it without its handlers. */
+static void wait_runner_ready(pid_t master)
+{
+	long long end = now_ms() + 15000;
+
+	while (runner_child(master) == 0 ||
+	       count_listeners() == 0) {
+		cr_assert(now_ms() < end, "the runner did not start");
+		sleep_ms(50);
+	}
 }
 
 static long long count_sql(PGconn *c, const char *sql)
@@ -496,6 +542,12 @@ static void own_runners(void)
 
 static void stack_runners(void)
 {
+	for (int i = 0; i < MAX_TEST_RUNNERS; i++)
+		if (test_runners[i] > 0) {
+			kill(test_runners[i], SIGKILL);
+			waitpid(test_runners[i], NULL, 0);
+			test_runners[i] = 0;
+		}
 	t_stack("work-start");
 }
 
@@ -510,14 +562,17 @@ Test(jobs_work, thousand_jobs_three_runners_one_killed, .init = own_runners,
 	long long end;
 
 	t_team_setup(&a, "jobs-1000");
-	ids = enqueue(&a.as[T_MEMBER], 1000, "{\"sleep_ms\":15}", 5, 0);
+	/* Every 50th job takes 2 s: the victim is killed inside one of those, so its job is
+	 * certainly unfinished when it dies. */
+	ids = enqueue(&a.as[T_MEMBER], 1000, "{\"sleep_ms\":10,\"slow_every\":50,\"slow_ms\":2000}", 5,
+		      0);
 	for (int i = 0; i < 3; i++)
 		runners[i] = start_runner(NULL);
 	victim = runners[1];
 
-	/* Kill the victim while it holds a job: wait until 200 jobs are done and the victim's
-	 * runner is the lease owner of a running job, then SIGKILL its master (the runner dies
-	 * with it) and remember that job. */
+	/* Kill the victim while it holds a slow job: wait until 50 jobs are done and the
+	 * victim's runner is the lease owner of a running slow job that started less than a
+	 * second ago, then SIGKILL its master (the runner dies with it) and remember that job. */
 	end = now_ms() + 120000;
 	for (;;) {
 		PGresult *r;
@@ -527,10 +582,12 @@ Test(jobs_work, thousand_jobs_three_runners_one_killed, .init = own_runners,
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM jobs WHERE tenant_id = '%s' AND status = 'succeeded'",
 			 a.as[T_MEMBER].tenant_id);
-		if (victim_child != 0 && count_sql(c, sql) >= 200) {
+		if (victim_child != 0 && count_sql(c, sql) >= 50) {
 			snprintf(owner_like, sizeof(owner_like), "%%:%d", (int)victim_child);
 			snprintf(sql, sizeof(sql),
-				 "SELECT id FROM jobs WHERE status = 'running' AND lease_owner LIKE '%s'",
+				 "SELECT id FROM jobs WHERE status = 'running' AND lease_owner LIKE '%s'"
+				 " AND (payload->>'n')::int %% 50 = 0"
+				 " AND updated_at > now() - interval '1 second'",
 				 owner_like);
 			r = t_pg_ok(c, sql);
 			if (PQntuples(r) == 1) {
@@ -596,11 +653,15 @@ Test(jobs_work, sigterm_finishes_the_current_job, .init = own_runners, .fini = s
 	pid_t runner;
 
 	t_team_setup(&a, "jobs-term");
-	ids = enqueue(&a.as[T_MEMBER], 1, "{\"sleep_ms\":1500}", 5, 0);
 	runner = start_runner(NULL);
+	wait_runner_ready(runner);
+	ids = enqueue(&a.as[T_MEMBER], 1, "{\"sleep_ms\":1500}", 5, 0);
 	json_object_put(wait_job(&a.as[T_VIEWER], id_at(ids, 0), "running", 15000));
 	kill(runner, SIGTERM);
-	cr_assert_eq(exit_status(runner, 30000), 0);
+	{
+		int st = exit_status(runner, 30000);
+		cr_assert_eq(st, 0, "the runner exited with %d", st);
+	}
 	/* Finished, not abandoned: succeeded on its first attempt. */
 	cr_assert_eq(get_job(&a.as[T_VIEWER], id_at(ids, 0), &job), 200);
 	cr_assert_str_eq(str_of(job, "status"), "succeeded");
@@ -620,7 +681,7 @@ Test(jobs_work, notify_wakes_an_idle_runner, .init = own_runners, .fini = stack_
 	t_team_setup(&a, "jobs-notify");
 	/* Polling once a minute: only the NOTIFY can make it pick the job up quickly. */
 	runner = start_runner("MENHIR_JOBS_POLL=60");
-	sleep_ms(1500); /* idle and listening */
+	wait_runner_ready(runner); /* idle and listening */
 	t0 = now_ms();
 	ids = enqueue(&a.as[T_MEMBER], 1, NULL, 5, 0);
 	json_object_put(wait_job(&a.as[T_VIEWER], id_at(ids, 0), "succeeded", 10000));
@@ -676,4 +737,31 @@ Test(jobs_work, periodic_cleanup_runs_and_reschedules, .timeout = 120)
 		t_http_free(&r);
 	}
 	PQfinish(c);
+}
+
+/* ---- Queue depth in /metrics ----------------------------------------------------------- */
+
+static long long metric(const char *body, const char *name)
+{
+	const char *at = strstr(body, name);
+	return at ? atoll(at + strlen(name)) : -1;
+}
+
+Test(jobs_api, queue_depth_is_in_metrics)
+{
+	struct t_team a;
+	struct http_response r;
+	json_object *ids;
+
+	t_team_setup(&a, "jobs-depth");
+	ids = enqueue(&a.as[T_MEMBER], 3, NULL, 5, 3600);
+	t_get("/metrics", &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(metric(r.body, "\nmenhir_jobs_depth_up "), 1, "%s", r.body);
+	/* Global totals (every tenant's), so at least this test's three. */
+	cr_assert_geq(metric(r.body, "\nmenhir_jobs{status=\"queued\"} "), 3);
+	cr_assert_geq(metric(r.body, "\nmenhir_jobs{status=\"running\"} "), 0);
+	cr_assert_not_null(strstr(r.body, "\nmenhir_jobs_oldest_seconds{status=\"queued\"} "));
+	t_http_free(&r);
+	json_object_put(ids);
 }

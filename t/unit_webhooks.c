@@ -1,10 +1,14 @@
 /* unit_webhooks.c - the webhook target policy (url.c) and the signature (sign.c). */
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "modules/webhooks/internal.h"
+#include "webhook_receiver.h"
 
 static void accept_url(const char *url, int allow_private)
 {
@@ -321,4 +325,156 @@ Test(sign, secrets_are_prefixed_random_base64url)
 		cr_assert(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
 				 a[i]) != NULL,
 			  "%s", a);
+}
+
+/* ---- The POST (a real socket on loopback, no stack needed) --------------------------------- */
+
+static struct t_receiver rcv;
+
+static void post_to(const char *url, int allow_private, int timeout_ms, struct webhooks_post *p)
+{
+	static const char body[] = "{\"id\":\"evt_1\"}";
+
+	memset(p, 0, sizeof(*p));
+	p->url = url;
+	p->body = body;
+	p->len = sizeof(body) - 1;
+	p->signature = "t=1,v1=00";
+	p->event_id = "evt_1";
+	p->allow_private = allow_private;
+	p->timeout_ms = timeout_ms;
+	webhooks_http_post(p);
+}
+
+static void start(const char *const *script, int n)
+{
+	cr_assert_eq(t_receiver_start(&rcv, script, n), 0);
+}
+
+Test(post, sends_the_signed_event_and_reports_the_status)
+{
+	static const char *const script[] = { T_HTTP_204 };
+	struct webhooks_post p;
+	char url[64], *v;
+
+	start(script, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook?x=1", rcv.port);
+	post_to(url, 1, 2000, &p);
+	cr_assert_eq(p.status, 204, "%s: %s", p.error_code ? p.error_code : "", p.error ? p.error : "");
+	cr_assert_eq(t_receiver_wait(&rcv, 1, 1000), 1);
+	cr_assert(strncmp(rcv.received[0].head, "POST /hook?x=1 HTTP/1.1\r\n", 25) == 0, "%s",
+		  rcv.received[0].head);
+	cr_assert_str_eq(rcv.received[0].body, "{\"id\":\"evt_1\"}");
+	cr_assert_str_eq(v = t_received_header(&rcv.received[0], "Content-Type"), "application/json");
+	free(v);
+	cr_assert_str_eq(v = t_received_header(&rcv.received[0], "User-Agent"), "Menhir-Webhooks/1");
+	free(v);
+	cr_assert_str_eq(v = t_received_header(&rcv.received[0], "Menhir-Signature"), "t=1,v1=00");
+	free(v);
+	cr_assert_str_eq(v = t_received_header(&rcv.received[0], "Menhir-Event-Id"), "evt_1");
+	free(v);
+	t_receiver_stop(&rcv);
+}
+
+Test(post, error_statuses_are_answers)
+{
+	static const char *const script[] = { T_HTTP_500 };
+	struct webhooks_post p;
+	char url[64];
+
+	start(script, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", rcv.port);
+	post_to(url, 1, 2000, &p);
+	cr_assert_eq(p.status, 500);
+	cr_assert_null(p.error_code);
+	t_receiver_stop(&rcv);
+}
+
+/* The connect-time check: even a URL that reached the POST cannot open a connection to a
+ * loopback address (what a name resolving there after the URL check would do). */
+Test(post, refuses_to_connect_to_a_forbidden_address)
+{
+	struct webhooks_post p;
+	char url[64];
+
+	start(NULL, 0);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/", rcv.port);
+	post_to(url, 0, 2000, &p);
+	cr_assert_eq(p.status, 0);
+	cr_assert_str_eq(p.error_code, "address_refused");
+	usleep(100 * 1000);
+	cr_assert_eq(t_receiver_connections(&rcv), 0, "a connection reached the receiver");
+	t_receiver_stop(&rcv);
+}
+
+Test(post, speaks_only_https_unless_private_targets_are_allowed)
+{
+	struct webhooks_post p;
+	char url[64];
+
+	start(NULL, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", rcv.port);
+	post_to(url, 0, 2000, &p);
+	cr_assert_eq(p.status, 0);
+	cr_assert_str_eq(p.error_code, "protocol_refused");
+	post_to("ftp://127.0.0.1/", 1, 2000, &p);
+	cr_assert_str_eq(p.error_code, "protocol_refused");
+	usleep(100 * 1000);
+	cr_assert_eq(t_receiver_connections(&rcv), 0);
+	t_receiver_stop(&rcv);
+}
+
+Test(post, does_not_follow_redirects)
+{
+	static struct t_receiver other;
+	static char redirect[256];
+	const char *script[1] = { redirect };
+	struct webhooks_post p;
+	char url[64];
+
+	cr_assert_eq(t_receiver_start(&other, NULL, 0), 0);
+	snprintf(redirect, sizeof(redirect),
+		 "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%u/\r\n"
+		 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+		 other.port);
+	start(script, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", rcv.port);
+	post_to(url, 1, 2000, &p);
+	cr_assert_eq(p.status, 307);
+	usleep(100 * 1000);
+	cr_assert_eq(t_receiver_connections(&other), 0, "the redirect was followed");
+	t_receiver_stop(&rcv);
+	t_receiver_stop(&other);
+}
+
+Test(post, gives_up_after_the_timeout)
+{
+	static const char *const script[] = { NULL }; /* never answers */
+	struct webhooks_post p;
+	char url[64];
+
+	start(script, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", rcv.port);
+	post_to(url, 1, 300, &p);
+	cr_assert_eq(p.status, 0);
+	cr_assert_str_eq(p.error_code, "timeout");
+	cr_assert(p.duration_ms >= 290 && p.duration_ms < 2000, "%lld ms", p.duration_ms);
+	t_receiver_stop(&rcv);
+}
+
+Test(post, a_talkative_receiver_still_answered)
+{
+	static char big[200 * 1024];
+	const char *script[1] = { big };
+	struct webhooks_post p;
+	char url[64];
+	int n = snprintf(big, sizeof(big), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+			 sizeof(big) - 200);
+
+	memset(big + n, 'x', sizeof(big) - 1 - (size_t)n);
+	start(script, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", rcv.port);
+	post_to(url, 1, 2000, &p);
+	cr_assert_eq(p.status, 200, "%s", p.error_code ? p.error_code : "");
+	t_receiver_stop(&rcv);
 }

@@ -27,6 +27,7 @@ static const struct mh_db_statement *statement_sets[MAX_STATEMENT_SETS] = { core
 static int nstatement_sets = 1;
 
 static char conninfo[1024];
+static char application_name[64] = "menhir";
 static char statement_timeout_opt[64];
 static PGconn *conn;
 static int64_t next_attempt_us;
@@ -49,6 +50,11 @@ void mh_db_configure(const struct mh_config *cfg)
 	snprintf(conninfo, sizeof(conninfo), "%s", cfg->database_url);
 	snprintf(statement_timeout_opt, sizeof(statement_timeout_opt), "-c statement_timeout=%d",
 		 cfg->db_statement_timeout);
+}
+
+void mh_db_set_application_name(const char *name)
+{
+	snprintf(application_name, sizeof(application_name), "%s", name);
 }
 
 void mh_db_disconnect(void)
@@ -104,7 +110,8 @@ int mh_db_connect(void)
 {
 	const char *const keys[] = { "dbname", "application_name", "options", "connect_timeout",
 				     "keepalives_idle", NULL };
-	const char *const values[] = { conninfo, "menhir", statement_timeout_opt, "2", "30", NULL };
+	const char *const values[] = { conninfo, application_name, statement_timeout_opt, "2", "30",
+				       NULL };
 	int rc;
 
 	if (conn != NULL)

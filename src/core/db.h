@@ -61,6 +61,10 @@ int mh_db_register(const struct mh_db_statement *statements);
 /* Remembers the connection settings; called in the master. */
 void mh_db_configure(const struct mh_config *cfg);
 
+/* The application_name connections report (pg_stat_activity): "menhir" by default,
+ * "menhir-work" for the job runners. Call before connecting. */
+void mh_db_set_application_name(const char *name);
+
 /* Connects and prepares every registered statement. Returns MH_DB_OK or
  * MH_DB_UNAVAILABLE; a worker keeps serving (503) and retries later. */
 int mh_db_connect(void);

@@ -90,6 +90,12 @@ void mh_metrics_redis_error(void)
 		ADD(shm->redis_errors, 1);
 }
 
+void mh_metrics_events_error(void)
+{
+	if (shm != NULL)
+		ADD(shm->events_errors, 1);
+}
+
 void mh_metrics_worker_pid(size_t slot, int pid)
 {
 	if (shm != NULL && slot < sizeof(shm->worker_pids) / sizeof(shm->worker_pids[0]))
@@ -212,6 +218,11 @@ void mh_metrics_render(struct mh_buf *b)
 		      "# HELP menhir_redis_errors_total Failed Redis commands and connections.\n"
 		      "# TYPE menhir_redis_errors_total counter\nmenhir_redis_errors_total %llu\n",
 		      (unsigned long long)LOAD(shm->redis_errors));
+	mh_buf_printf(b,
+		      "# HELP menhir_events_publish_errors_total Live events nginx (nchan) did not "
+		      "take.\n# TYPE menhir_events_publish_errors_total counter\n"
+		      "menhir_events_publish_errors_total %llu\n",
+		      (unsigned long long)LOAD(shm->events_errors));
 	for (size_t i = 0; i < sizeof(shm->worker_pids) / sizeof(shm->worker_pids[0]); i++) {
 		int pid = LOAD(shm->worker_pids[i]);
 		if (pid > 0)

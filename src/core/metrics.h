@@ -35,6 +35,7 @@ struct mh_metrics {
 	_Atomic uint64_t db_reconnects;
 	_Atomic uint64_t db_round_trips[MH_METRICS_RT_BUCKETS];
 	_Atomic uint64_t redis_errors;
+	_Atomic uint64_t events_errors; /* live events nginx did not take (core/events.c) */
 	_Atomic int32_t worker_pids[4096];
 	_Atomic int32_t master_pid;
 };
@@ -53,6 +54,7 @@ void mh_metrics_restart(enum mh_restart_cause cause);
 void mh_metrics_db_error(void);
 void mh_metrics_db_reconnect(void);
 void mh_metrics_redis_error(void);
+void mh_metrics_events_error(void);
 /* Workers announce themselves for the RSS gauge; 0 unregisters. */
 void mh_metrics_worker_pid(size_t slot, int pid);
 

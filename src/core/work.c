@@ -511,7 +511,7 @@ static pid_t spawn(struct slot *s, int index)
 static PGconn *master_connect(void)
 {
 	const char *const keys[] = { "dbname", "application_name", "connect_timeout", NULL };
-	const char *const values[] = { cfg->database_url, "menhir-work", "2", NULL };
+	const char *const values[] = { cfg->database_url, "menhir-work-master", "2", NULL };
 	PGconn *c = PQconnectdbParams(keys, values, 1);
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
@@ -634,6 +634,7 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 	}
 	mh_log_set_level(cfg->log_level);
 	mh_db_configure(cfg);
+	mh_db_set_application_name("menhir-work");
 	mh_events_configure(cfg);
 	host_name();
 	states = mmap(NULL, sizeof(*states) * MAX_RUNNERS, PROT_READ | PROT_WRITE,

@@ -43,4 +43,9 @@ int jobs_list(struct mh_request *req, struct mh_response *res);
 int jobs_cancel(struct mh_request *req, struct mh_response *res);
 int jobs_retry(struct mh_request *req, struct mh_response *res);
 
+/* ---- stream.c: GET /jobs/:id/events, live status through nginx (core/events.h) ------- */
+
+int jobs_stream(struct mh_request *req, struct mh_response *res);
+extern const struct mh_db_statement jobs_stream_statements[];
+
 #endif

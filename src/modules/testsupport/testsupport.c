@@ -139,7 +139,8 @@ static int testsupport_enqueue(struct mh_request *req, struct mh_response *res)
 					      PQgetvalue(mh_tx_result(&tx, q), 0, 0)));
 }
 
-/* test.echo: payload {"sleep_ms", "fail_until" (retry while attempt <= it), "permanent"}.
+/* test.echo: payload {"sleep_ms", "fail_until" (retry while attempt <= it), "permanent",
+ * "slow_every"/"slow_ms"}.
  * On success it writes one audit row naming the job (its observable effect) and returns
  * {"attempt": n, "n": payload.n}. */
 static enum mh_job_outcome testsupport_echo_job(const struct mh_job *job, struct mh_job_run *run)
@@ -157,6 +158,16 @@ static enum mh_job_outcome testsupport_echo_job(const struct mh_job *job, struct
 		sleep_ms = json_object_get_int64(v);
 	if (json_object_object_get_ex(job->payload, "fail_until", &v))
 		fail_until = json_object_get_int64(v);
+	/* "slow_every": k, "slow_ms": m — every k-th job (by n) sleeps m ms instead: a job a
+	 * test can count on still being in progress when it kills the runner. */
+	if (json_object_object_get_ex(job->payload, "slow_every", &v) && json_object_get_int64(v) > 0) {
+		long every = json_object_get_int64(v);
+		struct json_object *n, *slow;
+		if (json_object_object_get_ex(job->payload, "n", &n) &&
+		    json_object_get_int64(n) % every == 0 &&
+		    json_object_object_get_ex(job->payload, "slow_ms", &slow))
+			sleep_ms = json_object_get_int64(slow);
+	}
 	if (sleep_ms > 0 && sleep_ms <= 60000) {
 		struct timespec ts = { sleep_ms / 1000, (sleep_ms % 1000) * 1000000L };
 		while (nanosleep(&ts, &ts) != 0)

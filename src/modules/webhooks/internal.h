@@ -2,12 +2,76 @@
 #ifndef WEBHOOKS_INTERNAL_H
 #define WEBHOOKS_INTERNAL_H
 
+#include "core/config.h"
+#include "core/db.h"
+#include "core/http.h"
+#include "core/queue.h"
 #include "modules/webhooks/webhooks.h"
+
+#define WEBHOOKS_PAGE_DEFAULT 50
+#define WEBHOOKS_PAGE_MAX 100
+
+/* The job kind that delivers one webhook (deliver.c). */
+#define WEBHOOKS_KIND "webhook.deliver"
+
+/* repo.c */
+extern const struct mh_db_statement webhooks_statements[];
 
 /* url.c: 1 when a webhook must not connect to this address (family AF_INET with 4 bytes or
  * AF_INET6 with 16, network order): loopback, private, link-local, CGNAT, unspecified,
  * multicast, broadcast, reserved, or an IPv6 form carrying such an IPv4 address. Any other
  * family is forbidden too. */
 int webhooks_address_forbidden(int family, const unsigned char *addr);
+
+/* The settings the module reads (copied by its init, in the master before fork). */
+struct webhooks_settings {
+	int allow_private;
+	int timeout_ms;
+	int max_attempts;
+};
+extern struct webhooks_settings webhooks_settings;
+
+/* A list page's position: after (ts, id), oldest first. */
+struct webhooks_page {
+	int limit;
+	const char *after_ts; /* NULL on the first page */
+	const char *after_id;
+};
+
+/* service.c: each answers the client. */
+int webhooks_secret_rotate(struct mh_request *req, struct mh_response *res);
+int webhooks_secret_show(struct mh_request *req, struct mh_response *res);
+int webhooks_deliveries_list(struct mh_request *req, struct mh_response *res,
+			     const char *job_id, const struct webhooks_page *page);
+/* Reads ?limit= and ?cursor= (refusing any other parameter); 0 having answered 400. */
+int webhooks_page_or_reply(struct mh_request *req, struct mh_response *res,
+			   struct webhooks_page *page);
+
+/* deliver.c: one signed POST. */
+struct webhooks_post {
+	const char *url;
+	const char *body;
+	size_t len;
+	const char *signature; /* the Menhir-Signature value */
+	const char *event_id;
+	int allow_private; /* http and private addresses allowed (tests, development) */
+	int timeout_ms;
+	/* Set by webhooks_http_post: */
+	long status;            /* the receiver's HTTP status; 0 when there was no answer */
+	const char *error_code; /* no answer: "timeout", "address_refused", "tls_error"... */
+	const char *error;      /* no answer: a static message without the URL */
+	long long duration_ms;
+};
+/* POSTs p->body to p->url with the signature, event id, User-Agent Menhir-Webhooks/1, no
+ * redirects, no proxy, https only unless allow_private, refusing to connect to a forbidden
+ * address unless allow_private; reads at most a few KiB of the answer. Returns 0 when the
+ * receiver answered (any status), -1 otherwise (error_code and error say why). Uses one
+ * libcurl handle per process, made on first call. */
+int webhooks_http_post(struct webhooks_post *p);
+
+/* deliver.c: the kind that POSTs a job's result, and the hook that queues it. */
+extern const struct mh_job_kind webhooks_job_kinds[];
+int webhooks_on_job_finished(const struct mh_job *job, const char *status,
+			     const char *result_json, struct mh_tx *tx);
 
 #endif
