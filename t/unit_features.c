@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "modules/processing/features.h"
+#include "modules/processing/processing.h"
 #include "modules/processing/text.h"
 
 static struct mh_arena a;
@@ -362,6 +363,7 @@ Test(features, registry)
 	cr_assert_null(processing_feature_find("translate"));
 	cr_assert_null(processing_feature_find(""));
 	cr_assert_null(processing_feature_find(NULL));
+	cr_assert_str_eq(processing_feature_names_array(&a), "{stats,keywords,summary,redact}");
 }
 
 /* ---- Parameters ------------------------------------------------------------------------- */
