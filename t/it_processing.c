@@ -459,7 +459,7 @@ Test(processing, accepted_job_and_its_audit_row)
 
 Test(processing, idempotency_key_replays_the_first_202)
 {
-	char doc[40], header[100];
+	char doc[40], doc2[40], header[100];
 	const char *headers[2] = {header, NULL};
 	struct http_response first, again, other;
 	char *replayed;
@@ -479,6 +479,12 @@ Test(processing, idempotency_key_replays_the_first_202)
 	t_job_process(&a.as[T_MEMBER], doc, "{\"feature\":\"keywords\"}", headers, &other);
 	t_assert_error(&other, 422, "idempotency_key_reused");
 	conforms("POST", PROCESS, &other);
+	t_http_free(&other);
+	/* A key names one request to one document: the same key and body elsewhere is new. */
+	doc_of(&a.as[T_MEMBER], "Idempotent too.", doc2);
+	t_job_process(&a.as[T_MEMBER], doc2, "{\"feature\":\"stats\"}", headers, &other);
+	cr_assert_eq(other.status, 202, "%s", other.body);
+	cr_assert(strstr(other.body, doc2) != NULL && strcmp(other.body, first.body) != 0);
 	t_http_free(&first);
 	t_http_free(&again);
 	t_http_free(&other);

@@ -73,13 +73,15 @@ enum {
 /* Columns of processing_repo_features: name, enabled. */
 enum { PROCESSING_FEATURE_NAME, PROCESSING_FEATURE_ENABLED };
 
-int processing_repo_lock_key(struct mh_tx *tx, const char *key);
-int processing_repo_prior_key(struct mh_tx *tx, const char *key);
+/* route: "POST /api/v1/documents/<id>/process", the key's scope (one document). */
+int processing_repo_lock_key(struct mh_tx *tx, const char *route, const char *key);
+int processing_repo_prior_key(struct mh_tx *tx, const char *route, const char *key);
 int processing_repo_check(struct mh_tx *tx, const char *document_id, const char *feature,
                           const char *unique_key);
 int processing_repo_audit_queued(struct mh_tx *tx, const char *unique_key, const char *feature);
-int processing_repo_store_key(struct mh_tx *tx, const struct processing_request *in,
-                              const char *response, const char *location);
+int processing_repo_store_key(struct mh_tx *tx, const char *route,
+                              const struct processing_request *in, const char *response,
+                              const char *location);
 int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature);
 int processing_repo_features(struct mh_tx *tx);
 int processing_repo_feature_set(struct mh_tx *tx, const char *feature, int enabled);

@@ -9,7 +9,6 @@
 
 #define ROLE_RANK "app_role_rank((SELECT app_role()))"
 #define WRITABLE  "(" ROLE_RANK " >= 3 OR d.owner_id = (SELECT app_user_id()))"
-#define ROUTE     "POST /api/v1/documents/:id/process"
 /* processing_check's columns (internal.h names them); $2 the feature, $3 the unique key. */
 #define CHECK_COLUMNS                                                                              \
 	"d.id IS NOT NULL AND d.deleted_at IS NULL, " WRITABLE ", " ROLE_RANK ","                  \
@@ -22,14 +21,15 @@
 
 const struct mh_db_statement processing_statements[] = {
         /* Idempotency-Key, as documents' POST: the lock first, then (a later statement, so a
-         * later snapshot) the stored response. */
-        {"processing_lock_key", "SELECT idempotency_lock('" ROUTE "', $1::text)", 1},
+         * later snapshot) the stored response. $1 is the route with the document's id in it
+         * ("POST /api/v1/documents/<id>/process"): a key names one request to one document. */
+        {"processing_lock_key", "SELECT idempotency_lock($1::text, $2::text)", 2},
         {"processing_prior_key",
          "SELECT encode(k.body_hash, 'hex'), k.status, k.body, k.location FROM idempotency_keys k"
          " WHERE k.tenant_id = (SELECT app_tenant_id()) AND k.user_id = (SELECT app_user_id())"
-         "   AND k.route = '" ROUTE "' AND k.key = $1::text"
+         "   AND k.route = $1::text AND k.key = $2::text"
          "   AND k.created_at > now() - interval '24 hours'",
-         1},
+         2},
         /*
          * Everything POST …/process decides on, in one row whether or not the document is
          * visible: is it live, may the caller change it, the caller's rank, is the feature on,
@@ -53,13 +53,13 @@ const struct mh_db_statement processing_statements[] = {
         {"processing_store_key",
          "INSERT INTO idempotency_keys (tenant_id, user_id, route, key, body_hash, status, body,"
          "                              location)"
-         " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), '" ROUTE "', $1::text,"
-         "         decode($2::text, 'hex'), 202, $3::text, $4::text)"
+         " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), $1::text, $2::text,"
+         "         decode($3::text, 'hex'), 202, $4::text, $5::text)"
          " ON CONFLICT (tenant_id, user_id, route, key) DO UPDATE"
          "   SET body_hash = EXCLUDED.body_hash, status = EXCLUDED.status, body = EXCLUDED.body,"
          "       location = EXCLUDED.location, created_at = now()"
          "   WHERE idempotency_keys.created_at <= now() - interval '24 hours'",
-         4},
+         5},
         /* The job's own check when it runs: the feature may have been turned off since. */
         {"processing_feature_enabled",
          "SELECT coalesce((SELECT f.enabled FROM tenant_features f"
@@ -95,24 +95,26 @@ static const char **params(struct mh_tx *tx, int n)
 	return mh_arena_alloc(tx->req->arena, sizeof(const char *) * (size_t)n);
 }
 
-int processing_repo_lock_key(struct mh_tx *tx, const char *key)
+int processing_repo_lock_key(struct mh_tx *tx, const char *route, const char *key)
 {
-	const char **p = params(tx, 1);
+	const char **p = params(tx, 2);
 
 	if (p == NULL)
 		return MH_DB_ERROR;
-	p[0] = key;
-	return mh_tx_query(tx, "processing_lock_key", p, 1);
+	p[0] = route;
+	p[1] = key;
+	return mh_tx_query(tx, "processing_lock_key", p, 2);
 }
 
-int processing_repo_prior_key(struct mh_tx *tx, const char *key)
+int processing_repo_prior_key(struct mh_tx *tx, const char *route, const char *key)
 {
-	const char **p = params(tx, 1);
+	const char **p = params(tx, 2);
 
 	if (p == NULL)
 		return MH_DB_ERROR;
-	p[0] = key;
-	return mh_tx_query(tx, "processing_prior_key", p, 1);
+	p[0] = route;
+	p[1] = key;
+	return mh_tx_query(tx, "processing_prior_key", p, 2);
 }
 
 int processing_repo_check(struct mh_tx *tx, const char *document_id, const char *feature,
@@ -141,18 +143,20 @@ int processing_repo_audit_queued(struct mh_tx *tx, const char *unique_key, const
 	return mh_tx_query(tx, "processing_audit_queued", p, 4);
 }
 
-int processing_repo_store_key(struct mh_tx *tx, const struct processing_request *in,
-                              const char *response, const char *location)
+int processing_repo_store_key(struct mh_tx *tx, const char *route,
+                              const struct processing_request *in, const char *response,
+                              const char *location)
 {
-	const char **p = params(tx, 4);
+	const char **p = params(tx, 5);
 
 	if (p == NULL)
 		return MH_DB_ERROR;
-	p[0] = in->idempotency_key;
-	p[1] = in->body_hash;
-	p[2] = response;
-	p[3] = location;
-	return mh_tx_query(tx, "processing_store_key", p, 4);
+	p[0] = route;
+	p[1] = in->idempotency_key;
+	p[2] = in->body_hash;
+	p[3] = response;
+	p[4] = location;
+	return mh_tx_query(tx, "processing_store_key", p, 5);
 }
 
 int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature)

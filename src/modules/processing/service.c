@@ -158,6 +158,8 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 {
 	struct mh_job_spec spec;
 	const char *key = unique_key(req, in), *body = NULL, *location;
+	const char *route =
+	        mh_arena_sprintf(req->arena, "POST /api/v1/documents/%s/process", in->document_id);
 	const PGresult *r;
 	struct mh_tx tx;
 	int prior = -1, check, job, rc;
@@ -168,13 +170,13 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 	spec.payload_json = payload(req, in);
 	spec.unique_key = key;
 	spec.webhook_url = in->webhook_url;
-	if (key == NULL || spec.payload_json == NULL)
+	if (key == NULL || route == NULL || spec.payload_json == NULL)
 		return -1;
 	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	if (in->idempotency_key != NULL) {
-		processing_repo_lock_key(&tx, in->idempotency_key);
-		prior = processing_repo_prior_key(&tx, in->idempotency_key);
+		processing_repo_lock_key(&tx, route, in->idempotency_key);
+		prior = processing_repo_prior_key(&tx, route, in->idempotency_key);
 	}
 	check = processing_repo_check(&tx, in->document_id, in->feature->name, key);
 	if ((rc = mh_tx_fetch(&tx)) != MH_DB_OK)
@@ -196,7 +198,7 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 		if (r == NULL || PQntuples(r) != 1 || (body = accepted(req, r)) == NULL)
 			return -1;
 		location = mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0));
-		processing_repo_store_key(&tx, in, body, location);
+		processing_repo_store_key(&tx, route, in, body, location);
 	}
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
