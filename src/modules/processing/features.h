@@ -58,7 +58,10 @@ struct processing_feature {
 	int (*run)(const char *body, size_t len, const struct feature_params *p, struct mh_arena *a,
 	           struct feature_result *out);
 	int rewrites_document; /* 1: the result is a new version of the document */
-	enum mh_role min_role; /* the least role that may ask for it (the route needs member) */
+	/* The least role that may ask for it, checked by the service (the route needs member).
+	 * Every feature so far is member; the job runs with member (routes.c), so a feature
+	 * needing more would also need that check in run.c. */
+	enum mh_role min_role;
 };
 
 /* The registered features, in the order GET /tenants/current/features lists them. */
