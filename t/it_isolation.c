@@ -33,6 +33,7 @@ enum prep {
 	PREP_FILE,        /* :id/:file_id = a new document of A (A's member's) with a file */
 	PREP_JOB,         /* :id = a new queued job of A's member (due in an hour) */
 	PREP_FAILED_JOB,  /* :id = a new job of A's member that failed for good */
+	PREP_FEATURE,     /* :feature = stats (a name, not one of A's secrets) */
 };
 
 struct expectation {
@@ -161,6 +162,11 @@ static const struct expectation table[] = {
         {"GET", "/api/v1/jobs/:id", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
         {"POST", "/api/v1/jobs/:id/cancel", NULL, PREP_JOB, 0, {401, 401, 403, 200, 200, 200, 404}},
         {"POST", "/api/v1/jobs/:id/retry", NULL, PREP_FAILED_JOB, 0, {401, 401, 403, 403, 200, 200, 404}},
+        /* Processing: A has stats on (setup); member+ queues it on any readable document,
+         * B cannot see A's; features are read by all, switched by admin+ (B its own). */
+        {"POST", "/api/v1/documents/:id/process", "{\"feature\":\"stats\"}", PREP_DOC, 0, {401, 401, 403, 202, 202, 202, 404}},
+        {"GET", "/api/v1/tenants/current/features", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"PUT", "/api/v1/tenants/current/features/:feature", "{\"enabled\":true}", PREP_FEATURE, 0, {401, 401, 403, 403, 200, 200, 200}},
         /* Live job events (t/it_events.c covers the stream itself). */
         {"GET", "/api/v1/jobs/:id/events", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
         /* Webhooks: a job's deliveries are read like the job; the signing secret is admin+
@@ -206,6 +212,7 @@ static void forge_expired(const struct t_session *s, char *out, size_t outlen)
 static void setup(void)
 {
 	char id[40], body[256];
+	struct http_response res;
 
 	t_team_setup(&a, "iso-a");
 	t_auth_signup(&b, "iso-b");
@@ -222,6 +229,11 @@ static void setup(void)
 	         title_prefix);
 	t_doc_create(&a.as[T_MEMBER], body, id);
 	remember(id);
+	/* The process row queues stats: on for A, off for B (B's 404 must not depend on it). */
+	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", a.as[T_ADMIN].access, NULL,
+	              "{\"enabled\":true}", &res);
+	cr_assert_eq(res.status, 200, "%s", res.body);
+	t_http_free(&res);
 }
 
 /* ---- Cells ----------------------------------------------------------------------------- */
@@ -243,6 +255,7 @@ static void prepare(enum prep p, char *value, size_t vlen)
 	value[0] = '\0';
 	switch (p) {
 	case PREP_NONE: return;
+	case PREP_FEATURE: snprintf(value, vlen, "stats"); return;
 	case PREP_DOC:
 	case PREP_DELETED_DOC:
 		snprintf(body, sizeof(body), "{\"title\":\"%s cell\"}", title_prefix);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "job_helpers.h"
+#include "jsonschema.h"
 
 TestSuite(processing, .timeout = 120);
 
@@ -32,6 +33,21 @@ static void team(void)
 	ready = 1;
 }
 
+#define PROCESS  "/api/v1/documents/:id/process"
+#define FEATURES "/api/v1/tenants/current/features"
+#define FEATURE  "/api/v1/tenants/current/features/:feature"
+
+/* r is what doc/openapi.json documents for this operation and status. */
+static void conforms(const char *method, const char *pattern, const struct http_response *r)
+{
+	char err[2048], *ct = t_header(r, "Content-Type");
+
+	cr_expect_eq(t_contract_validate_ex(method, pattern, r->status, ct ? ct : "", r->headers,
+	                                    r->body, err, sizeof(err)),
+	             0, "%s %s %ld: %s", method, pattern, r->status, err);
+	free(ct);
+}
+
 /* A document of s with this body (a JSON string literal's contents). */
 static void doc_of(const struct t_session *s, const char *body_json, char id[40])
 {
@@ -43,7 +59,7 @@ static void doc_of(const struct t_session *s, const char *body_json, char id[40]
 }
 
 static void expect_process(const struct t_session *s, const char *doc, const char *body,
-			   long status, const char *code)
+                           long status, const char *code)
 {
 	struct http_response r;
 
@@ -51,18 +67,20 @@ static void expect_process(const struct t_session *s, const char *doc, const cha
 	cr_assert_eq(r.status, status, "%s: %ld %s", body, r.status, r.body);
 	if (code != NULL)
 		t_assert_error(&r, status, code);
+	conforms("POST", PROCESS, &r);
 	t_http_free(&r);
 }
 
 /* The 422's details name this field. */
 static void expect_422_field(const struct t_session *s, const char *doc, const char *body,
-			     const char *field)
+                             const char *field)
 {
 	struct http_response r;
 
 	t_job_process(s, doc, body, NULL, &r);
 	t_assert_error(&r, 422, "validation_failed");
 	cr_assert(strstr(r.body, field) != NULL, "%s: no detail for %s in %s", body, field, r.body);
+	conforms("POST", PROCESS, &r);
 	t_http_free(&r);
 }
 
@@ -85,7 +103,7 @@ static long long int_at(json_object *o, const char *key)
 	json_object *v;
 
 	cr_assert(json_object_object_get_ex(o, key, &v), "no %s in %s", key,
-		  json_object_to_json_string(o));
+	          json_object_to_json_string(o));
 	return json_object_get_int64(v);
 }
 
@@ -96,11 +114,12 @@ Test(processing, features_list_every_feature_off_by_default)
 	struct t_session s;
 	struct http_response r;
 	json_object *root, *data;
-	static const char *const names[] = { "stats", "keywords", "summary", "redact" };
+	static const char *const names[] = {"stats", "keywords", "summary", "redact"};
 
 	t_auth_signup(&s, "proc-list");
 	t_doc_request("GET", "/api/v1/tenants/current/features", s.access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
+	conforms("GET", FEATURES, &r);
 	root = json_tokener_parse(r.body);
 	cr_assert(json_object_object_get_ex(root, "data", &data));
 	cr_assert_eq(json_object_array_length(data), 4);
@@ -108,7 +127,8 @@ Test(processing, features_list_every_feature_off_by_default)
 		json_object *f = json_object_array_get_idx(data, i), *v;
 
 		cr_assert_str_eq(t_job_str(f, "name"), names[i]);
-		cr_assert(json_object_object_get_ex(f, "enabled", &v) && !json_object_get_boolean(v));
+		cr_assert(json_object_object_get_ex(f, "enabled", &v) &&
+		          !json_object_get_boolean(v));
 		cr_assert(json_object_object_get_ex(f, "rewrites_document", &v));
 		cr_assert_eq(json_object_get_boolean(v), i == 3);
 	}
@@ -124,23 +144,24 @@ Test(processing, features_switch_is_admin_only_and_audited)
 	t_team_setup(&t, "proc-switch");
 	/* Viewer and member read the list but may not switch. */
 	t_doc_request("GET", "/api/v1/tenants/current/features", t.as[T_VIEWER].access, NULL, NULL,
-		      &r);
+	              &r);
 	cr_assert_eq(r.status, 200);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", t.as[T_MEMBER].access, NULL,
-		      "{\"enabled\":true}", &r);
+	              "{\"enabled\":true}", &r);
 	t_assert_error(&r, 403, "forbidden");
 	t_http_free(&r);
 	/* Admin switches on, the list says so, then off; each is audited. */
 	t_job_feature(&t.as[T_ADMIN], "summary", 1);
 	t_doc_request("GET", "/api/v1/tenants/current/features", t.as[T_VIEWER].access, NULL, NULL,
-		      &r);
+	              &r);
 	cr_assert(strstr(r.body, "\"name\":\"summary\",\"description\"") != NULL);
-	cr_assert(strstr(r.body, "(sentences: 1-20, default 3)\",\"enabled\":true") != NULL,
-		  "%s", r.body);
-	cr_assert(strstr(r.body, "\"name\":\"stats\",\"description\":\"words, characters, "
-				 "sentences, paragraphs and reading time\",\"enabled\":false") != NULL,
-		  "%s", r.body);
+	cr_assert(strstr(r.body, "(sentences: 1-20, default 3)\",\"enabled\":true") != NULL, "%s",
+	          r.body);
+	cr_assert(strstr(r.body,
+	                 "\"name\":\"stats\",\"description\":\"words, characters, "
+	                 "sentences, paragraphs and reading time\",\"enabled\":false") != NULL,
+	          "%s", r.body);
 	t_http_free(&r);
 	t_job_feature(&t.as[T_OWNER], "summary", 0);
 	cr_assert_eq(t_job_audit_count(&t.as[T_OWNER], "feature.enabled", "summary"), 1);
@@ -148,7 +169,7 @@ Test(processing, features_switch_is_admin_only_and_audited)
 	/* The database refuses a member's write regardless of the route (RLS of 0006). */
 	{
 		PGconn *c = t_pg("MENHIR_TEST_PG_APP");
-		const char *p[3] = { t.as[T_MEMBER].tenant_id, t.as[T_MEMBER].user_id, "member" };
+		const char *p[3] = {t.as[T_MEMBER].tenant_id, t.as[T_MEMBER].user_id, "member"};
 		PGresult *q;
 		char state[6];
 
@@ -157,9 +178,9 @@ Test(processing, features_switch_is_admin_only_and_audited)
 		cr_assert_eq(PQresultStatus(q), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
 		PQclear(q);
 		t_pg_state(c,
-			   "INSERT INTO tenant_features (tenant_id, feature, enabled)"
-			   " VALUES (app_tenant_id(), 'stats', true)",
-			   state);
+		           "INSERT INTO tenant_features (tenant_id, feature, enabled)"
+		           " VALUES (app_tenant_id(), 'stats', true)",
+		           state);
 		cr_assert_str_eq(state, "42501", "RLS let a member switch a feature");
 		PQfinish(c);
 	}
@@ -172,22 +193,30 @@ Test(processing, features_switch_validation)
 
 	t_auth_signup(&s, "proc-switch-bad");
 	t_doc_request("PUT", "/api/v1/tenants/current/features/translate", s.access, NULL,
-		      "{\"enabled\":true}", &r);
+	              "{\"enabled\":true}", &r);
 	t_assert_error(&r, 404, "not_found");
+	conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
-		      "{\"enabled\":\"yes\"}", &r);
+	              "{\"enabled\":\"yes\"}", &r);
 	t_assert_error(&r, 422, "validation_failed");
+	conforms("PUT", FEATURE, &r);
+	t_http_free(&r);
+	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
+	              "{\"enabled\":true}", &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(strstr(r.body, "\"enabled\":true") != NULL);
+	conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL, "{}", &r);
 	t_assert_error(&r, 422, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
-		      "{\"enabled\":true,\"feature\":\"x\"}", &r);
+	              "{\"enabled\":true,\"feature\":\"x\"}", &r);
 	t_assert_error(&r, 400, "bad_request");
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats?x=1", s.access, NULL,
-		      "{\"enabled\":true}", &r);
+	              "{\"enabled\":true}", &r);
 	t_assert_error(&r, 400, "bad_request");
 	t_http_free(&r);
 	t_doc_request("GET", "/api/v1/tenants/current/features?all=1", s.access, NULL, NULL, &r);
@@ -201,29 +230,31 @@ Test(processing, process_validation)
 {
 	struct http_response r;
 	char doc[40], path[200];
-	static const char *const bad_key[] = { "Idempotency-Key: \"\"", NULL };
+	static const char *const bad_key[] = {"Idempotency-Key: \"\"", NULL};
 
 	team();
 	doc_of(&a.as[T_MEMBER], "Some text.", doc);
 	/* 404: malformed or unknown ids. */
 	expect_process(&a.as[T_MEMBER], "not-a-uuid", "{\"feature\":\"stats\"}", 404, "not_found");
 	expect_process(&a.as[T_MEMBER], "6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b",
-		       "{\"feature\":\"stats\"}", 404, "not_found");
+	               "{\"feature\":\"stats\"}", 404, "not_found");
 	/* 415 / 400: the body's media type and shape. */
 	snprintf(path, sizeof(path), "/api/v1/documents/%s/process", doc);
 	{
 		char auth[4200];
 
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a.as[T_MEMBER].access);
-		cr_assert_eq(t_http_ex(NULL, "POST", path, auth, "text/plain", "feature=stats", 13, &r),
-			     0);
+		cr_assert_eq(
+		        t_http_ex(NULL, "POST", path, auth, "text/plain", "feature=stats", 13, &r),
+		        0);
 		t_assert_error(&r, 415, "unsupported_media_type");
+		conforms("POST", PROCESS, &r);
 		t_http_free(&r);
 	}
 	expect_process(&a.as[T_MEMBER], doc, "{\"feature\":", 400, "invalid_json");
 	expect_process(&a.as[T_MEMBER], doc, "[\"stats\"]", 400, "invalid_json");
 	expect_process(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"priority\":1}", 400,
-		       "bad_request");
+	               "bad_request");
 	strcat(path, "?dry_run=true");
 	t_doc_request("POST", path, a.as[T_MEMBER].access, NULL, "{\"feature\":\"stats\"}", &r);
 	t_assert_error(&r, 400, "bad_request");
@@ -236,30 +267,34 @@ Test(processing, process_validation)
 	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"translate\"}", "\"feature\"");
 	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":7}", "\"feature\"");
 	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"parameters\":[]}",
-			 "\"parameters\"");
+	                 "\"parameters\"");
 	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"parameters\":{\"k\":1}}",
-			 "\"parameters.k\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"keywords\",\"parameters\":{\"k\":0}}",
-			 "\"parameters.k\"");
+	                 "\"parameters.k\"");
 	expect_422_field(&a.as[T_MEMBER], doc,
-			 "{\"feature\":\"keywords\",\"parameters\":{\"k\":\"5\"}}", "\"parameters.k\"");
+	                 "{\"feature\":\"keywords\",\"parameters\":{\"k\":0}}", "\"parameters.k\"");
 	expect_422_field(&a.as[T_MEMBER], doc,
-			 "{\"feature\":\"summary\",\"parameters\":{\"sentences\":21}}",
-			 "\"parameters.sentences\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"webhook_url\":\"ftp://x.example/h\"}",
-			 "\"webhook_url\"");
+	                 "{\"feature\":\"keywords\",\"parameters\":{\"k\":\"5\"}}",
+	                 "\"parameters.k\"");
 	expect_422_field(&a.as[T_MEMBER], doc,
-			 "{\"feature\":\"stats\",\"webhook_url\":\"https://u:p@x.example/h\"}",
-			 "\"webhook_url\"");
+	                 "{\"feature\":\"summary\",\"parameters\":{\"sentences\":21}}",
+	                 "\"parameters.sentences\"");
+	expect_422_field(&a.as[T_MEMBER], doc,
+	                 "{\"feature\":\"stats\",\"webhook_url\":\"ftp://x.example/h\"}",
+	                 "\"webhook_url\"");
+	expect_422_field(&a.as[T_MEMBER], doc,
+	                 "{\"feature\":\"stats\",\"webhook_url\":\"https://u:p@x.example/h\"}",
+	                 "\"webhook_url\"");
 	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"webhook_url\":5}",
-			 "\"webhook_url\"");
+	                 "\"webhook_url\"");
 	/* Every problem at once. */
-	t_job_process(&a.as[T_MEMBER], doc,
-		      "{\"feature\":\"keywords\",\"parameters\":{\"k\":0,\"x\":1},\"webhook_url\":\"x\"}",
-		      NULL, &r);
+	t_job_process(
+	        &a.as[T_MEMBER], doc,
+	        "{\"feature\":\"keywords\",\"parameters\":{\"k\":0,\"x\":1},\"webhook_url\":\"x\"}",
+	        NULL, &r);
 	t_assert_error(&r, 422, "validation_failed");
 	cr_assert(strstr(r.body, "parameters.k") && strstr(r.body, "parameters.x") &&
-		  strstr(r.body, "webhook_url"), "%s", r.body);
+	                  strstr(r.body, "webhook_url"),
+	          "%s", r.body);
 	t_http_free(&r);
 }
 
@@ -295,8 +330,8 @@ Test(processing, other_tenant_gets_404)
 	t_auth_signup(&b, "proc-b");
 	t_job_features_all(&b, 1);
 	for (int i = 0; i < 2; i++) {
-		t_job_process(&b, doc, i ? "{\"feature\":\"redact\"}" : "{\"feature\":\"stats\"}", NULL,
-			      &r);
+		t_job_process(&b, doc, i ? "{\"feature\":\"redact\"}" : "{\"feature\":\"stats\"}",
+		              NULL, &r);
 		t_assert_error(&r, 404, "not_found");
 		cr_assert(strstr(r.body, doc) == NULL && strstr(r.body, "secret") == NULL);
 		t_http_free(&r);
@@ -323,7 +358,7 @@ Test(processing, disabled_feature_is_403_and_queues_nothing)
 	su = t_pg("MENHIR_TEST_PG_SUPER");
 	p[0] = s.tenant_id;
 	q = PQexecParams(su, "SELECT count(*) FROM jobs WHERE tenant_id = $1", 1, NULL, p, NULL,
-			 NULL, 0);
+	                 NULL, 0);
 	cr_assert_str_eq(PQgetvalue(q, 0, 0), "1", "only the enabled feature's job exists");
 	PQclear(q);
 	PQfinish(su);
@@ -354,10 +389,12 @@ Test(processing, same_work_queued_twice_is_409)
 	 * is the document, the feature and the hash of the canonical parameters. */
 	snprintf(key, sizeof(key), "%s:keywords:%s", doc, sha256_hex("{\"k\":10}", hash));
 	t_job_insert("document.process", a.as[T_MEMBER].tenant_id, a.as[T_MEMBER].user_id, doc,
-		     "{\"feature\":\"keywords\",\"parameters\":{\"k\":10}}", key, 3600, waiting);
+	             "{\"feature\":\"keywords\",\"parameters\":{\"k\":10}}", key, 3600, waiting);
 	/* {} means k = 10: the same work, whoever asks. */
-	t_job_process(&a.as[T_ADMIN], doc, "{\"feature\":\"keywords\",\"parameters\":{}}", NULL, &r);
+	t_job_process(&a.as[T_ADMIN], doc, "{\"feature\":\"keywords\",\"parameters\":{}}", NULL,
+	              &r);
 	t_assert_error(&r, 409, "already_queued");
+	conforms("POST", PROCESS, &r);
 	loc = t_header(&r, "Location");
 	snprintf(location, sizeof(location), "/api/v1/jobs/%s", waiting);
 	cr_assert(loc != NULL && strcmp(loc, location) == 0, "Location %s", loc ? loc : "none");
@@ -365,10 +402,10 @@ Test(processing, same_work_queued_twice_is_409)
 	free(loc);
 	t_http_free(&r);
 	expect_process(&a.as[T_MEMBER], doc, "{\"feature\":\"keywords\",\"parameters\":{\"k\":10}}",
-		       409, "already_queued");
+	               409, "already_queued");
 	/* Other parameters, or another feature, are other work. */
-	t_job_process_ok(&a.as[T_MEMBER], doc, "{\"feature\":\"keywords\",\"parameters\":{\"k\":5}}",
-			 job);
+	t_job_process_ok(&a.as[T_MEMBER], doc,
+	                 "{\"feature\":\"keywords\",\"parameters\":{\"k\":5}}", job);
 	t_job_process_ok(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\"}", job);
 }
 
@@ -382,10 +419,11 @@ Test(processing, accepted_job_and_its_audit_row)
 	team();
 	doc_of(&a.as[T_MEMBER], "Accepted.", doc);
 	t_job_process(&a.as[T_MEMBER], doc,
-		      "{\"feature\":\"summary\",\"parameters\":{\"sentences\":2},"
-		      "\"webhook_url\":\"http://127.0.0.1:9/hook\"}",
-		      NULL, &r);
+	              "{\"feature\":\"summary\",\"parameters\":{\"sentences\":2},"
+	              "\"webhook_url\":\"http://127.0.0.1:9/hook\"}",
+	              NULL, &r);
 	cr_assert_eq(r.status, 202, "%s", r.body);
+	conforms("POST", PROCESS, &r);
 	root = json_tokener_parse(r.body);
 	data = t_job_obj(root, "data");
 	snprintf(job, sizeof(job), "%s", t_job_str(data, "job_id"));
@@ -409,12 +447,12 @@ Test(processing, accepted_job_and_its_audit_row)
 	/* What the job will read: the canonical parameters. */
 	{
 		PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
-		const char *p[1] = { job };
+		const char *p[1] = {job};
 		PGresult *q = PQexecParams(su, "SELECT payload::text FROM jobs WHERE id = $1", 1,
-					   NULL, p, NULL, NULL, 0);
+		                           NULL, p, NULL, NULL, 0);
 
 		cr_assert_str_eq(PQgetvalue(q, 0, 0),
-				 "{\"feature\": \"summary\", \"parameters\": {\"sentences\": 2}}");
+		                 "{\"feature\": \"summary\", \"parameters\": {\"sentences\": 2}}");
 		PQclear(q);
 		PQfinish(su);
 	}
@@ -422,8 +460,8 @@ Test(processing, accepted_job_and_its_audit_row)
 
 Test(processing, idempotency_key_replays_the_first_202)
 {
-	char doc[40], header[100];
-	const char *headers[2] = { header, NULL };
+	char doc[40], doc2[40], header[100];
+	const char *headers[2] = {header, NULL};
 	struct http_response first, again, other;
 	char *replayed;
 
@@ -438,8 +476,16 @@ Test(processing, idempotency_key_replays_the_first_202)
 	replayed = t_header(&again, "Idempotent-Replayed");
 	cr_assert(replayed != NULL && strcmp(replayed, "true") == 0);
 	free(replayed);
+	conforms("POST", PROCESS, &again);
 	t_job_process(&a.as[T_MEMBER], doc, "{\"feature\":\"keywords\"}", headers, &other);
 	t_assert_error(&other, 422, "idempotency_key_reused");
+	conforms("POST", PROCESS, &other);
+	t_http_free(&other);
+	/* A key names one request to one document: the same key and body elsewhere is new. */
+	doc_of(&a.as[T_MEMBER], "Idempotent too.", doc2);
+	t_job_process(&a.as[T_MEMBER], doc2, "{\"feature\":\"stats\"}", headers, &other);
+	cr_assert_eq(other.status, 202, "%s", other.body);
+	cr_assert(strstr(other.body, doc2) != NULL && strcmp(other.body, first.body) != 0);
 	t_http_free(&first);
 	t_http_free(&again);
 	t_http_free(&other);
@@ -451,7 +497,8 @@ Test(processing, stats_job)
 {
 	char doc[40];
 	json_object *j = processed("The quick brown fox. It jumps!\\n\\nCafé 日本語 😀.",
-				   "{\"feature\":\"stats\"}", doc), *result, *stats;
+	                           "{\"feature\":\"stats\"}", doc),
+	            *result, *stats;
 
 	result = t_job_obj(j, "result");
 	cr_assert_str_eq(t_job_str(result, "feature"), "stats");
@@ -469,21 +516,22 @@ Test(processing, keywords_job)
 {
 	char doc[40];
 	json_object *j = processed("Menhirs stand. Menhirs are stones. Stones stand tall. Menhirs!",
-				   "{\"feature\":\"keywords\",\"parameters\":{\"k\":2}}", doc);
+	                           "{\"feature\":\"keywords\",\"parameters\":{\"k\":2}}", doc);
 	json_object *kw = t_job_obj(t_job_obj(j, "result"), "keywords"), *list;
 
 	cr_assert(json_object_object_get_ex(kw, "keywords", &list));
 	cr_assert_str_eq(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN),
-			 "[{\"term\":\"menhirs\",\"count\":3},{\"term\":\"stand\",\"count\":2}]");
+	                 "[{\"term\":\"menhirs\",\"count\":3},{\"term\":\"stand\",\"count\":2}]");
 	json_object_put(j);
 }
 
 Test(processing, summary_job)
 {
 	char doc[40];
-	json_object *j = processed("Cats are great pets. Dogs are loyal pets. The weather is nice "
-				   "today. Cats and dogs can live together as pets. Rain.",
-				   "{\"feature\":\"summary\",\"parameters\":{\"sentences\":2}}", doc);
+	json_object *j =
+	        processed("Cats are great pets. Dogs are loyal pets. The weather is nice "
+	                  "today. Cats and dogs can live together as pets. Rain.",
+	                  "{\"feature\":\"summary\",\"parameters\":{\"sentences\":2}}", doc);
 	json_object *s = t_job_obj(t_job_obj(j, "result"), "summary");
 
 	cr_assert_str_eq(t_job_str(s, "summary"), "Cats are great pets. Dogs are loyal pets.");
@@ -496,8 +544,8 @@ Test(processing, redact_job_writes_a_new_version)
 	char doc[40], path[100];
 	struct http_response r;
 	json_object *j = processed("Mail ann@example.org, call +1 (555) 123-4567, card "
-				   "4111 1111 1111 1111. Released 2024-01-15, v1.2.3.",
-				   "{\"feature\":\"redact\"}", doc);
+	                           "4111 1111 1111 1111. Released 2024-01-15, v1.2.3.",
+	                           "{\"feature\":\"redact\"}", doc);
 	json_object *result = t_job_obj(j, "result"), *red = t_job_obj(result, "redact"), *root;
 
 	cr_assert_eq(int_at(result, "version"), 2);
@@ -509,7 +557,7 @@ Test(processing, redact_job_writes_a_new_version)
 	t_doc_request("GET", path, a.as[T_MEMBER].access, NULL, NULL, &r);
 	root = json_tokener_parse(r.body);
 	cr_assert_str_eq(t_job_str(t_job_obj(root, "data"), "body"),
-			 "Mail [email], call [phone], card [card]. Released 2024-01-15, v1.2.3.");
+	                 "Mail [email], call [phone], card [card]. Released 2024-01-15, v1.2.3.");
 	cr_assert_eq(int_at(t_job_obj(root, "data"), "version"), 2);
 	json_object_put(root);
 	t_http_free(&r);
@@ -520,8 +568,8 @@ Test(processing, redact_job_writes_a_new_version)
 Test(processing, redact_with_nothing_to_mask_keeps_the_version)
 {
 	char doc[40];
-	json_object *j = processed("Nothing personal, version 10.0.19041.1.", "{\"feature\":\"redact\"}",
-				   doc);
+	json_object *j = processed("Nothing personal, version 10.0.19041.1.",
+	                           "{\"feature\":\"redact\"}", doc);
 	json_object *result = t_job_obj(j, "result");
 
 	cr_assert_eq(int_at(result, "version"), 1);
@@ -546,7 +594,7 @@ static void assert_failed(json_object *j, const char *code)
 {
 	cr_assert_str_eq(t_job_str(j, "status"), "failed", "%s", json_object_to_json_string(j));
 	cr_assert(strncmp(t_job_str(j, "error"), code, strlen(code)) == 0, "error %s, want %s",
-		  t_job_str(j, "error"), code);
+	          t_job_str(j, "error"), code);
 	json_object_put(j);
 }
 
@@ -604,10 +652,10 @@ Test(processing, job_fails_on_a_payload_it_cannot_read)
 	team();
 	doc_of(&a.as[T_MEMBER], "Text.", doc);
 	t_job_insert("document.process", a.as[T_MEMBER].tenant_id, a.as[T_MEMBER].user_id, doc,
-		     "{\"feature\":\"translate\"}", NULL, 0, job);
+	             "{\"feature\":\"translate\"}", NULL, 0, job);
 	assert_failed(t_job_wait(&a.as[T_MEMBER], job, WAIT_MS), "invalid_payload");
 	t_job_insert("document.process", a.as[T_MEMBER].tenant_id, a.as[T_MEMBER].user_id, doc,
-		     "{\"feature\":\"keywords\",\"parameters\":{\"k\":500}}", NULL, 0, job);
+	             "{\"feature\":\"keywords\",\"parameters\":{\"k\":500}}", NULL, 0, job);
 	assert_failed(t_job_wait(&a.as[T_MEMBER], job, WAIT_MS), "invalid_parameters");
 }
 
@@ -626,17 +674,18 @@ Test(processing, invalid_utf8_cannot_be_stored)
 
 	team();
 	t_doc_request("POST", "/api/v1/documents", a.as[T_MEMBER].access, NULL,
-		      "{\"title\":\"Bad\",\"body\":\"trunc\xe2\x82\"}", &r);
+	              "{\"title\":\"Bad\",\"body\":\"trunc\xe2\x82\"}", &r);
 	t_assert_error(&r, 400, "invalid_json");
 	t_http_free(&r);
 	doc_of(&a.as[T_MEMBER], "Good.", doc);
 	su = t_pg("MENHIR_TEST_PG_SUPER");
 	snprintf(sql, sizeof(sql),
-		 "UPDATE documents SET body = convert_from('\\xc0af'::bytea, 'UTF8') WHERE id = '%s'",
-		 doc);
+	         "UPDATE documents SET body = convert_from('\\xc0af'::bytea, 'UTF8') WHERE id = "
+	         "'%s'",
+	         doc);
 	cr_assert_str_eq(t_pg_state(su, sql, state), "22021");
 	snprintf(sql, sizeof(sql), "UPDATE documents SET body = E'\\xed\\xa0\\x80' WHERE id = '%s'",
-		 doc);
+	         doc);
 	cr_assert_str_eq(t_pg_state(su, sql, state), "22021");
 	PQfinish(su);
 }

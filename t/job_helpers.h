@@ -17,7 +17,7 @@ void t_job_features_all(const struct t_session *s, int enabled);
 /* POST /documents/<doc>/process with body (JSON text) and extra headers (may be NULL) as s.
  * Returns the status; out holds the response (the caller frees it). */
 long t_job_process(const struct t_session *s, const char *doc, const char *body,
-		   const char *const *headers, struct http_response *out);
+                   const char *const *headers, struct http_response *out);
 
 /* Like t_job_process but asserts 202 and copies data.job_id into id[40]. */
 void t_job_process_ok(const struct t_session *s, const char *doc, const char *body, char id[40]);
@@ -34,8 +34,8 @@ json_object *t_job_obj(json_object *o, const char *key);
  * document (may be NULL), payload (JSON text), unique key (may be NULL), due in delay
  * seconds. Copies its id into id[40]. */
 void t_job_insert(const char *kind, const char *tenant_id, const char *user_id,
-		  const char *document_id, const char *payload, const char *unique_key,
-		  int delay_seconds, char id[40]);
+                  const char *document_id, const char *payload, const char *unique_key,
+                  int delay_seconds, char id[40]);
 
 /* The number of audit rows of s's tenant with this action and a target starting with
  * target_prefix (read as the superuser). */

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "modules/processing/features.h"
+#include "modules/processing/processing.h"
 #include "modules/processing/text.h"
 
 static struct mh_arena a;
@@ -29,7 +30,7 @@ TestSuite(features, .init = setup, .fini = teardown);
 
 /* Validates params (JSON text or NULL) for the named feature; returns the error count. */
 static size_t check(const char *feature, const char *params_json, struct feature_params *p,
-		    struct feature_errors *e)
+                    struct feature_errors *e)
 {
 	const struct processing_feature *f = processing_feature_find(feature);
 	json_object *params = params_json ? json_tokener_parse(params_json) : NULL;
@@ -39,8 +40,8 @@ static size_t check(const char *feature, const char *params_json, struct feature
 	cr_assert(params_json == NULL || params != NULL, "bad test JSON %s", params_json);
 	memset(e, 0, sizeof(*e));
 	rc = f->validate(params, &a, p, e);
-	cr_assert_eq(rc < 0, e->n > 0, "%s %s: rc %d with %zu details", feature,
-		     params_json ? params_json : "(none)", rc, e->n);
+	cr_assert_eq(rc<0, e->n> 0, "%s %s: rc %d with %zu details", feature,
+	             params_json ? params_json : "(none)", rc, e->n);
 	/* The details must outlive the JSON object (they name its keys). */
 	for (size_t i = 0; i < e->n; i++)
 		e->d[i].field = mh_arena_strdup(&a, e->d[i].field);
@@ -51,7 +52,7 @@ static size_t check(const char *feature, const char *params_json, struct feature
 /* Runs a feature with params (JSON text or NULL); returns the result object (owned by the
  * caller), or NULL with *code set when the run failed. */
 static json_object *run_ex(const char *feature, const char *body, size_t len,
-			   const char *params_json, struct feature_result *out, const char **code)
+                           const char *params_json, struct feature_result *out, const char **code)
 {
 	const struct processing_feature *f = processing_feature_find(feature);
 	struct feature_params p;
@@ -59,7 +60,7 @@ static json_object *run_ex(const char *feature, const char *body, size_t len,
 	json_object *r;
 
 	cr_assert_eq(check(feature, params_json, &p, &e), 0, "%s: %s %s", feature,
-		     e.n ? e.d[0].field : "", e.n ? e.d[0].message : "");
+	             e.n ? e.d[0].field : "", e.n ? e.d[0].message : "");
 	if (processing_feature_run(f, body, len, &p, &a, out) < 0) {
 		cr_assert(out->error_code != NULL && out->error != NULL);
 		*code = out->error_code;
@@ -68,7 +69,7 @@ static json_object *run_ex(const char *feature, const char *body, size_t len,
 	*code = NULL;
 	r = json_tokener_parse(mh_buf_cstr(&out->json));
 	cr_assert(r != NULL && json_object_is_type(r, json_type_object), "%s: not an object: %s",
-		  feature, mh_buf_cstr(&out->json));
+	          feature, mh_buf_cstr(&out->json));
 	return r;
 }
 
@@ -109,7 +110,7 @@ static long long num(json_object *o, const char *path)
 
 		snprintf(key, sizeof(key), "%.*s", (int)n, p);
 		cr_assert(json_object_object_get_ex(v, key, &v), "no %s in %s", path,
-			  json_object_to_json_string(o));
+		          json_object_to_json_string(o));
 		p += n + (p[n] == '.');
 	}
 	return json_object_get_int64(v);
@@ -171,17 +172,17 @@ static char *repeat(const char *unit, size_t size)
 /* ---- UTF-8 ------------------------------------------------------------------------------- */
 
 static const char *const invalid_utf8[] = {
-	"trunc\xe2\x82",          /* a 3-byte sequence cut short at the end */
-	"mid\xe2\x82 dle",        /* ... and in the middle */
-	"over\xc0\xaflong",       /* overlong '/' */
-	"over\xe0\x80\xaflong",   /* overlong '/' in three bytes */
-	"over\xf0\x80\x80\xaflong", /* and in four */
-	"sur\xed\xa0\x80rogate",  /* U+D800 */
-	"lone \xed\xbf\xbf low",  /* U+DFFF */
-	"big\xf4\x90\x80\x80",    /* past U+10FFFF */
-	"cont\x80inuation",       /* a continuation byte alone */
-	"byte \xff",              /* never in UTF-8 */
-	"emoji cut \xf0\x9f\x98", /* 😀 without its last byte */
+        "trunc\xe2\x82",            /* a 3-byte sequence cut short at the end */
+        "mid\xe2\x82 dle",          /* ... and in the middle */
+        "over\xc0\xaflong",         /* overlong '/' */
+        "over\xe0\x80\xaflong",     /* overlong '/' in three bytes */
+        "over\xf0\x80\x80\xaflong", /* and in four */
+        "sur\xed\xa0\x80rogate",    /* U+D800 */
+        "lone \xed\xbf\xbf low",    /* U+DFFF */
+        "big\xf4\x90\x80\x80",      /* past U+10FFFF */
+        "cont\x80inuation",         /* a continuation byte alone */
+        "byte \xff",                /* never in UTF-8 */
+        "emoji cut \xf0\x9f\x98",   /* 😀 without its last byte */
 };
 
 Test(text, utf8_validity)
@@ -194,7 +195,7 @@ Test(text, utf8_validity)
 	cr_assert(text_valid_utf8("nul\0inside", 10), "NUL is well-formed UTF-8");
 	for (size_t i = 0; i < sizeof(invalid_utf8) / sizeof(invalid_utf8[0]); i++)
 		cr_assert(!text_valid_utf8(invalid_utf8[i], strlen(invalid_utf8[i])),
-			  "accepted invalid #%zu", i);
+		          "accepted invalid #%zu", i);
 }
 
 Test(text, decode)
@@ -216,7 +217,7 @@ Test(text, ascii_words_and_joiners)
 {
 	cr_assert_str_eq(words("Hello, world!  foo_bar"), "hello|world|foo|bar");
 	cr_assert_str_eq(words("don't stop: it's 3.14 or 1,000 (or 2.)"),
-			 "don't|stop|it's|3.14|or|1,000|or|2");
+	                 "don't|stop|it's|3.14|or|1,000|or|2");
 	cr_assert_str_eq(words("state-of-the-art"), "state|of|the|art");
 	cr_assert_str_eq(words("'quoted' a'"), "quoted|a");
 	cr_assert_str_eq(words(""), "");
@@ -227,12 +228,14 @@ Test(text, multibyte_words)
 {
 	/* Accented Latin, German, a typographic apostrophe, Cyrillic, Greek: letters. */
 	cr_assert_str_eq(words("Café naïve Straße l\xe2\x80\x99\xc3\xa9t\xc3\xa9"),
-			 "café|naïve|straße|l'été");
+	                 "café|naïve|straße|l'été");
 	cr_assert_str_eq(words("Привет мир, Καλημέρα"), "привет|мир|καλημέρα");
 	/* Han: one word per ideograph; kana runs are words. */
 	cr_assert_str_eq(words("日本語のテキスト"), "日|本|語|のテキスト");
 	/* Emoji, symbols and Unicode punctuation separate words. */
-	cr_assert_str_eq(words("a😀b c—d e\xc2\xa0" "f «g» h…i"), "a|b|c|d|e|f|g|h|i");
+	cr_assert_str_eq(words("a😀b c—d e\xc2\xa0"
+	                       "f «g» h…i"),
+	                 "a|b|c|d|e|f|g|h|i");
 	/* A combining accent stays inside its word. */
 	cr_assert_str_eq(words("cafe\xcc\x81 ok"), "cafe\xcc\x81|ok");
 }
@@ -296,7 +299,7 @@ Test(text, sentences)
 	cr_assert_str_eq(sentences("He said \"stop.\" Then left."), "He said \"stop.\"|Then left.");
 	cr_assert_str_eq(sentences("(See above.) Next"), "(See above.)|Next");
 	cr_assert_str_eq(sentences("Title\n\nBody text here.\nSame sentence? No."),
-			 "Title|Body text here.|Same sentence?|No.");
+	                 "Title|Body text here.|Same sentence?|No.");
 	cr_assert_str_eq(sentences("日本語です。次の文！終わり"), "日本語です。|次の文！|終わり");
 	cr_assert_str_eq(sentences("a.b.c"), "a.b.c");
 	cr_assert_str_eq(sentences("... !!! ?"), "", "no sentence without a word");
@@ -344,7 +347,7 @@ Test(text, term_table_grows_and_counts)
 
 Test(features, registry)
 {
-	const char *names[] = { "stats", "keywords", "summary", "redact" };
+	const char *names[] = {"stats", "keywords", "summary", "redact"};
 
 	cr_assert_eq(processing_nfeatures, 4);
 	for (size_t i = 0; i < 4; i++) {
@@ -360,6 +363,7 @@ Test(features, registry)
 	cr_assert_null(processing_feature_find("translate"));
 	cr_assert_null(processing_feature_find(""));
 	cr_assert_null(processing_feature_find(NULL));
+	cr_assert_str_eq(processing_feature_names_array(&a), "{stats,keywords,summary,redact}");
 }
 
 /* ---- Parameters ------------------------------------------------------------------------- */
@@ -395,28 +399,28 @@ Test(features, parameters_refused)
 	static const struct {
 		const char *feature, *params, *field;
 	} cases[] = {
-		{ "stats", "{\"k\":3}", "parameters.k" },
-		{ "redact", "{\"mask\":\"x\"}", "parameters.mask" },
-		{ "keywords", "{\"k\":0}", "parameters.k" },
-		{ "keywords", "{\"k\":51}", "parameters.k" },
-		{ "keywords", "{\"k\":-1}", "parameters.k" },
-		{ "keywords", "{\"k\":\"3\"}", "parameters.k" },
-		{ "keywords", "{\"k\":3.0}", "parameters.k" },
-		{ "keywords", "{\"k\":true}", "parameters.k" },
-		{ "keywords", "{\"k\":null}", "parameters.k" },
-		{ "keywords", "{\"k\":99999999999999999999}", "parameters.k" },
-		{ "keywords", "{\"k\":4294967306}", "parameters.k" }, /* 10 after a 32-bit cut */
-		{ "keywords", "{\"K\":3}", "parameters.K" },
-		{ "summary", "{\"sentences\":0}", "parameters.sentences" },
-		{ "summary", "{\"sentences\":21}", "parameters.sentences" },
-		{ "summary", "{\"k\":3}", "parameters.k" },
+	        {"stats", "{\"k\":3}", "parameters.k"},
+	        {"redact", "{\"mask\":\"x\"}", "parameters.mask"},
+	        {"keywords", "{\"k\":0}", "parameters.k"},
+	        {"keywords", "{\"k\":51}", "parameters.k"},
+	        {"keywords", "{\"k\":-1}", "parameters.k"},
+	        {"keywords", "{\"k\":\"3\"}", "parameters.k"},
+	        {"keywords", "{\"k\":3.0}", "parameters.k"},
+	        {"keywords", "{\"k\":true}", "parameters.k"},
+	        {"keywords", "{\"k\":null}", "parameters.k"},
+	        {"keywords", "{\"k\":99999999999999999999}", "parameters.k"},
+	        {"keywords", "{\"k\":4294967306}", "parameters.k"}, /* 10 after a 32-bit cut */
+	        {"keywords", "{\"K\":3}", "parameters.K"},
+	        {"summary", "{\"sentences\":0}", "parameters.sentences"},
+	        {"summary", "{\"sentences\":21}", "parameters.sentences"},
+	        {"summary", "{\"k\":3}", "parameters.k"},
 	};
 	struct feature_params p;
 	struct feature_errors e;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cr_assert_eq(check(cases[i].feature, cases[i].params, &p, &e), 1, "%s %s",
-			     cases[i].feature, cases[i].params);
+		             cases[i].feature, cases[i].params);
 		cr_assert_str_eq(e.d[0].field, cases[i].field);
 		cr_assert(strlen(e.d[0].message) > 0);
 	}
@@ -433,9 +437,10 @@ Test(features, invalid_utf8_fails_every_feature)
 			struct feature_result out;
 			const char *code;
 			json_object *r = run_ex(processing_features[f]->name, invalid_utf8[i],
-						strlen(invalid_utf8[i]), NULL, &out, &code);
+			                        strlen(invalid_utf8[i]), NULL, &out, &code);
 
-			cr_assert_null(r, "%s accepted invalid #%zu", processing_features[f]->name, i);
+			cr_assert_null(r, "%s accepted invalid #%zu", processing_features[f]->name,
+			               i);
 			cr_assert_str_eq(code, "invalid_utf8");
 			cr_assert_null(out.body, "no rewrite of an invalid body");
 		}
@@ -445,8 +450,8 @@ Test(features, invalid_utf8_fails_every_feature)
 
 Test(features, stats_ascii)
 {
-	json_object *r = run("stats",
-			     "The quick brown fox. It jumps!\n\nSecond paragraph here.", NULL);
+	json_object *r =
+	        run("stats", "The quick brown fox. It jumps!\n\nSecond paragraph here.", NULL);
 
 	cr_assert_eq(num(r, "words"), 9);
 	cr_assert_eq(num(r, "sentences"), 3);
@@ -479,8 +484,8 @@ Test(features, stats_empty)
 	json_object *r = run("stats", "", NULL);
 
 	cr_assert_str_eq(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
-			 "{\"words\":0,\"characters\":0,\"characters_no_spaces\":0,\"sentences\":0,"
-			 "\"paragraphs\":0,\"bytes\":0,\"reading_time_seconds\":0}");
+	                 "{\"words\":0,\"characters\":0,\"characters_no_spaces\":0,\"sentences\":0,"
+	                 "\"paragraphs\":0,\"bytes\":0,\"reading_time_seconds\":0}");
 	json_object_put(r);
 }
 
@@ -513,7 +518,7 @@ Test(features, stats_huge, .timeout = 30)
 /* ---- keywords ------------------------------------------------------------------------------ */
 
 static const char *pets = "Cats are great pets. Dogs are loyal pets. The weather is nice today. "
-			  "Cats and dogs can live together as pets. Rain.";
+                          "Cats and dogs can live together as pets. Rain.";
 
 /* "term:count,…" of a keywords result. */
 static const char *keyword_list(json_object *r)
@@ -544,12 +549,13 @@ Test(features, keywords_ascii)
 
 Test(features, keywords_ties_are_alphabetical_and_default_k)
 {
-	json_object *r = run("keywords", "delta alpha charlie bravo echo foxtrot golf hotel india "
-					 "juliet kilo lima alpha",
-			     NULL);
+	json_object *r = run("keywords",
+	                     "delta alpha charlie bravo echo foxtrot golf hotel india "
+	                     "juliet kilo lima alpha",
+	                     NULL);
 
 	cr_assert_str_eq(keyword_list(r), "alpha:2,bravo:1,charlie:1,delta:1,echo:1,foxtrot:1,"
-					  "golf:1,hotel:1,india:1,juliet:1");
+	                                  "golf:1,hotel:1,india:1,juliet:1");
 	cr_assert_eq(num(r, "k"), 10);
 	json_object_put(r);
 }
@@ -564,8 +570,8 @@ Test(features, keywords_fold_case_and_skip_non_terms)
 
 Test(features, keywords_multibyte)
 {
-	json_object *r = run("keywords",
-			     "École école ÉCOLE Straße STRASSE strasse 語 語 😀 😀 😀 naïve", NULL);
+	json_object *r =
+	        run("keywords", "École école ÉCOLE Straße STRASSE strasse 語 語 😀 😀 😀 naïve", NULL);
 
 	/* Byte order breaks ties: "naïve" < "strasse" < "straße" < "語". */
 	cr_assert_str_eq(keyword_list(r), "école:3,strasse:2,語:2,naïve:1,straße:1");
@@ -596,7 +602,8 @@ Test(features, keywords_huge_distinct_terms, .timeout = 30)
 		mh_buf_printf(&b, i % 100 == 0 ? "menhir " : "term%d ", i);
 	r = run("keywords", mh_buf_cstr(&b), "{\"k\":2}");
 	cr_assert_eq(num(r, "distinct_terms"), i - (i + 99) / 100 + 1);
-	cr_assert_str_eq(keyword_list(r), mh_arena_sprintf(&a, "menhir:%d,term1:1", (i + 99) / 100));
+	cr_assert_str_eq(keyword_list(r),
+	                 mh_arena_sprintf(&a, "menhir:%d,term1:1", (i + 99) / 100));
 	json_object_put(r);
 }
 
@@ -612,7 +619,7 @@ static const char *summary_indexes(json_object *r)
 	mh_buf_init(&b, &a, 64);
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		mh_buf_printf(&b, "%s%lld", i ? "," : "",
-			      num(json_object_array_get_idx(list, i), "index"));
+		              num(json_object_array_get_idx(list, i), "index"));
 	return mh_buf_cstr(&b);
 }
 
@@ -623,7 +630,7 @@ Test(features, summary_picks_highest_in_original_order)
 
 	cr_assert_str_eq(summary_indexes(r), "0,1,3");
 	cr_assert_str_eq(str(r, "summary"), "Cats are great pets. Dogs are loyal pets. Cats and "
-					    "dogs can live together as pets.");
+	                                    "dogs can live together as pets.");
 	cr_assert_eq(num(r, "total_sentences"), 5);
 	cr_assert_eq(num(r, "requested"), 3);
 	json_object_put(r);
@@ -666,9 +673,9 @@ Test(features, summary_default_and_short_documents)
 Test(features, summary_multibyte)
 {
 	json_object *r = run("summary",
-			     "日本語の文章です。東京は大きい都市です。東京と日本の話。"
-			     "Ça va? L\xe2\x80\x99\xc3\xa9t\xc3\xa9 est là.",
-			     "{\"sentences\":2}");
+	                     "日本語の文章です。東京は大きい都市です。東京と日本の話。"
+	                     "Ça va? L\xe2\x80\x99\xc3\xa9t\xc3\xa9 est là.",
+	                     "{\"sentences\":2}");
 
 	cr_assert_eq(num(r, "total_sentences"), 5);
 	/* 日 本 です 東 京 appear twice: sentences 0 and 2 score 9/7, sentence 1 10/8, the
@@ -695,26 +702,26 @@ Test(features, redact_emails)
 	json_object *r;
 
 	cr_assert_str_eq(redact("Mail john.doe+tag@example.co.uk today.", &r),
-			 "Mail [email] today.");
+	                 "Mail [email] today.");
 	cr_assert_eq(num(r, "counts.email"), 1);
 	cr_assert_eq(num(r, "redactions"), 1);
 	cr_assert(json_object_get_boolean(json_object_object_get(r, "changed")));
 	json_object_put(r);
 	cr_assert_str_eq(redact("a@b.com, c_d@e-f.org; <x%y@z.io>", NULL),
-			 "[email], [email]; <[email]>");
+	                 "[email], [email]; <[email]>");
 	cr_assert_str_eq(redact("Write to a@b.com.", NULL), "Write to [email].");
 	cr_assert_str_eq(redact("first.last@sub.domain.example", NULL), "[email]");
 	/* Not addresses: no dot in the domain, a one-letter or numeric TLD, nothing before @. */
 	cr_assert_str_eq(redact("user@localhost a@b.c x@1.23 @handle me@ .@x.com", NULL),
-			 "user@localhost a@b.c x@1.23 @handle me@ .@x.com");
+	                 "user@localhost a@b.c x@1.23 @handle me@ .@x.com");
 }
 
 Test(features, redact_phones)
 {
 	static const char *const phones[] = {
-		"+1 (555) 123-4567", "(555) 123-4567", "555-123-4567", "555-1234",
-		"+44 20 7946 0958",  "030 1234567",    "06 12 34 56 78", "0301234567",
-		"+4930123456",       "+49-30-1234567", "(030)1234567",
+	        "+1 (555) 123-4567", "(555) 123-4567", "555-123-4567",   "555-1234",
+	        "+44 20 7946 0958",  "030 1234567",    "06 12 34 56 78", "0301234567",
+	        "+4930123456",       "+49-30-1234567", "(030)1234567",
 	};
 
 	for (size_t i = 0; i < sizeof(phones) / sizeof(phones[0]); i++) {
@@ -730,8 +737,8 @@ Test(features, redact_phones)
 Test(features, redact_cards)
 {
 	static const char *const cards[] = {
-		"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111",
-		"5555 5555 5555 4444", "378282246310005",     "4000 0566 5566 5556",
+	        "4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111",
+	        "5555 5555 5555 4444", "378282246310005",     "4000 0566 5566 5556",
 	};
 
 	for (size_t i = 0; i < sizeof(cards) / sizeof(cards[0]); i++) {
@@ -748,14 +755,14 @@ Test(features, redact_cards)
 Test(features, redact_false_positives_stay)
 {
 	static const char *const keep[] = {
-		"Due 2024-01-15 at 10:30.",
-		"Born 15-01-1990, moved 2019-2024.",
-		"Version 1.2.3, build 10.0.19041.1, host 192.168.100.200.",
-		"Card-like but not Luhn: 1234 5678 9012 3456 and 1234567812345678.",
-		"Total 1,234,567.89 EUR, 3.50 each, ratio 1/2, id 1700000000.",
-		"Room 42, page 7, 2 cats, item #12345.",
-		"Model X1234567 and ABC-1234567.",
-		"Too many digits: 12345678901234567890123 for either.",
+	        "Due 2024-01-15 at 10:30.",
+	        "Born 15-01-1990, moved 2019-2024.",
+	        "Version 1.2.3, build 10.0.19041.1, host 192.168.100.200.",
+	        "Card-like but not Luhn: 1234 5678 9012 3456 and 1234567812345678.",
+	        "Total 1,234,567.89 EUR, 3.50 each, ratio 1/2, id 1700000000.",
+	        "Room 42, page 7, 2 cats, item #12345.",
+	        "Model X1234567 and ABC-1234567.",
+	        "Too many digits: 12345678901234567890123 for either.",
 	};
 
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -772,10 +779,10 @@ Test(features, redact_mixed_counts_and_multibyte)
 {
 	json_object *r;
 	const char *body = "Écrivez à marie@exemple.fr ou appelez le 06 12 34 56 78 — merci 😀\n"
-			   "Carte 4111 1111 1111 1111; bureau +33 1 23 45 67 89; 日本語 a@b.jp";
+	                   "Carte 4111 1111 1111 1111; bureau +33 1 23 45 67 89; 日本語 a@b.jp";
 
 	cr_assert_str_eq(redact(body, &r), "Écrivez à [email] ou appelez le [phone] — merci 😀\n"
-					   "Carte [card]; bureau [phone]; 日本語 [email]");
+	                                   "Carte [card]; bureau [phone]; 日本語 [email]");
 	cr_assert_eq(num(r, "counts.email"), 2);
 	cr_assert_eq(num(r, "counts.phone"), 2);
 	cr_assert_eq(num(r, "counts.card"), 1);
@@ -787,9 +794,8 @@ Test(features, redact_mixed_counts_and_multibyte)
 Test(features, redact_email_beats_digits_inside_it)
 {
 	cr_assert_str_eq(redact("555-123-4567@example.com and 0301234567@x.org", NULL),
-			 "[email] and [email]");
-	cr_assert_str_eq(redact("call 555 123 4567 or 123@x.com", NULL),
-			 "call [phone] or [email]");
+	                 "[email] and [email]");
+	cr_assert_str_eq(redact("call 555 123 4567 or 123@x.com", NULL), "call [phone] or [email]");
 }
 
 Test(features, redact_empty_and_nothing_to_mask)
@@ -822,15 +828,15 @@ Test(features, redact_huge, .timeout = 30)
 Test(features, same_input_same_bytes)
 {
 	const char *body = "Zeta alpha beta. Beta gamma alpha! Alpha? x@y.com 555-123-4567. "
-			   "Ünïcödé 日本 😀.";
+	                   "Ünïcödé 日本 😀.";
 
 	for (size_t f = 0; f < processing_nfeatures; f++) {
 		struct feature_result one, two;
 		const char *code;
-		json_object *r1 = run_ex(processing_features[f]->name, body, strlen(body), NULL, &one,
-					 &code);
-		json_object *r2 = run_ex(processing_features[f]->name, body, strlen(body), NULL, &two,
-					 &code);
+		json_object *r1 =
+		        run_ex(processing_features[f]->name, body, strlen(body), NULL, &one, &code);
+		json_object *r2 =
+		        run_ex(processing_features[f]->name, body, strlen(body), NULL, &two, &code);
 
 		cr_assert(r1 != NULL && r2 != NULL);
 		cr_assert_str_eq(mh_buf_cstr(&one.json), mh_buf_cstr(&two.json));

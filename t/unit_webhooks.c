@@ -478,3 +478,23 @@ Test(post, a_talkative_receiver_still_answered)
 	cr_assert_eq(p.status, 200, "%s", p.error_code ? p.error_code : "");
 	t_receiver_stop(&rcv);
 }
+
+/* A proxy from the environment would be the address the connect-time check sees, and would
+ * carry the request anywhere: the POST ignores it. */
+Test(post, ignores_proxies_from_the_environment)
+{
+	struct webhooks_post p;
+	char proxy[64];
+
+	start(NULL, 0);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", rcv.port);
+	setenv("http_proxy", proxy, 1);
+	setenv("HTTPS_PROXY", proxy, 1);
+	setenv("ALL_PROXY", proxy, 1);
+	post_to("http://webhook-target.invalid/", 1, 2000, &p);
+	cr_assert_eq(p.status, 0);
+	cr_assert_str_eq(p.error_code, "dns_error");
+	usleep(100 * 1000);
+	cr_assert_eq(t_receiver_connections(&rcv), 0, "the request went through the proxy");
+	t_receiver_stop(&rcv);
+}

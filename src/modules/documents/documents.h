@@ -39,6 +39,6 @@ int documents_queue_body(struct mh_tx *tx, const char *id, int for_update);
  * MH_DB_ERROR.
  */
 int documents_queue_replace_body(struct mh_tx *tx, const char *id, const char *version,
-				 const char *body, const char *action);
+                                 const char *body, const char *action);
 
 #endif

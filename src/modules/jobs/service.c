@@ -102,6 +102,7 @@ int jobs_list(struct mh_request *req, struct mh_response *res)
 static int transition(struct mh_request *req, struct mh_response *res, const char *statement,
 		      const char *verb)
 {
+	int requeues = strcmp(verb, "retry") == 0;
 	const char *id = jobs_id_or_reply(req, res);
 	const char **p;
 	struct mh_tx tx;
@@ -119,11 +120,24 @@ static int transition(struct mh_request *req, struct mh_response *res, const cha
 		return mh_db_reply_error(req, res, &tx, rc);
 	q = mh_tx_query(&tx, statement, p, 3);
 	probe = mh_tx_query(&tx, "jobs_probe", p, 1);
+	if (requeues) {
+		/* A retried job is queued again: a runner woken by our COMMIT could announce
+		 * "running" before we announce "queued". So the event goes out before the COMMIT
+		 * (one more round trip). The UPDATE has succeeded by then, so only a failed
+		 * COMMIT (a lost connection) could make it untrue; events are best effort and
+		 * GET /jobs/:id is the truth. */
+		if ((rc = mh_tx_fetch(&tx)) != MH_DB_OK)
+			return mh_db_reply_error(req, res, &tx, rc);
+		r = mh_tx_result(&tx, q);
+		if (PQntuples(r) == 1)
+			mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
+	}
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	r = mh_tx_result(&tx, q);
 	if (PQntuples(r) == 1) {
-		mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
+		if (!requeues)
+			mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
 		return reply_job(req, res, 200, r);
 	}
 	why = mh_tx_result(&tx, probe);

@@ -8,13 +8,13 @@
 #include "modules/processing/text.h"
 
 static const struct feature_int k_param = {
-	"k", "parameters.k", 1, 50, 10, "must be an integer from 1 to 50",
+        "k", "parameters.k", 1, 50, 10, "must be an integer from 1 to 50",
 };
 
 static int keywords_validate(struct json_object *params, struct mh_arena *a,
-			     struct feature_params *out, struct feature_errors *e)
+                             struct feature_params *out, struct feature_errors *e)
 {
-	static const char *const names[] = { "k", NULL };
+	static const char *const names[] = {"k", NULL};
 	int bad = feature_check_members(params, names, a, e);
 
 	memset(out, 0, sizeof(*out));
@@ -41,7 +41,7 @@ static int by_count_then_term(const void *x, const void *y)
 
 /* {"k", "distinct_terms", "keywords": [{"term", "count"}, …]} (at most k entries). */
 static int keywords_run(const char *body, size_t len, const struct feature_params *p,
-			struct mh_arena *a, struct feature_result *out)
+                        struct mh_arena *a, struct feature_result *out)
 {
 	struct text_terms t;
 	struct text_term *all;
@@ -49,7 +49,8 @@ static int keywords_run(const char *body, size_t len, const struct feature_param
 
 	if (text_count_terms(body, len, a, &t) < 0 ||
 	    (all = mh_arena_alloc(a, (t.count + 1) * sizeof(*all))) == NULL)
-		return feature_fail(out, "out_of_memory", "the document's terms did not fit in memory");
+		return feature_fail(out, "out_of_memory",
+		                    "the document's terms did not fit in memory");
 	for (size_t i = 0; i < t.cap; i++)
 		if (t.slots[i].s != NULL)
 			all[n++] = t.slots[i];
@@ -66,10 +67,11 @@ static int keywords_run(const char *body, size_t len, const struct feature_param
 }
 
 const struct processing_feature feature_keywords = {
-	.name = "keywords",
-	.description = "the k most frequent terms, English stop words left out (k: 1-50, default 10)",
-	.validate = keywords_validate,
-	.run = keywords_run,
-	.rewrites_document = 0,
-	.min_role = MH_ROLE_MEMBER,
+        .name = "keywords",
+        .description =
+                "the k most frequent terms, English stop words left out (k: 1-50, default 10)",
+        .validate = keywords_validate,
+        .run = keywords_run,
+        .rewrites_document = 0,
+        .min_role = MH_ROLE_MEMBER,
 };

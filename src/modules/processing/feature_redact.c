@@ -20,8 +20,8 @@
 #include <string.h>
 
 enum kind { KIND_EMAIL, KIND_PHONE, KIND_CARD, KIND__MAX };
-static const char *const masks[KIND__MAX] = { "[email]", "[phone]", "[card]" };
-static const char *const kind_names[KIND__MAX] = { "email", "phone", "card" };
+static const char *const masks[KIND__MAX] = {"[email]", "[phone]", "[card]"};
+static const char *const kind_names[KIND__MAX] = {"email", "phone", "card"};
 
 struct hit {
 	size_t start, end;
@@ -140,7 +140,8 @@ static int parse_number(const char *s, size_t limit, size_t i, struct number *n)
 		q = p;
 		if (q < limit && (s[q] == ' ' || s[q] == '-'))
 			q++;
-		if (q < limit && (is_digit(s[q]) || (s[q] == '(' && q + 1 < limit && is_digit(s[q + 1])))) {
+		if (q < limit &&
+		    (is_digit(s[q]) || (s[q] == '(' && q + 1 < limit && is_digit(s[q + 1])))) {
 			n->separators += q > p;
 			p = q;
 			continue;
@@ -168,7 +169,7 @@ static int looks_like_date(const struct number *n)
 {
 	return !n->plus && !n->paren && n->groups >= 3 &&
 	       ((n->glen[0] == 4 && n->glen[1] == 2 && n->glen[2] == 2) ||
-		(n->glen[0] == 2 && n->glen[1] == 2 && n->glen[2] == 4));
+	        (n->glen[0] == 2 && n->glen[1] == 2 && n->glen[2] == 4));
 }
 
 static int looks_like_years(const struct number *n)
@@ -193,19 +194,18 @@ static int ends_clean(const char *s, size_t len, size_t end)
 	if (is_alnum(c) || c == '_' || c == '@')
 		return 0;
 	return !((c == '.' || c == ',' || c == '/' || c == ':' || c == '-') && end + 1 < len &&
-		 is_digit(s[end + 1]));
+	         is_digit(s[end + 1]));
 }
 
 /* The card or phone number starting at s[i] (before limit): 1 with its span. *skip is where
  * scanning resumes either way, so no suffix of a refused number is tried again. */
-static int number_at(const char *s, size_t len, size_t limit, size_t i, struct hit *h,
-		     size_t *skip)
+static int number_at(const char *s, size_t len, size_t limit, size_t i, struct hit *h, size_t *skip)
 {
 	struct number n;
 
 	*skip = i + 1;
 	if (!(is_digit(s[i]) || ((s[i] == '+' || s[i] == '(') && i + 1 < limit &&
-				 (is_digit(s[i + 1]) || s[i + 1] == '('))))
+	                         (is_digit(s[i + 1]) || s[i + 1] == '('))))
 		return 0;
 	if (!starts_clean(s, i) || !parse_number(s, limit, i, &n))
 		return 0;
@@ -229,7 +229,7 @@ static int number_at(const char *s, size_t len, size_t limit, size_t i, struct h
 /* The next e-mail address at or after from, or none (start = len). */
 static struct hit next_email(const char *s, size_t len, size_t from)
 {
-	struct hit h = { len, len, KIND_EMAIL };
+	struct hit h = {len, len, KIND_EMAIL};
 
 	for (const char *at = memchr(s + from, '@', len - from); at != NULL;
 	     at = memchr(at + 1, '@', len - (size_t)(at + 1 - s))) {
@@ -243,11 +243,11 @@ static struct hit next_email(const char *s, size_t len, size_t from)
 /* {"redactions", "counts": {"email", "phone", "card"}, "changed", "bytes_before",
  *  "bytes_after"}; out->body is the masked copy. */
 static int redact_run(const char *body, size_t len, const struct feature_params *p,
-		      struct mh_arena *a, struct feature_result *out)
+                      struct mh_arena *a, struct feature_result *out)
 {
 	struct mh_buf copy;
 	struct hit email = next_email(body, len, 0), h;
-	size_t counts[KIND__MAX] = { 0 }, copied = 0, i = 0, skip;
+	size_t counts[KIND__MAX] = {0}, copied = 0, i = 0, skip;
 
 	(void)p;
 	mh_buf_init(&copy, a, len + 64);
@@ -266,21 +266,23 @@ static int redact_run(const char *body, size_t len, const struct feature_params 
 	}
 	mh_buf_append(&copy, body + copied, len - copied);
 	if ((out->body = mh_buf_cstr(&copy)) == NULL)
-		return feature_fail(out, "out_of_memory", "the redacted copy did not fit in memory");
+		return feature_fail(out, "out_of_memory",
+		                    "the redacted copy did not fit in memory");
 	out->body_len = copy.len;
 	out->changed = copy.len != len || memcmp(out->body, body, len) != 0;
-	mh_buf_printf(&out->json, "{\"redactions\":%zu,\"counts\":{", counts[0] + counts[1] + counts[2]);
+	mh_buf_printf(&out->json, "{\"redactions\":%zu,\"counts\":{",
+	              counts[0] + counts[1] + counts[2]);
 	for (int k = 0; k < KIND__MAX; k++)
 		mh_buf_printf(&out->json, "%s\"%s\":%zu", k ? "," : "", kind_names[k], counts[k]);
 	mh_buf_printf(&out->json, "},\"changed\":%s,\"bytes_before\":%zu,\"bytes_after\":%zu}",
-		      out->changed ? "true" : "false", len, copy.len);
+	              out->changed ? "true" : "false", len, copy.len);
 	return 0;
 }
 
 static int redact_validate(struct json_object *params, struct mh_arena *a,
-			   struct feature_params *out, struct feature_errors *e)
+                           struct feature_params *out, struct feature_errors *e)
 {
-	static const char *const names[] = { NULL };
+	static const char *const names[] = {NULL};
 
 	memset(out, 0, sizeof(*out));
 	out->canonical = "{}";
@@ -288,11 +290,11 @@ static int redact_validate(struct json_object *params, struct mh_arena *a,
 }
 
 const struct processing_feature feature_redact = {
-	.name = "redact",
-	.description = "a new version of the document with e-mail addresses, phone numbers and "
-		       "card numbers masked",
-	.validate = redact_validate,
-	.run = redact_run,
-	.rewrites_document = 1,
-	.min_role = MH_ROLE_MEMBER,
+        .name = "redact",
+        .description = "a new version of the document with e-mail addresses, phone numbers and "
+                       "card numbers masked",
+        .validate = redact_validate,
+        .run = redact_run,
+        .rewrites_document = 1,
+        .min_role = MH_ROLE_MEMBER,
 };

@@ -16,13 +16,13 @@
 #include "modules/processing/text.h"
 
 static const struct feature_int sentences_param = {
-	"sentences", "parameters.sentences", 1, 20, 3, "must be an integer from 1 to 20",
+        "sentences", "parameters.sentences", 1, 20, 3, "must be an integer from 1 to 20",
 };
 
 static int summary_validate(struct json_object *params, struct mh_arena *a,
-			    struct feature_params *out, struct feature_errors *e)
+                            struct feature_params *out, struct feature_errors *e)
 {
-	static const char *const names[] = { "sentences", NULL };
+	static const char *const names[] = {"sentences", NULL};
 	int bad = feature_check_members(params, names, a, e);
 
 	memset(out, 0, sizeof(*out));
@@ -79,7 +79,7 @@ static void score(const char *body, const struct text_terms *t, char *scratch, s
 
 /* The chosen sentences joined by a space, as one JSON string. */
 static int put_joined(struct mh_buf *json, struct mh_arena *a, const char *body,
-		      const struct scored *chosen, size_t n)
+                      const struct scored *chosen, size_t n)
 {
 	struct mh_buf joined;
 
@@ -88,7 +88,7 @@ static int put_joined(struct mh_buf *json, struct mh_arena *a, const char *body,
 		if (i > 0)
 			mh_buf_putc(&joined, ' ');
 		mh_buf_append(&joined, body + chosen[i].span.start,
-			      chosen[i].span.end - chosen[i].span.start);
+		              chosen[i].span.end - chosen[i].span.start);
 	}
 	if (joined.failed)
 		return -1;
@@ -99,7 +99,7 @@ static int put_joined(struct mh_buf *json, struct mh_arena *a, const char *body,
 /* {"requested", "total_sentences", "summary": the chosen sentences joined by a space,
  *  "sentences": [{"index", "score", "text"}, …] in document order}. */
 static int summary_run(const char *body, size_t len, const struct feature_params *p,
-		       struct mh_arena *a, struct feature_result *out)
+                       struct mh_arena *a, struct feature_result *out)
 {
 	struct text_terms t;
 	struct text_span span;
@@ -112,7 +112,8 @@ static int summary_run(const char *body, size_t len, const struct feature_params
 	if (text_count_terms(body, len, a, &t) < 0 ||
 	    (scratch = mh_arena_alloc(a, len + 1)) == NULL ||
 	    (all = mh_arena_alloc(a, (n + 1) * sizeof(*all))) == NULL)
-		return feature_fail(out, "out_of_memory", "the document's sentences did not fit in memory");
+		return feature_fail(out, "out_of_memory",
+		                    "the document's sentences did not fit in memory");
 	for (size_t i = 0, q = 0; i < n && text_next_sentence(body, len, &q, &all[i].span); i++) {
 		all[i].index = i;
 		score(body, &t, scratch, &all[i]);
@@ -121,8 +122,8 @@ static int summary_run(const char *body, size_t len, const struct feature_params
 	chosen = n < (size_t)p->sentences ? n : (size_t)p->sentences;
 	qsort(all, chosen, sizeof(*all), by_index);
 
-	mh_buf_printf(&out->json, "{\"requested\":%d,\"total_sentences\":%zu,\"summary\":",
-		      p->sentences, n);
+	mh_buf_printf(&out->json,
+	              "{\"requested\":%d,\"total_sentences\":%zu,\"summary\":", p->sentences, n);
 	if (put_joined(&out->json, a, body, all, chosen) < 0)
 		return feature_fail(out, "out_of_memory", "the summary did not fit in memory");
 	mh_buf_puts(&out->json, ",\"sentences\":[");
@@ -130,9 +131,9 @@ static int summary_run(const char *body, size_t len, const struct feature_params
 		double s = all[i].words ? (double)all[i].sum / (double)all[i].words : 0.0;
 
 		mh_buf_printf(&out->json, "%s{\"index\":%zu,\"score\":%.4f,\"text\":", i ? "," : "",
-			      all[i].index, s);
+		              all[i].index, s);
 		mh_buf_json_string(&out->json, body + all[i].span.start,
-				   all[i].span.end - all[i].span.start);
+		                   all[i].span.end - all[i].span.start);
 		mh_buf_putc(&out->json, '}');
 	}
 	mh_buf_puts(&out->json, "]}");
@@ -140,11 +141,12 @@ static int summary_run(const char *body, size_t len, const struct feature_params
 }
 
 const struct processing_feature feature_summary = {
-	.name = "summary",
-	.description = "extractive summary: the n highest-scoring sentences in their original order "
-		       "(sentences: 1-20, default 3)",
-	.validate = summary_validate,
-	.run = summary_run,
-	.rewrites_document = 0,
-	.min_role = MH_ROLE_MEMBER,
+        .name = "summary",
+        .description =
+                "extractive summary: the n highest-scoring sentences in their original order "
+                "(sentences: 1-20, default 3)",
+        .validate = summary_validate,
+        .run = summary_run,
+        .rewrites_document = 0,
+        .min_role = MH_ROLE_MEMBER,
 };

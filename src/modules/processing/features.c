@@ -6,13 +6,14 @@
 
 #include <json-c/json.h>
 
+#include "modules/processing/processing.h"
 #include "modules/processing/text.h"
 
 const struct processing_feature *const processing_features[] = {
-	&feature_stats,
-	&feature_keywords,
-	&feature_summary,
-	&feature_redact,
+        &feature_stats,
+        &feature_keywords,
+        &feature_summary,
+        &feature_redact,
 };
 const size_t processing_nfeatures = sizeof(processing_features) / sizeof(processing_features[0]);
 
@@ -24,15 +25,31 @@ const struct processing_feature *processing_feature_find(const char *name)
 	return NULL;
 }
 
+const char *processing_feature_names_array(struct mh_arena *a)
+{
+	struct mh_buf b;
+
+	/* Feature names are [a-z][a-z0-9_]*: nothing to quote. */
+	mh_buf_init(&b, a, 64);
+	mh_buf_putc(&b, '{');
+	for (size_t i = 0; i < processing_nfeatures; i++) {
+		if (i > 0)
+			mh_buf_putc(&b, ',');
+		mh_buf_puts(&b, processing_features[i]->name);
+	}
+	mh_buf_putc(&b, '}');
+	return mh_buf_cstr(&b);
+}
+
 int processing_feature_run(const struct processing_feature *f, const char *body, size_t len,
-			   const struct feature_params *p, struct mh_arena *a,
-			   struct feature_result *out)
+                           const struct feature_params *p, struct mh_arena *a,
+                           struct feature_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	mh_buf_init(&out->json, a, 256);
 	if (!text_valid_utf8(body, len))
 		return feature_fail(out, "invalid_utf8",
-				    "the document body is not valid UTF-8 text");
+		                    "the document body is not valid UTF-8 text");
 	if (f->run(body, len, p, a, out) < 0)
 		return -1;
 	if (mh_buf_cstr(&out->json) == NULL)
@@ -49,8 +66,8 @@ void feature_error_add(struct feature_errors *e, const char *field, const char *
 	}
 }
 
-int feature_check_members(struct json_object *params, const char *const *names,
-			  struct mh_arena *a, struct feature_errors *e)
+int feature_check_members(struct json_object *params, const char *const *names, struct mh_arena *a,
+                          struct feature_errors *e)
 {
 	size_t before = e->n;
 
@@ -73,7 +90,7 @@ int feature_check_members(struct json_object *params, const char *const *names,
 }
 
 int feature_int_param(struct json_object *params, const struct feature_int *spec, int *out,
-		      struct feature_errors *e)
+                      struct feature_errors *e)
 {
 	struct json_object *v;
 	int64_t n;

@@ -51,14 +51,17 @@ struct processing_feature {
 	 * values go into e. Returns 0, or -1 when e has details (or the arena is exhausted,
 	 * with e empty). */
 	int (*validate)(struct json_object *params, struct mh_arena *a, struct feature_params *out,
-			struct feature_errors *e);
+	                struct feature_errors *e);
 	/* Runs on body[0..len), allocating from a; fills out (whose json buffer it initialises).
 	 * Returns 0, or -1 with out->error_code set. Deterministic: the same input always
 	 * gives the same bytes. */
 	int (*run)(const char *body, size_t len, const struct feature_params *p, struct mh_arena *a,
-		   struct feature_result *out);
+	           struct feature_result *out);
 	int rewrites_document; /* 1: the result is a new version of the document */
-	enum mh_role min_role; /* the least role that may ask for it (the route needs member) */
+	/* The least role that may ask for it, checked by the service (the route needs member).
+	 * Every feature so far is member; the job runs with member (routes.c), so a feature
+	 * needing more would also need that check in run.c. */
+	enum mh_role min_role;
 };
 
 /* The registered features, in the order GET /tenants/current/features lists them. */
@@ -70,33 +73,33 @@ const struct processing_feature *processing_feature_find(const char *name);
 
 /* Runs f: validates body as UTF-8 first (failing with "invalid_utf8"), then f->run. */
 int processing_feature_run(const struct processing_feature *f, const char *body, size_t len,
-			   const struct feature_params *p, struct mh_arena *a,
-			   struct feature_result *out);
+                           const struct feature_params *p, struct mh_arena *a,
+                           struct feature_result *out);
 
 /* ---- For the feature files -------------------------------------------------------------- */
 
 extern const struct processing_feature feature_stats, feature_keywords, feature_summary,
-	feature_redact;
+        feature_redact;
 
 /* Adds one detail (ignored once full). */
 void feature_error_add(struct feature_errors *e, const char *field, const char *message);
 
 /* Refuses members of params (may be NULL) not in names (NULL-terminated) with a detail
  * "parameters.<name>": "unknown parameter". Returns 0, or -1 when it added any. */
-int feature_check_members(struct json_object *params, const char *const *names,
-			  struct mh_arena *a, struct feature_errors *e);
+int feature_check_members(struct json_object *params, const char *const *names, struct mh_arena *a,
+                          struct feature_errors *e);
 
 /* An integer parameter: every parameter so far has this shape. */
 struct feature_int {
-	const char *name;    /* "k" */
-	const char *field;   /* "parameters.k", for the detail */
+	const char *name;  /* "k" */
+	const char *field; /* "parameters.k", for the detail */
 	int min, max, def;
 	const char *message; /* "must be an integer from 1 to 50" */
 };
 /* Sets *out from params (may be NULL), or to the default when absent. Returns 0, or -1
  * having added a detail when the member is not an integer literal in [min, max]. */
 int feature_int_param(struct json_object *params, const struct feature_int *spec, int *out,
-		      struct feature_errors *e);
+                      struct feature_errors *e);
 
 /* Fails a run: sets out's error and returns -1. */
 int feature_fail(struct feature_result *out, const char *code, const char *message);

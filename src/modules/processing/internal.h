@@ -32,20 +32,20 @@ int processing_no_query_or_reply(struct mh_request *req, struct mh_response *res
 int processing_no_body_or_reply(struct mh_request *req, struct mh_response *res);
 /* The whole POST /documents/:id/process: :id (404 when malformed), body, headers. */
 int processing_request_or_reply(struct mh_request *req, struct mh_response *res,
-				struct processing_request *out);
+                                struct processing_request *out);
 /* The :feature of PUT /tenants/current/features/:feature (404 when unknown). */
 const struct processing_feature *processing_feature_or_reply(struct mh_request *req,
-							     struct mh_response *res);
+                                                             struct mh_response *res);
 /* {"enabled": true|false}. */
 int processing_enabled_or_reply(struct mh_request *req, struct mh_response *res, int *enabled);
 
 /* ---- service.c: the use cases; each answers the client and returns 0, or -1 (500) ---- */
 
 int processing_enqueue(struct mh_request *req, struct mh_response *res,
-		       const struct processing_request *in);
+                       const struct processing_request *in);
 int processing_features_list(struct mh_request *req, struct mh_response *res);
 int processing_feature_set(struct mh_request *req, struct mh_response *res,
-			   const struct processing_feature *f, int enabled);
+                           const struct processing_feature *f, int enabled);
 
 /* ---- run.c: the job kind ---------------------------------------------------------------- */
 
@@ -64,17 +64,24 @@ enum {
 	PROCESSING_CHECK_ACTIVE,   /* the id of an active job with the same unique key, or NULL */
 };
 /* Columns of processing_repo_prior_key: a stored response to replay. */
-enum { PROCESSING_PRIOR_HASH, PROCESSING_PRIOR_STATUS, PROCESSING_PRIOR_BODY, PROCESSING_PRIOR_LOCATION };
+enum {
+	PROCESSING_PRIOR_HASH,
+	PROCESSING_PRIOR_STATUS,
+	PROCESSING_PRIOR_BODY,
+	PROCESSING_PRIOR_LOCATION
+};
 /* Columns of processing_repo_features: name, enabled. */
 enum { PROCESSING_FEATURE_NAME, PROCESSING_FEATURE_ENABLED };
 
-int processing_repo_lock_key(struct mh_tx *tx, const char *key);
-int processing_repo_prior_key(struct mh_tx *tx, const char *key);
+/* route: "POST /api/v1/documents/<id>/process", the key's scope (one document). */
+int processing_repo_lock_key(struct mh_tx *tx, const char *route, const char *key);
+int processing_repo_prior_key(struct mh_tx *tx, const char *route, const char *key);
 int processing_repo_check(struct mh_tx *tx, const char *document_id, const char *feature,
-			  const char *unique_key);
+                          const char *unique_key);
 int processing_repo_audit_queued(struct mh_tx *tx, const char *unique_key, const char *feature);
-int processing_repo_store_key(struct mh_tx *tx, const struct processing_request *in,
-			      const char *response, const char *location);
+int processing_repo_store_key(struct mh_tx *tx, const char *route,
+                              const struct processing_request *in, const char *response,
+                              const char *location);
 int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature);
 int processing_repo_features(struct mh_tx *tx);
 int processing_repo_feature_set(struct mh_tx *tx, const char *feature, int enabled);

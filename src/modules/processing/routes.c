@@ -46,22 +46,22 @@ static int processing_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route processing_routes[] = {
-	{ MH_POST, "/api/v1/documents/:id/process", handle_process, MH_JSON_BODY, MH_ROLE_MEMBER },
-	{ MH_GET, "/api/v1/tenants/current/features", handle_features, 0, MH_ROLE_VIEWER },
-	{ MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, MH_JSON_BODY,
-	  MH_ROLE_ADMIN },
-	{ 0 },
+        {MH_POST, "/api/v1/documents/:id/process", handle_process, MH_JSON_BODY, MH_ROLE_MEMBER},
+        {MH_GET, "/api/v1/tenants/current/features", handle_features, 0, MH_ROLE_VIEWER},
+        {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, MH_JSON_BODY,
+         MH_ROLE_ADMIN},
+        {0},
 };
 
 /* The runner enters the creator's context with at least member: the role that queued it. */
 static const struct mh_job_kind processing_kinds[] = {
-	{ .name = PROCESSING_KIND, .run = processing_run_job, .min_role = MH_ROLE_MEMBER },
-	{ 0 },
+        {.name = PROCESSING_KIND, .run = processing_run_job, .min_role = MH_ROLE_MEMBER},
+        {0},
 };
 
 const struct mh_module processing_module = {
-	.name = "processing",
-	.routes = processing_routes,
-	.init = processing_init,
-	.job_kinds = processing_kinds,
+        .name = "processing",
+        .routes = processing_routes,
+        .init = processing_init,
+        .job_kinds = processing_kinds,
 };

@@ -37,13 +37,12 @@ static enum mh_job_outcome retry(struct mh_job_run *run, const char *message)
 
 /* The feature and its parameters from the payload, validated again: the job may have been
  * queued by an older version of the code. Returns NULL having set run's error. */
-static const struct processing_feature *feature_of(const struct mh_job *job,
-						   struct mh_job_run *run,
-						   struct feature_params *params)
+static const struct processing_feature *feature_of(const struct mh_job *job, struct mh_job_run *run,
+                                                   struct feature_params *params)
 {
 	const struct processing_feature *f = NULL;
 	struct json_object *v, *p = NULL;
-	struct feature_errors e = { .n = 0 };
+	struct feature_errors e = {.n = 0};
 
 	if (json_object_object_get_ex(job->payload, "feature", &v) &&
 	    json_object_is_type(v, json_type_string))
@@ -60,7 +59,7 @@ static const struct processing_feature *feature_of(const struct mh_job *job,
 	if (f->validate(p, run->req->arena, params, &e) < 0) {
 		fail(run, "invalid_parameters",
 		     e.n ? mh_arena_sprintf(run->req->arena, "%s %s", e.d[0].field, e.d[0].message)
-			 : "the parameters could not be read");
+		         : "the parameters could not be read");
 		return NULL;
 	}
 	return f;
@@ -77,23 +76,24 @@ static enum mh_job_outcome explain_missing(const struct mh_job *job, struct mh_j
 		return retry(run, "reading the document failed");
 	r = mh_tx_result(run->tx, q);
 	if (r != NULL && PQntuples(r) == 1)
-		return fail(run, "forbidden", "the job's creator may no longer change this document");
+		return fail(run, "forbidden",
+		            "the job's creator may no longer change this document");
 	return fail(run, "document_not_found", "the document no longer exists or was deleted");
 }
 
 /* Writes the feature's new body as the next version; sets *new_version to it. */
 static enum mh_job_outcome rewrite(const struct mh_job *job, struct mh_job_run *run,
-				   const char *version, const struct feature_result *out,
-				   const char **new_version)
+                                   const char *version, const struct feature_result *out,
+                                   const char **new_version)
 {
 	const PGresult *r;
 	int q;
 
 	if (out->body_len > DOCUMENTS_BODY_MAX)
 		return fail(run, "result_too_large",
-			    "the rewritten document would exceed the largest body allowed");
+		            "the rewritten document would exceed the largest body allowed");
 	q = documents_queue_replace_body(run->tx, job->document_id, version, out->body,
-					 REDACTED_ACTION);
+	                                 REDACTED_ACTION);
 	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
 		return retry(run, "writing the new version failed");
 	r = mh_tx_result(run->tx, q);
@@ -121,17 +121,19 @@ enum mh_job_outcome processing_run_job(const struct mh_job *job, struct mh_job_r
 	if (qe < 0 || qd < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
 		return retry(run, "reading the document failed");
 	enabled = mh_tx_result(run->tx, qe);
-	if (enabled == NULL || PQntuples(enabled) != 1 || strcmp(PQgetvalue(enabled, 0, 0), "t") != 0)
-		return fail(run, "feature_disabled", "the feature is no longer enabled for the tenant");
+	if (enabled == NULL || PQntuples(enabled) != 1 ||
+	    strcmp(PQgetvalue(enabled, 0, 0), "t") != 0)
+		return fail(run, "feature_disabled",
+		            "the feature is no longer enabled for the tenant");
 	doc = mh_tx_result(run->tx, qd);
 	if (doc == NULL || PQntuples(doc) != 1)
 		return f->rewrites_document ? explain_missing(job, run)
-					    : fail(run, "document_not_found",
-						   "the document no longer exists or was deleted");
+		                            : fail(run, "document_not_found",
+		                                   "the document no longer exists or was deleted");
 	version = new_version = PQgetvalue(doc, 0, DOCUMENTS_BODY_VERSION);
 	if (processing_feature_run(f, PQgetvalue(doc, 0, DOCUMENTS_BODY_TEXT),
-				   (size_t)PQgetlength(doc, 0, DOCUMENTS_BODY_TEXT), &params,
-				   run->req->arena, &out) < 0) {
+	                           (size_t)PQgetlength(doc, 0, DOCUMENTS_BODY_TEXT), &params,
+	                           run->req->arena, &out) < 0) {
 		/* Memory is a passing condition; anything else is the input's fault. */
 		if (strcmp(out.error_code, "out_of_memory") == 0) {
 			run->error_code = out.error_code;

@@ -16,19 +16,20 @@
 #include "modules/auth/auth.h"
 
 /* The database's refusals in this module's words; the framework maps the rest. */
-static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx,
-			  int rc)
+static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx, int rc)
 {
 	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "MH409") == 0) {
 		mh_response_header(res, "Retry-After", "1");
-		return mh_reply_error(req, res, 409, "idempotency_key_in_use", "a request with this Idempotency-Key is still being processed; "
-				      "retry shortly to get its response");
+		return mh_reply_error(
+		        req, res, 409, "idempotency_key_in_use",
+		        "a request with this Idempotency-Key is still being processed; "
+		        "retry shortly to get its response");
 	}
 	/* Two identical requests raced past the check: the unique index let one job in. */
 	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "23505") == 0)
 		return mh_reply_error(req, res, 409, "already_queued",
-				      "the same feature with the same parameters is already queued "
-				      "for this document");
+		                      "the same feature with the same parameters is already queued "
+		                      "for this document");
 	return mh_db_reply_error(req, res, tx, rc);
 }
 
@@ -41,7 +42,7 @@ static const char *unique_key(struct mh_request *req, const struct processing_re
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 
 	if (EVP_Digest(in->params.canonical, strlen(in->params.canonical), md, &n, EVP_sha256(),
-		       NULL) != 1)
+	               NULL) != 1)
 		return NULL;
 	for (unsigned int i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
@@ -64,14 +65,14 @@ static const char *payload(struct mh_request *req, const struct processing_reque
 
 /* The stored first response for this Idempotency-Key: replayed only for the same body. */
 static int replay(struct mh_request *req, struct mh_response *res,
-		  const struct processing_request *in, const PGresult *r)
+                  const struct processing_request *in, const PGresult *r)
 {
 	if (strcmp(PQgetvalue(r, 0, PROCESSING_PRIOR_HASH), in->body_hash) != 0) {
-		struct mh_error_detail d = { "Idempotency-Key",
-					     "was used with a different request body" };
+		struct mh_error_detail d = {"Idempotency-Key",
+		                            "was used with a different request body"};
 		return mh_reply_error_details(req, res, 422, "idempotency_key_reused",
-					      "this Idempotency-Key belongs to another request", &d,
-					      1);
+		                              "this Idempotency-Key belongs to another request", &d,
+		                              1);
 	}
 	if (!PQgetisnull(r, 0, PROCESSING_PRIOR_LOCATION))
 		mh_response_header(res, "Location", PQgetvalue(r, 0, PROCESSING_PRIOR_LOCATION));
@@ -84,7 +85,7 @@ static int replay(struct mh_request *req, struct mh_response *res,
 
 /* Answers the refusal; returns 1 for refused()'s "answered". */
 static int refuse(struct mh_request *req, struct mh_response *res, int status, const char *code,
-		  const char *message)
+                  const char *message)
 {
 	mh_reply_error(req, res, status, code, message);
 	return 1;
@@ -102,26 +103,30 @@ static int is_true(const PGresult *r, int col)
  * tenant's switch; then the duplicate.
  */
 static int refused(struct mh_request *req, struct mh_response *res,
-		   const struct processing_request *in, const PGresult *c)
+                   const struct processing_request *in, const PGresult *c)
 {
 	if (c == NULL || PQntuples(c) != 1 || !is_true(c, PROCESSING_CHECK_DOC_LIVE))
 		return refuse(req, res, 404, "not_found", "no such document");
 	if (atoi(PQgetvalue(c, 0, PROCESSING_CHECK_RANK)) < (int)in->feature->min_role)
-		return refuse(req, res, 403, "forbidden", "your role in this tenant does not allow this feature");
+		return refuse(req, res, 403, "forbidden",
+		              "your role in this tenant does not allow this feature");
 	if (in->feature->rewrites_document && !is_true(c, PROCESSING_CHECK_WRITABLE))
-		return refuse(req, res, 403, "forbidden", "this feature changes the document: members may run it "
-				      "only on their own documents");
+		return refuse(req, res, 403, "forbidden",
+		              "this feature changes the document: members may run it "
+		              "only on their own documents");
 	if (!is_true(c, PROCESSING_CHECK_ENABLED))
-		return refuse(req, res, 403, "feature_disabled", "this feature is not enabled for your tenant");
+		return refuse(req, res, 403, "feature_disabled",
+		              "this feature is not enabled for your tenant");
 	if (!PQgetisnull(c, 0, PROCESSING_CHECK_ACTIVE)) {
 		const char *id = PQgetvalue(c, 0, PROCESSING_CHECK_ACTIVE);
 
 		mh_response_header(res, "Location",
-				   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", id));
-		return refuse(req, res, 409, "already_queued", mh_arena_sprintf(req->arena,
-						       "the same feature with the same parameters "
-						       "is already queued for this document: job %s",
-						       id));
+		                   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", id));
+		return refuse(req, res, 409, "already_queued",
+		              mh_arena_sprintf(req->arena,
+		                               "the same feature with the same parameters "
+		                               "is already queued for this document: job %s",
+		                               id));
 	}
 	return 0;
 }
@@ -149,10 +154,12 @@ static const char *accepted(struct mh_request *req, const PGresult *job)
  * round trip three commits.
  */
 int processing_enqueue(struct mh_request *req, struct mh_response *res,
-		       const struct processing_request *in)
+                       const struct processing_request *in)
 {
 	struct mh_job_spec spec;
 	const char *key = unique_key(req, in), *body = NULL, *location;
+	const char *route =
+	        mh_arena_sprintf(req->arena, "POST /api/v1/documents/%s/process", in->document_id);
 	const PGresult *r;
 	struct mh_tx tx;
 	int prior = -1, check, job, rc;
@@ -163,13 +170,13 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 	spec.payload_json = payload(req, in);
 	spec.unique_key = key;
 	spec.webhook_url = in->webhook_url;
-	if (key == NULL || spec.payload_json == NULL)
+	if (key == NULL || route == NULL || spec.payload_json == NULL)
 		return -1;
 	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	if (in->idempotency_key != NULL) {
-		processing_repo_lock_key(&tx, in->idempotency_key);
-		prior = processing_repo_prior_key(&tx, in->idempotency_key);
+		processing_repo_lock_key(&tx, route, in->idempotency_key);
+		prior = processing_repo_prior_key(&tx, route, in->idempotency_key);
 	}
 	check = processing_repo_check(&tx, in->document_id, in->feature->name, key);
 	if ((rc = mh_tx_fetch(&tx)) != MH_DB_OK)
@@ -193,7 +200,7 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 		if ((body = accepted(req, r)) == NULL)
 			return -1;
 		location = mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0));
-		processing_repo_store_key(&tx, in, body, location);
+		processing_repo_store_key(&tx, route, in, body, location);
 	}
 	/* "queued" is announced BEFORE the commit: after it, a runner woken by the commit's
 	 * NOTIFY could claim the job and announce "running" first (seen under load). Safe: until
@@ -205,7 +212,7 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 	if (body == NULL && (body = accepted(req, r)) == NULL)
 		return -1;
 	mh_response_header(res, "Location",
-			   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0)));
+	                   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0)));
 	res->status = 202;
 	res->body.len = 0;
 	mh_buf_puts(&res->body, body);
@@ -220,7 +227,7 @@ static void put_feature(struct mh_buf *b, const struct processing_feature *f, in
 	mh_buf_puts(b, ",\"description\":");
 	mh_buf_json_cstr(b, f->description);
 	mh_buf_printf(b, ",\"enabled\":%s,\"rewrites_document\":%s}", enabled ? "true" : "false",
-		      f->rewrites_document ? "true" : "false");
+	              f->rewrites_document ? "true" : "false");
 }
 
 /* GET /tenants/current/features: every registered feature, in the table's order; a tenant
@@ -246,8 +253,9 @@ int processing_features_list(struct mh_request *req, struct mh_response *res)
 
 		for (int row = 0; row < PQntuples(r); row++)
 			if (strcmp(PQgetvalue(r, row, PROCESSING_FEATURE_NAME),
-				   processing_features[i]->name) == 0)
-				enabled = strcmp(PQgetvalue(r, row, PROCESSING_FEATURE_ENABLED), "t") == 0;
+			           processing_features[i]->name) == 0)
+				enabled = strcmp(PQgetvalue(r, row, PROCESSING_FEATURE_ENABLED),
+				                 "t") == 0;
 		if (i > 0)
 			mh_buf_putc(b, ',');
 		put_feature(b, processing_features[i], enabled);
@@ -260,7 +268,7 @@ int processing_features_list(struct mh_request *req, struct mh_response *res)
 /* PUT /tenants/current/features/:feature {enabled} (admin+): 200 with the feature. One
  * statement (the row and its audit row), one round trip. */
 int processing_feature_set(struct mh_request *req, struct mh_response *res,
-			   const struct processing_feature *f, int enabled)
+                           const struct processing_feature *f, int enabled)
 {
 	struct mh_tx tx;
 	const PGresult *r;

@@ -15,50 +15,61 @@ struct range {
  * use and the like. Sorted; everything else above U+007F counts as a letter, so a script
  * this table does not know still splits on spaces and ASCII punctuation. */
 static const struct range not_letters[] = {
-	{ 0x0080, 0x00A9 }, { 0x00AB, 0x00B4 },   { 0x00B6, 0x00B9 },  { 0x00BB, 0x00BF },
-	{ 0x00D7, 0x00D7 }, { 0x00F7, 0x00F7 },   { 0x037E, 0x037E },  { 0x0387, 0x0387 },
-	{ 0x0482, 0x0482 }, { 0x055A, 0x055F },   { 0x0589, 0x058A },  { 0x05BE, 0x05BE },
-	{ 0x05C0, 0x05C0 }, { 0x05C3, 0x05C3 },   { 0x05C6, 0x05C6 },  { 0x05F3, 0x05F4 },
-	{ 0x0600, 0x060F }, { 0x061B, 0x061F },   { 0x066A, 0x066D },  { 0x06D4, 0x06D4 },
-	{ 0x0964, 0x0965 }, { 0x0970, 0x0970 },   { 0x0E3F, 0x0E3F },  { 0x0E4F, 0x0E4F },
-	{ 0x0E5A, 0x0E5B }, { 0x10FB, 0x10FB },   { 0x1360, 0x1368 },  { 0x2000, 0x2BFF },
-	{ 0x2E00, 0x2E7F }, { 0x3000, 0x303F },   { 0x30FB, 0x30FB },  { 0xD800, 0xF8FF },
-	{ 0xFE00, 0xFE1F }, { 0xFE30, 0xFE6F },   { 0xFEFF, 0xFEFF },  { 0xFF00, 0xFF0F },
-	{ 0xFF1A, 0xFF20 }, { 0xFF3B, 0xFF40 },   { 0xFF5B, 0xFF65 },  { 0xFFF0, 0xFFFF },
-	{ 0x1F000, 0x1FAFF }, { 0xE0000, 0xE007F }, { 0xF0000, 0x10FFFF },
+        {0x0080, 0x00A9},   {0x00AB, 0x00B4},   {0x00B6, 0x00B9},    {0x00BB, 0x00BF},
+        {0x00D7, 0x00D7},   {0x00F7, 0x00F7},   {0x037E, 0x037E},    {0x0387, 0x0387},
+        {0x0482, 0x0482},   {0x055A, 0x055F},   {0x0589, 0x058A},    {0x05BE, 0x05BE},
+        {0x05C0, 0x05C0},   {0x05C3, 0x05C3},   {0x05C6, 0x05C6},    {0x05F3, 0x05F4},
+        {0x0600, 0x060F},   {0x061B, 0x061F},   {0x066A, 0x066D},    {0x06D4, 0x06D4},
+        {0x0964, 0x0965},   {0x0970, 0x0970},   {0x0E3F, 0x0E3F},    {0x0E4F, 0x0E4F},
+        {0x0E5A, 0x0E5B},   {0x10FB, 0x10FB},   {0x1360, 0x1368},    {0x2000, 0x2BFF},
+        {0x2E00, 0x2E7F},   {0x3000, 0x303F},   {0x30FB, 0x30FB},    {0xD800, 0xF8FF},
+        {0xFE00, 0xFE1F},   {0xFE30, 0xFE6F},   {0xFEFF, 0xFEFF},    {0xFF00, 0xFF0F},
+        {0xFF1A, 0xFF20},   {0xFF3B, 0xFF40},   {0xFF5B, 0xFF65},    {0xFFF0, 0xFFFF},
+        {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F}, {0xF0000, 0x10FFFF},
 };
 
 static const struct range spaces[] = {
-	{ 0x0085, 0x0085 }, { 0x00A0, 0x00A0 }, { 0x1680, 0x1680 }, { 0x2000, 0x200A },
-	{ 0x2028, 0x2029 }, { 0x202F, 0x202F }, { 0x205F, 0x205F }, { 0x3000, 0x3000 },
+        {0x0085, 0x0085}, {0x00A0, 0x00A0}, {0x1680, 0x1680}, {0x2000, 0x200A},
+        {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000},
 };
 
 /* Han: CJK unified ideographs and their extensions and compatibility forms. */
 static const struct range ideographs[] = {
-	{ 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xF900, 0xFAFF }, { 0x20000, 0x3134F },
+        {0x3400, 0x4DBF},
+        {0x4E00, 0x9FFF},
+        {0xF900, 0xFAFF},
+        {0x20000, 0x3134F},
 };
 
 /* Sorted by bytes (strcmp order), for bsearch. */
 static const char *const stop_words[] = {
-	"a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and",
-	"any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below",
-	"between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did",
-	"didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few",
-	"for", "from", "further", "get", "got", "had", "hadn't", "has", "hasn't", "have",
-	"haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers",
-	"herself", "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've",
-	"if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let's", "like",
-	"may", "me", "might", "more", "most", "must", "mustn't", "my", "myself", "no", "nor",
-	"not", "of", "off", "on", "once", "one", "only", "or", "other", "ought", "our", "ours",
-	"ourselves", "out", "over", "own", "same", "shall", "shan't", "she", "she'd", "she'll",
-	"she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the",
-	"their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they",
-	"they'd", "they'll", "they're", "they've", "this", "those", "through", "to", "too", "two",
-	"under", "until", "up", "us", "very", "was", "wasn't", "we", "we'd", "we'll", "we're",
-	"we've", "were", "weren't", "what", "what's", "when", "when's", "where", "where's",
-	"which", "while", "who", "who's", "whom", "why", "why's", "will", "with", "won't",
-	"would", "wouldn't", "you", "you'd", "you'll", "you're", "you've", "your", "yours",
-	"yourself", "yourselves",
+        "a",       "about",     "above",    "after",     "again",    "against",    "all",
+        "also",    "am",        "an",       "and",       "any",      "are",        "aren't",
+        "as",      "at",        "be",       "because",   "been",     "before",     "being",
+        "below",   "between",   "both",     "but",       "by",       "can",        "can't",
+        "cannot",  "could",     "couldn't", "did",       "didn't",   "do",         "does",
+        "doesn't", "doing",     "don't",    "down",      "during",   "each",       "few",
+        "for",     "from",      "further",  "get",       "got",      "had",        "hadn't",
+        "has",     "hasn't",    "have",     "haven't",   "having",   "he",         "he'd",
+        "he'll",   "he's",      "her",      "here",      "here's",   "hers",       "herself",
+        "him",     "himself",   "his",      "how",       "how's",    "i",          "i'd",
+        "i'll",    "i'm",       "i've",     "if",        "in",       "into",       "is",
+        "isn't",   "it",        "it's",     "its",       "itself",   "just",       "let's",
+        "like",    "may",       "me",       "might",     "more",     "most",       "must",
+        "mustn't", "my",        "myself",   "no",        "nor",      "not",        "of",
+        "off",     "on",        "once",     "one",       "only",     "or",         "other",
+        "ought",   "our",       "ours",     "ourselves", "out",      "over",       "own",
+        "same",    "shall",     "shan't",   "she",       "she'd",    "she'll",     "she's",
+        "should",  "shouldn't", "so",       "some",      "such",     "than",       "that",
+        "that's",  "the",       "their",    "theirs",    "them",     "themselves", "then",
+        "there",   "there's",   "these",    "they",      "they'd",   "they'll",    "they're",
+        "they've", "this",      "those",    "through",   "to",       "too",        "two",
+        "under",   "until",     "up",       "us",        "very",     "was",        "wasn't",
+        "we",      "we'd",      "we'll",    "we're",     "we've",    "were",       "weren't",
+        "what",    "what's",    "when",     "when's",    "where",    "where's",    "which",
+        "while",   "who",       "who's",    "whom",      "why",      "why's",      "will",
+        "with",    "won't",     "would",    "wouldn't",  "you",      "you'd",      "you'll",
+        "you're",  "you've",    "your",     "yours",     "yourself", "yourselves",
 };
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -115,7 +126,8 @@ size_t text_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 enum text_class text_classify(uint32_t cp)
 {
 	if (cp < 0x80) {
-		if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
+		if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+		    (cp >= '0' && cp <= '9'))
 			return TEXT_LETTER;
 		if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D))
 			return TEXT_SPACE;
@@ -287,8 +299,8 @@ size_t text_fold_word(const char *s, struct text_span w, char *out)
 /* A quote or bracket that may close a sentence after its terminator. */
 static int is_closer(uint32_t cp)
 {
-	return cp == '"' || cp == '\'' || cp == ')' || cp == ']' || cp == 0x00BB ||
-	       cp == 0x2019 || cp == 0x201D || cp == 0x300D || cp == 0x300F || cp == 0xFF09;
+	return cp == '"' || cp == '\'' || cp == ')' || cp == ']' || cp == 0x00BB || cp == 0x2019 ||
+	       cp == 0x201D || cp == 0x300D || cp == 0x300F || cp == 0xFF09;
 }
 
 /* When a blank line starts at pos (the rest of this line and the next are white space),
@@ -410,7 +422,7 @@ static int compare_stop(const void *key, const void *elem)
 
 int text_is_stop_word(const char *folded, size_t n)
 {
-	struct word_key k = { folded, n };
+	struct word_key k = {folded, n};
 
 	return bsearch(&k, stop_words, NELEMS(stop_words), sizeof(stop_words[0]), compare_stop) !=
 	       NULL;

@@ -23,7 +23,7 @@ void processing_validate_configure(const struct mh_config *cfg)
 }
 
 static int reply_400(struct mh_request *req, struct mh_response *res, const char *message,
-		     const struct auth_errors *e)
+                     const struct auth_errors *e)
 {
 	mh_reply_error_details(req, res, 400, "bad_request", message, e->d, e->n);
 	return 0;
@@ -31,7 +31,7 @@ static int reply_400(struct mh_request *req, struct mh_response *res, const char
 
 int processing_no_query_or_reply(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 
 	return auth_query_or_reply(req, res, none);
 }
@@ -46,9 +46,9 @@ int processing_no_body_or_reply(struct mh_request *req, struct mh_response *res)
 
 /* Members of req->json outside names (NULL-terminated): a 400, replied here. */
 static int members_or_reply(struct mh_request *req, struct mh_response *res,
-			    const char *const *names)
+                            const char *const *names)
 {
-	struct auth_errors e = { .n = 0 };
+	struct auth_errors e = {.n = 0};
 
 	json_object_object_foreach(req->json, key, val)
 	{
@@ -61,7 +61,7 @@ static int members_or_reply(struct mh_request *req, struct mh_response *res,
 			auth_error_add(&e, key, "unknown field");
 	}
 	return e.n ? reply_400(req, res, "the body has fields this endpoint does not accept", &e)
-		   : 1;
+	           : 1;
 }
 
 /* A string member without NUL bytes, or NULL with a detail. */
@@ -84,23 +84,22 @@ static const char *feature_names_message(void)
 
 		for (size_t i = 0; i < processing_nfeatures && n < sizeof(message); i++)
 			n += (size_t)snprintf(message + n, sizeof(message) - n, "%s %s",
-					      i ? "," : "", processing_features[i]->name);
+			                      i ? "," : "", processing_features[i]->name);
 	}
 	return message;
 }
 
 /* feature, parameters and webhook_url into out; problems into e. */
-static int check_body(struct mh_request *req, struct processing_request *out,
-		      struct auth_errors *e)
+static int check_body(struct mh_request *req, struct processing_request *out, struct auth_errors *e)
 {
 	struct json_object *v, *params = NULL;
-	struct feature_errors fe = { .n = 0 };
+	struct feature_errors fe = {.n = 0};
 	const char *name = NULL, *why;
 
 	if (!json_object_object_get_ex(req->json, "feature", &v))
 		auth_error_add(e, "feature", "is required");
 	else if ((name = string_member(v, "feature", e)) != NULL &&
-		 (out->feature = processing_feature_find(name)) == NULL)
+	         (out->feature = processing_feature_find(name)) == NULL)
 		auth_error_add(e, "feature", feature_names_message());
 	if (json_object_object_get_ex(req->json, "parameters", &params) &&
 	    !json_object_is_type(params, json_type_object)) {
@@ -138,9 +137,9 @@ static const char *body_sha256_hex(struct mh_request *req)
 /* Idempotency-Key as documents' POST takes it: 1-255 visible ASCII, bare or quoted. Returns
  * 1, 0 having answered 400, -1 on exhaustion. */
 static int key_or_reply(struct mh_request *req, struct mh_response *res,
-			struct processing_request *out)
+                        struct processing_request *out)
 {
-	struct auth_errors e = { .n = 0 };
+	struct auth_errors e = {.n = 0};
 	const char *h = mh_header(req, "idempotency-key");
 	size_t n;
 
@@ -164,10 +163,10 @@ static int key_or_reply(struct mh_request *req, struct mh_response *res,
 }
 
 int processing_request_or_reply(struct mh_request *req, struct mh_response *res,
-				struct processing_request *out)
+                                struct processing_request *out)
 {
-	static const char *const fields[] = { "feature", "parameters", "webhook_url", NULL };
-	struct auth_errors e = { .n = 0 };
+	static const char *const fields[] = {"feature", "parameters", "webhook_url", NULL};
+	struct auth_errors e = {.n = 0};
 	const char *id = mh_param(req, "id");
 	int rc;
 
@@ -189,7 +188,7 @@ int processing_request_or_reply(struct mh_request *req, struct mh_response *res,
 }
 
 const struct processing_feature *processing_feature_or_reply(struct mh_request *req,
-							     struct mh_response *res)
+                                                             struct mh_response *res)
 {
 	const struct processing_feature *f = processing_feature_find(mh_param(req, "feature"));
 
@@ -200,8 +199,8 @@ const struct processing_feature *processing_feature_or_reply(struct mh_request *
 
 int processing_enabled_or_reply(struct mh_request *req, struct mh_response *res, int *enabled)
 {
-	static const char *const fields[] = { "enabled", NULL };
-	struct auth_errors e = { .n = 0 };
+	static const char *const fields[] = {"enabled", NULL};
+	struct auth_errors e = {.n = 0};
 	struct json_object *v;
 
 	if (!members_or_reply(req, res, fields))

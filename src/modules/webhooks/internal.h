@@ -17,12 +17,6 @@
 /* repo.c */
 extern const struct mh_db_statement webhooks_statements[];
 
-/* url.c: 1 when a webhook must not connect to this address (family AF_INET with 4 bytes or
- * AF_INET6 with 16, network order): loopback, private, link-local, CGNAT, unspecified,
- * multicast, broadcast, reserved, or an IPv6 form carrying such an IPv4 address. Any other
- * family is forbidden too. */
-int webhooks_address_forbidden(int family, const unsigned char *addr);
-
 /* The settings the module reads (copied by its init, in the master before fork). */
 struct webhooks_settings {
 	int allow_private;

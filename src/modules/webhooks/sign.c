@@ -4,7 +4,7 @@
  * timestamp with the body lets a receiver refuse replays older than its tolerance window;
  * "v1" names the scheme so another can be added beside it, and a receiver accepts a header
  * when any v1 entry matches (several can appear while a secret is being rotated). */
-#include "modules/webhooks/internal.h"
+#include "modules/webhooks/webhooks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

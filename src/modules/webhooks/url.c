@@ -7,7 +7,7 @@
  * webhooks_address_forbidden. The parser is deliberately strict: whatever libcurl might read
  * differently from us (backslashes, spaces, percent-encoded hosts, zone ids) is refused.
  */
-#include "modules/webhooks/internal.h"
+#include "modules/webhooks/webhooks.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>

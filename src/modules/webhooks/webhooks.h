@@ -22,6 +22,12 @@ extern const struct mh_module webhooks_module;
  */
 int webhooks_url_check(const char *url, int allow_private, const char **why);
 
+/* 1 when a webhook must not connect to this address (family AF_INET with 4 bytes or AF_INET6
+ * with 16, network order): loopback, private, link-local, CGNAT, unspecified, multicast,
+ * broadcast, reserved, or an IPv6 form carrying such an IPv4 address. Any other family is
+ * forbidden too. The delivery applies it to every address it connects to. */
+int webhooks_address_forbidden(int family, const unsigned char *addr);
+
 /* "whsec_" + 43 base64url characters (32 random bytes) + NUL. */
 #define WEBHOOKS_SECRET_SIZE 50
 /* "t=<up to 20 digits>,v1=<64 hex>" + NUL, with room to spare. */
