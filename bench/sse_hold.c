@@ -40,7 +40,7 @@ struct stream {
 static struct {
 	const char *base, *ca, *token_file, *jobs_file, *publish;
 	int streams, seconds, ramp;
-} opt = { .streams = 1000, .seconds = 60, .ramp = 250 };
+} opt = {.streams = 1000, .seconds = 60, .ramp = 250};
 
 static volatile sig_atomic_t stopping;
 
@@ -169,8 +169,8 @@ static int publish_round(const char *const *jobs, int njobs, int round)
 		snprintf(url, sizeof(url), "http://menhir-events/pub/job-%s", jobs[i]);
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		if (curl_easy_perform(c) == CURLE_OK &&
-		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code >= 200 &&
-		    code < 300)
+		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+		    code >= 200 && code < 300)
 			ok++;
 	}
 	curl_slist_free_all(h);
@@ -180,15 +180,15 @@ static int publish_round(const char *const *jobs, int njobs, int round)
 }
 
 /* Publishes a round and waits (bounded) until every open stream has `want` events. */
-static void publish_and_wait(CURLM *m, struct stream *s, int n, const char *const *jobs,
-			     int njobs, int round)
+static void publish_and_wait(CURLM *m, struct stream *s, int n, const char *const *jobs, int njobs,
+                             int round)
 {
 	long long deadline;
 	int published = publish_round(jobs, njobs, round), behind;
 
 	if (published < njobs)
 		fprintf(stderr, "sse_hold: round %d: nginx took %d of %d events\n", round,
-			published, njobs);
+		        published, njobs);
 	deadline = now_ms() + ROUND_WAIT_MS;
 	do {
 		drive(m, 50);
@@ -201,18 +201,22 @@ static void publish_and_wait(CURLM *m, struct stream *s, int n, const char *cons
 static void usage(void)
 {
 	fprintf(stderr, "usage: sse_hold --base URL --token-file F --jobs F [--ca F] [--streams N]"
-			" [--seconds S] [--ramp PER_SECOND] [--publish SOCKET]\n");
+	                " [--seconds S] [--ramp PER_SECOND] [--publish SOCKET]\n");
 	exit(2);
 }
 
 static void parse(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "base", required_argument, NULL, 'b' },    { "ca", required_argument, NULL, 'c' },
-		{ "token-file", required_argument, NULL, 't' },
-		{ "jobs", required_argument, NULL, 'j' },    { "streams", required_argument, NULL, 'n' },
-		{ "seconds", required_argument, NULL, 's' }, { "ramp", required_argument, NULL, 'r' },
-		{ "publish", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 },
+	        {"base", required_argument, NULL, 'b'},
+	        {"ca", required_argument, NULL, 'c'},
+	        {"token-file", required_argument, NULL, 't'},
+	        {"jobs", required_argument, NULL, 'j'},
+	        {"streams", required_argument, NULL, 'n'},
+	        {"seconds", required_argument, NULL, 's'},
+	        {"ramp", required_argument, NULL, 'r'},
+	        {"publish", required_argument, NULL, 'p'},
+	        {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -312,7 +316,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	fprintf(stderr, "sse_hold: %d of %d streams open after %.1f s\n", count_open(s, added),
-		opt.streams, (double)(now_ms() - t0) / 1000);
+	        opt.streams, (double)(now_ms() - t0) / 1000);
 	if (opt.publish != NULL && !stopping)
 		publish_and_wait(m, s, added, jobs, njobs, 1);
 	ready_ms = now_ms();

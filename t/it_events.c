@@ -45,7 +45,7 @@ static void events_from_stack(void)
 	char err[512];
 
 	cr_assert_eq(mh_config_load(&cfg, t_env("MENHIR_CONFIG"), 1, err, sizeof(err)), 0, "%s",
-		     err);
+	             err);
 	mh_events_configure(&cfg);
 }
 
@@ -53,11 +53,12 @@ static void events_from_stack(void)
 static void insert_job(const char *tenant_id, const char *created_by, char id[40])
 {
 	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
-	const char *p[2] = { tenant_id, created_by };
-	PGresult *r = PQexecParams(su,
-				   "INSERT INTO jobs (tenant_id, kind, created_by, status, finished_at)"
-				   " VALUES ($1, 'events.test', $2, 'succeeded', now()) RETURNING id",
-				   2, NULL, p, NULL, NULL, 0);
+	const char *p[2] = {tenant_id, created_by};
+	PGresult *r =
+	        PQexecParams(su,
+	                     "INSERT INTO jobs (tenant_id, kind, created_by, status, finished_at)"
+	                     " VALUES ($1, 'events.test', $2, 'succeeded', now()) RETURNING id",
+	                     2, NULL, p, NULL, NULL, 0);
 
 	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(su));
 	snprintf(id, 40, "%s", PQgetvalue(r, 0, 0));
@@ -68,7 +69,7 @@ static void insert_job(const char *tenant_id, const char *created_by, char id[40
 static void publish_ok(const char *channel, const char *json)
 {
 	cr_assert_eq(mh_events_publish(channel, json, strlen(json)), 0, "publish to %s failed",
-		     channel);
+	             channel);
 }
 
 /* One subscription read until `want` events arrived (or the deadline). on_open runs once,
@@ -116,7 +117,7 @@ static size_t stream_data(char *ptr, size_t size, size_t n, void *userdata)
  * NULL); returns the status; s->body holds what arrived and content_type (may be NULL) the
  * Content-Type. */
 static long subscribe(const char *path, const char *token, const char *accept, struct stream *s,
-		      int timeout_ms, char *content_type, size_t ctlen)
+                      int timeout_ms, char *content_type, size_t ctlen)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -201,7 +202,7 @@ static void publish_live(void *arg)
 Test(events, published_events_reach_a_subscriber_in_order_including_earlier_ones)
 {
 	struct t_session s;
-	struct stream st = { .want = 4 };
+	struct stream st = {.want = 4};
 	struct live l;
 	char job[40], path[128], ct[128], st0[32], st1[32], st2[32], st3[32];
 	long status;
@@ -224,8 +225,8 @@ Test(events, published_events_reach_a_subscriber_in_order_including_earlier_ones
 		char err[2048];
 
 		cr_expect_eq(t_contract_validate_ex("GET", EVENTS_ROUTE, status, ct, NULL, st.body,
-						    err, sizeof(err)),
-			     0, "%s", err);
+		                                    err, sizeof(err)),
+		             0, "%s", err);
 	}
 	cr_assert_eq(count_events(&st), 4, "events: %s", st.body);
 	cr_expect_str_eq(event_status(&st, 0, st0, sizeof(st0)), "queued", "%s", st.body);
@@ -238,7 +239,7 @@ Test(events, published_events_reach_a_subscriber_in_order_including_earlier_ones
 Test(events, a_stream_is_separate_from_other_jobs_streams)
 {
 	struct t_session s;
-	struct stream st = { .want = 1 };
+	struct stream st = {.want = 1};
 	char job1[40], job2[40], ch[64], path[128], got[32];
 
 	t_auth_signup(&s, "ev-sep");
@@ -259,10 +260,10 @@ Test(events, a_stream_is_separate_from_other_jobs_streams)
 
 /* A short look at a stream that must not open: the error envelope through nginx. */
 static void expect_refused(const char *path, const char *token, const char *accept, long want,
-			   const char *code)
+                           const char *code)
 {
 	struct http_response r;
-	const char *h[3] = { NULL, NULL, NULL };
+	const char *h[3] = {NULL, NULL, NULL};
 	char auth[4200], acc[128];
 	int n = 0;
 
@@ -275,15 +276,15 @@ static void expect_refused(const char *path, const char *token, const char *acce
 		h[n++] = acc;
 	}
 	cr_assert_eq(t_http_request(NULL, "GET", path, h, NULL, 0, &r), 0, "%s: transport error",
-		     path);
+	             path);
 	if (code != NULL) {
 		char err[2048], *ct = t_header(&r, "Content-Type");
 
 		t_assert_error(&r, want, code);
 		/* As doc/openapi.json documents it. */
 		cr_expect_eq(t_contract_validate_ex("GET", EVENTS_ROUTE, r.status, ct ? ct : "",
-						    r.headers, r.body, err, sizeof(err)),
-			     0, "%s: %s", path, err);
+		                                    r.headers, r.body, err, sizeof(err)),
+		             0, "%s: %s", path, err);
 		free(ct);
 	} else {
 		cr_assert_eq(r.status, want, "%s: %ld %s", path, r.status, r.body);
@@ -294,7 +295,7 @@ static void expect_refused(const char *path, const char *token, const char *acce
 Test(events, only_the_job_s_tenant_may_subscribe)
 {
 	struct t_session a, viewer, b;
-	struct stream st = { .want = 1 };
+	struct stream st = {.want = 1};
 	char job[40], sys[40], path[128], got[32], ch[160];
 
 	t_auth_signup(&a, "ev-auth-a");
@@ -313,7 +314,7 @@ Test(events, only_the_job_s_tenant_may_subscribe)
 	expect_refused(path, a.access, "text/event-stream", 404, "not_found");
 	/* Malformed ids name no job. */
 	expect_refused("/api/v1/jobs/not-a-uuid/events", a.access, "text/event-stream", 404,
-		       "not_found");
+	               "not_found");
 	events_path(job, path, sizeof(path));
 	/* Input the route does not take, and a client that cannot read an event stream. */
 	snprintf(ch, sizeof(ch), "%s?since=1", path);
@@ -326,7 +327,7 @@ Test(events, only_the_job_s_tenant_may_subscribe)
 	snprintf(ch, sizeof(ch), "job-%s", job);
 	publish_ok(ch, "{\"status\":\"queued\"}");
 	cr_assert_eq(subscribe(path, viewer.access, "text/event-stream", &st, 10000, NULL, 0), 200,
-		     "%s", st.body);
+	             "%s", st.body);
 	cr_assert_str_eq(event_status(&st, 0, got, sizeof(got)), "queued", "%s", st.body);
 }
 
@@ -358,7 +359,7 @@ struct held {
 /* Opens streams[0..n) one after another from address iface (NULL: any), each to its
  * open or its refusal, and keeps them open in m. */
 static void hold_streams(CURLM *m, struct held *hs, int n, const char *path, const char *iface,
-			 struct curl_slist *hdrs)
+                         struct curl_slist *hdrs)
 {
 	for (int i = 0; i < n; i++) {
 		struct held *x = &hs[i];
@@ -434,8 +435,8 @@ Test(events, open_streams_hold_no_worker)
 	hold_streams(m, hs, N, url, NULL, h);
 	for (int i = 0; i < N; i++)
 		cr_assert(hs[i].s.opened && !hs[i].done && hs[i].status == 200,
-			  "stream %d: status %ld done %d: %s", i, hs[i].status, hs[i].done,
-			  hs[i].s.body);
+		          "stream %d: status %ld done %d: %s", i, hs[i].status, hs[i].done,
+		          hs[i].s.body);
 	/* Every stream still open, and the API answers at once. */
 	for (int i = 0; i < 10; i++) {
 		struct http_response r;
@@ -444,7 +445,7 @@ Test(events, open_streams_hold_no_worker)
 		t_get("/api/v1/ping", &r);
 		cr_assert_eq(r.status, 200, "%s", r.body);
 		cr_assert_lt(now_ms() - t0, 2000, "ping took %lld ms with %d streams open",
-			     now_ms() - t0, N);
+		             now_ms() - t0, N);
 		t_http_free(&r);
 	}
 	{
@@ -453,7 +454,7 @@ Test(events, open_streams_hold_no_worker)
 		/* In flight in Menhir: this scrape alone. */
 		t_get("/metrics", &r);
 		cr_assert(strstr(r.body, "\nmenhir_http_requests_in_flight 1\n") != NULL, "%.300s",
-			  strstr(r.body, "in_flight") ? strstr(r.body, "in_flight") : r.body);
+		          strstr(r.body, "in_flight") ? strstr(r.body, "in_flight") : r.body);
 		t_http_free(&r);
 	}
 	release_streams(m, hs, N);
@@ -487,15 +488,15 @@ Test(events, open_streams_are_capped_per_address)
 	for (int i = 0; i < CAP; i++) {
 		hold_streams(m, &hs[i], 1, url, "127.0.0.2", h);
 		cr_assert(hs[i].s.opened && !hs[i].done && hs[i].status == 200,
-			  "stream %d: status %ld: %s", i, hs[i].status, hs[i].s.body);
+		          "stream %d: status %ld: %s", i, hs[i].status, hs[i].s.body);
 		/* Under the API's request rate (limit_req), so only limit_conn can refuse. */
 		usleep(25000);
 	}
 	hold_streams(m, &hs[CAP], 1, url, "127.0.0.2", h);
 	cr_expect_eq(hs[CAP].status, 429, "stream %d: %ld %s", CAP + 1, hs[CAP].status,
-		     hs[CAP].s.body);
+	             hs[CAP].s.body);
 	cr_expect(strstr(hs[CAP].s.body, "\"error\":\"rate_limited\"") != NULL, "%s",
-		  hs[CAP].s.body);
+	          hs[CAP].s.body);
 	/* Refused in the subscriber location (limit_conn), not by the API's limit_req: nginx's
 	 * access log names the URI after Menhir's redirect. */
 	snprintf(want, sizeof(want), "\"uri\":\"/_events/sub/job-%s\",", job);
@@ -532,7 +533,7 @@ static struct mh_config base_config(const char *socket, int timeout_ms)
 Test(events, publishing_fails_fast_and_bounded_and_is_counted)
 {
 	char dir[] = "/tmp/mh-events-XXXXXX", path[64];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct mh_config cfg;
 	long long t0;
 	int fd;
@@ -605,21 +606,21 @@ static void first_job_id(const struct http_response *r, char job[40])
 Test(events, the_runner_s_status_changes_arrive_in_order)
 {
 	struct t_session s;
-	struct stream st = { .want = 4 };
+	struct stream st = {.want = 4};
 	struct http_response r;
 	char job[40], path[128], e[4][32];
 
 	t_auth_signup(&s, "ev-runner");
 	/* test.echo (test routes only): the first attempt fails, the second succeeds. */
-	t_doc_request("POST", "/api/v1/test/jobs", s.access, NULL, "{\"payload\":{\"fail_until\":1}}",
-		      &r);
+	t_doc_request("POST", "/api/v1/test/jobs", s.access, NULL,
+	              "{\"payload\":{\"fail_until\":1}}", &r);
 	cr_assert_eq(r.status, 201, "%s", r.body);
 	first_job_id(&r, job);
 	t_http_free(&r);
 	events_path(job, path, sizeof(path));
 	/* Whenever the subscription lands, the buffered events come first, oldest first. */
 	cr_assert_eq(subscribe(path, s.access, "text/event-stream", &st, 30000, NULL, 0), 200, "%s",
-		     st.body);
+	             st.body);
 	cr_assert_eq(count_events(&st), 4, "events: %s", st.body);
 	cr_expect_str_eq(event_status(&st, 0, e[0], sizeof(e[0])), "running", "%s", st.body);
 	cr_expect_str_eq(event_status(&st, 1, e[1], sizeof(e[1])), "queued", "%s", st.body);
@@ -631,12 +632,12 @@ Test(events, the_runner_s_status_changes_arrive_in_order)
 static void enable_feature(const char *tenant_id, const char *feature)
 {
 	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
-	const char *p[2] = { tenant_id, feature };
+	const char *p[2] = {tenant_id, feature};
 	PGresult *r = PQexecParams(su,
-				   "INSERT INTO tenant_features (tenant_id, feature, enabled)"
-				   " VALUES ($1, $2, true)"
-				   " ON CONFLICT (tenant_id, feature) DO UPDATE SET enabled = true",
-				   2, NULL, p, NULL, NULL, 0);
+	                           "INSERT INTO tenant_features (tenant_id, feature, enabled)"
+	                           " VALUES ($1, $2, true)"
+	                           " ON CONFLICT (tenant_id, feature) DO UPDATE SET enabled = true",
+	                           2, NULL, p, NULL, NULL, 0);
 
 	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(su));
 	PQclear(r);
@@ -646,7 +647,7 @@ static void enable_feature(const char *tenant_id, const char *feature)
 Test(events, a_processed_document_s_stream_shows_queued_running_succeeded)
 {
 	struct t_session s;
-	struct stream st = { .want = 3 };
+	struct stream st = {.want = 3};
 	struct http_response r;
 	char doc[40], job[40], path[128], process[128], a[32], b[32], c[32];
 
@@ -662,7 +663,7 @@ Test(events, a_processed_document_s_stream_shows_queued_running_succeeded)
 	/* Subscribing after the job may already have finished: the buffered events replay. */
 	events_path(job, path, sizeof(path));
 	cr_assert_eq(subscribe(path, s.access, "text/event-stream", &st, 30000, NULL, 0), 200, "%s",
-		     st.body);
+	             st.body);
 	cr_assert_eq(count_events(&st), 3, "events: %s", st.body);
 	cr_expect_str_eq(event_status(&st, 0, a, sizeof(a)), "queued", "%s", st.body);
 	cr_expect_str_eq(event_status(&st, 1, b, sizeof(b)), "running", "%s", st.body);

@@ -208,10 +208,10 @@ int mh_events_publish(const char *channel, const char *json, size_t len)
 		return -1;
 	}
 	n = snprintf(head, sizeof(head),
-		     "POST " PUBLISH_PREFIX "%s HTTP/1.1\r\nHost: menhir-events\r\n"
-		     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n",
-		     channel, len);
+	             "POST " PUBLISH_PREFIX "%s HTTP/1.1\r\nHost: menhir-events\r\n"
+	             "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	             "Connection: close\r\n\r\n",
+	             channel, len);
 	deadline_us = now_us() + (long long)settings.timeout_ms * 1000;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

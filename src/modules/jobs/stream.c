@@ -12,9 +12,9 @@
 #include "core/events.h"
 
 const struct mh_db_statement jobs_stream_statements[] = {
-	/* By id alone: RLS shows the row only to the job's tenant (never a system job). */
-	{ "jobs_stream_visible", "SELECT 1 FROM jobs j WHERE j.id = $1::uuid", 1 },
-	{ NULL, NULL, 0 },
+        /* By id alone: RLS shows the row only to the job's tenant (never a system job). */
+        {"jobs_stream_visible", "SELECT 1 FROM jobs j WHERE j.id = $1::uuid", 1},
+        {NULL, NULL, 0},
 };
 
 /* nchan answers a subscriber that does not ask for text/event-stream with a bare 403, so the
@@ -44,8 +44,8 @@ int jobs_stream(struct mh_request *req, struct mh_response *res)
 		return 0;
 	if (!accepts_event_stream(req))
 		return mh_reply_error(req, res, 406, "not_acceptable",
-				      "this endpoint answers text/event-stream only; send "
-				      "Accept: text/event-stream");
+		                      "this endpoint answers text/event-stream only; send "
+		                      "Accept: text/event-stream");
 	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	idx = mh_tx_query(&tx, "jobs_stream_visible", params, 1);
