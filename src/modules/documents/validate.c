@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "core/cursor.h"
 #include "core/json.h"
 #include "modules/auth/auth.h"
 
@@ -151,8 +152,6 @@ const char *documents_cursor(struct mh_arena *a, const struct documents_list_que
 {
 	struct mh_buf b;
 	const char *json, *fp = fingerprint(a, q);
-	unsigned char *out;
-	int len;
 
 	if (fp == NULL)
 		return NULL;
@@ -166,28 +165,12 @@ const char *documents_cursor(struct mh_arena *a, const struct documents_list_que
 	mh_buf_puts(&b, ",\"f\":");
 	mh_buf_json_cstr(&b, fp);
 	mh_buf_putc(&b, '}');
-	if ((json = mh_buf_cstr(&b)) == NULL ||
-	    (out = mh_arena_alloc(a, 4 * (b.len / 3 + 1) + 1)) == NULL)
+	if ((json = mh_buf_cstr(&b)) == NULL)
 		return NULL;
-	len = EVP_EncodeBlock(out, (const unsigned char *)json, (int)b.len);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	return (const char *)out;
+	return mh_base64url_encode(a, json, b.len);
 }
 
 /* "2024-05-01T10:00:00.123456Z", the shape repo.c's TS() writes. */
-static int is_cursor_ts(const char *s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-
-	for (size_t i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return 0;
-	return s[sizeof(shape) - 1] == '\0';
-}
 
 static const char *member_str(struct json_object *o, const char *name)
 {
@@ -203,30 +186,13 @@ static const char *member_str(struct json_object *o, const char *name)
 /* Fills q->after_key/after_id from c; -1 when c is not a cursor of this exact query. */
 static int decode_cursor(struct mh_arena *a, const char *c, struct documents_list_query *q)
 {
-	size_t n = strlen(c), pad = 0;
-	char *in;
-	unsigned char *out;
-	const char *err, *s, *k, *i, *f, *fp;
+	size_t len;
+	const char *out, *err, *s, *k, *i, *f, *fp;
 	struct json_object *o;
-	int len;
 
-	if (n == 0 || n > 2048 || n % 4 == 1)
+	if (strlen(c) > 2048 || (out = mh_base64url_decode(a, c, &len)) == NULL)
 		return -1;
-	if ((in = mh_arena_alloc(a, n + 4)) == NULL || (out = mh_arena_alloc(a, n + 4)) == NULL)
-		return -1;
-	for (size_t j = 0; j < n; j++) {
-		if (!isalnum((unsigned char)c[j]) && c[j] != '-' && c[j] != '_')
-			return -1;
-		in[j] = c[j] == '-' ? '+' : c[j] == '_' ? '/' : c[j];
-	}
-	while ((n + pad) % 4 != 0)
-		in[n + pad++] = '=';
-	in[n + pad] = '\0';
-	len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)(n + pad));
-	if (len < (int)pad)
-		return -1;
-	len -= (int)pad; /* EVP_DecodeBlock counts the padding as NUL bytes */
-	o = mh_json_parse(a, (const char *)out, (size_t)len, &err);
+	o = mh_json_parse(a, out, len, &err);
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    json_object_object_length(o) != 4)
 		return -1;
@@ -240,7 +206,7 @@ static int decode_cursor(struct mh_arena *a, const char *c, struct documents_lis
 	if (strcmp(s, documents_sort_names[q->sort]) != 0 || strcmp(f, fp) != 0 || !auth_is_uuid(i))
 		return -1;
 	if (q->sort == DOCUMENTS_SORT_TITLE_ASC ? auth_check_text(k, DOCUMENTS_TITLE_MAX, 1) != NULL
-	                                        : !is_cursor_ts(k))
+	                                        : !mh_is_cursor_timestamp(k))
 		return -1;
 	q->after_key = k;
 	q->after_id = i;

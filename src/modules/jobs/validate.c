@@ -1,12 +1,10 @@
 /* validate.c - the jobs module's input checks: ids, list filters and the opaque cursor. */
 #include "modules/jobs/internal.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "core/cursor.h"
 #include "modules/auth/auth.h"
 
 static const char *const statuses[] = { "queued", "running", "succeeded", "failed",
@@ -31,84 +29,26 @@ int jobs_no_query_or_reply(struct mh_request *req, struct mh_response *res)
 
 /* ---- Cursor ---------------------------------------------------------------------------- */
 
-/*
- * base64url("<created_at>|<id>|<status>|<document_id>"): the position and the filters it was
- * made under. Not signed: it only positions a scan inside rows RLS already limits to the
- * caller's tenant. What it must never do is reach SQL malformed or under other filters
- * (rows would be skipped or repeated silently), hence the strict decoding below.
- */
+/* The position (created_at, id) and the filters the page was made under: a cursor used
+ * with other filters would silently skip or repeat rows, so it is refused instead. */
 const char *jobs_cursor(struct mh_arena *a, const struct jobs_list_query *q, const char *key,
 			const char *id)
 {
-	const char *plain = mh_arena_sprintf(a, "%s|%s|%s|%s", key, id, q->status ? q->status : "",
-					     q->document_id ? q->document_id : "");
-	unsigned char *out;
-	int len;
-
-	if (plain == NULL || (out = mh_arena_alloc(a, 4 * (strlen(plain) / 3 + 1) + 1)) == NULL)
-		return NULL;
-	len = EVP_EncodeBlock(out, (const unsigned char *)plain, (int)strlen(plain));
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	return (const char *)out;
-}
-
-/* "2024-05-01T10:00:00.123456Z", the shape repo.c's TS() writes. */
-static int is_cursor_ts(const char *s, size_t n)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-
-	if (n != sizeof(shape) - 1)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return 0;
-	return 1;
+	const char *fields[4] = { key, id, q->status ? q->status : "",
+				  q->document_id ? q->document_id : "" };
+	return mh_cursor_encode(a, fields, 4);
 }
 
 static int decode_cursor(struct mh_arena *a, const char *c, struct jobs_list_query *q)
 {
-	size_t n = strlen(c), pad = 0;
-	char *in, *fields[4], *p;
-	unsigned char *out;
-	int len;
+	const char *f[4];
 
-	if (n == 0 || n > 400 || n % 4 == 1)
+	if (mh_cursor_decode(a, c, f, 4) < 0 || !mh_is_cursor_timestamp(f[0]) || !mh_is_uuid(f[1]) ||
+	    strcmp(f[2], q->status ? q->status : "") != 0 ||
+	    strcmp(f[3], q->document_id ? q->document_id : "") != 0)
 		return -1;
-	if ((in = mh_arena_alloc(a, n + 4)) == NULL || (out = mh_arena_alloc(a, n + 4)) == NULL)
-		return -1;
-	for (size_t j = 0; j < n; j++) {
-		if (!isalnum((unsigned char)c[j]) && c[j] != '-' && c[j] != '_')
-			return -1;
-		in[j] = c[j] == '-' ? '+' : c[j] == '_' ? '/' : c[j];
-	}
-	while ((n + pad) % 4 != 0)
-		in[n + pad++] = '=';
-	in[n + pad] = '\0';
-	len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)(n + pad));
-	if (len < (int)pad)
-		return -1;
-	out[len - (int)pad] = '\0';
-	if (strlen((char *)out) != (size_t)(len - (int)pad))
-		return -1; /* an embedded NUL */
-	p = (char *)out;
-	for (int f = 0; f < 4; f++) {
-		fields[f] = p;
-		p = strchr(p, '|');
-		if ((p == NULL) != (f == 3))
-			return -1;
-		if (p != NULL)
-			*p++ = '\0';
-	}
-	if (!is_cursor_ts(fields[0], strlen(fields[0])) || !auth_is_uuid(fields[1]) ||
-	    strcmp(fields[2], q->status ? q->status : "") != 0 ||
-	    strcmp(fields[3], q->document_id ? q->document_id : "") != 0)
-		return -1;
-	q->after_key = fields[0];
-	q->after_id = fields[1];
+	q->after_key = f[0];
+	q->after_id = f[1];
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #define WEBHOOKS_INTERNAL_H
 
 #include "core/config.h"
+#include "core/cursor.h"
 #include "core/db.h"
 #include "core/http.h"
 #include "core/queue.h"
@@ -25,21 +26,12 @@ struct webhooks_settings {
 };
 extern struct webhooks_settings webhooks_settings;
 
-/* A list page's position: after (ts, id), oldest first. */
-struct webhooks_page {
-	int limit;
-	const char *after_ts; /* NULL on the first page */
-	const char *after_id;
-};
 
 /* service.c: each answers the client. */
 int webhooks_secret_rotate(struct mh_request *req, struct mh_response *res);
 int webhooks_secret_show(struct mh_request *req, struct mh_response *res);
 int webhooks_deliveries_list(struct mh_request *req, struct mh_response *res,
-			     const char *job_id, const struct webhooks_page *page);
-/* Reads ?limit= and ?cursor= (refusing any other parameter); 0 having answered 400. */
-int webhooks_page_or_reply(struct mh_request *req, struct mh_response *res,
-			   struct webhooks_page *page);
+			     const char *job_id, const struct mh_page *page);
 
 /* deliver.c: one signed POST. */
 struct webhooks_post {

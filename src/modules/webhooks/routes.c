@@ -32,9 +32,9 @@ static int handle_secret_show(struct mh_request *req, struct mh_response *res)
 static int handle_deliveries(struct mh_request *req, struct mh_response *res)
 {
 	const char *id = mh_param(req, "id");
-	struct webhooks_page page;
+	struct mh_page page;
 
-	if (!webhooks_page_or_reply(req, res, &page))
+	if (!mh_page_or_reply(req, res, WEBHOOKS_PAGE_DEFAULT, WEBHOOKS_PAGE_MAX, &page))
 		return 0;
 	if (id == NULL || !auth_is_uuid(id))
 		return mh_reply_error(req, res, 404, "not_found", "no such job");
