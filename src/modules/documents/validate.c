@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "core/cursor.h"
+#include "core/idempotency.h"
 #include "core/json.h"
 #include "modules/auth/auth.h"
 
@@ -452,20 +453,6 @@ int documents_none_match(const struct mh_request *req, const char *etag)
 	return each_etag(h, compare_weak, &m) == 1 || m.hit;
 }
 
-static const char *body_sha256_hex(struct mh_request *req)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char *hex = mh_arena_alloc(req->arena, 65);
-
-	if (hex == NULL ||
-	    EVP_Digest(req->body ? req->body : "", req->body_len, md, &n, EVP_sha256(), NULL) != 1)
-		return NULL;
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex;
-}
-
 int documents_conditions_or_reply(struct mh_request *req, struct mh_response *res,
                                   struct documents_conditions *out)
 {
@@ -485,23 +472,7 @@ int documents_conditions_or_reply(struct mh_request *req, struct mh_response *re
 		else if (rc == 0 && (out->if_match = mh_buf_cstr(&b)) == NULL)
 			return -1;
 	}
-	if ((h = mh_header(req, "idempotency-key")) != NULL) {
-		size_t n = strlen(h);
-
-		/* The IETF draft sends a quoted sf-string; a bare token is common too. */
-		if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
-			h = mh_arena_strndup(req->arena, h + 1, n - 2);
-			n -= 2;
-		}
-		for (size_t i = 0; h != NULL && i < n; i++)
-			if (h[i] < 0x21 || h[i] > 0x7e || h[i] == '"')
-				n = 0;
-		if (h == NULL || n == 0 || n > DOCUMENTS_KEY_MAX)
-			auth_error_add(&e, "Idempotency-Key",
-			               "must be 1 to 255 visible ASCII characters");
-		out->idempotency_key = h;
-		if ((out->body_hash = body_sha256_hex(req)) == NULL)
-			return -1;
-	}
-	return e.n ? reply_400(req, res, "invalid request headers", &e) : 1;
+	if (e.n)
+		return reply_400(req, res, "invalid request headers", &e);
+	return mh_idempotency_key_or_reply(req, res, &out->idempotency_key, &out->body_hash);
 }

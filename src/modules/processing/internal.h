@@ -12,7 +12,6 @@
 #define PROCESSING_KIND "document.process"
 
 /* The longest Idempotency-Key (as documents accept). */
-#define PROCESSING_KEY_MAX 255
 
 /* A validated POST /documents/:id/process. */
 struct processing_request {

@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/idempotency.h"
 #include "modules/auth/auth.h"
 
 /* The database's refusals in this module's words; the framework maps the rest. */
@@ -63,25 +64,10 @@ static const char *payload(struct mh_request *req, const struct processing_reque
 	return mh_buf_cstr(&b);
 }
 
-/* The stored first response for this Idempotency-Key: replayed only for the same body. */
-static int replay(struct mh_request *req, struct mh_response *res,
-                  const struct processing_request *in, const PGresult *r)
-{
-	if (strcmp(PQgetvalue(r, 0, PROCESSING_PRIOR_HASH), in->body_hash) != 0) {
-		struct mh_error_detail d = {"Idempotency-Key",
-		                            "was used with a different request body"};
-		return mh_reply_error_details(req, res, 422, "idempotency_key_reused",
-		                              "this Idempotency-Key belongs to another request", &d,
-		                              1);
-	}
-	if (!PQgetisnull(r, 0, PROCESSING_PRIOR_LOCATION))
-		mh_response_header(res, "Location", PQgetvalue(r, 0, PROCESSING_PRIOR_LOCATION));
-	mh_response_header(res, "Idempotent-Replayed", "true");
-	res->status = atoi(PQgetvalue(r, 0, PROCESSING_PRIOR_STATUS));
-	res->body.len = 0;
-	mh_buf_puts(&res->body, PQgetvalue(r, 0, PROCESSING_PRIOR_BODY));
-	return 0;
-}
+/* Where a lookup statement returns the stored first answer. */
+static const struct mh_idempotency_columns prior_columns = {
+	PROCESSING_PRIOR_HASH, PROCESSING_PRIOR_STATUS, PROCESSING_PRIOR_BODY, PROCESSING_PRIOR_LOCATION,
+};
 
 /* Answers the refusal; returns 1 for refused()'s "answered". */
 static int refuse(struct mh_request *req, struct mh_response *res, int status, const char *code,
@@ -183,7 +169,7 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 		return reply_db_error(req, res, &tx, rc);
 	if (prior >= 0 && (r = mh_tx_result(&tx, prior)) != NULL && PQntuples(r) == 1) {
 		mh_tx_rollback(&tx);
-		return replay(req, res, in, r);
+		return mh_idempotency_replay(req, res, in->body_hash, r, &prior_columns);
 	}
 	if (refused(req, res, in, mh_tx_result(&tx, check))) {
 		mh_tx_rollback(&tx);

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
+#include "core/idempotency.h"
 #include "modules/auth/auth.h"
 #include "modules/webhooks/webhooks.h"
 
@@ -120,48 +120,6 @@ static int check_body(struct mh_request *req, struct processing_request *out, st
 	return 0;
 }
 
-static const char *body_sha256_hex(struct mh_request *req)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char *hex = mh_arena_alloc(req->arena, 65);
-
-	if (hex == NULL ||
-	    EVP_Digest(req->body ? req->body : "", req->body_len, md, &n, EVP_sha256(), NULL) != 1)
-		return NULL;
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex;
-}
-
-/* Idempotency-Key as documents' POST takes it: 1-255 visible ASCII, bare or quoted. Returns
- * 1, 0 having answered 400, -1 on exhaustion. */
-static int key_or_reply(struct mh_request *req, struct mh_response *res,
-                        struct processing_request *out)
-{
-	struct auth_errors e = {.n = 0};
-	const char *h = mh_header(req, "idempotency-key");
-	size_t n;
-
-	if (h == NULL)
-		return 1;
-	n = strlen(h);
-	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
-		if ((h = mh_arena_strndup(req->arena, h + 1, n - 2)) == NULL)
-			return -1;
-		n -= 2;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (h[i] < 0x21 || h[i] > 0x7e || h[i] == '"')
-			n = 0;
-	if (n == 0 || n > PROCESSING_KEY_MAX) {
-		auth_error_add(&e, "Idempotency-Key", "must be 1 to 255 visible ASCII characters");
-		return reply_400(req, res, "invalid request headers", &e);
-	}
-	out->idempotency_key = h;
-	return (out->body_hash = body_sha256_hex(req)) == NULL ? -1 : 1;
-}
-
 int processing_request_or_reply(struct mh_request *req, struct mh_response *res,
                                 struct processing_request *out)
 {
@@ -180,7 +138,7 @@ int processing_request_or_reply(struct mh_request *req, struct mh_response *res,
 		return -1;
 	if (!processing_no_query_or_reply(req, res) || !members_or_reply(req, res, fields))
 		return 0;
-	if ((rc = key_or_reply(req, res, out)) <= 0)
+	if ((rc = mh_idempotency_key_or_reply(req, res, &out->idempotency_key, &out->body_hash)) <= 0)
 		return rc;
 	if (check_body(req, out, &e) < 0)
 		return -1;
