@@ -175,8 +175,7 @@ GRANT SELECT, INSERT ON webhook_deliveries TO menhir_app;
 -- then the oldest due queued job. SKIP LOCKED: concurrent workers never wait for each other
 -- and never take the same row. Returns no row when there is nothing to do.
 CREATE FUNCTION jobs_claim(p_owner text, p_lease_seconds int)
-	RETURNS TABLE (id uuid, tenant_id uuid, created_by uuid, kind text, document_id uuid,
-	               payload jsonb, webhook_url text, attempts int, max_attempts int)
+	RETURNS SETOF jobs
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = public, pg_temp
 	AS $$
@@ -198,8 +197,7 @@ BEGIN
 	UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = p_owner,
 	       lease_expires_at = now() + make_interval(secs => p_lease_seconds)
 	 WHERE j.id = v_id
-	RETURNING j.id, j.tenant_id, j.created_by, j.kind, j.document_id, j.payload, j.webhook_url,
-	          j.attempts, j.max_attempts;
+	RETURNING j.*;
 END
 $$;
 
@@ -222,7 +220,7 @@ $$;
 -- that two workers ran ends up with the effects of one.
 CREATE FUNCTION jobs_finish(p_id uuid, p_owner text, p_outcome text, p_result jsonb,
                             p_error text, p_retry_ms int)
-	RETURNS TABLE (status text, attempts int, run_at timestamptz, updated_at timestamptz)
+	RETURNS SETOF jobs
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = public, pg_temp
 	AS $$
@@ -244,7 +242,7 @@ BEGIN
 	       finished_at = CASE WHEN p_outcome = 'retry' AND j.attempts < j.max_attempts THEN NULL
 	                          ELSE now() END
 	 WHERE j.id = p_id AND j.status = 'running' AND j.lease_owner = p_owner
-	RETURNING j.status, j.attempts, j.run_at, j.updated_at;
+	RETURNING j.*;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'job % is not leased to %', p_id, p_owner USING ERRCODE = 'MH409';
 	END IF;

@@ -14,6 +14,7 @@
 #include "core/module.h"
 #include "core/router.h"
 #include "core/server.h"
+#include "core/work.h"
 #include "modules/seed/seed.h"
 #include "modules/tenants/tenants.h"
 #include "modules/users/users.h"
@@ -25,6 +26,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  serve             run the FastCGI worker pool\n"
+		"  work [--concurrency N]  run background jobs\n"
 		"  migrate           apply pending schema migrations\n"
 		"  migrate --status  list applied and pending migrations\n"
 		"  keys generate     add an RS256 key pair to keys_dir (the first becomes active)\n"
@@ -164,6 +166,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(cmd, "work") == 0)
+		return mh_work_main(&cfg, argc - argi, argv + argi);
 	if (strcmp(cmd, "serve") == 0 && argi == argc) {
 		if (mh_app_init(&cfg, err, sizeof(err)) < 0 ||
 		    mh_app_configure(&cfg, err, sizeof(err)) < 0) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "doc_helpers.h"
@@ -30,6 +31,9 @@ enum prep {
 	PREP_DELETED_DOC, /* :id = a new, soft-deleted document of A */
 	PREP_MEMBER,      /* :user_id = a new viewer of A */
 	PREP_FILE,        /* :id/:file_id = a new document of A (A's member's) with a file */
+	PREP_JOB,         /* :id = a new queued job of A's member (due in an hour) */
+	PREP_FAILED_JOB,  /* :id = a new job of A's member that failed for good */
+	PREP_FEATURE,     /* :feature = stats (a name, not one of A's secrets) */
 };
 
 struct expectation {
@@ -40,6 +44,9 @@ struct expectation {
 	int fresh_actor; /* the route ends the caller's session: use a new one per cell */
 	long want[NACTORS];
 };
+
+/* Routes whose 200 is an event stream that nginx keeps open: only its head is read. */
+static const char *const stream_routes[] = {"/api/v1/jobs/:id/events", NULL};
 
 #define SIGNUP_BODY                                                                                \
 	"{\"email\":\"{email}\",\"password\":\"" T_SECRET_PASSWORD "\",\"tenant_name\":\"Iso\"}"
@@ -149,6 +156,24 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/documents/:id/files", NULL, PREP_DOC, 0, {401, 401, 403, 400, 400, 400, 400}},
         {"GET", "/api/v1/documents/:id/files/:file_id", NULL, PREP_FILE, 0, {401, 401, 200, 200, 200, 200, 404}},
         {"DELETE", "/api/v1/documents/:id/files/:file_id", NULL, PREP_FILE, 0, {401, 401, 403, 204, 204, 204, 404}},
+        /* Jobs: viewer reads, member cancels own (A's member queued every prepared one),
+         * admin+ cancels any and retries; B sees none of A's. */
+        {"GET", "/api/v1/jobs", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"GET", "/api/v1/jobs/:id", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
+        {"POST", "/api/v1/jobs/:id/cancel", NULL, PREP_JOB, 0, {401, 401, 403, 200, 200, 200, 404}},
+        {"POST", "/api/v1/jobs/:id/retry", NULL, PREP_FAILED_JOB, 0, {401, 401, 403, 403, 200, 200, 404}},
+        /* Processing: A has stats on (setup); member+ queues it on any readable document,
+         * B cannot see A's; features are read by all, switched by admin+ (B its own). */
+        {"POST", "/api/v1/documents/:id/process", "{\"feature\":\"stats\"}", PREP_DOC, 0, {401, 401, 403, 202, 202, 202, 404}},
+        {"GET", "/api/v1/tenants/current/features", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"PUT", "/api/v1/tenants/current/features/:feature", "{\"enabled\":true}", PREP_FEATURE, 0, {401, 401, 403, 403, 200, 200, 200}},
+        /* Live job events (t/it_events.c covers the stream itself). */
+        {"GET", "/api/v1/jobs/:id/events", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
+        /* Webhooks: a job's deliveries are read like the job; the signing secret is admin+
+         * (B's "current" tenant is B, so B makes and reads its own). */
+        {"GET", "/api/v1/jobs/:id/deliveries", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
+        {"GET", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 200, 200, 200}},
+        {"POST", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
@@ -187,6 +212,7 @@ static void forge_expired(const struct t_session *s, char *out, size_t outlen)
 static void setup(void)
 {
 	char id[40], body[256];
+	struct http_response res;
 
 	t_team_setup(&a, "iso-a");
 	t_auth_signup(&b, "iso-b");
@@ -203,6 +229,11 @@ static void setup(void)
 	         title_prefix);
 	t_doc_create(&a.as[T_MEMBER], body, id);
 	remember(id);
+	/* The process row queues stats: on for A, off for B (B's 404 must not depend on it). */
+	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", a.as[T_ADMIN].access, NULL,
+	              "{\"enabled\":true}", &res);
+	cr_assert_eq(res.status, 200, "%s", res.body);
+	t_http_free(&res);
 }
 
 /* ---- Cells ----------------------------------------------------------------------------- */
@@ -224,6 +255,7 @@ static void prepare(enum prep p, char *value, size_t vlen)
 	value[0] = '\0';
 	switch (p) {
 	case PREP_NONE: return;
+	case PREP_FEATURE: snprintf(value, vlen, "stats"); return;
 	case PREP_DOC:
 	case PREP_DELETED_DOC:
 		snprintf(body, sizeof(body), "{\"title\":\"%s cell\"}", title_prefix);
@@ -253,6 +285,38 @@ static void prepare(enum prep p, char *value, size_t vlen)
 		remember(fid);
 		snprintf(value, vlen, "%s\t%s", doc, fid);
 		return;
+	}
+	case PREP_JOB:
+	case PREP_FAILED_JOB: {
+		/* test.echo jobs (the test-only kind): one due in an hour, or one that fails at once
+		 * and is waited for. */
+		json_object *root, *data, *ids;
+		long long tries = 0;
+
+		t_doc_request("POST", "/api/v1/test/jobs", a.as[T_MEMBER].access, NULL,
+		              p == PREP_JOB ? "{\"delay_seconds\":3600}"
+		                            : "{\"payload\":{\"permanent\":true}}",
+		              &r);
+		cr_assert_eq(r.status, 201, "%s", r.body);
+		root = json_tokener_parse(r.body);
+		cr_assert(json_object_object_get_ex(root, "data", &data) &&
+		          json_object_object_get_ex(data, "ids", &ids));
+		snprintf(value, vlen, "%s", json_object_get_string(json_object_array_get_idx(ids, 0)));
+		json_object_put(root);
+		t_http_free(&r);
+		snprintf(path, sizeof(path), "/api/v1/jobs/%s", value);
+		while (p == PREP_FAILED_JOB) {
+			t_doc_request("GET", path, a.as[T_MEMBER].access, NULL, NULL, &r);
+			cr_assert_eq(r.status, 200, "%s", r.body);
+			if (strstr(r.body, "\"status\":\"failed\"") != NULL) {
+				t_http_free(&r);
+				break;
+			}
+			t_http_free(&r);
+			cr_assert(++tries < 600, "the prepared job never failed");
+			usleep(50000);
+		}
+		break;
 	}
 	case PREP_MEMBER:
 		t_auth_email(email, sizeof(email), "iso-target");
@@ -383,6 +447,68 @@ static void assert_untouched(enum prep p, const char *id)
 	PQfinish(su);
 }
 
+/* Appends to a malloc'd, NUL-terminated buffer; stops an event stream at its first line (an
+ * SSE comment, ":"), which only an opened stream sends. */
+struct grow {
+	char **data;
+	size_t *len;
+	int sse;
+};
+
+static size_t grow_append(char *ptr, size_t size, size_t n, void *userdata)
+{
+	struct grow *g = userdata;
+	char *p = realloc(*g->data, *g->len + size * n + 1);
+
+	if (p == NULL)
+		return 0;
+	memcpy(p + *g->len, ptr, size * n);
+	*g->len += size * n;
+	p[*g->len] = '\0';
+	*g->data = p;
+	return g->sse && p[0] == ':' ? 0 : size * n;
+}
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* GET of a stream route as an EventSource client would (Accept: text/event-stream). */
+static void stream_request(const char *path, const char *bearer, struct http_response *out)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: text/event-stream");
+	struct grow bg = {&out->body, &out->body_len, 1}, hg = {&out->headers, &out->headers_len, 0};
+	char url[512], auth[4200];
+
+	memset(out, 0, sizeof(*out));
+	if (bearer != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+		h = curl_slist_append(h, auth);
+	}
+	snprintf(url, sizeof(url), "%s%s", t_env("MENHIR_TEST_BASE_URL"), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, t_env("MENHIR_TEST_CA"));
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow_append);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bg);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, grow_append);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hg);
+	curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (out->body == NULL)
+		out->body = calloc(1, 1);
+	if (out->headers == NULL)
+		out->headers = calloc(1, 1);
+}
+
 /* The route table of the binary under test, without the test-only routes. */
 static json_object *live_routes(void)
 {
@@ -465,7 +591,10 @@ Test(isolation, every_route_every_caller_against_tenant_a)
 			tmp = substitute(e->body, "{email}", email);
 			body = substitute(tmp, "{tenant_a}", a.as[T_OWNER].tenant_id);
 			free(tmp);
-			t_doc_request(method, path, token, NULL, body, &r);
+			if (in_list(stream_routes, pattern))
+				stream_request(path, token, &r);
+			else
+				t_doc_request(method, path, token, NULL, body, &r);
 			snprintf(cell, sizeof(cell), "%s %s as %s", method, pattern,
 			         actor_names[who]);
 			if (r.status != e->want[who]) {

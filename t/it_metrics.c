@@ -1,10 +1,12 @@
 /* it_metrics.c - /metrics: exact counts summed over workers, surviving a
  * worker's death, and refused outside the internal network. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -109,6 +111,46 @@ Test(metrics, keep_counting_after_workers_are_killed)
 	cr_assert_eq(value(after, CRASHES) - value(before, CRASHES), (double)n);
 	free(before);
 	free(after);
+}
+
+static void *slow_request(void *arg)
+{
+	struct http_response r;
+
+	(void)arg;
+	/* Its worker is killed mid-request: a transport error or a 502 is the expected end. */
+	if (t_http("GET", "/api/v1/test/sleep?ms=4000", NULL, NULL, 0, &r) == 0)
+		t_http_free(&r);
+	return NULL;
+}
+
+/* A worker killed mid-request must not leave its request "in flight" forever. */
+Test(metrics, in_flight_forgets_the_requests_of_dead_workers)
+{
+	pthread_t th;
+	pid_t pids[64];
+	char *text;
+	int n, tries = 0;
+
+	cr_assert_eq(pthread_create(&th, NULL, slow_request, NULL), 0);
+	/* Wait until the slow request is in flight (the scrape itself is the other one). */
+	for (;;) {
+		text = scrape();
+		if (value(text, "menhir_http_requests_in_flight") >= 2.0)
+			break;
+		free(text);
+		cr_assert(++tries < 100, "the slow request never started");
+		usleep(20000);
+	}
+	free(text);
+	n = t_worker_pids(pids, 64);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	pthread_join(th, NULL);
+	cr_assert(t_wait_status("/api/v1/ping", 200, 5000), "pool did not come back");
+	text = scrape();
+	cr_assert_eq(value(text, "menhir_http_requests_in_flight"), 1.0, "only the scrape is in flight");
+	free(text);
 }
 
 Test(metrics, refused_from_a_non_internal_address)

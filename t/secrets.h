@@ -12,5 +12,8 @@
 #define T_SECRET_PASSWORD "sekret-password-5e6f7a8b"
 #define T_SECRET_WRONG_PASSWORD "sekret-wrongpass-1c2d3e4f"
 #define T_SECRET_NEW_PASSWORD "sekret-newpass-0a9b8c7d"
+/* A token in a webhook URL's query string (t/it_webhooks.c): receivers put credentials
+ * there, so the delivery never logs a URL's query. */
+#define T_SECRET_WEBHOOK_QUERY "sekret-hookquery-3d4c5b6a"
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # script/lib/check-nginx.sh — check the rendered nginx/menhir.conf against a running stack:
 # redirect, TLS versions, HTTP/2, security headers on success and on errors, JSON error
-# pages, rate limiting. Needs the stack's env (source DIR/env first).
+# pages, live events' publisher and subscriber locations, rate limiting. Needs the stack's env (source DIR/env first).
 #
 # Prints one TAP-style line per check ("ok - …" / "not ok - …"); exits 1 if any failed.
 # Run it after the integration suites: the rate-limit check spends 127.0.0.2's auth budget.
@@ -127,6 +127,21 @@ check_rate_limit() {
 	expect_security_headers rl "nginx's 429"
 }
 
+# Live events: nchan's publisher answers on the events socket and nowhere else, and the
+# subscriber location is internal (only Menhir's X-Accel-Redirect reaches it).
+check_events() {
+	local sock code
+	sock=$(sed -n 's/^events_socket *= *//p' "$MENHIR_CONFIG" | tail -n 1)
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --unix-socket "$sock" \
+		-X POST -H 'Content-Type: application/json' -d '{}' http://menhir-events/pub/check-nginx || true)
+	expect "nchan publisher on the events socket" "status $code" grep -qE '^20[12]$' <<<"$code"
+	req pubtls -X POST -H 'Content-Type: application/json' -d '{}' "$MENHIR_TEST_BASE_URL/pub/check-nginx"
+	code=$(status_of pubtls)
+	expect "no publisher over HTTPS" "status $code" test "${code:-0}" -ge 400
+	req subtls -H 'Accept: text/event-stream' "$MENHIR_TEST_BASE_URL/_events/sub/check-nginx"
+	expect "subscriber location internal" "status $(status_of subtls)" test "$(status_of subtls)" = 404
+}
+
 main() {
 	: "${MENHIR_TEST_BASE_URL:?source the stack env first}" "${MENHIR_TEST_HTTP_URL:?}" "${MENHIR_TEST_CA:?}"
 	check_redirect
@@ -134,6 +149,7 @@ main() {
 	check_healthz
 	check_static_404
 	check_too_large
+	check_events
 	check_rate_limit
 	return "$FAILED"
 }

@@ -158,3 +158,53 @@ menhir_stop() {
 	rm -f "$STATE/menhir.pid"
 	mh_info "menhir stopped (pid $pid)"
 }
+
+work_pid() {
+	local pid
+	pid=$(mh_pidfile_pid "$STATE/work.pid")
+	if [[ -n $pid ]] && mh_pid_alive "$pid"; then
+		printf '%s\n' "$pid"
+	fi
+}
+
+# work_start: `menhir work` (the job runners) next to the pool, with the same config; its log
+# is STATE/work.log. Runs after menhir_start, which rendered the config and migrated.
+work_start() {
+	local bin pid
+	pid=$(work_pid)
+	if [[ -n $pid ]]; then
+		mh_info "menhir work already running (pid $pid)"
+		return 0
+	fi
+	bin=$(menhir_bin)
+	[[ -f $STATE/menhir.conf ]] || menhir_render
+	menhir_env_args
+	setsid env "${MENHIR_ENV_ARGS[@]}" "$bin" --config "$STATE/menhir.conf" work \
+		</dev/null >>"$STATE/work.log" 2>&1 9>&- &
+	pid=$!
+	printf '%s\n' "$pid" >"$STATE/work.pid"
+	sleep 0.2
+	mh_pid_alive "$pid" || {
+		tail -n 30 "$STATE/work.log" >&2 || true
+		mh_die "menhir work exited (log: $STATE/work.log)"
+	}
+	mh_info "menhir work started (pid $pid)"
+}
+
+# work_stop: SIGTERM (runners finish their current job), SIGKILL after 30 s.
+work_stop() {
+	local pid
+	pid=$(work_pid)
+	if [[ -z $pid ]]; then
+		rm -f "$STATE/work.pid"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! mh_wait_dead "$pid" 30; then
+		mh_warn "menhir work (pid $pid) still running after 30 s; sending SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+		mh_wait_dead "$pid" 5 || true
+	fi
+	rm -f "$STATE/work.pid"
+	mh_info "menhir work stopped (pid $pid)"
+}

@@ -51,6 +51,7 @@ nginx_render_site() {
 		-e "s|return 301 https://\\\$host\\\$request_uri;|return 301 https://\\\$host:$MENHIR_HTTPS_PORT\\\$request_uri;|" \
 		-e "s|^( *)ssl_certificate [^;]*;.*|\\1ssl_certificate \"$(sed_repl "$STATE/tls/cert.pem")\";|" \
 		-e "s|^( *)ssl_certificate_key [^;]*;.*|\\1ssl_certificate_key \"$(sed_repl "$STATE/tls/key.pem")\";|" \
+		-e "s|^( *)listen unix:/run/menhir/events.sock;|\\1listen \"unix:$(sed_repl "$ngx/events.sock")\";|" \
 		-e "s|^( *)server unix:/run/menhir/menhir.sock;|\\1server \"unix:$(sed_repl "$STATE/menhir.sock")\";$up_extra|" \
 		-e "s|^( *)access_log /var/log/nginx/menhir.access.log |\\1access_log \"$(sed_repl "$ngx/access.log")\" |" \
 		-e "s|^( *)error_log /var/log/nginx/menhir.error.log;|\\1error_log \"$(sed_repl "$ngx/error.log")\";|" \
@@ -84,12 +85,19 @@ nginx_render_main() {
 		# and reaches the socket through its group (systemd/menhir.socket).
 		user_line="user root;"
 	fi
+	# Live events (the site's nchan directives). Debian loads it from modules-enabled with
+	# a path relative to its own prefix, which is not ours.
+	local nchan=/usr/lib/nginx/modules/ngx_nchan_module.so
+	[[ -r $nchan ]] || mh_die "$nchan is missing: install libnginx-mod-nchan (script/bootstrap)"
 	cp /etc/nginx/mime.types /etc/nginx/fastcgi_params "$ngx/"
 	mkdir -p "$ngx/tmp"
 	cat >"$ngx/nginx.conf" <<CONF
 # Rendered by script/stack for the local stack in $STATE; rewritten on every start of nginx.
+load_module $nchan;
 $user_line
 worker_processes $MENHIR_NGINX_WORKERS;
+# Each open event stream is a connection and a descriptor (bench: 1,000 streams).
+worker_rlimit_nofile 16384;
 pid "$ngx/nginx.pid";
 error_log "$ngx/error.log" warn;
 
@@ -143,6 +151,8 @@ nginx_start() {
 		mh_die "nginx -t rejected $ngx/nginx.conf"
 	}
 	rm -f "$ngx/nginx.pid"
+	# A killed nginx leaves its unix socket behind, and bind() would refuse the path.
+	rm -f "$ngx/events.sock"
 	# nginx daemonizes (its master calls setsid) and writes the master's PID itself.
 	# 9>&-: the daemon must not inherit script/stack's lock on STATE/.lock.
 	nginx_cmd </dev/null 9>&- || mh_die "nginx did not start (log: $ngx/error.log)"

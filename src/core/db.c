@@ -27,6 +27,7 @@ static const struct mh_db_statement *statement_sets[MAX_STATEMENT_SETS] = { core
 static int nstatement_sets = 1;
 
 static char conninfo[1024];
+static char application_name[64] = "menhir";
 static char statement_timeout_opt[64];
 static PGconn *conn;
 static int64_t next_attempt_us;
@@ -34,6 +35,7 @@ static int64_t next_attempt_us;
  * tell, since no sync point has reported the status yet. */
 static int in_transaction;
 static int connected_before;
+static unsigned connection_serial;
 
 int mh_db_register(const struct mh_db_statement *statements)
 {
@@ -48,6 +50,11 @@ void mh_db_configure(const struct mh_config *cfg)
 	snprintf(conninfo, sizeof(conninfo), "%s", cfg->database_url);
 	snprintf(statement_timeout_opt, sizeof(statement_timeout_opt), "-c statement_timeout=%d",
 		 cfg->db_statement_timeout);
+}
+
+void mh_db_set_application_name(const char *name)
+{
+	snprintf(application_name, sizeof(application_name), "%s", name);
 }
 
 void mh_db_disconnect(void)
@@ -103,7 +110,8 @@ int mh_db_connect(void)
 {
 	const char *const keys[] = { "dbname", "application_name", "options", "connect_timeout",
 				     "keepalives_idle", NULL };
-	const char *const values[] = { conninfo, "menhir", statement_timeout_opt, "2", "30", NULL };
+	const char *const values[] = { conninfo, application_name, statement_timeout_opt, "2", "30",
+				       NULL };
 	int rc;
 
 	if (conn != NULL)
@@ -133,8 +141,37 @@ int mh_db_connect(void)
 	if (connected_before)
 		mh_metrics_db_reconnect();
 	connected_before = 1;
+	connection_serial++;
 	mh_log(MH_LOG_DEBUG, "db_connected", "connected to PostgreSQL");
 	return MH_DB_OK;
+}
+
+int mh_db_socket(void)
+{
+	return conn == NULL ? -1 : PQsocket(conn);
+}
+
+unsigned mh_db_connection_serial(void)
+{
+	return connection_serial;
+}
+
+int mh_db_drain_notifications(void)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (conn == NULL)
+		return MH_DB_UNAVAILABLE;
+	if (!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD) {
+		drop_connection("connection lost while idle");
+		return MH_DB_UNAVAILABLE;
+	}
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		count++;
+	}
+	return count;
 }
 
 static void clear_result(void *r)

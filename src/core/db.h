@@ -61,10 +61,24 @@ int mh_db_register(const struct mh_db_statement *statements);
 /* Remembers the connection settings; called in the master. */
 void mh_db_configure(const struct mh_config *cfg);
 
+/* The application_name connections report (pg_stat_activity): "menhir" by default,
+ * "menhir-work" for the job runners. Call before connecting. */
+void mh_db_set_application_name(const char *name);
+
 /* Connects and prepares every registered statement. Returns MH_DB_OK or
  * MH_DB_UNAVAILABLE; a worker keeps serving (503) and retries later. */
 int mh_db_connect(void);
 void mh_db_disconnect(void);
+
+/* For `menhir work`, which waits on the connection for LISTEN/NOTIFY: the connection's
+ * socket (-1 when there is none), and a count of successful connects, so a caller that set
+ * session state (LISTEN) knows when a reconnect lost it. */
+int mh_db_socket(void);
+unsigned mh_db_connection_serial(void);
+
+/* Reads what the server sent while idle and discards its notifications. Returns how many
+ * there were, or MH_DB_UNAVAILABLE when the connection is gone (it is dropped). */
+int mh_db_drain_notifications(void);
 
 /* One round trip to check PostgreSQL answers (for /readyz). */
 int mh_db_ping(struct mh_request *req);

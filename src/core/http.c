@@ -76,6 +76,7 @@ const char *mh_status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 409: return "Conflict";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";

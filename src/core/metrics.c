@@ -60,9 +60,21 @@ void mh_metrics_request(size_t route_index, int status, int64_t duration_us, int
 	    1);
 }
 
+#define NSLOTS (sizeof(shm->in_flight_by_slot) / sizeof(shm->in_flight_by_slot[0]))
+static size_t my_slot = (size_t)-1;
+
+void mh_metrics_set_slot(size_t slot)
+{
+	my_slot = slot;
+}
+
 void mh_metrics_in_flight(int delta)
 {
-	if (shm != NULL)
+	if (shm == NULL)
+		return;
+	if (my_slot < NSLOTS)
+		ADD(shm->in_flight_by_slot[my_slot], delta);
+	else
 		ADD(shm->in_flight, delta);
 }
 
@@ -90,13 +102,32 @@ void mh_metrics_redis_error(void)
 		ADD(shm->redis_errors, 1);
 }
 
+void mh_metrics_events_error(void)
+{
+	if (shm != NULL)
+		ADD(shm->events_errors, 1);
+}
+
 void mh_metrics_worker_pid(size_t slot, int pid)
 {
-	if (shm != NULL && slot < sizeof(shm->worker_pids) / sizeof(shm->worker_pids[0]))
+	if (shm != NULL && slot < sizeof(shm->worker_pids) / sizeof(shm->worker_pids[0])) {
 		atomic_store(&shm->worker_pids[slot], pid);
+		/* Only when the worker is gone: a new one may be counting already. */
+		if (pid == 0)
+			atomic_store(&shm->in_flight_by_slot[slot], 0);
+	}
 }
 
 #define LOAD(field) atomic_load_explicit(&(field), memory_order_relaxed)
+
+static long long in_flight_total(void)
+{
+	long long n = LOAD(shm->in_flight);
+
+	for (size_t i = 0; i < NSLOTS; i++)
+		n += LOAD(shm->in_flight_by_slot[i]);
+	return n;
+}
 
 static long rss_bytes(int pid)
 {
@@ -178,7 +209,7 @@ void mh_metrics_render(struct mh_buf *b)
 		      "# HELP menhir_http_requests_in_flight Requests being served now.\n"
 		      "# TYPE menhir_http_requests_in_flight gauge\n"
 		      "menhir_http_requests_in_flight %lld\n",
-		      (long long)LOAD(shm->in_flight));
+		      in_flight_total());
 	mh_buf_puts(b, "# HELP menhir_worker_restarts_total Workers replaced, by cause.\n"
 		       "# TYPE menhir_worker_restarts_total counter\n");
 	for (int c = 0; c < MH_RESTART__N; c++)
@@ -212,6 +243,11 @@ void mh_metrics_render(struct mh_buf *b)
 		      "# HELP menhir_redis_errors_total Failed Redis commands and connections.\n"
 		      "# TYPE menhir_redis_errors_total counter\nmenhir_redis_errors_total %llu\n",
 		      (unsigned long long)LOAD(shm->redis_errors));
+	mh_buf_printf(b,
+		      "# HELP menhir_events_publish_errors_total Live events nginx (nchan) did not "
+		      "take.\n# TYPE menhir_events_publish_errors_total counter\n"
+		      "menhir_events_publish_errors_total %llu\n",
+		      (unsigned long long)LOAD(shm->events_errors));
 	for (size_t i = 0; i < sizeof(shm->worker_pids) / sizeof(shm->worker_pids[0]); i++) {
 		int pid = LOAD(shm->worker_pids[i]);
 		if (pid > 0)

@@ -35,7 +35,11 @@ struct mh_metrics {
 	_Atomic uint64_t db_reconnects;
 	_Atomic uint64_t db_round_trips[MH_METRICS_RT_BUCKETS];
 	_Atomic uint64_t redis_errors;
+	_Atomic uint64_t events_errors; /* live events nginx did not take (core/events.c) */
 	_Atomic int32_t worker_pids[4096];
+	/* Requests in flight per worker slot: a worker that dies mid-request takes its count
+	 * with it when the master reaps it, so the gauge does not drift upward after crashes. */
+	_Atomic int32_t in_flight_by_slot[4096];
 	_Atomic int32_t master_pid;
 };
 
@@ -53,8 +57,12 @@ void mh_metrics_restart(enum mh_restart_cause cause);
 void mh_metrics_db_error(void);
 void mh_metrics_db_reconnect(void);
 void mh_metrics_redis_error(void);
-/* Workers announce themselves for the RSS gauge; 0 unregisters. */
+void mh_metrics_events_error(void);
+/* Workers announce themselves for the RSS gauge; 0 unregisters (and forgets the slot's
+ * requests in flight: the worker is gone). */
 void mh_metrics_worker_pid(size_t slot, int pid);
+/* Called in a worker right after fork: its requests in flight are counted under slot. */
+void mh_metrics_set_slot(size_t slot);
 
 /* Renders the Prometheus text exposition format into b. */
 void mh_metrics_render(struct mh_buf *b);

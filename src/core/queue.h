@@ -105,8 +105,12 @@ const struct mh_job_kind *mh_queue_kind(const char *name);
 int mh_queue_init(void);
 
 /* A live status change, as published to the job's event channel (core/events.h): the job's
- * JSON object as mh_queue_put_job renders it. Call after the transaction that made the
- * change committed (never before: a rolled-back change must not be announced). */
+ * JSON object as mh_queue_put_job renders it. A change that makes a job claimable (queued)
+ * is announced just BEFORE its COMMIT, so no runner woken by the commit can announce
+ * "running" first. Should that commit fail, a new job's event names a job nobody can
+ * subscribe to (a subscription needs the job to exist); a retried job's subscribers may see
+ * a "queued" that did not happen — events are best effort, GET /jobs/:id is the truth.
+ * Every other change is announced after its commit. */
 void mh_queue_publish(struct mh_arena *a, const char *tenant_id, const PGresult *r, int row);
 
 #endif

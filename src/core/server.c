@@ -146,6 +146,7 @@ static void spawn(int i)
 		close(m.signal_fd);
 		if (mh_revocation_master_fd() >= 0)
 			close(mh_revocation_master_fd());
+		mh_metrics_set_slot((size_t)i);
 		mh_worker_run(m.cfg, m.listen_fd, &m.sb->slots[i]);
 	}
 	s->state = SLOT_RUNNING;

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <openssl/sha.h>
 
+#include "core/cursor.h"
 #include "core/password.h"
 
 void auth_error_add(struct auth_errors *e, const char *field, const char *message)
@@ -173,15 +174,7 @@ char *auth_lower(struct mh_arena *a, const char *s)
 
 int auth_is_uuid(const char *s)
 {
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return s[36] == '\0';
+	return mh_is_uuid(s);
 }
 
 const char *auth_check_slug(const char *s)

@@ -16,7 +16,6 @@
 #define DOCUMENTS_TAGS_MAX     20
 #define DOCUMENTS_TAG_MAX      50
 #define DOCUMENTS_Q_MAX        200
-#define DOCUMENTS_KEY_MAX      255
 
 /* The list orders (?sort=), each backed by an index of schema 0004. */
 enum documents_sort {

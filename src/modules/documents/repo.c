@@ -190,6 +190,27 @@ const struct mh_db_statement documents_statements[] = {
                              "res") ")"
                                     " SELECT " ENVELOPE ", " ETAG " FROM res d",
          3},
+        /* For other modules (documents.h): a live document's body, for processing. */
+        {"documents_body",
+         "SELECT d.body, d.version, " WRITABLE " FROM documents d"
+         " WHERE d.id = $1::uuid AND d.deleted_at IS NULL",
+         1},
+        {"documents_body_for_update",
+         "SELECT d.body, d.version, " WRITABLE " FROM documents d"
+         " WHERE d.id = $1::uuid AND d.deleted_at IS NULL FOR UPDATE",
+         1},
+        /* $2 the version read, $3 the new body, $4 the audit action. */
+        {"documents_replace_body",
+         "WITH upd AS ("
+         "  UPDATE documents d SET body = $3::text"
+         "   WHERE d.id = $1::uuid AND d.deleted_at IS NULL AND d.version = $2::int"
+         "     AND " WRITABLE "  RETURNING d.id, d.tenant_id, d.version),"
+         " audit AS ("
+         "  INSERT INTO audit_log (tenant_id, actor_id, action, target, ip, request_id)"
+         "  SELECT d.tenant_id, (SELECT app_user_id()), $4::text, d.id::text || ' v' || d.version,"
+         "         nullif($5::text, '')::inet, $6::text FROM upd d)"
+         " SELECT d.version FROM upd d",
+         6},
         {NULL, NULL, 0},
 };
 
@@ -339,4 +360,30 @@ int documents_repo_restore(struct mh_tx *tx, const char *id)
 	p[1] = auth_client_ip(tx->req);
 	p[2] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_restore", p, 3);
+}
+
+int documents_queue_body(struct mh_tx *tx, const char *id, int for_update)
+{
+	const char **p = params(tx, 1);
+
+	if (p == NULL)
+		return MH_DB_ERROR;
+	p[0] = id;
+	return mh_tx_query(tx, for_update ? "documents_body_for_update" : "documents_body", p, 1);
+}
+
+int documents_queue_replace_body(struct mh_tx *tx, const char *id, const char *version,
+                                 const char *body, const char *action)
+{
+	const char **p = params(tx, 6);
+
+	if (p == NULL)
+		return MH_DB_ERROR;
+	p[0] = id;
+	p[1] = version;
+	p[2] = body;
+	p[3] = action;
+	p[4] = auth_client_ip(tx->req);
+	p[5] = tx->req->request_id;
+	return mh_tx_query(tx, "documents_replace_body", p, 6);
 }

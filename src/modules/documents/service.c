@@ -9,6 +9,8 @@
 
 #include <libpq-fe.h>
 
+#include "core/idempotency.h"
+
 #define CREATE_ROUTE "POST /api/v1/documents"
 
 /* Role ranks as app_role_rank() counts them. */
@@ -140,25 +142,10 @@ int documents_get(struct mh_request *req, struct mh_response *res, const char *i
 	return reply_document(req, res, 200, r);
 }
 
-/* The stored first response for this Idempotency-Key: replayed only for the same body. */
-static int replay(struct mh_request *req, struct mh_response *res,
-                  const struct documents_conditions *c, const PGresult *r)
-{
-	if (strcmp(PQgetvalue(r, 0, DOCUMENTS_PRIOR_HASH), c->body_hash) != 0) {
-		struct mh_error_detail d = {"Idempotency-Key",
-		                            "was used with a different request body"};
-		return mh_reply_error_details(req, res, 422, "idempotency_key_reused",
-		                              "this Idempotency-Key belongs to another request", &d,
-		                              1);
-	}
-	if (!PQgetisnull(r, 0, DOCUMENTS_PRIOR_LOCATION))
-		mh_response_header(res, "Location", PQgetvalue(r, 0, DOCUMENTS_PRIOR_LOCATION));
-	mh_response_header(res, "Idempotent-Replayed", "true");
-	res->status = atoi(PQgetvalue(r, 0, DOCUMENTS_PRIOR_STATUS));
-	res->body.len = 0;
-	mh_buf_puts(&res->body, PQgetvalue(r, 0, DOCUMENTS_PRIOR_BODY));
-	return 0;
-}
+/* Where a lookup statement returns the stored first answer. */
+static const struct mh_idempotency_columns prior_columns = {
+	DOCUMENTS_PRIOR_HASH, DOCUMENTS_PRIOR_STATUS, DOCUMENTS_PRIOR_BODY, DOCUMENTS_PRIOR_LOCATION,
+};
 
 /*
  * POST /documents: 201 + Location + ETag. With an Idempotency-Key the lock statement goes
@@ -183,7 +170,7 @@ int documents_create(struct mh_request *req, struct mh_response *res,
 	if (r == NULL || PQntuples(r) != 1)
 		return -1;
 	if (PQgetisnull(r, 0, DOCUMENTS_NEW_ID))
-		return replay(req, res, c, r);
+		return mh_idempotency_replay(req, res, c->body_hash, r, &prior_columns);
 	mh_response_header(res, "ETag", quoted(req, PQgetvalue(r, 0, DOCUMENTS_NEW_ETAG)));
 	mh_response_header(res, "Location",
 	                   mh_arena_sprintf(req->arena, "/api/v1/documents/%s",

@@ -12,6 +12,8 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "core/cursor.h"
+#include "core/idempotency.h"
 #include "core/json.h"
 #include "modules/auth/auth.h"
 
@@ -151,8 +153,6 @@ const char *documents_cursor(struct mh_arena *a, const struct documents_list_que
 {
 	struct mh_buf b;
 	const char *json, *fp = fingerprint(a, q);
-	unsigned char *out;
-	int len;
 
 	if (fp == NULL)
 		return NULL;
@@ -166,28 +166,12 @@ const char *documents_cursor(struct mh_arena *a, const struct documents_list_que
 	mh_buf_puts(&b, ",\"f\":");
 	mh_buf_json_cstr(&b, fp);
 	mh_buf_putc(&b, '}');
-	if ((json = mh_buf_cstr(&b)) == NULL ||
-	    (out = mh_arena_alloc(a, 4 * (b.len / 3 + 1) + 1)) == NULL)
+	if ((json = mh_buf_cstr(&b)) == NULL)
 		return NULL;
-	len = EVP_EncodeBlock(out, (const unsigned char *)json, (int)b.len);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	return (const char *)out;
+	return mh_base64url_encode(a, json, b.len);
 }
 
 /* "2024-05-01T10:00:00.123456Z", the shape repo.c's TS() writes. */
-static int is_cursor_ts(const char *s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-
-	for (size_t i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return 0;
-	return s[sizeof(shape) - 1] == '\0';
-}
 
 static const char *member_str(struct json_object *o, const char *name)
 {
@@ -203,30 +187,13 @@ static const char *member_str(struct json_object *o, const char *name)
 /* Fills q->after_key/after_id from c; -1 when c is not a cursor of this exact query. */
 static int decode_cursor(struct mh_arena *a, const char *c, struct documents_list_query *q)
 {
-	size_t n = strlen(c), pad = 0;
-	char *in;
-	unsigned char *out;
-	const char *err, *s, *k, *i, *f, *fp;
+	size_t len;
+	const char *out, *err, *s, *k, *i, *f, *fp;
 	struct json_object *o;
-	int len;
 
-	if (n == 0 || n > 2048 || n % 4 == 1)
+	if (strlen(c) > 2048 || (out = mh_base64url_decode(a, c, &len)) == NULL)
 		return -1;
-	if ((in = mh_arena_alloc(a, n + 4)) == NULL || (out = mh_arena_alloc(a, n + 4)) == NULL)
-		return -1;
-	for (size_t j = 0; j < n; j++) {
-		if (!isalnum((unsigned char)c[j]) && c[j] != '-' && c[j] != '_')
-			return -1;
-		in[j] = c[j] == '-' ? '+' : c[j] == '_' ? '/' : c[j];
-	}
-	while ((n + pad) % 4 != 0)
-		in[n + pad++] = '=';
-	in[n + pad] = '\0';
-	len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)(n + pad));
-	if (len < (int)pad)
-		return -1;
-	len -= (int)pad; /* EVP_DecodeBlock counts the padding as NUL bytes */
-	o = mh_json_parse(a, (const char *)out, (size_t)len, &err);
+	o = mh_json_parse(a, out, len, &err);
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    json_object_object_length(o) != 4)
 		return -1;
@@ -240,7 +207,7 @@ static int decode_cursor(struct mh_arena *a, const char *c, struct documents_lis
 	if (strcmp(s, documents_sort_names[q->sort]) != 0 || strcmp(f, fp) != 0 || !auth_is_uuid(i))
 		return -1;
 	if (q->sort == DOCUMENTS_SORT_TITLE_ASC ? auth_check_text(k, DOCUMENTS_TITLE_MAX, 1) != NULL
-	                                        : !is_cursor_ts(k))
+	                                        : !mh_is_cursor_timestamp(k))
 		return -1;
 	q->after_key = k;
 	q->after_id = i;
@@ -486,20 +453,6 @@ int documents_none_match(const struct mh_request *req, const char *etag)
 	return each_etag(h, compare_weak, &m) == 1 || m.hit;
 }
 
-static const char *body_sha256_hex(struct mh_request *req)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char *hex = mh_arena_alloc(req->arena, 65);
-
-	if (hex == NULL ||
-	    EVP_Digest(req->body ? req->body : "", req->body_len, md, &n, EVP_sha256(), NULL) != 1)
-		return NULL;
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex;
-}
-
 int documents_conditions_or_reply(struct mh_request *req, struct mh_response *res,
                                   struct documents_conditions *out)
 {
@@ -519,23 +472,7 @@ int documents_conditions_or_reply(struct mh_request *req, struct mh_response *re
 		else if (rc == 0 && (out->if_match = mh_buf_cstr(&b)) == NULL)
 			return -1;
 	}
-	if ((h = mh_header(req, "idempotency-key")) != NULL) {
-		size_t n = strlen(h);
-
-		/* The IETF draft sends a quoted sf-string; a bare token is common too. */
-		if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
-			h = mh_arena_strndup(req->arena, h + 1, n - 2);
-			n -= 2;
-		}
-		for (size_t i = 0; h != NULL && i < n; i++)
-			if (h[i] < 0x21 || h[i] > 0x7e || h[i] == '"')
-				n = 0;
-		if (h == NULL || n == 0 || n > DOCUMENTS_KEY_MAX)
-			auth_error_add(&e, "Idempotency-Key",
-			               "must be 1 to 255 visible ASCII characters");
-		out->idempotency_key = h;
-		if ((out->body_hash = body_sha256_hex(req)) == NULL)
-			return -1;
-	}
-	return e.n ? reply_400(req, res, "invalid request headers", &e) : 1;
+	if (e.n)
+		return reply_400(req, res, "invalid request headers", &e);
+	return mh_idempotency_key_or_reply(req, res, &out->idempotency_key, &out->body_hash);
 }

@@ -1,5 +1,9 @@
-/* system.c - framework-level endpoints that belong to no business domain. */
+/* system.c - framework-level endpoints and chores that belong to no business domain. */
 #include "modules/system/system.h"
+
+#include <stdio.h>
+
+#include "core/queue.h"
 
 /* The cheapest full trip through nginx, FastCGI, router and envelope: the
  * benchmarks' measure of framework overhead. */
@@ -13,8 +17,51 @@ static const struct mh_route system_routes[] = {
 	{ 0 },
 };
 
+/* ---- The periodic cleanup (a system job of the queue) ------------------------------------ */
+
+static char keep_days[16];
+
+static const struct mh_db_statement system_statements[] = {
+	{ "system_cleanup",
+	  "SELECT row_to_json(c)::text FROM jobs_cleanup(make_interval(days => $1::int),"
+	  "                                              make_interval(days => $1::int)) c",
+	  1 },
+	{ NULL, NULL, 0 },
+};
+
+/* Expired idempotency keys and refresh tokens, finished jobs and webhook deliveries older
+ * than jobs_keep_days; the counts are the job's result. */
+static enum mh_job_outcome system_cleanup(const struct mh_job *job, struct mh_job_run *run)
+{
+	const char *params[1] = { keep_days };
+	int idx = mh_tx_query(run->tx, "system_cleanup", params, 1);
+	const PGresult *r;
+
+	(void)job;
+	if (idx < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
+		return MH_JOB_RETRY;
+	r = mh_tx_result(run->tx, idx);
+	run->result_json = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "{}";
+	return MH_JOB_SUCCEEDED;
+}
+
+/* every_seconds comes from the configuration: init fills it in before the runners fork. */
+static struct mh_job_kind system_kinds[] = {
+	{ .name = "system.cleanup", .run = system_cleanup, .max_attempts = 3, .system = 1,
+	  .every_seconds = 3600 },
+	{ 0 },
+};
+
+static int system_init(const struct mh_config *cfg)
+{
+	system_kinds[0].every_seconds = cfg->jobs_cleanup_every;
+	snprintf(keep_days, sizeof(keep_days), "%d", cfg->jobs_keep_days);
+	return mh_db_register(system_statements);
+}
+
 const struct mh_module system_module = {
 	.name = "system",
 	.routes = system_routes,
-	.init = NULL,
+	.init = system_init,
+	.job_kinds = system_kinds,
 };

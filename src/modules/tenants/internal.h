@@ -2,6 +2,7 @@
 #ifndef MH_MODULES_TENANTS_INTERNAL_H
 #define MH_MODULES_TENANTS_INTERNAL_H
 
+#include "core/cursor.h"
 #include "core/db.h"
 #include "core/http.h"
 
@@ -13,25 +14,13 @@
 
 extern const struct mh_db_statement tenants_statements[];
 
-/* A list page's position: after (ts, id) in the list's order. */
-struct tenants_page {
-	int limit;
-	const char *after_ts; /* NULL on the first page */
-	const char *after_id;
-};
-
-/* Reads ?limit= and ?cursor= (and refuses any other parameter); 400 on a bad one. */
-int tenants_page_or_reply(struct mh_request *req, struct mh_response *res,
-			  struct tenants_page *page);
-/* Opaque cursor for the row (ts, id). */
-const char *tenants_cursor(struct mh_arena *a, const char *ts, const char *id);
 
 /* service.c: each answers the client. */
 int tenants_get(struct mh_request *req, struct mh_response *res);
 int tenants_update(struct mh_request *req, struct mh_response *res, const char *name,
 		   const char *slug);
 int tenants_members_list(struct mh_request *req, struct mh_response *res,
-			 const struct tenants_page *page);
+			 const struct mh_page *page);
 int tenants_members_add(struct mh_request *req, struct mh_response *res, const char *email,
 			const char *role);
 int tenants_members_set_role(struct mh_request *req, struct mh_response *res,
@@ -39,6 +28,6 @@ int tenants_members_set_role(struct mh_request *req, struct mh_response *res,
 int tenants_members_remove(struct mh_request *req, struct mh_response *res,
 			   const char *user_id);
 int tenants_audit_list(struct mh_request *req, struct mh_response *res,
-		       const struct tenants_page *page);
+		       const struct mh_page *page);
 
 #endif

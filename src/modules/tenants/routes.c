@@ -42,9 +42,9 @@ static int handle_patch(struct mh_request *req, struct mh_response *res)
 /* GET /api/v1/tenants/current/members?limit=&cursor= (viewer+) 200 list, oldest first. */
 static int handle_members_list(struct mh_request *req, struct mh_response *res)
 {
-	struct tenants_page page;
+	struct mh_page page;
 
-	if (!tenants_page_or_reply(req, res, &page))
+	if (!mh_page_or_reply(req, res, TENANTS_PAGE_DEFAULT, TENANTS_PAGE_MAX, &page))
 		return 0;
 	return tenants_members_list(req, res, &page);
 }
@@ -117,9 +117,9 @@ static int handle_members_delete(struct mh_request *req, struct mh_response *res
 /* GET /api/v1/tenants/current/audit?limit=&cursor= (admin+) 200 list, newest first. */
 static int handle_audit(struct mh_request *req, struct mh_response *res)
 {
-	struct tenants_page page;
+	struct mh_page page;
 
-	if (!tenants_page_or_reply(req, res, &page))
+	if (!mh_page_or_reply(req, res, TENANTS_PAGE_DEFAULT, TENANTS_PAGE_MAX, &page))
 		return 0;
 	return tenants_audit_list(req, res, &page);
 }

@@ -2,115 +2,12 @@
  * database, schema 0003) and its audit log, each in one pipelined transaction. */
 #include "modules/tenants/internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "modules/auth/auth.h"
-
-/* ---- Pagination ---------------------------------------------------------------------------- */
-
-const char *tenants_cursor(struct mh_arena *a, const char *ts, const char *id)
-{
-	char *raw = mh_arena_sprintf(a, "%s|%s", ts, id);
-	size_t n = raw ? strlen(raw) : 0;
-	unsigned char *out = mh_arena_alloc(a, 4 * (n / 3 + 1) + 1);
-	int len;
-
-	if (raw == NULL || out == NULL)
-		return NULL;
-	len = EVP_EncodeBlock(out, (const unsigned char *)raw, (int)n);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	return (const char *)out;
-}
-
-/* "2024-05-01T10:00:00.123456Z" */
-static int is_cursor_ts(const char *s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
-
-	for (size_t i = 0; i < sizeof(shape) - 1; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return 0;
-	return s[sizeof(shape) - 1] == '\0';
-}
-
-static int decode_cursor(struct mh_arena *a, const char *c, struct tenants_page *page)
-{
-	size_t n = strlen(c);
-	char *in, *sep;
-	unsigned char *out;
-	int len;
-
-	if (n == 0 || n > 200)
-		return -1;
-	in = mh_arena_alloc(a, n + 4);
-	out = mh_arena_alloc(a, n + 4);
-	if (in == NULL || out == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char ch = c[i];
-		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '_')
-			return -1;
-		in[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-	}
-	while (n % 4 != 0)
-		in[n++] = '=';
-	in[n] = '\0';
-	len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
-	if (len < 0)
-		return -1;
-	out[len] = '\0';
-	sep = strchr((char *)out, '|');
-	if (sep == NULL)
-		return -1;
-	/* EVP_DecodeBlock turns padding into trailing NUL bytes, which end the id. */
-	*sep = '\0';
-	if (!is_cursor_ts((char *)out) || !auth_is_uuid(sep + 1))
-		return -1;
-	page->after_ts = (char *)out;
-	page->after_id = sep + 1;
-	return 0;
-}
-
-int tenants_page_or_reply(struct mh_request *req, struct mh_response *res,
-			  struct tenants_page *page)
-{
-	static const char *const names[] = { "limit", "cursor", NULL };
-	const char *limit = mh_query(req, "limit"), *cursor = mh_query(req, "cursor");
-	struct mh_error_detail d;
-
-	memset(page, 0, sizeof(*page));
-	page->limit = TENANTS_PAGE_DEFAULT;
-	if (!auth_query_or_reply(req, res, names))
-		return 0;
-	if (limit != NULL) {
-		char *end;
-		long v = strtol(limit, &end, 10);
-
-		if (*limit == '\0' || *end != '\0' || v < 1 || v > TENANTS_PAGE_MAX) {
-			d = (struct mh_error_detail){ "limit", "must be an integer from 1 to 100" };
-			mh_reply_error_details(req, res, 400, "bad_request", "invalid query parameter",
-					       &d, 1);
-			return 0;
-		}
-		page->limit = (int)v;
-	}
-	if (cursor != NULL && decode_cursor(req->arena, cursor, page) < 0) {
-		d = (struct mh_error_detail){ "cursor", "is not a cursor this list returned" };
-		mh_reply_error_details(req, res, 400, "bad_request", "invalid query parameter", &d,
-				       1);
-		return 0;
-	}
-	return 1;
-}
 
 /* ---- JSON rows ----------------------------------------------------------------------------- */
 
@@ -155,7 +52,7 @@ static int list_reply(struct mh_request *req, struct mh_response *res, const PGr
 	}
 	mh_buf_puts(b, "],\"next_cursor\":");
 	if (n > limit)
-		mh_buf_json_cstr(b, tenants_cursor(req->arena, PQgetvalue(r, shown - 1, ts_col),
+		mh_buf_json_cstr(b, mh_page_cursor(req->arena, PQgetvalue(r, shown - 1, ts_col),
 						   PQgetvalue(r, shown - 1, id_col)));
 	else
 		mh_buf_puts(b, "null");
@@ -240,7 +137,7 @@ int tenants_update(struct mh_request *req, struct mh_response *res, const char *
 
 /* The two list shapes: first page or after a cursor. */
 static int run_list(struct mh_request *req, struct mh_response *res,
-		    const struct tenants_page *page, const char *first, const char *after,
+		    const struct mh_page *page, const char *first, const char *after,
 		    void (*put)(struct mh_buf *, const PGresult *, int), int ts_col, int id_col)
 {
 	struct mh_tx tx;
@@ -263,14 +160,14 @@ static int run_list(struct mh_request *req, struct mh_response *res,
 }
 
 int tenants_members_list(struct mh_request *req, struct mh_response *res,
-			 const struct tenants_page *page)
+			 const struct mh_page *page)
 {
 	return run_list(req, res, page, "tenants_members_first", "tenants_members_after",
 			put_member, 4, 0);
 }
 
 int tenants_audit_list(struct mh_request *req, struct mh_response *res,
-		       const struct tenants_page *page)
+		       const struct mh_page *page)
 {
 	return run_list(req, res, page, "tenants_audit_first", "tenants_audit_after", put_audit,
 			6, 0);

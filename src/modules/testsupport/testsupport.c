@@ -13,10 +13,30 @@
 
 #include "core/db.h"
 #include "core/json.h"
+#include "core/queue.h"
+
+/* Set by init: the test job kind refuses to do anything in a production configuration,
+ * even if a row of its kind were inserted by other means. */
+static int test_routes_enabled;
 
 static const struct mh_db_statement testsupport_statements[] = {
 	/* Deliberately without WHERE tenant_id: only RLS filters the rows. */
 	{ "testsupport_audit", "SELECT id, action FROM audit_log ORDER BY created_at, id", 0 },
+	/* Many test.echo jobs at once, as the caller (the jobs INSERT policy applies): $1
+	 * payload merged with {"n": i}, $2 max_attempts, $3 how many, $4 seconds until due. */
+	{ "testsupport_enqueue",
+	  "WITH q AS (INSERT INTO jobs (tenant_id, created_by, kind, payload, max_attempts, run_at)"
+	  " SELECT (SELECT app_tenant_id()), (SELECT app_user_id()), 'test.echo',"
+	  "        $1::jsonb || jsonb_build_object('n', g), $2::int,"
+	  "        now() + make_interval(secs => $4::int)"
+	  "   FROM generate_series(1, $3::int) g RETURNING id)"
+	  " SELECT coalesce(json_agg(id), '[]')::text FROM q",
+	  4 },
+	/* The job's effect: one audit row per successful run, in the run's transaction. */
+	{ "testsupport_job_effect",
+	  "INSERT INTO audit_log (tenant_id, actor_id, action, target)"
+	  " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), 'test.job_effect', $1)",
+	  1 },
 	{ NULL, NULL, 0 },
 };
 
@@ -78,9 +98,111 @@ static int testsupport_audit(struct mh_request *req, struct mh_response *res)
 	return 0;
 }
 
+/* POST /api/v1/test/jobs {"count", "payload", "max_attempts", "delay_seconds"}: queues
+ * count test.echo jobs in one statement (the job-runner tests need a thousand at once) and
+ * answers their ids. */
+static int testsupport_enqueue(struct mh_request *req, struct mh_response *res)
+{
+	struct json_object *v;
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 4);
+	long count = 1, max_attempts = 5, delay = 0;
+	struct mh_tx tx;
+	int q, rc;
+
+	if (p == NULL)
+		return -1;
+	p[0] = "{}";
+	if (json_object_object_get_ex(req->json, "count", &v))
+		count = json_object_get_int64(v);
+	if (json_object_object_get_ex(req->json, "max_attempts", &v))
+		max_attempts = json_object_get_int64(v);
+	if (json_object_object_get_ex(req->json, "delay_seconds", &v))
+		delay = json_object_get_int64(v);
+	if (json_object_object_get_ex(req->json, "payload", &v) &&
+	    json_object_is_type(v, json_type_object))
+		p[0] = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	if (count < 1 || count > 5000 || max_attempts < 1 || max_attempts > 100 || delay < 0 ||
+	    delay > 86400)
+		return mh_reply_error(req, res, 422, "validation_failed",
+				      "count must be 1..5000, max_attempts 1..100, delay_seconds "
+				      "0..86400");
+	p[1] = mh_arena_sprintf(req->arena, "%ld", max_attempts);
+	p[2] = mh_arena_sprintf(req->arena, "%ld", count);
+	p[3] = mh_arena_sprintf(req->arena, "%ld", delay);
+	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE)) != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = mh_tx_query(&tx, "testsupport_enqueue", p, 4);
+	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	return mh_reply_data(req, res, 201,
+			     mh_arena_sprintf(req->arena, "{\"ids\":%s}",
+					      PQgetvalue(mh_tx_result(&tx, q), 0, 0)));
+}
+
+/* test.echo: payload {"sleep_ms", "fail_until" (retry while attempt <= it), "permanent",
+ * "slow_every"/"slow_ms"}.
+ * On success it writes one audit row naming the job (its observable effect) and returns
+ * {"attempt": n, "n": payload.n}. */
+static enum mh_job_outcome testsupport_echo_job(const struct mh_job *job, struct mh_job_run *run)
+{
+	struct json_object *v;
+	const char **p;
+	long sleep_ms = 0, fail_until = 0;
+
+	if (!test_routes_enabled) {
+		run->error_code = "disabled";
+		run->error = "test jobs run only with enable_test_routes = true";
+		return MH_JOB_FAILED;
+	}
+	if (json_object_object_get_ex(job->payload, "sleep_ms", &v))
+		sleep_ms = json_object_get_int64(v);
+	if (json_object_object_get_ex(job->payload, "fail_until", &v))
+		fail_until = json_object_get_int64(v);
+	/* "slow_every": k, "slow_ms": m — every k-th job (by n) sleeps m ms instead: a job a
+	 * test can count on still being in progress when it kills the runner. */
+	if (json_object_object_get_ex(job->payload, "slow_every", &v) && json_object_get_int64(v) > 0) {
+		long every = json_object_get_int64(v);
+		struct json_object *n, *slow;
+		if (json_object_object_get_ex(job->payload, "n", &n) &&
+		    json_object_get_int64(n) % every == 0 &&
+		    json_object_object_get_ex(job->payload, "slow_ms", &slow))
+			sleep_ms = json_object_get_int64(slow);
+	}
+	if (sleep_ms > 0 && sleep_ms <= 60000) {
+		struct timespec ts = { sleep_ms / 1000, (sleep_ms % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
+	if (json_object_object_get_ex(job->payload, "permanent", &v) && json_object_get_boolean(v)) {
+		run->error_code = "test_failure";
+		run->error = "failed on purpose, for good";
+		return MH_JOB_FAILED;
+	}
+	if (job->attempt <= fail_until) {
+		run->error_code = "test_failure";
+		run->error = "failed on purpose, try again";
+		return MH_JOB_RETRY;
+	}
+	if ((p = mh_arena_alloc(run->req->arena, sizeof(*p))) == NULL)
+		return MH_JOB_RETRY;
+	p[0] = job->id;
+	if (mh_tx_query(run->tx, "testsupport_job_effect", p, 1) < 0)
+		return MH_JOB_RETRY;
+	run->result_json = mh_arena_sprintf(
+		run->req->arena, "{\"attempt\":%d,\"n\":%s}", job->attempt,
+		json_object_object_get_ex(job->payload, "n", &v) ? json_object_to_json_string(v)
+								 : "null");
+	return MH_JOB_SUCCEEDED;
+}
+
+static const struct mh_job_kind testsupport_kinds[] = {
+	{ .name = "test.echo", .run = testsupport_echo_job, .min_role = MH_ROLE_MEMBER },
+	{ 0 },
+};
+
 static int testsupport_init(const struct mh_config *cfg)
 {
-	(void)cfg;
+	test_routes_enabled = cfg->enable_test_routes;
 	return mh_db_register(testsupport_statements);
 }
 
@@ -88,6 +210,7 @@ static const struct mh_route testsupport_routes[] = {
 	{ MH_GET, "/api/v1/test/sleep", testsupport_sleep, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE },
 	{ MH_POST, "/api/v1/test/echo", testsupport_echo, MH_PUBLIC | MH_TEST_ONLY | MH_JSON_BODY, MH_ROLE_NONE },
 	{ MH_GET, "/api/v1/test/audit", testsupport_audit, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE },
+	{ MH_POST, "/api/v1/test/jobs", testsupport_enqueue, MH_TEST_ONLY | MH_JSON_BODY, MH_ROLE_MEMBER },
 	{ 0 },
 };
 
@@ -95,4 +218,5 @@ const struct mh_module testsupport_module = {
 	.name = "testsupport",
 	.routes = testsupport_routes,
 	.init = testsupport_init,
+	.job_kinds = testsupport_kinds,
 };

@@ -1,0 +1,47 @@
+/* cursor.h - keyset pagination: the opaque cursor a list hands out and takes back, and the
+ * ?limit=&cursor= pair most lists read. */
+#ifndef MH_CURSOR_H
+#define MH_CURSOR_H
+
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/http.h"
+
+/* base64url without padding, in the arena (NULL when out of memory). */
+char *mh_base64url_encode(struct mh_arena *a, const void *data, size_t len);
+/* The bytes of s (base64url, padding optional) NUL-terminated in the arena; *len their count.
+ * NULL for anything else, and for data holding a NUL byte (never valid in a cursor). */
+char *mh_base64url_decode(struct mh_arena *a, const char *s, size_t *len);
+
+/*
+ * A cursor is base64url("field|field|…"): a row's position (its sort key and id) and
+ * whatever else the list must see again unchanged (its filters). Not signed: it only
+ * positions a scan inside rows RLS already limits to the caller's tenant. What it must never
+ * do is reach SQL malformed, hence the strict decoding: exactly n fields, no '|' inside one.
+ */
+const char *mh_cursor_encode(struct mh_arena *a, const char *const *fields, int n);
+/* Fills fields[0..n) (in the arena); 0, or -1 when c is not a cursor of n fields. */
+int mh_cursor_decode(struct mh_arena *a, const char *c, const char **fields, int n);
+
+/* 1 when s is "YYYY-MM-DDTHH:MM:SS.ffffffZ", the timestamp shape list statements write. */
+int mh_is_cursor_timestamp(const char *s);
+/* 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
+int mh_is_uuid(const char *s);
+
+/* The common page: newest first from the row (after_ts, after_id); NULLs on page one. */
+struct mh_page {
+	int limit;
+	const char *after_ts;
+	const char *after_id;
+};
+
+/* Reads ?limit= (1..max, default def) and ?cursor= (a "timestamp|uuid" cursor from
+ * mh_page_cursor); any other query parameter is a 400, as are bad values. Returns 1, or 0
+ * having answered. */
+int mh_page_or_reply(struct mh_request *req, struct mh_response *res, int def, int max,
+		     struct mh_page *page);
+/* The cursor of the page after the row (ts, id). */
+const char *mh_page_cursor(struct mh_arena *a, const char *ts, const char *id);
+
+#endif

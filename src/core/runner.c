@@ -1,0 +1,446 @@
+/* runner.c - one job runner of `menhir work` (core/work.c forks them): claim a job, run its
+ * kind in one transaction as the job's creator, end it with jobs_finish() in that same
+ * transaction, and announce the new status. Idle, it sleeps on LISTEN menhir_jobs, with a
+ * poll every jobs_poll seconds as the fallback. */
+#include "core/runner.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/queue.h"
+#include "core/scoreboard.h"
+
+static const struct mh_config *cfg;
+static struct mh_runner_state *own_state;
+
+/* Claims run as nobody (no tenant): jobs_claim is SECURITY DEFINER. The claim returns the job
+ * rendered like GET /jobs/:id (columns 0..13, for the "running" event), then what the runner
+ * needs beyond that. */
+#define COL_TENANT 14
+#define COL_PAYLOAD 15
+static const struct mh_db_statement runner_statements[] = {
+	{ "mh_work_claim",
+	  "SELECT " MH_QUEUE_JOB_COLUMNS ", j.tenant_id, j.payload::text"
+	  "  FROM jobs_claim($1, $2::int) j",
+	  2 },
+	{ "mh_work_finish",
+	  "SELECT " MH_QUEUE_JOB_COLUMNS
+	  "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
+	  6 },
+	{ "mh_work_schedule",
+	  "SELECT jobs_schedule_system($1, $1, now() + make_interval(secs => $2::int))", 2 },
+	{ NULL, NULL, 0 },
+};
+
+struct runner {
+	int signal_fd;
+	char owner[128];
+	struct mh_arena arena;
+	unsigned listening_serial;
+	uint64_t rnd;
+	int stop;
+};
+
+static void take_signals(struct runner *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			r->stop = 1;
+}
+
+static void begin_request(struct runner *r, struct mh_request *req, const char *id)
+{
+	memset(req, 0, sizeof(*req));
+	req->arena = &r->arena;
+	req->method_name = "JOB";
+	req->path = "";
+	req->request_id = id;
+	req->principal.tenant_id = "";
+	req->principal.user_id = "";
+	req->principal.role = "";
+	req->started_us = mh_now_us();
+}
+
+/* LISTEN is session state: set again after every reconnect. */
+static int ensure_listening(struct runner *r)
+{
+	struct mh_request req;
+	struct mh_tx tx;
+
+	if (mh_db_connect() != MH_DB_OK)
+		return -1;
+	if (r->listening_serial == mh_db_connection_serial())
+		return 0;
+	begin_request(r, &req, "work:listen");
+	if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) != MH_DB_OK ||
+	    mh_tx_query(&tx, "!LISTEN menhir_jobs", NULL, 0) < 0 || mh_tx_commit(&tx) != MH_DB_OK)
+		return -1;
+	r->listening_serial = mh_db_connection_serial();
+	return 0;
+}
+
+static uint64_t next_random(struct runner *r)
+{
+	r->rnd ^= r->rnd >> 12;
+	r->rnd ^= r->rnd << 25;
+	r->rnd ^= r->rnd >> 27;
+	return r->rnd * 0x2545F4914F6CDD1DULL;
+}
+
+/* Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries
+ * of many jobs that failed together (a webhook receiver down) spread out instead of
+ * returning in a herd. */
+static long long retry_delay_ms(struct runner *r, int attempt)
+{
+	long long cap = (long long)cfg->jobs_backoff_max * 1000, d = cfg->jobs_backoff_base;
+
+	for (int i = 1; i < attempt && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	return d / 2 + (long long)(next_random(r) % (uint64_t)(d / 2 + 1));
+}
+
+static const char *outcome_name(enum mh_job_outcome o)
+{
+	return o == MH_JOB_SUCCEEDED ? "succeeded" : o == MH_JOB_FAILED ? "failed" : "retry";
+}
+
+/* The status jobs_finish() will give: a retry whose attempts are used up is dead. */
+static const char *final_status(const struct mh_job *job, enum mh_job_outcome o)
+{
+	if (o == MH_JOB_SUCCEEDED)
+		return "succeeded";
+	if (o == MH_JOB_FAILED)
+		return "failed";
+	return job->attempt >= job->max_attempts ? "dead" : NULL;
+}
+
+struct outcome {
+	enum mh_job_outcome kind;
+	const char *result_json;
+	const char *error; /* "code: message" for jobs.error */
+};
+
+/* Queues jobs_finish, the modules' hooks (final statuses of tenant jobs only, and only when
+ * `hooks`), the next run of a periodic kind, and commits. Returns the finished row's result
+ * (for the event), NULL when the transaction failed (tx->sqlstate says why). */
+static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct mh_job *job,
+			      const struct mh_job_kind *kind, const struct outcome *o, int hooks)
+{
+	const char **p = mh_arena_alloc(&r->arena, sizeof(*p) * 6);
+	const char *status = final_status(job, o->kind);
+	int idx;
+
+	if (p == NULL)
+		return NULL;
+	p[0] = job->id;
+	p[1] = r->owner;
+	p[2] = outcome_name(o->kind);
+	p[3] = o->kind == MH_JOB_SUCCEEDED ? (o->result_json ? o->result_json : "{}") : NULL;
+	p[4] = o->kind == MH_JOB_SUCCEEDED ? NULL : (o->error ? o->error : "failed");
+	p[5] = mh_arena_sprintf(&r->arena, "%lld",
+				o->kind == MH_JOB_RETRY ? retry_delay_ms(r, job->attempt) : 0LL);
+	idx = mh_tx_query(tx, "mh_work_finish", p, 6);
+	if (idx < 0)
+		return NULL;
+	if (hooks && status != NULL && job->tenant_id[0] != '\0')
+		for (size_t m = 0; mh_modules[m] != NULL; m++) {
+			if (mh_modules[m]->on_job_finished == NULL)
+				continue;
+			if (mh_modules[m]->on_job_finished(job, status,
+							   o->kind == MH_JOB_SUCCEEDED
+								   ? (o->result_json ? o->result_json : "{}")
+								   : NULL,
+							   tx) < 0) {
+				snprintf(tx->sqlstate, sizeof(tx->sqlstate), "MHHOK");
+				tx->error = mh_arena_sprintf(&r->arena, "module %s refused the end of the job",
+							     mh_modules[m]->name);
+				mh_tx_rollback(tx);
+				return NULL;
+			}
+		}
+	if (kind != NULL && kind->every_seconds > 0 && status != NULL) {
+		const char **s = mh_arena_alloc(&r->arena, sizeof(*s) * 2);
+		if (s == NULL)
+			return NULL;
+		s[0] = kind->name;
+		s[1] = mh_arena_sprintf(&r->arena, "%d", kind->every_seconds);
+		if (mh_tx_query(tx, "mh_work_schedule", s, 2) < 0)
+			return NULL;
+	}
+	if (mh_tx_commit(tx) != MH_DB_OK)
+		return NULL;
+	return mh_tx_result(tx, idx);
+}
+
+static void log_run(const struct mh_job *job, const char *status, const struct outcome *o,
+		    int64_t started_us)
+{
+	struct mh_logline l;
+
+	mh_logline_begin(&l, o->kind == MH_JOB_SUCCEEDED ? MH_LOG_INFO : MH_LOG_WARN, "job");
+	mh_logline_str(&l, "job", job->id);
+	mh_logline_str(&l, "kind", job->kind);
+	mh_logline_str(&l, "tenant", job->tenant_id);
+	mh_logline_int(&l, "attempt", job->attempt);
+	mh_logline_str(&l, "status", status);
+	if (o->kind != MH_JOB_SUCCEEDED && o->error)
+		mh_logline_str(&l, "error", o->error);
+	mh_logline_int(&l, "duration_us", mh_now_us() - started_us);
+	mh_logline_end(&l);
+}
+
+static const char *error_text(struct runner *r, const char *code, const char *message)
+{
+	if (code == NULL)
+		return message;
+	return mh_arena_sprintf(&r->arena, "%s: %s", code, message ? message : "failed");
+}
+
+/* A run whose transaction failed in the database: its changes are gone. Ends the job in a
+ * fresh transaction: with the creator's context (so a final status still reaches the
+ * modules' hooks), or, when even that is refused (the creator was removed), with none. */
+static const PGresult *finish_after_failure(struct runner *r, const struct mh_job *job,
+					    const struct mh_job_kind *kind,
+					    struct mh_request *req, const char *sqlstate)
+{
+	static const struct mh_route anyone = { 0 };
+	struct outcome o;
+	struct mh_tx tx;
+	const PGresult *res;
+
+	if (strcmp(sqlstate, "MH409") == 0)
+		return NULL; /* the lease went to another runner: the job is theirs now */
+	if (strcmp(sqlstate, "MH403") == 0 || strcmp(sqlstate, "MH401") == 0) {
+		o.kind = MH_JOB_FAILED;
+		o.error = "forbidden: the job's creator may no longer do this in the tenant";
+	} else {
+		o.kind = MH_JOB_RETRY;
+		o.error = mh_arena_sprintf(&r->arena, "database_error: SQLSTATE %s", sqlstate);
+	}
+	o.result_json = NULL;
+	req->route = &anyone;
+	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
+	    (res = finish(r, &tx, job, kind, &o, 1)) != NULL)
+		return res;
+	req->principal.tenant_id = "";
+	req->principal.user_id = "";
+	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
+	    (res = finish(r, &tx, job, kind, &o, 0)) != NULL)
+		return res;
+	mh_log(MH_LOG_ERROR, "job", "job %s: cannot record its failure (SQLSTATE %s); its lease "
+	       "will run out and it will be retried", job->id, tx.sqlstate);
+	return NULL;
+}
+
+static void run_job(struct runner *r, const PGresult *claim)
+{
+	struct mh_route route = { 0 };
+	struct mh_request req;
+	struct mh_job job;
+	struct mh_job_run run = { 0 };
+	struct mh_tx tx;
+	struct outcome o = { MH_JOB_RETRY, NULL, NULL };
+	const struct mh_job_kind *kind;
+	const PGresult *done = NULL;
+	const char *status;
+	int64_t started = mh_now_us();
+
+	memset(&job, 0, sizeof(job));
+	job.id = mh_arena_strdup(&r->arena, PQgetvalue(claim, 0, 0));
+	job.kind = mh_arena_strdup(&r->arena, PQgetvalue(claim, 0, 1));
+	job.document_id = PQgetisnull(claim, 0, 3) ? NULL : PQgetvalue(claim, 0, 3);
+	job.attempt = atoi(PQgetvalue(claim, 0, 4));
+	job.max_attempts = atoi(PQgetvalue(claim, 0, 5));
+	job.webhook_url = PQgetisnull(claim, 0, 9) ? NULL : PQgetvalue(claim, 0, 9);
+	job.created_by = PQgetisnull(claim, 0, 10) ? "" : PQgetvalue(claim, 0, 10);
+	job.tenant_id = PQgetisnull(claim, 0, COL_TENANT) ? "" : PQgetvalue(claim, 0, COL_TENANT);
+	job.payload = mh_json_defer(&r->arena, json_tokener_parse(PQgetvalue(claim, 0, COL_PAYLOAD)));
+	if (job.payload == NULL)
+		job.payload = mh_json_defer(&r->arena, json_object_new_object());
+
+	begin_request(r, &req, mh_arena_sprintf(&r->arena, "job:%s", job.id));
+	req.path = job.kind;
+	req.principal.tenant_id = job.tenant_id;
+	req.principal.user_id = job.created_by;
+	atomic_store(&own_state->busy_since_us, started);
+
+	if (job.tenant_id[0] != '\0')
+		mh_queue_publish(&r->arena, job.tenant_id, claim, 0); /* running */
+
+	kind = mh_queue_kind(job.kind);
+	if (kind == NULL) {
+		o.kind = MH_JOB_FAILED;
+		o.error = "unknown_kind: no module runs jobs of this kind";
+	} else if (job.attempt > job.max_attempts) {
+		/* Every claim counts: a job that keeps killing its runner ends dead, not in a loop. */
+		o.kind = MH_JOB_RETRY;
+		o.error = mh_arena_sprintf(&r->arena, "runner_lost: the runner stopped during "
+					   "each of its %d attempts", job.max_attempts);
+	} else if (job.tenant_id[0] != '\0' && job.created_by[0] == '\0') {
+		o.kind = MH_JOB_FAILED;
+		o.error = "creator_gone: the user who queued the job no longer exists";
+	} else {
+		route.min_role = kind->min_role;
+		req.route = &route;
+		if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) != MH_DB_OK) {
+			/* No database: the lease runs out and the job is retried. */
+			atomic_store(&own_state->busy_since_us, 0);
+			return;
+		}
+		run.req = &req;
+		run.tx = &tx;
+		o.kind = kind->run(&job, &run);
+		o.result_json = run.result_json;
+		o.error = error_text(r, run.error_code, run.error);
+		if (tx.sqlstate[0] != '\0') {
+			/* A statement failed: the transaction is aborted whatever the kind said. */
+			char state[6];
+			memcpy(state, tx.sqlstate, sizeof(state));
+			mh_tx_rollback(&tx);
+			done = finish_after_failure(r, &job, kind, &req, state);
+			goto out;
+		}
+		done = finish(r, &tx, &job, kind, &o, 1);
+		if (done == NULL) {
+			char state[6];
+			memcpy(state, tx.sqlstate[0] ? tx.sqlstate : "08006", sizeof(state));
+			o.kind = MH_JOB_RETRY;
+			done = finish_after_failure(r, &job, kind, &req, state);
+		}
+		goto out;
+	}
+	/* Ended before running: no effects, only the status. */
+	{
+		static const struct mh_route anyone = { 0 };
+		req.route = &anyone;
+		req.principal.user_id = job.created_by;
+		if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
+			done = finish(r, &tx, &job, kind, &o, job.created_by[0] != '\0');
+		if (done == NULL) {
+			/* The creator's context is refused (removed from the tenant): end it as
+			 * nobody, without the hooks. */
+			req.principal.tenant_id = "";
+			req.principal.user_id = "";
+			if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
+				done = finish(r, &tx, &job, kind, &o, 0);
+		}
+	}
+out:
+	status = done != NULL && PQntuples(done) == 1 ? PQgetvalue(done, 0, 2) : "unfinished";
+	log_run(&job, status, &o, started);
+	if (done != NULL && job.tenant_id[0] != '\0')
+		mh_queue_publish(&r->arena, job.tenant_id, done, 0);
+	atomic_store(&own_state->busy_since_us, 0);
+}
+
+/* One claim. Returns 1 when a job ran, 0 when there was none, -1 without a database. */
+static int claim_and_run(struct runner *r)
+{
+	struct mh_request req;
+	struct mh_tx tx;
+	const char *p[2];
+	int idx;
+	const PGresult *res;
+
+	begin_request(r, &req, "work:claim");
+	p[0] = r->owner;
+	p[1] = mh_arena_sprintf(&r->arena, "%d", cfg->jobs_lease);
+	if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) != MH_DB_OK)
+		return -1;
+	idx = mh_tx_query(&tx, "mh_work_claim", p, 2);
+	if (idx < 0 || mh_tx_commit(&tx) != MH_DB_OK) {
+		if (tx.sqlstate[0] != '\0')
+			mh_log(MH_LOG_ERROR, "job_claim", "SQLSTATE %s: %s", tx.sqlstate,
+			       tx.error ? tx.error : "?");
+		return -1;
+	}
+	res = mh_tx_result(&tx, idx);
+	if (res == NULL || PQntuples(res) == 0)
+		return 0;
+	run_job(r, res);
+	return 1;
+}
+
+/* Sleeps until a NOTIFY, a signal or timeout_ms. */
+static void idle_wait(struct runner *r, int timeout_ms)
+{
+	struct pollfd pfd[2] = { { .fd = r->signal_fd, .events = POLLIN },
+				 { .fd = mh_db_socket(), .events = POLLIN } };
+
+	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout_ms) > 0 && (pfd[1].revents & POLLIN))
+		mh_db_drain_notifications();
+	take_signals(r);
+}
+
+void mh_runner_main(const struct mh_config *config, struct mh_runner_state *shared,
+		    const char *host, pid_t master)
+{
+	struct runner r;
+	sigset_t set;
+
+	cfg = config;
+	own_state = shared;
+	memset(&r, 0, sizeof(r));
+	/* Die with the master: a runner must never hold leases nobody renews. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != master)
+		_exit(1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	r.signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r.signal_fd < 0 || mh_arena_init(&r.arena, 64 * 1024) < 0)
+		_exit(1);
+	snprintf(r.owner, sizeof(r.owner), "%s:%d", host, (int)getpid());
+	if (getrandom(&r.rnd, sizeof(r.rnd), 0) != (ssize_t)sizeof(r.rnd) || r.rnd == 0)
+		r.rnd = (uint64_t)mh_now_us() | 1;
+
+	while (!r.stop) {
+		int rc;
+
+		mh_arena_reset(&r.arena);
+		take_signals(&r);
+		if (r.stop)
+			break;
+		if (ensure_listening(&r) < 0) {
+			idle_wait(&r, 1000);
+			continue;
+		}
+		rc = claim_and_run(&r);
+		if (rc == 0)
+			idle_wait(&r, cfg->jobs_poll * 1000);
+		else if (rc < 0)
+			idle_wait(&r, 1000);
+		/* Nothing is read from the notifications between jobs: after a job the runner
+		 * claims again at once, which finds whatever they announced. */
+		mh_db_drain_notifications();
+	}
+	mh_db_disconnect();
+	mh_arena_destroy(&r.arena);
+	close(r.signal_fd);
+	exit(0);
+}
+
+int mh_runner_register(void)
+{
+	return mh_db_register(runner_statements);
+}
