@@ -78,19 +78,9 @@ static int reply_db_error(struct mh_request *req, struct mh_response *res, struc
 
 /* ---- Handlers' services -------------------------------------------------------------------- */
 
-int tenants_get(struct mh_request *req, struct mh_response *res)
+/* {"data": the tenant} from a statement's single row; 404 when there is none. */
+static int reply_tenant(struct mh_request *req, struct mh_response *res, const PGresult *r)
 {
-	struct mh_tx tx;
-	const PGresult *r;
-	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
-
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "tenants_get", NULL, 0);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
 	if (r == NULL || PQntuples(r) != 1)
 		return mh_reply_error(req, res, 404, "not_found", "no such tenant");
 	res->body.len = 0;
@@ -101,11 +91,24 @@ int tenants_get(struct mh_request *req, struct mh_response *res)
 	return 0;
 }
 
+int tenants_get(struct mh_request *req, struct mh_response *res)
+{
+	struct mh_tx tx;
+	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
+
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = mh_tx_query(&tx, "tenants_get", NULL, 0);
+	rc = mh_tx_commit(&tx);
+	if (rc != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	return reply_tenant(req, res, mh_tx_result(&tx, q));
+}
+
 int tenants_update(struct mh_request *req, struct mh_response *res, const char *name,
 		   const char *slug)
 {
 	struct mh_tx tx;
-	const PGresult *r;
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 2);
 	const char *target;
 	int q, rc;
@@ -124,15 +127,7 @@ int tenants_update(struct mh_request *req, struct mh_response *res, const char *
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
-		return mh_reply_error(req, res, 404, "not_found", "no such tenant");
-	res->body.len = 0;
-	mh_buf_puts(&res->body, "{\"data\":");
-	put_tenant(&res->body, r);
-	mh_buf_putc(&res->body, '}');
-	res->status = 200;
-	return 0;
+	return reply_tenant(req, res, mh_tx_result(&tx, q));
 }
 
 /* The two list shapes: first page or after a cursor. */
