@@ -149,10 +149,14 @@ static void free_reply(void *r)
 
 redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 {
+	struct mh_arena_defer *slot;
 	redisReply *r;
 	va_list ap;
 
 	if (mh_redis_connect() < 0)
+		return NULL;
+	/* The reply's cleanup slot first: out of memory, the command is never sent. */
+	if ((slot = mh_arena_defer_reserve(req->arena)) == NULL)
 		return NULL;
 	va_start(ap, fmt);
 	r = redisvCommand(ctx, fmt, ap);
@@ -164,8 +168,7 @@ redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 		mh_redis_disconnect();
 		return NULL;
 	}
-	if (mh_arena_defer(req->arena, free_reply, r) < 0)
-		return NULL;
+	mh_arena_defer_set(slot, free_reply, r);
 	if (r->type == REDIS_REPLY_ERROR) {
 		mh_metrics_redis_error();
 		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
@@ -189,18 +192,24 @@ int mh_redis_append(const char *fmt, ...)
 
 redisReply *mh_redis_reply(struct mh_request *req)
 {
+	struct mh_arena_defer *slot;
 	void *reply = NULL;
 
 	if (ctx == NULL)
 		return NULL;
+	/* The reply's cleanup slot first. Without one the pipeline's remaining replies can
+	 * no longer be read in order, so the connection goes, as after an I/O error. */
+	if ((slot = mh_arena_defer_reserve(req->arena)) == NULL) {
+		mh_redis_disconnect();
+		return NULL;
+	}
 	if (redisGetReply(ctx, &reply) != REDIS_OK || reply == NULL) {
 		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
 		mh_metrics_redis_error();
 		mh_redis_disconnect();
 		return NULL;
 	}
-	if (mh_arena_defer(req->arena, free_reply, reply) < 0)
-		return NULL;
+	mh_arena_defer_set(slot, free_reply, reply);
 	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
 		mh_metrics_redis_error();
 		mh_log(MH_LOG_WARN, "redis_error", "%s", ((redisReply *)reply)->str);
