@@ -161,6 +161,47 @@ Test(server, malformed_json_is_400)
 	}
 }
 
+static void post_echo(const char *content_type, const char *body, struct http_response *r)
+{
+	cr_assert_eq(t_http("POST", "/api/v1/test/echo", content_type, body, strlen(body), r), 0);
+}
+
+Test(server, a_json_member_given_twice_is_400_naming_it)
+{
+	struct http_response r;
+
+	post_echo("application/json", "{\"title\":\"first\",\"title\":\"second\"}", &r);
+	t_assert_error(&r, 400, "validation_failed");
+	cr_assert(strstr(r.body, "{\"field\":\"title\"") != NULL, "%s", r.body);
+	t_http_free(&r);
+	post_echo("application/json", "{\"parameters\":{\"k\":1,\"\\u006b\":2}}", &r);
+	t_assert_error(&r, 400, "validation_failed");
+	cr_assert(strstr(r.body, "{\"field\":\"parameters.k\"") != NULL, "%s", r.body);
+	t_http_free(&r);
+}
+
+Test(server, a_lone_surrogate_escape_is_400)
+{
+	struct http_response r;
+
+	post_echo("application/json", "{\"title\":\"\\ud800\"}", &r);
+	t_assert_error(&r, 400, "invalid_json");
+	cr_assert(strstr(r.body, "surrogate") != NULL, "%s", r.body);
+	t_http_free(&r);
+}
+
+Test(server, a_json_body_in_another_charset_is_415)
+{
+	struct http_response r;
+
+	post_echo("application/json; charset=latin1", "{\"a\":1}", &r);
+	t_assert_error(&r, 415, "unsupported_media_type");
+	t_http_free(&r);
+	post_echo("application/json; charset=\"UTF-8\"", "{\"a\":1}", &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	t_http_free(&r);
+}
+
 Test(server, json_body_round_trips)
 {
 	const char *body = "{\"name\":\"caf\xc3\xa9\",\"n\":[1,2,3]}";

@@ -16,16 +16,6 @@
 #include "core/router.h"
 #include "core/scoreboard.h"
 
-/* "application/json" with optional parameters ("; charset=utf-8"). */
-static int is_json_media_type(const char *ct)
-{
-	size_t n = strlen("application/json");
-
-	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
-		return 0;
-	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
 /* Everything the route table promises a handler before it runs. Returns 1
  * when the request may reach the handler, 0 when res already holds the
  * error. */
@@ -34,7 +24,7 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 {
 	const struct mh_route *route = NULL;
 	unsigned allowed;
-	const char *err = NULL;
+	const char *err = NULL, *field = NULL;
 	long long clen;
 	int nq, limit;
 
@@ -109,12 +99,18 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		}
 		return 1;
 	}
-	if (!is_json_media_type(mh_header(req, "content-type"))) {
+	if (!mh_json_media_type_ok(mh_header(req, "content-type"))) {
 		mh_reply_error(req, res, 415, "unsupported_media_type",
-			       "the request body must be application/json");
+			       "the request body must be application/json (UTF-8)");
 		return 0;
 	}
-	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err);
+	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err, &field);
+	if (req->json == NULL && field != NULL) {
+		/* Valid JSON whose meaning depends on the parser: the member is named. */
+		struct mh_error_detail d = { field, "is given more than once" };
+		mh_reply_error_details(req, res, 400, "validation_failed", err, &d, 1);
+		return 0;
+	}
 	if (req->json == NULL) {
 		mh_reply_error(req, res, 400, "invalid_json", err);
 		return 0;
