@@ -158,3 +158,14 @@ Test(json, media_type_is_application_json_in_utf8)
 		cr_assert(!mh_json_media_type_ok(bad[i]), "accepted %s", bad[i]);
 	cr_assert(!mh_json_media_type_ok(NULL));
 }
+
+Test(json, running_out_of_memory_is_reported_not_mistaken_for_bad_json)
+{
+	const char *err;
+
+	a.limit = a.bytes_in_use + 1;
+	cr_assert_null(parse("{\"a\":1}", &err));
+	cr_assert_str_eq(err, "out of memory");
+	cr_assert_null(field);
+	a.limit = 0;
+}

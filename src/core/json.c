@@ -410,6 +410,7 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
+	struct mh_arena_defer *slot;
 	struct scan c;
 
 	*field = NULL;
@@ -442,7 +443,9 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
 		*err = "a member is given more than once";
 		return NULL;
 	}
-	tok = json_tokener_new_ex(MH_JSON_MAX_DEPTH);
+	/* The tree's cleanup slot before the tree. */
+	slot = mh_arena_defer_reserve(a);
+	tok = slot ? json_tokener_new_ex(MH_JSON_MAX_DEPTH) : NULL;
 	if (tok == NULL) {
 		*err = "out of memory";
 		return NULL;
@@ -464,7 +467,8 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
 		*err = "the request body is not valid JSON";
 		return NULL;
 	}
-	return mh_json_defer(a, obj);
+	mh_arena_defer_set(slot, put_object, obj);
+	return obj;
 }
 
 /* OWS: spaces and tabs. */
