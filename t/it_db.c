@@ -11,8 +11,8 @@
 #include "helpers.h"
 
 static const struct mh_db_statement statements[] = {
-	{ "it_db_one", "SELECT 1", 0 },
-	{ NULL, NULL, 0 },
+        {"it_db_one", "SELECT 1", 0},
+        {NULL, NULL, 0},
 };
 
 static struct mh_arena arena;

@@ -53,7 +53,7 @@ Test(redis, an_acl_user_in_redis_url_authenticates_as_that_user, .fini = drop_us
 
 	mh_config_defaults(&cfg);
 	snprintf(cfg.redis_url, sizeof(cfg.redis_url), "redis://%s:p%%40ss%%3Aw%%2Frd@%s:%d/0",
-		 ACL_USER, u.host, u.port);
+	         ACL_USER, u.host, u.port);
 	cr_assert_eq(mh_redis_configure(&cfg, err, sizeof(err)), 0, "%s", err);
 	c = mh_redis_open();
 	cr_assert(c != NULL, "AUTH as the URL's ACL user failed");

@@ -43,13 +43,15 @@ Test(email, markup_and_quoting_are_refused)
 Test(email, a_non_ascii_local_part_is_refused_look_alikes_included)
 {
 	/* U+0430 CYRILLIC SMALL LETTER A, not 'a'. */
-	refuses("\xd0\xb0" "dmin@example.com");
+	refuses("\xd0\xb0"
+	        "dmin@example.com");
 	refuses("j\xc3\xb6rg@example.com");
 }
 
 Test(email, a_non_ascii_domain_is_refused_and_its_a_label_accepted)
 {
-	const char *m = mh_email_check("anna@b\xc3\xbc" "cher.example");
+	const char *m = mh_email_check("anna@b\xc3\xbc"
+	                               "cher.example");
 
 	cr_assert_not_null(m);
 	cr_assert(strstr(m, "xn--") != NULL, "the message says how to write it: %s", m);

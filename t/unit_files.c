@@ -75,9 +75,9 @@ static int entries(const char *path)
 Test(files, a_failed_fdatasync_closes_the_file_and_removes_it)
 {
 	static char body[] = "hello, attachments";
-	struct mh_kv params[] = { { "id", "00000000-0000-4000-8000-000000000001" } };
-	struct mh_kv query[] = { { "name", "notes.txt" } };
-	struct mh_kv headers[] = { { "content-type", "text/plain" } };
+	struct mh_kv params[] = {{"id", "00000000-0000-4000-8000-000000000001"}};
+	struct mh_kv query[] = {{"name", "notes.txt"}};
+	struct mh_kv headers[] = {{"content-type", "text/plain"}};
 	FCGX_Stream in;
 	struct mh_request req;
 	struct mh_response res;

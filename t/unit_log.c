@@ -70,8 +70,9 @@ Test(log, invalid_utf8_in_a_value_becomes_replacement_characters)
 	char *line = log_path("/api/v1/\x80/\xc3(/\xed\xa0\x80/\xc0\xaf");
 	char *path = path_of(line);
 
-	cr_assert_str_eq(path, "/api/v1/\xef\xbf\xbd/\xef\xbf\xbd(/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd/"
-			       "\xef\xbf\xbd\xef\xbf\xbd");
+	cr_assert_str_eq(path,
+	                 "/api/v1/\xef\xbf\xbd/\xef\xbf\xbd(/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd/"
+	                 "\xef\xbf\xbd\xef\xbf\xbd");
 	free(path);
 	free(line);
 }

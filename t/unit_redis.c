@@ -76,22 +76,27 @@ Test(redis_url, a_unix_socket_path)
 Test(redis_url, malformed_urls_are_refused_without_repeating_the_password)
 {
 	static const char *const bad[] = {
-		"http://h",		/* scheme */
-		"redis://",		/* no host */
-		"redis://user@h",	/* a user without a password */
-		"redis://user:@h",	/* the same, spelled with a colon */
-		"redis://:s3cret%zz@h", /* malformed escape */
-		"redis://:s3cret%4@h",	/* truncated escape */
-		"redis://:s3cret%00@h", /* a decoded NUL */
-		"redis://h:0",		"redis://h:65536", "redis://h:x", "redis://h/16",
-		"redis://h/1x",		"redis://[::1",	   "unix:relative/path",
+	        "http://h",             /* scheme */
+	        "redis://",             /* no host */
+	        "redis://user@h",       /* a user without a password */
+	        "redis://user:@h",      /* the same, spelled with a colon */
+	        "redis://:s3cret%zz@h", /* malformed escape */
+	        "redis://:s3cret%4@h",  /* truncated escape */
+	        "redis://:s3cret%00@h", /* a decoded NUL */
+	        "redis://h:0",
+	        "redis://h:65536",
+	        "redis://h:x",
+	        "redis://h/16",
+	        "redis://h/1x",
+	        "redis://[::1",
+	        "unix:relative/path",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct mh_redis_url u;
 		char err[256] = "";
 
 		cr_assert_eq(mh_redis_url_parse(bad[i], &u, err, sizeof(err)), -1, "accepted %s",
-			     bad[i]);
+		             bad[i]);
 		cr_assert(strstr(err, "redis_url") != NULL, "%s", err);
 		cr_assert(strstr(err, "s3cret") == NULL, "%s", err);
 	}

@@ -42,7 +42,7 @@ static const char *check_local(const char *s, size_t len)
 static const char *check_domain(const char *s, size_t len)
 {
 	static const char msg[] = "the part after the @ must be a domain name in ASCII "
-				  "(example.com; an internationalised one in its xn-- form)";
+	                          "(example.com; an internationalised one in its xn-- form)";
 	size_t label = 0, labels = 0;
 	int letter = 0;
 

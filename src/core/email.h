@@ -4,9 +4,9 @@
 
 #include "core/arena.h"
 
-#define MH_EMAIL_MAX 254      /* octets: RFC 5321's 256-octet path less its angle brackets */
-#define MH_EMAIL_LOCAL_MAX 64 /* octets before the @ (RFC 5321 4.5.3.1.1) */
-#define MH_EMAIL_LABEL_MAX 63 /* octets of one domain label */
+#define MH_EMAIL_MAX       254 /* octets: RFC 5321's 256-octet path less its angle brackets */
+#define MH_EMAIL_LOCAL_MAX 64  /* octets before the @ (RFC 5321 4.5.3.1.1) */
+#define MH_EMAIL_LABEL_MAX 63  /* octets of one domain label */
 
 /*
  * Checks s against Menhir's rule for an e-mail address: RFC 5321's Mailbox with a
