@@ -188,7 +188,7 @@ static int ref_string(struct ref *r, struct name *out)
 				return 0;
 			if (lo >= 0xDC00 && lo <= 0xDFFF) {
 				ref_put(out, 0x10000 + (((unsigned long)u - 0xD800) << 10) +
-						     ((unsigned long)lo - 0xDC00));
+				                     ((unsigned long)lo - 0xDC00));
 				continue;
 			}
 			r->i = back;
@@ -216,7 +216,7 @@ static int ref_container(struct ref *r, int close)
 	}
 	for (;;) {
 		if (close == '}') {
-			struct name n = { malloc(r->len - r->i + 1), 0 };
+			struct name n = {malloc(r->len - r->i + 1), 0};
 
 			names = realloc(names, (nnames + 1) * sizeof(*names));
 			FUZZ_CHECK(n.s != NULL && names != NULL, "out of memory");
@@ -277,7 +277,7 @@ static int ref_value(struct ref *r)
  * whether it has a duplicate member name or a lone surrogate escape. */
 static int ref_valid(const unsigned char *s, size_t len, int *depth, int *dup, int *lone)
 {
-	struct ref r = { s, len, 0, 0, 0, 0, 0 };
+	struct ref r = {s, len, 0, 0, 0, 0, 0};
 	int ok = ref_value(&r) && r.i == len;
 
 	*depth = r.max_depth;
@@ -290,7 +290,7 @@ static int ref_valid(const unsigned char *s, size_t len, int *depth, int *dup, i
 
 static int is_bare_null(const uint8_t *s, size_t len)
 {
-	struct ref r = { s, len, 0, 0, 0, 0, 0 };
+	struct ref r = {s, len, 0, 0, 0, 0, 0};
 
 	ref_ws(&r);
 	return ref_lit(&r, "null") && (ref_ws(&r), r.i == len);
@@ -336,12 +336,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(err != NULL && *err != '\0', "refused without a message");
 		/* A named member is a duplicate the reference saw too, in valid JSON. */
 		FUZZ_CHECK(field == NULL || (valid && dup && utf8), "named %s without a duplicate",
-			   field);
+		           field);
 		/* Valid, shallow, UTF-8 JSON without duplicates or lone surrogates gets
 		 * through, except a bare null (no value at all). */
 		FUZZ_CHECK(!valid || !utf8 || dup || lone || depth >= MH_JSON_MAX_DEPTH ||
-				   is_bare_null(data, size),
-			   "valid JSON refused: %s", err);
+		                   is_bare_null(data, size),
+		           "valid JSON refused: %s", err);
 		mh_arena_reset(&arena);
 		return 0;
 	}

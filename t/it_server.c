@@ -255,7 +255,7 @@ Test(server, a_response_header_that_does_not_fit_fails_the_request_loudly)
 	rid = t_header(&r, "X-Request-Id");
 	cr_assert(rid != NULL);
 	cr_assert(log_has_line(rid, "\"response_header_dropped\""),
-		  "no error line names the dropped header");
+	          "no error line names the dropped header");
 	free(rid);
 	t_http_free(&r);
 }

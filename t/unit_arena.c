@@ -78,7 +78,7 @@ Test(arena, strings_and_printf)
 Test(arena, a_reserved_slot_runs_what_it_is_filled_with_and_an_unfilled_one_nothing)
 {
 	struct mh_arena a;
-	static int ids[2] = { 0, 1 };
+	static int ids[2] = {0, 1};
 	struct mh_arena_defer *filled, *unfilled;
 
 	memset(cleaned, 0, sizeof(cleaned));

@@ -133,12 +133,12 @@ Test(config, dump_masks_the_password_of_a_postgresql_uri)
 
 	mh_config_defaults(&c);
 	snprintf(c.database_url, sizeof(c.database_url),
-		 "postgresql://menhir_app:s3cr%%21t@db.example:5433/menhir?sslmode=require");
+	         "postgresql://menhir_app:s3cr%%21t@db.example:5433/menhir?sslmode=require");
 	line = dump_line(&c, "database_url");
 	cr_assert(strstr(line, "s3cr") == NULL, "%s", line);
 	cr_assert(strstr(line, "password=***") != NULL, "%s", line);
-	cr_assert(strstr(line, "user=menhir_app") != NULL && strstr(line, "host=db.example"),
-		  "%s", line);
+	cr_assert(strstr(line, "user=menhir_app") != NULL && strstr(line, "host=db.example"), "%s",
+	          line);
 	free(line);
 }
 
@@ -149,11 +149,11 @@ Test(config, dump_masks_a_quoted_password_in_a_key_value_conninfo)
 
 	mh_config_defaults(&c);
 	snprintf(c.migrate_database_url, sizeof(c.migrate_database_url),
-		 "host=/run/pg dbname=menhir password='it\\'s secret' user=menhir_owner");
+	         "host=/run/pg dbname=menhir password='it\\'s secret' user=menhir_owner");
 	line = dump_line(&c, "migrate_database_url");
 	cr_assert(strstr(line, "secret") == NULL, "%s", line);
 	cr_assert(strstr(line, "user=menhir_owner") != NULL, "a masked conninfo keeps the rest: %s",
-		  line);
+	          line);
 	free(line);
 }
 
@@ -164,15 +164,16 @@ Test(config, dump_shows_a_conninfo_without_a_password_unchanged)
 
 	mh_config_defaults(&c);
 	line = dump_line(&c, "database_url");
-	cr_assert_str_eq(line, "database_url = dbname=menhir user=menhir_app host=/var/run/postgresql");
+	cr_assert_str_eq(line,
+	                 "database_url = dbname=menhir user=menhir_app host=/var/run/postgresql");
 	free(line);
 }
 
 Test(config, dump_masks_the_password_of_a_redis_url)
 {
-	static const char *const urls[] = { "redis://:s3cret@127.0.0.1:6379/0",
-					     "redis://menhir:s3cret@127.0.0.1/1",
-					     "redis://s3cret@127.0.0.1" };
+	static const char *const urls[] = {"redis://:s3cret@127.0.0.1:6379/0",
+	                                   "redis://menhir:s3cret@127.0.0.1/1",
+	                                   "redis://s3cret@127.0.0.1"};
 	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		struct mh_config c;
 		char *line;

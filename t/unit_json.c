@@ -76,7 +76,7 @@ Test(json, member_names_are_compared_after_unescaping)
 Test(json, a_nested_duplicate_is_named_by_its_path)
 {
 	cr_assert_str_eq(duplicate_in("{\"parameters\":{\"k\":1,\"n\":2,\"k\":3}}"),
-			 "parameters.k");
+	                 "parameters.k");
 	cr_assert_str_eq(duplicate_in("{\"items\":[{\"a\":1},{\"b\":1,\"b\":2}]}"), "items[1].b");
 }
 
@@ -84,9 +84,9 @@ Test(json, the_same_name_in_different_objects_is_fine)
 {
 	const char *err;
 
-	cr_assert_not_null(parse("{\"a\":{\"x\":1},\"b\":{\"x\":1},\"x\":[{\"x\":1},{\"x\":2}]}",
-				 &err),
-			   "%s", err);
+	cr_assert_not_null(
+	        parse("{\"a\":{\"x\":1},\"b\":{\"x\":1},\"x\":[{\"x\":1},{\"x\":2}]}", &err), "%s",
+	        err);
 	cr_assert_not_null(parse("{\"a\":1,\"A\":2,\"a \":3}", &err), "%s", err);
 }
 
@@ -109,12 +109,12 @@ Test(json, an_object_with_many_members_is_checked_without_false_duplicates)
 Test(json, a_lone_surrogate_escape_is_refused)
 {
 	static const char *const bad[] = {
-		"{\"a\":\"\\ud800\"}",	    /* high, at the end of the string */
-		"{\"a\":\"\\udc00\"}",	    /* low, alone */
-		"{\"a\":\"\\ud800x\"}",	    /* high, then a character */
-		"{\"a\":\"\\ud800\\u0041\"}", /* high, then an escape that is not a low half */
-		"{\"a\":\"\\ud800\\ud800\"}", /* two highs */
-		"{\"\\ud800\":1}",		    /* in a member name */
+	        "{\"a\":\"\\ud800\"}",        /* high, at the end of the string */
+	        "{\"a\":\"\\udc00\"}",        /* low, alone */
+	        "{\"a\":\"\\ud800x\"}",       /* high, then a character */
+	        "{\"a\":\"\\ud800\\u0041\"}", /* high, then an escape that is not a low half */
+	        "{\"a\":\"\\ud800\\ud800\"}", /* two highs */
+	        "{\"\\ud800\":1}",            /* in a member name */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *err;
@@ -138,19 +138,29 @@ Test(json, a_surrogate_pair_is_one_character)
 Test(json, media_type_is_application_json_in_utf8)
 {
 	static const char *const ok[] = {
-		"application/json",	      "Application/JSON",
-		"application/json; charset=utf-8", "application/json;charset=UTF-8",
-		"application/json ; charset=\"utf-8\"", "application/json; charset=Utf-8 ",
-		"application/json;",	      "application/json; foo=bar; charset=utf-8",
+	        "application/json",
+	        "Application/JSON",
+	        "application/json; charset=utf-8",
+	        "application/json;charset=UTF-8",
+	        "application/json ; charset=\"utf-8\"",
+	        "application/json; charset=Utf-8 ",
+	        "application/json;",
+	        "application/json; foo=bar; charset=utf-8",
 	};
 	static const char *const bad[] = {
-		"application/json; charset=latin1", "application/json; charset=\"iso-8859-1\"",
-		"application/json; charset=utf-16", "application/json; charset=utf8",
-		"application/json; charset=utf-8; charset=latin1",
-		"application/jsonx",		    "application/json-patch+json",
-		"text/json",			    "application/json; charset",
-		"application/json; charset=",	    "application/json; charset=\"utf-8",
-		"application/json junk",	    "",
+	        "application/json; charset=latin1",
+	        "application/json; charset=\"iso-8859-1\"",
+	        "application/json; charset=utf-16",
+	        "application/json; charset=utf8",
+	        "application/json; charset=utf-8; charset=latin1",
+	        "application/jsonx",
+	        "application/json-patch+json",
+	        "text/json",
+	        "application/json; charset",
+	        "application/json; charset=",
+	        "application/json; charset=\"utf-8",
+	        "application/json junk",
+	        "",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		cr_assert(mh_json_media_type_ok(ok[i]), "refused %s", ok[i]);

@@ -309,9 +309,9 @@ static void put_conninfo_value(struct line *out, const char *v)
  */
 static void print_conninfo(int fd, const char *name, const char *value)
 {
-	static const char *const secrets[] = { "password", "sslpassword" };
+	static const char *const secrets[] = {"password", "sslpassword"};
 	PQconninfoOption *opts;
-	struct line out = { "", 0 };
+	struct line out = {"", 0};
 	char *perr = NULL;
 	int has_secret = 0;
 

@@ -101,13 +101,13 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 	}
 	if (!mh_json_media_type_ok(mh_header(req, "content-type"))) {
 		mh_reply_error(req, res, 415, "unsupported_media_type",
-			       "the request body must be application/json (UTF-8)");
+		               "the request body must be application/json (UTF-8)");
 		return 0;
 	}
 	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err, &field);
 	if (req->json == NULL && field != NULL) {
 		/* Valid JSON whose meaning depends on the parser: the member is named. */
-		struct mh_error_detail d = { field, "is given more than once" };
+		struct mh_error_detail d = {field, "is given more than once"};
 		mh_reply_error_details(req, res, 400, "validation_failed", err, &d, 1);
 		return 0;
 	}
@@ -126,7 +126,7 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 /* Replaces whatever the handler had built with a 500 envelope: its headers and media
  * type belonged to the answer it could not give. */
 static void reply_internal_error(struct mh_request *req, struct mh_response *res,
-				 const char *message)
+                                 const char *message)
 {
 	res->nheaders = 0;
 	res->dropped_header = NULL;

@@ -48,8 +48,8 @@ struct scan {
 	size_t len, i;
 	int depth;
 	struct mh_arena *arena;
-	int oom;	  /* the arena ran out: the answer is not about the text */
-	int lone;	  /* a \u escape of a lone surrogate was seen */
+	int oom;          /* the arena ran out: the answer is not about the text */
+	int lone;         /* a \u escape of a lone surrogate was seen */
 	const char *dup;  /* path of the first member seen twice */
 	struct key *keys; /* member names of the open objects, innermost last */
 	size_t nkeys, capkeys;
@@ -405,7 +405,7 @@ static int strict_json(struct scan *c)
 }
 
 struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t len,
-				  const char **err, const char **field)
+                                  const char **err, const char **field)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
@@ -429,9 +429,9 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
 	c.len = len;
 	c.arena = a;
 	if (!strict_json(&c)) {
-		*err = c.oom				? "out of memory"
+		*err = c.oom                          ? "out of memory"
 		       : c.depth >= MH_JSON_MAX_DEPTH ? "the JSON body is nested too deeply"
-						      : "the request body is not valid JSON";
+		                                      : "the request body is not valid JSON";
 		return NULL;
 	}
 	if (c.lone) {

@@ -20,7 +20,7 @@
  * "parameters.k", "items[2].name"), NULL for any other failure.
  */
 struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t len,
-				  const char **err, const char **field);
+                                  const char **err, const char **field);
 
 /*
  * 1 when a Content-Type header names a JSON body Menhir reads: application/json

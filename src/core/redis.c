@@ -63,7 +63,7 @@ static const char *parse_userinfo(const char *s, size_t len, struct mh_redis_url
 		return "a user name needs a password (redis://user:password@host)";
 	if (percent_decode(s, (size_t)(colon - s), out->user, sizeof(out->user)) < 0 ||
 	    percent_decode(colon + 1, len - (size_t)(colon + 1 - s), out->password,
-			   sizeof(out->password)) < 0)
+	                   sizeof(out->password)) < 0)
 		return "the user name or password has a malformed %-escape, a NUL or is too long";
 	if (out->user[0] != '\0' && out->password[0] == '\0')
 		return "a user name needs a password (redis://user:password@host)";
@@ -121,7 +121,7 @@ int mh_redis_url_parse(const char *url, struct mh_redis_url *out, char *err, siz
 	memset(out, 0, sizeof(*out));
 	if (strncmp(url, "unix:", 5) == 0) {
 		if (snprintf(out->unix_path, sizeof(out->unix_path), "%s", url + 5) >=
-			    (int)sizeof(out->unix_path) ||
+		            (int)sizeof(out->unix_path) ||
 		    out->unix_path[0] != '/') {
 			why = "a unix socket needs an absolute path that fits";
 			goto bad;
@@ -150,9 +150,9 @@ int mh_redis_url_parse(const char *url, struct mh_redis_url *out, char *err, siz
 bad:
 	memset(out, 0, sizeof(*out));
 	snprintf(err, errlen,
-		 "redis_url must look like redis://[[user]:password@]host[:port][/db] or "
-		 "unix:/path: %s",
-		 why);
+	         "redis_url must look like redis://[[user]:password@]host[:port][/db] or "
+	         "unix:/path: %s",
+	         why);
 	return -1;
 }
 
@@ -199,8 +199,8 @@ redisContext *mh_redis_open(void)
 	/* An ACL user (Redis 6+) authenticates with both names; the default user with the
 	 * password alone. */
 	if (settings.url.user[0] != '\0' &&
-	    setup_on(c, "AUTH", redisCommand(c, "AUTH %s %s", settings.url.user,
-					     settings.url.password)) < 0)
+	    setup_on(c, "AUTH",
+	             redisCommand(c, "AUTH %s %s", settings.url.user, settings.url.password)) < 0)
 		goto fail;
 	if (settings.url.user[0] == '\0' && settings.url.password[0] != '\0' &&
 	    setup_on(c, "AUTH", redisCommand(c, "AUTH %s", settings.url.password)) < 0)
