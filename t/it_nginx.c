@@ -3,6 +3,7 @@
  * the request id; and the header buffers let the largest access token through. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
