@@ -674,9 +674,9 @@ Test(responses, readyz_is_ready_not_503)
 
 /* ---- /metrics, straight on the FastCGI socket ------------------------------- */
 
-/* A scrape as a host-local scraper (or nginx) would send it, from remote_addr,
- * turned into an http_response. */
-static void fcgi_get(const char *path, const char *remote_addr, struct http_response *out)
+/* A scrape as nginx would send it, from its internal listener (MENHIR_LISTENER=internal)
+ * or not, turned into an http_response. */
+static void fcgi_get(const char *path, const char *listener, struct http_response *out)
 {
 	const char *const params[] = {
 	        "REQUEST_METHOD",
@@ -688,7 +688,9 @@ static void fcgi_get(const char *path, const char *remote_addr, struct http_resp
 	        "QUERY_STRING",
 	        "",
 	        "REMOTE_ADDR",
-	        remote_addr,
+	        "127.0.0.1",
+	        "MENHIR_LISTENER",
+	        listener,
 	        "SERVER_PROTOCOL",
 	        "HTTP/1.1",
 	        "REQUEST_ID",
@@ -713,7 +715,7 @@ Test(metrics, internal_scrape_is_documented_prometheus_text)
 	struct http_response r;
 	char *ct;
 
-	fcgi_get("/metrics", "127.0.0.1", &r);
+	fcgi_get("/metrics", "internal", &r);
 	cr_expect_eq(r.status, 200, "%ld %.200s", r.status, r.body);
 	ct = t_header(&r, "Content-Type");
 	cr_expect(ct != NULL && strncmp(ct, "text/plain", 10) == 0, "Content-Type %s",
@@ -724,21 +726,21 @@ Test(metrics, internal_scrape_is_documented_prometheus_text)
 	t_http_free(&r);
 }
 
-Test(metrics, outside_address_gets_the_documented_403)
+Test(metrics, public_listener_gets_the_documented_403)
 {
 	struct http_response r;
 
-	fcgi_get("/metrics", "203.0.113.9", &r);
+	fcgi_get("/metrics", "public", &r);
 	cr_expect_eq(r.status, 403, "%ld %.200s", r.status, r.body);
 	expect_conforms("GET", "/metrics", &r);
 	t_http_free(&r);
 }
 
-Test(metrics, through_nginx_from_loopback_is_the_documented_200)
+Test(metrics, through_the_internal_listener_is_the_documented_200)
 {
 	struct http_response r;
 
-	t_get("/metrics", &r);
+	t_get_internal("/metrics", &r);
 	cr_expect_eq(r.status, 200, "%ld %.200s", r.status, r.body);
 	expect_conforms("GET", "/metrics", &r);
 	t_http_free(&r);

@@ -47,6 +47,7 @@ nginx_render_site() {
 	sed -E \
 		-e "s|^( *)listen 80;|\\1listen 127.0.0.1:$MENHIR_HTTP_PORT;|" \
 		-e "/^ *listen \\[::\\]:(80|443)( ssl http2)?;/d" \
+		-e "s|^( *)listen 127.0.0.1:9180; .*|\\1listen 127.0.0.1:$MENHIR_INTERNAL_PORT;|" \
 		-e "s|^( *)listen 443 ssl http2;|\\1listen 127.0.0.1:$MENHIR_HTTPS_PORT ssl http2;$tls_extra|" \
 		-e "s|return 301 https://\\\$host\\\$request_uri;|return 301 https://\\\$host:$MENHIR_HTTPS_PORT\\\$request_uri;|" \
 		-e "s|^( *)ssl_certificate [^;]*;.*|\\1ssl_certificate \"$(sed_repl "$STATE/tls/cert.pem")\";|" \
@@ -70,6 +71,8 @@ nginx_check_render() {
 	[[ -z $bad ]] || mh_die "nginx/menhir.conf has production lines script/lib/nginx.sh cannot render:"$'\n'"$bad"
 	grep -q "listen 127.0.0.1:$MENHIR_HTTPS_PORT ssl http2;" "$dst" ||
 		mh_die "rendered site lacks the TLS listen line"
+	grep -q "listen 127.0.0.1:$MENHIR_INTERNAL_PORT;" "$dst" ||
+		mh_die "rendered site lacks the internal listener"
 	grep -q "fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;" "$dst" ||
 		mh_die "rendered site lacks fastcgi_read_timeout"
 }
@@ -151,8 +154,8 @@ nginx_start() {
 		return 0
 	fi
 	local port
-	for port in "$MENHIR_HTTPS_PORT" "$MENHIR_HTTP_PORT"; do
-		mh_port_busy "$port" && mh_die "port $port is in use (set MENHIR_HTTPS_PORT / MENHIR_HTTP_PORT)"
+	for port in "$MENHIR_HTTPS_PORT" "$MENHIR_HTTP_PORT" "$MENHIR_INTERNAL_PORT"; do
+		mh_port_busy "$port" && mh_die "port $port is in use (set MENHIR_HTTPS_PORT / MENHIR_HTTP_PORT / MENHIR_INTERNAL_PORT)"
 	done
 	mkdir -p "$ngx"
 	nginx_render_site

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/address.h"
 #include "core/auth.h"
 #include "core/db.h"
 #include "core/fcgi.h"
@@ -42,9 +41,11 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		break;
 	}
 	req->route = route;
-	if ((route->flags & MH_INTERNAL) && !mh_address_is_internal(req->remote_addr)) {
+	/* The listener decides, never the client address: behind a load balancer every
+	 * client looks private. */
+	if ((route->flags & MH_INTERNAL) && !req->internal) {
 		mh_reply_error(req, res, 403, "forbidden",
-			       "this endpoint is reachable only from the internal network");
+		               "this endpoint is served only on the internal listener");
 		return 0;
 	}
 

@@ -53,6 +53,9 @@ struct mh_request {
 	struct json_object *json; /* parsed body on MH_JSON_BODY routes */
 	const char *request_id;
 	const char *remote_addr;
+	/* Came through nginx's internal listener (MENHIR_LISTENER=internal, a FastCGI param
+	 * only that server block sets): the one thing that admits MH_INTERNAL routes. */
+	int internal;
 	const struct mh_route *route;
 	size_t route_index; /* for metrics; MH_METRICS_UNMATCHED until routed */
 	struct mh_principal principal;
