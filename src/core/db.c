@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "core/module.h"
 #include "core/scoreboard.h"
+#include "core/trace.h"
 
 #define MAX_STATEMENT_SETS 32
 /* After a failed connect, requests get 503 at once for this long instead of
@@ -15,12 +16,15 @@
 #define RECONNECT_BACKOFF_US 250000
 
 static const struct mh_db_statement core_statements[] = {
-	/* app_enter (schema 0002) sets app.tenant_id and app.user_id, reads the
-	 * user's current role in the tenant into app.role, and raises MH403 when
-	 * the user is not a member or ranks below the route's minimum role. */
-	{ "mh_set_context", "SELECT app_enter($1, $2, $3)", 3 },
-	{ "mh_ping", "SELECT 1", 0 },
-	{ NULL, NULL, 0 },
+        /* app_enter (schema 0002) sets app.tenant_id and app.user_id, reads the
+         * user's current role in the tenant into app.role, and raises MH403 when
+         * the user is not a member or ranks below the route's minimum role.
+         * app.traceparent is the request's or job's trace (core/trace.h): a job
+         * inserted in this transaction keeps it (jobs.traceparent's default). */
+        {"mh_set_context", "SELECT app_enter($1, $2, $3), set_config('app.traceparent', $4, true)",
+         4},
+        {"mh_ping", "SELECT 1", 0},
+        {NULL, NULL, 0},
 };
 
 static const struct mh_db_statement *statement_sets[MAX_STATEMENT_SETS] = { core_statements };
@@ -258,20 +262,23 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 {
 	static const char *const empty[3] = { "", "", "" };
 	const char **ctx;
+	char *traceparent;
 
 	memset(tx, 0, sizeof(*tx));
 	tx->req = req;
 	tx->flags = flags;
 	if (mh_db_connect() != MH_DB_OK)
 		return MH_DB_UNAVAILABLE;
-	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 3);
-	if (ctx == NULL)
+	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 4);
+	traceparent = mh_arena_alloc(req->arena, MH_TRACEPARENT_SIZE);
+	if (ctx == NULL || traceparent == NULL)
 		return MH_DB_ERROR;
 	ctx[0] = req->principal.tenant_id ? req->principal.tenant_id : empty[0];
 	ctx[1] = req->principal.user_id ? req->principal.user_id : empty[1];
 	ctx[2] = req->route ? mh_role_name(req->route->min_role) : empty[2];
+	ctx[3] = mh_trace_traceparent(traceparent);
 	queue(tx, (flags & MH_TX_READ_ONLY) ? "!BEGIN READ ONLY" : "!BEGIN", NULL, 0);
-	queue(tx, "mh_set_context", ctx, 3);
+	queue(tx, "mh_set_context", ctx, 4);
 	tx->began = 1;
 	return MH_DB_OK;
 }

@@ -14,6 +14,7 @@
 #include "core/query.h"
 #include "core/router.h"
 #include "core/scoreboard.h"
+#include "core/trace.h"
 
 /* Everything the route table promises a handler before it runs. Returns 1
  * when the request may reach the handler, 0 when res already holds the
@@ -179,6 +180,9 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 		mh_metrics_in_flight(-1);
 		return;
 	}
+	/* nginx passes the client's or load balancer's traceparent, or one it started whose
+	 * trace id is the request id (nginx/menhir.conf). */
+	mh_trace_begin(FCGX_GetParam("TRACEPARENT", fr->envp), req.request_id);
 	if (check_request_or_reply(fr, &req, &res, cfg)) {
 		int rc = req.route->handler(&req, &res);
 
@@ -212,4 +216,5 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	mh_metrics_request(req.route ? req.route_index : MH_METRICS_UNMATCHED, res.status,
 			   mh_now_us() - req.started_us, req.db_round_trips);
 	access_log(&req, &res, bytes);
+	mh_trace_end();
 }
