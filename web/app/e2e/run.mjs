@@ -174,8 +174,9 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
 });
 
-const owner = { email: `e2e-owner-${RUN}@example.com`, name: "Olivia Owner", tenant: `E2E ${RUN}` };
-const viewer = { email: `e2e-viewer-${RUN}@example.com`, name: "Victor Viewer", tenant: `Viewer home ${RUN}` };
+// Tenant names need not be unique (slugs get a suffix); e-mails must be.
+const owner = { email: `olivia-${RUN}@example.com`, name: "Olivia Owner", tenant: "Acme Research" };
+const viewer = { email: `victor-${RUN}@example.com`, name: "Victor Viewer", tenant: "Victor's workspace" };
 let tenantSlug = "";
 let docUrl = "";
 

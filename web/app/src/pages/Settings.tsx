@@ -82,7 +82,7 @@ function Features({ editable }: { editable: boolean }) {
               <label htmlFor={`feature-${f.name}`}>{f.name}</label>
               <p id={`feature-${f.name}-d`} className="muted small">
                 {f.description}
-                {f.rewrites_document ? " Rewrites the document." : ""}
+                {f.rewrites_document ? " (rewrites the document)" : ""}
               </p>
             </li>
           ))}
