@@ -467,6 +467,11 @@ try {
     };
     track(tab1);
     track(tab2);
+    // Slow refreshes down, so two unserialized ones would surely overlap.
+    await ctxA.route("**/api/v1/auth/refresh", async (route) => {
+      await new Promise((r) => setTimeout(r, 400));
+      await route.continue();
+    });
     await Promise.all([tab1.reload(), tab2.reload()]);
     await Promise.all([
       tab1.getByRole("heading", { name: "Documents" }).waitFor(),
@@ -477,6 +482,7 @@ try {
     for (let i = 1; i < spans.length; i++) {
       assert(spans[i].start >= spans[i - 1].end, `refreshes overlapped: ${spans.map((s) => `${s.start}-${s.end}`).join(", ")}`);
     }
+    await ctxA.unroute("**/api/v1/auth/refresh");
     await tab2.close();
   });
 
