@@ -39,7 +39,6 @@ export function AuditPage() {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [attempt, allowed, session?.tenantId]);
 
   const more = async () => {

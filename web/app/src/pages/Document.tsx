@@ -127,7 +127,6 @@ export function DocumentPage({ id }: { id: string }) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, attempt, role]);
 
   if (loadProblem) {

@@ -70,7 +70,6 @@ export function DocumentsPage() {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [filters, attempt, session?.tenantId]);
 
   const more = async () => {

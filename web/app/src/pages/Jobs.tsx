@@ -40,7 +40,6 @@ export function JobsPage() {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [status, attempt, session?.tenantId]);
 
   const more = async () => {

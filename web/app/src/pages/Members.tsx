@@ -55,7 +55,6 @@ export function MembersPage() {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [attempt, session?.tenantId]);
 
   const more = async () => {

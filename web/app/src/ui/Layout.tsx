@@ -68,7 +68,12 @@ export function Layout({ children }: { children: ReactNode }) {
             <span className="brand-mark" aria-hidden="true" /> Menhir
           </Link>
           <TenantSwitcher />
-          <div className="user-menu">
+          <div
+            className="user-menu"
+            onKeyDown={(e) => {
+              if (e.key === "Escape") setOpen(false);
+            }}
+          >
             <button type="button" className="btn btn-ghost" aria-expanded={open} aria-controls="user-menu" onClick={() => setOpen(!open)}>
               <span className="avatar" aria-hidden="true">
                 {(me?.name || me?.email || "?").slice(0, 1).toUpperCase()}

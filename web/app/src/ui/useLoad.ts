@@ -23,7 +23,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>,
         setValue({ state: "error", problem: p });
       },
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
   useEffect(run, [run]);
   const set = useCallback((data: T) => setValue({ state: "ok", data }), []);
