@@ -8,6 +8,7 @@
 // the screenshot folder), MENHIR_E2E_CHROMIUM (default /usr/bin/chromium).
 // Prints one TAP-style line per check ("ok - …" / "not ok - …", diagnostics as "#" lines) and
 // exits 1 if any failed. The stack's certificate is self-signed: contexts ignore HTTPS errors.
+import { execFileSync } from "node:child_process";
 import { readFileSync, mkdirSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -533,6 +534,32 @@ try {
         // The signature alone is what makes a token usable.
         for (const t of tokens) assert(!text.includes(t.split(".")[2]), `a token signature is in ${log}`);
       }
+    }
+  });
+  // Last: the failures it makes count against this address for the lockout window.
+  await check("login: a wrong password is explained, and so is the lockout", async () => {
+    const ctxL = await newContext(browser);
+    const page = await ctxL.newPage();
+    await page.goto("/login");
+    const email = `locked-${RUN}@example.com`;
+    let status = 0;
+    for (let i = 0; i < 12 && status !== 429; i++) {
+      await page.getByLabel("E-mail").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(`wrong password ${i}`);
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/login")),
+        page.getByRole("button", { name: "Log in" }).click(),
+      ]);
+      status = res.status();
+      if (status === 401) await page.getByRole("alert").filter({ hasText: "Wrong e-mail or password." }).waitFor();
+    }
+    assert(status === 429, `no lockout after 12 failures (last status ${status})`);
+    await page.getByRole("alert").filter({ hasText: /locked for now\. Try again in \d+ minutes?\./ }).waitFor();
+    await shot(page, "login-locked");
+    await ctxL.close();
+    // Give this address its login budget back (as t/it_auth does), for whatever runs next.
+    if (process.env.MENHIR_TEST_REDIS_URL) {
+      execFileSync("redis-cli", ["-u", process.env.MENHIR_TEST_REDIS_URL, "DEL", "mh:lf:i:127.0.0.1"], { stdio: "ignore" });
     }
   });
 } finally {
