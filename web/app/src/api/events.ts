@@ -42,6 +42,8 @@ export async function watchJob(id: string, opts: WatchOptions): Promise<Job | nu
         if (!(await refresh())) return null;
         continue;
       }
+      // Gone, not ours, or refused for good: reconnecting would not change the answer.
+      if ([403, 404, 406].includes(res.status)) return null;
       if (!res.ok || !res.body) throw new Error(`events answered ${res.status}`);
       opts.onState?.("live");
       backoff = 500;
