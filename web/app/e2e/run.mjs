@@ -558,8 +558,15 @@ try {
     await shot(page, "login-locked");
     await ctxL.close();
     // Give this address its login budget back (as t/it_auth does), for whatever runs next.
+    // The password goes through the environment, never argv (which other local users see).
     if (process.env.MENHIR_TEST_REDIS_URL) {
-      execFileSync("redis-cli", ["-u", process.env.MENHIR_TEST_REDIS_URL, "DEL", "mh:lf:i:127.0.0.1"], { stdio: "ignore" });
+      const u = new URL(process.env.MENHIR_TEST_REDIS_URL);
+      const out = execFileSync("redis-cli", ["-h", u.hostname, "-p", u.port || "6379", "DEL", "mh:lf:i:127.0.0.1"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+        env: { ...process.env, REDISCLI_AUTH: decodeURIComponent(u.password) },
+      });
+      assert(out.trim() === "1", `could not reset 127.0.0.1's login failures: ${out.trim()}`);
     }
   });
 } finally {
