@@ -129,18 +129,23 @@ Test(auth, whole_flow)
 		 " AND actor_id = '%s'",
 		 s.user_id);
 	cr_assert_eq(count_sql(sql), 1, "reuse was not audited");
+	/* The revoked session's access tokens die with it. */
+	t_auth_request("GET", "/api/v1/users/me", l.access, NULL, NULL, NULL, &r);
+	assert_invalid_token(&r, "an access token of a session revoked for reuse");
+	t_http_free(&r);
 	/* The signup's own family (another device) is untouched. */
+	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 200);
 	refresh(s.refresh, &r);
 	cr_assert_eq(r.status, 200, "an unrelated family was revoked: %s", r.body);
 	t_http_free(&r);
 
 	/* Log in again, then logout-all: both access tokens die at once. */
 	cr_assert_eq(t_auth_login(&again, s.email, T_SECRET_PASSWORD, NULL), 200);
-	cr_assert_eq(status_of("GET", "/api/v1/users/me", l.access), 200);
+	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 200);
 	t_auth_request("POST", "/api/v1/auth/logout-all", again.access, NULL, NULL, NULL, &r);
 	cr_assert_eq(r.status, 204, "%s", r.body);
 	t_http_free(&r);
-	t_auth_request("GET", "/api/v1/users/me", l.access, NULL, NULL, NULL, &r);
+	t_auth_request("GET", "/api/v1/users/me", s.access, NULL, NULL, NULL, &r);
 	assert_invalid_token(&r, "an older token after logout-all");
 	t_http_free(&r);
 	t_auth_request("GET", "/api/v1/users/me", again.access, NULL, NULL, NULL, &r);

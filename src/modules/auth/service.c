@@ -477,6 +477,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 int auth_logout(struct mh_request *req, struct mh_response *res)
 {
 	const char *h = mh_header(req, "authorization"), *cookie, *sid = NULL;
+	const char *user_id = NULL, *tenant_id = NULL;
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
@@ -494,8 +495,8 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 			if (mh_revocation_revoke_session(req, c.sid) < 0)
 				return mh_reply_unavailable(req, res, "the token revocation service");
 			sid = mh_arena_strdup(req->arena, c.sid);
-			req->principal.user_id = mh_arena_strdup(req->arena, c.sub);
-			req->principal.tenant_id = mh_arena_strdup(req->arena, c.tid);
+			user_id = mh_arena_strdup(req->arena, c.sub);
+			tenant_id = mh_arena_strdup(req->arena, c.tid);
 		}
 	}
 	cookie = refresh_cookie(req);
@@ -522,6 +523,10 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 		    mh_revocation_revoke_session(req, PQgetvalue(r, 0, 2)) < 0)
 			return mh_reply_unavailable(req, res, "the token revocation service");
 	}
+	/* Named only now, for the access log: the transaction above needs no context, and a
+	 * user who has left the token's tenant (or been deleted) must still be able to log out. */
+	req->principal.user_id = user_id;
+	req->principal.tenant_id = tenant_id;
 	auth_set_refresh_cookie(req, res, NULL);
 	res->status = 204;
 	return 0;
