@@ -404,3 +404,14 @@ long t_auth_sql_long(const char *sql)
 	PQfinish(su);
 	return n;
 }
+
+void t_auth_sql_str(const char *sql, char *out, size_t outlen)
+{
+	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
+	PGresult *res = t_pg_ok(su, sql);
+
+	cr_assert(PQntuples(res) > 0, "no row: %s", sql);
+	snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(su);
+}

@@ -76,6 +76,8 @@ int t_auth_menhir(const char *input, char *out, size_t outlen, const char *const
  * first column of the first row as a number. */
 void t_auth_sql(const char *sql);
 long t_auth_sql_long(const char *sql);
+/* The first column of the first row as text, into out (asserting there is a row). */
+void t_auth_sql_str(const char *sql, char *out, size_t outlen);
 
 /* Runs one Redis command against the stack's Redis (hiredis format); returns the integer
  * or -1. */

@@ -73,12 +73,13 @@ static void family_rows(const char *family, long *all, long *usable)
 Test(sessions, grace_replays_return_the_same_successor_and_never_branch)
 {
 	struct t_session s;
-	char *r1, *again, *r2, *r3, family[64];
+	char *r1, *again, *r2, *r3, family[64], sql[256], a3[4096];
 	long all, usable;
 
 	t_auth_signup(&s, "grace");
-	snprintf(family, sizeof(family), "%s", t_auth_token_claim(s.access, "sid"));
-	cr_assert(strlen(family) == 36, "no sid in the access token");
+	snprintf(sql, sizeof(sql), "SELECT family_id FROM refresh_tokens WHERE user_id = '%s'",
+		 s.user_id);
+	t_auth_sql_str(sql, family, sizeof(family));
 	r1 = refresh_ok(s.refresh, NULL, "first refresh");
 	cr_assert_str_neq(r1, s.refresh);
 	for (int i = 0; i < 5; i++) {
@@ -102,9 +103,12 @@ Test(sessions, grace_replays_return_the_same_successor_and_never_branch)
 	family_rows(family, &all, &usable);
 	cr_assert_eq(all, 3, "the family branched: %ld tokens", all);
 	cr_assert_eq(usable, 1);
-	/* And the current token goes on normally. */
-	r3 = refresh_ok(r2, NULL, "the current token");
+	/* And the current token goes on normally, in the same session. */
+	r3 = refresh_ok(r2, a3, "the current token");
 	cr_assert_str_neq(r3, r2);
+	cr_assert_str_eq(t_auth_token_claim(s.access, "sid"), family,
+			 "the access token names its session");
+	cr_assert_str_eq(t_auth_token_claim(a3, "sid"), family);
 	free(r1);
 	free(r2);
 	free(r3);
@@ -119,11 +123,8 @@ Test(sessions, reuse_detection_kills_the_sessions_access_tokens_at_once)
 	char a1[4096], sql[512], sid[64], *r1;
 
 	t_auth_signup(&s, "reuse");
-	snprintf(sid, sizeof(sid), "%s", t_auth_token_claim(s.access, "sid"));
 	cr_assert_eq(t_auth_login(&other, s.email, T_SECRET_PASSWORD, NULL), 200);
-	cr_assert_str_neq(t_auth_token_claim(other.access, "sid"), sid, "a login is a session");
 	r1 = refresh_ok(s.refresh, a1, "refresh");
-	cr_assert_str_eq(t_auth_token_claim(a1, "sid"), sid, "a refresh continues the session");
 	/* Every worker: four requests land on more than one of the four workers. */
 	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 200);
@@ -149,6 +150,10 @@ Test(sessions, reuse_detection_kills_the_sessions_access_tokens_at_once)
 	refresh(r1, &r);
 	t_assert_error(&r, 401, "invalid_refresh_token");
 	t_http_free(&r);
+	/* How: the tokens of one session share its sid; a login starts another. */
+	snprintf(sid, sizeof(sid), "%s", t_auth_token_claim(s.access, "sid"));
+	cr_assert_str_eq(t_auth_token_claim(a1, "sid"), sid, "a refresh continues the session");
+	cr_assert_str_neq(t_auth_token_claim(other.access, "sid"), sid, "a login is a session");
 	free(r1);
 }
 
