@@ -212,35 +212,41 @@ static void failed_login(const char *email, char id[64])
 
 /*
  * A failure must take as long for an e-mail without an account as for a real one, or the
- * time tells which addresses have accounts. The work used to differ (an audit row written
- * for real accounts only, every tenant of the account read before the password check), by
- * about 0.5 ms at the test stack's argon2 cost. Menhir's own duration (its access log, so
- * TLS and the client do not add noise) is compared, over interleaved pairs in alternating
- * order. The account belongs to many tenants: any work that grows with what the account
- * has shows at once (the old code: well over a millisecond here).
+ * time tells which addresses have accounts. Menhir's own duration (its access log, so TLS and
+ * the client add no noise) is compared over interleaved pairs in alternating order.
  *
- * The tolerance is relative, max(0.3 ms, 5 % of the median): on two cores shared with other
- * jobs the medians of 40 requests of ~12 ms move by a few hundred microseconds between runs
- * of the same code, in either direction, and scale with the load; a fixed bound tight
- * enough to catch the old 0.5 ms would fail on a busy machine for nothing.
+ * The account belongs to 5000 tenants, so that any work that grows with what an account has
+ * shows far above the noise: the old code read every tenant of the account before checking
+ * the password and wrote an audit row for real accounts only; it fails here by 70-85 % (and
+ * by 4-8 % with a single tenant, the reviewer's 0.5 ms). The tolerance is relative, 20 % of
+ * the median: on two cores shared with other jobs a request of ~12 ms takes 20-40 ms, and
+ * two runs of the very same path differ by up to ~11 % in median over 60 requests, so any
+ * bound tight enough for the single-tenant case fails on a busy machine for nothing. The
+ * constant part of the old difference (the audit insert) was measured on its own instead:
+ * README "Passwords and lockout".
  */
 Test(login, a_failure_takes_as_long_for_an_unknown_email)
 {
-	enum { PAIRS = 40, TENANTS = 1000 };
+	enum { PAIRS = 60, TENANTS = 5000 };
 	struct t_session s;
 	long long known[PAIRS], unknown[PAIRS], mk, mu, tol;
-	char ids[PAIRS][2][64], email[160], sql[512], log[1024], *text;
+	char ids[PAIRS][2][64], email[160], sql[512], log[1024], uid[40], *text;
 	FILE *f;
 	long start, size;
+	size_t n = 0;
 
 	t_auth_signup(&s, "timing");
+	/* The user id without dashes: a slug prefix of this test only. */
+	for (const char *p = s.user_id; *p; p++)
+		if (*p != '-')
+			uid[n++] = *p;
+	uid[n] = '\0';
 	snprintf(sql, sizeof(sql),
 		 "WITH t AS (INSERT INTO tenants (name, slug)"
-		 " SELECT 'Timing', 'timing-' || replace('%s', '-', '') || '-' || g"
-		 " FROM generate_series(1, %d) g RETURNING id)"
+		 " SELECT 'Timing', 'timing-%s-' || g FROM generate_series(1, %d) g RETURNING id)"
 		 " INSERT INTO memberships (tenant_id, user_id, role)"
 		 " SELECT id, '%s', 'member' FROM t",
-		 s.user_id, TENANTS, s.user_id);
+		 uid, TENANTS, s.user_id);
 	t_auth_sql(sql);
 	snprintf(log, sizeof(log), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
 	f = fopen(log, "r");
@@ -274,7 +280,7 @@ Test(login, a_failure_takes_as_long_for_an_unknown_email)
 	free(text);
 	mk = median(known, PAIRS);
 	mu = median(unknown, PAIRS);
-	tol = mu * 5 / 100 > 300 ? mu * 5 / 100 : 300;
+	tol = mu * 20 / 100 > 1000 ? mu * 20 / 100 : 1000;
 	cr_log_info("failed login medians: account %lld us, no account %lld us (tolerance %lld)",
 		    mk, mu, tol);
 	cr_assert(llabs(mk - mu) <= tol,
@@ -282,4 +288,6 @@ Test(login, a_failure_takes_as_long_for_an_unknown_email)
 		  " (medians of %d; tolerance %lld us)",
 		  mk, mu, PAIRS, tol);
 	reset_throttles();
+	snprintf(sql, sizeof(sql), "DELETE FROM tenants WHERE slug LIKE 'timing-%s-%%'", uid);
+	t_auth_sql(sql);
 }
