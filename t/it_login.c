@@ -24,11 +24,11 @@ TestSuite(login, .timeout = 240);
 static void reset_throttles(void)
 {
 	t_auth_redis("EVAL %s 0", "for _, k in ipairs(redis.call('KEYS', 'mh:lf:*')) do"
-				  " redis.call('DEL', k) end return 0");
+	                          " redis.call('DEL', k) end return 0");
 }
 
 static long login_from(const char *addr, const char *email, const char *password,
-		       struct http_response *out)
+                       struct http_response *out)
 {
 	char body[512];
 
@@ -59,7 +59,7 @@ static long retry_after(const struct http_response *r)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -78,7 +78,7 @@ Test(login, an_attacker_at_one_address_cannot_lock_the_owner_out)
 	t_auth_signup(&s, "owner");
 	for (int i = 0; i < max; i++)
 		cr_assert_eq(status_from("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD), 401,
-			     "failure %d", i + 1);
+		             "failure %d", i + 1);
 	/* The attacker's address must wait, even with the right password. */
 	cr_assert_eq(login_from("127.0.0.1", s.email, T_SECRET_PASSWORD, &r), 429, "%s", r.body);
 	t_assert_error(&r, 429, "too_many_attempts");
@@ -89,7 +89,7 @@ Test(login, an_attacker_at_one_address_cannot_lock_the_owner_out)
 		cr_assert_eq(status_from("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD), 429);
 	/* The owner, at another address, gets in; a typo of theirs does not lock them out. */
 	cr_assert_eq(status_from("127.0.0.3", s.email, T_SECRET_PASSWORD), 200,
-		     "the owner was locked out by someone else's failures");
+	             "the owner was locked out by someone else's failures");
 	cr_assert_eq(status_from("127.0.0.3", s.email, T_SECRET_WRONG_PASSWORD), 401);
 	cr_assert_eq(status_from("127.0.0.3", s.email, T_SECRET_PASSWORD), 200);
 	reset_throttles();
@@ -112,7 +112,7 @@ Test(login, delays_grow_with_each_failure_of_the_same_pair)
 	t_http_free(&r);
 	sleep_ms(1100);
 	cr_assert_eq(status_from("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD), 401,
-		     "after the delay, the next guess is checked");
+	             "after the delay, the next guess is checked");
 	cr_assert_eq(login_from("127.0.0.1", s.email, T_SECRET_PASSWORD, &r), 429);
 	cr_assert_eq(retry_after(&r), 2, "the delay doubles");
 	t_http_free(&r);
@@ -135,7 +135,7 @@ Test(login, an_account_wide_lock_needs_many_addresses_and_unlock_login_lifts_it)
 	int max = atoi(t_auth_config("login_max_failures"));
 	int addresses = ACCOUNT_FACTOR, n = 0;
 	char addr[32], out[256];
-	const char *args[] = { "admin", "unlock-login", s.email, NULL };
+	const char *args[] = {"admin", "unlock-login", s.email, NULL};
 
 	reset_throttles();
 	t_auth_signup(&s, "spread");
@@ -145,16 +145,16 @@ Test(login, an_account_wide_lock_needs_many_addresses_and_unlock_login_lifts_it)
 		snprintf(addr, sizeof(addr), "127.0.1.%d", a + 1);
 		for (int i = 0; i < max; i++, n++)
 			cr_assert_eq(status_from(addr, s.email, T_SECRET_WRONG_PASSWORD), 401,
-				     "failure %d from %s", i + 1, addr);
+			             "failure %d from %s", i + 1, addr);
 		if (a == addresses - 2) {
 			/* Far more than max failures, yet spread out: the owner still gets in. */
 			cr_assert_eq(status_from("127.0.0.3", s.email, T_SECRET_PASSWORD), 200,
-				     "locked after %d failures", n);
+			             "locked after %d failures", n);
 		}
 	}
 	cr_assert_eq(n, max * ACCOUNT_FACTOR);
 	cr_assert_eq(login_from("127.0.0.3", s.email, T_SECRET_PASSWORD, &r), 429,
-		     "no account-wide lock after %d failures: %s", n, r.body);
+	             "no account-wide lock after %d failures: %s", n, r.body);
 	cr_assert(retry_after(&r) > 1);
 	t_http_free(&r);
 	/* The lock is the account's: another account from the same address is fine. */
@@ -202,7 +202,8 @@ static void failed_login(const char *email, char id[64])
 	char *v;
 
 	reset_throttles();
-	cr_assert_eq(login_from("127.0.0.1", email, T_SECRET_WRONG_PASSWORD, &r), 401, "%s", r.body);
+	cr_assert_eq(login_from("127.0.0.1", email, T_SECRET_WRONG_PASSWORD, &r), 401, "%s",
+	             r.body);
 	v = t_header(&r, "X-Request-Id");
 	cr_assert(v != NULL);
 	snprintf(id, 64, "%s", v);
@@ -242,11 +243,11 @@ Test(login, a_failure_takes_as_long_for_an_unknown_email)
 			uid[n++] = *p;
 	uid[n] = '\0';
 	snprintf(sql, sizeof(sql),
-		 "WITH t AS (INSERT INTO tenants (name, slug)"
-		 " SELECT 'Timing', 'timing-%s-' || g FROM generate_series(1, %d) g RETURNING id)"
-		 " INSERT INTO memberships (tenant_id, user_id, role)"
-		 " SELECT id, '%s', 'member' FROM t",
-		 uid, TENANTS, s.user_id);
+	         "WITH t AS (INSERT INTO tenants (name, slug)"
+	         " SELECT 'Timing', 'timing-%s-' || g FROM generate_series(1, %d) g RETURNING id)"
+	         " INSERT INTO memberships (tenant_id, user_id, role)"
+	         " SELECT id, '%s', 'member' FROM t",
+	         uid, TENANTS, s.user_id);
 	t_auth_sql(sql);
 	snprintf(log, sizeof(log), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
 	f = fopen(log, "r");
@@ -282,11 +283,11 @@ Test(login, a_failure_takes_as_long_for_an_unknown_email)
 	mu = median(unknown, PAIRS);
 	tol = mu * 20 / 100 > 1000 ? mu * 20 / 100 : 1000;
 	cr_log_info("failed login medians: account %lld us, no account %lld us (tolerance %lld)",
-		    mk, mu, tol);
+	            mk, mu, tol);
 	cr_assert(llabs(mk - mu) <= tol,
-		  "a failed login for an account takes %lld us, for an unknown e-mail %lld us"
-		  " (medians of %d; tolerance %lld us)",
-		  mk, mu, PAIRS, tol);
+	          "a failed login for an account takes %lld us, for an unknown e-mail %lld us"
+	          " (medians of %d; tolerance %lld us)",
+	          mk, mu, PAIRS, tol);
 	reset_throttles();
 	snprintf(sql, sizeof(sql), "DELETE FROM tenants WHERE slug LIKE 'timing-%s-%%'", uid);
 	t_auth_sql(sql);

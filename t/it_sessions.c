@@ -58,12 +58,12 @@ static void family_rows(const char *family, long *all, long *usable)
 	char sql[512];
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM refresh_tokens WHERE family_id = '%s'",
-		 family);
+	         family);
 	*all = t_auth_sql_long(sql);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM refresh_tokens WHERE family_id = '%s'"
-		 " AND rotated_at IS NULL AND revoked_at IS NULL",
-		 family);
+	         "SELECT count(*) FROM refresh_tokens WHERE family_id = '%s'"
+	         " AND rotated_at IS NULL AND revoked_at IS NULL",
+	         family);
 	*usable = t_auth_sql_long(sql);
 }
 
@@ -78,7 +78,7 @@ Test(sessions, grace_replays_return_the_same_successor_and_never_branch)
 
 	t_auth_signup(&s, "grace");
 	snprintf(sql, sizeof(sql), "SELECT family_id FROM refresh_tokens WHERE user_id = '%s'",
-		 s.user_id);
+	         s.user_id);
 	t_auth_sql_str(sql, family, sizeof(family));
 	r1 = refresh_ok(s.refresh, NULL, "first refresh");
 	cr_assert_str_neq(r1, s.refresh);
@@ -107,7 +107,7 @@ Test(sessions, grace_replays_return_the_same_successor_and_never_branch)
 	r3 = refresh_ok(r2, a3, "the current token");
 	cr_assert_str_neq(r3, r2);
 	cr_assert_str_eq(t_auth_token_claim(s.access, "sid"), family,
-			 "the access token names its session");
+	                 "the access token names its session");
 	cr_assert_str_eq(t_auth_token_claim(a3, "sid"), family);
 	free(r1);
 	free(r2);
@@ -132,20 +132,20 @@ Test(sessions, reuse_detection_kills_the_sessions_access_tokens_at_once)
 	}
 	/* Past the grace window, the rotated token is replayed: reuse. */
 	snprintf(sql, sizeof(sql),
-		 "UPDATE refresh_tokens SET rotated_at = now() - interval '1 hour'"
-		 " WHERE user_id = '%s' AND rotated_at IS NOT NULL",
-		 s.user_id);
+	         "UPDATE refresh_tokens SET rotated_at = now() - interval '1 hour'"
+	         " WHERE user_id = '%s' AND rotated_at IS NOT NULL",
+	         s.user_id);
 	t_auth_sql(sql);
 	refresh(s.refresh, &r);
 	t_assert_error(&r, 401, "invalid_refresh_token");
 	t_http_free(&r);
 	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 401,
-			     "an access token of the revoked session still works");
+		             "an access token of the revoked session still works");
 		cr_assert_eq(status_of("GET", "/api/v1/users/me", a1), 401,
-			     "an access token of the revoked session still works");
+		             "an access token of the revoked session still works");
 		cr_assert_eq(status_of("GET", "/api/v1/users/me", other.access), 200,
-			     "another session was revoked");
+		             "another session was revoked");
 	}
 	refresh(r1, &r);
 	t_assert_error(&r, 401, "invalid_refresh_token");
@@ -185,18 +185,18 @@ Test(sessions, a_deleted_users_token_gets_401_or_403_never_500)
 	const struct {
 		const char *method, *path, *json;
 	} calls[] = {
-		{ "POST", "/api/v1/auth/logout-all", NULL },
-		{ "POST", "/api/v1/auth/switch-tenant", body },
-		{ "GET", "/api/v1/users/me", NULL },
-		{ "PATCH", "/api/v1/users/me", "{\"name\":\"Ghost\"}" },
-		{ "GET", "/api/v1/tenants/current", NULL },
-		{ "PATCH", "/api/v1/tenants/current", "{\"name\":\"Ghost\"}" },
-		{ "GET", "/api/v1/tenants/current/members", NULL },
-		{ "GET", "/api/v1/tenants/current/audit", NULL },
-		{ "GET", "/api/v1/documents", NULL },
-		{ "POST", "/api/v1/documents", "{\"title\":\"Ghost\"}" },
-		{ "GET", "/api/v1/jobs", NULL },
-		{ "GET", "/api/v1/tenants/current/features", NULL },
+	        {"POST", "/api/v1/auth/logout-all", NULL},
+	        {"POST", "/api/v1/auth/switch-tenant", body},
+	        {"GET", "/api/v1/users/me", NULL},
+	        {"PATCH", "/api/v1/users/me", "{\"name\":\"Ghost\"}"},
+	        {"GET", "/api/v1/tenants/current", NULL},
+	        {"PATCH", "/api/v1/tenants/current", "{\"name\":\"Ghost\"}"},
+	        {"GET", "/api/v1/tenants/current/members", NULL},
+	        {"GET", "/api/v1/tenants/current/audit", NULL},
+	        {"GET", "/api/v1/documents", NULL},
+	        {"POST", "/api/v1/documents", "{\"title\":\"Ghost\"}"},
+	        {"GET", "/api/v1/jobs", NULL},
+	        {"GET", "/api/v1/tenants/current/features", NULL},
 	};
 
 	t_auth_signup(&s, "deleted");
@@ -206,15 +206,15 @@ Test(sessions, a_deleted_users_token_gets_401_or_403_never_500)
 	t_auth_sql(sql);
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		t_auth_request(calls[i].method, calls[i].path, s.access, NULL, NULL, calls[i].json,
-			       &r);
+		               &r);
 		cr_assert(r.status == 401 || r.status == 403, "%s %s: %ld %s", calls[i].method,
-			  calls[i].path, r.status, r.body);
+		          calls[i].path, r.status, r.body);
 		t_assert_error(&r, r.status, r.status == 401 ? "unauthenticated" : "forbidden");
 		t_http_free(&r);
 	}
 	/* Logout is public (the token is optional there) and idempotent: fine, not a 500. */
 	t_auth_request("POST", "/api/v1/auth/logout", s.access, s.refresh, t_auth_origin(), NULL,
-		       &r);
+	               &r);
 	cr_assert_eq(r.status, 204, "%s", r.body);
 	t_http_free(&r);
 }

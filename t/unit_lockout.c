@@ -5,17 +5,16 @@
 
 #include "modules/auth/internal.h"
 
-#define MAX 5
+#define MAX    5
 #define WINDOW 900
-#define NOW 1800000000000LL /* ms */
+#define NOW    1800000000000LL /* ms */
 
 TestSuite(lockout);
 
 static long long wait_for(long long pair, long long since_last_ms)
 {
-	struct auth_lockout_state s = { .pair_failures = pair,
-					.pair_last_ms = NOW - since_last_ms,
-					.now_ms = NOW };
+	struct auth_lockout_state s = {
+	        .pair_failures = pair, .pair_last_ms = NOW - since_last_ms, .now_ms = NOW};
 
 	return auth_lockout_wait(&s, MAX, WINDOW);
 }
@@ -44,9 +43,9 @@ Test(lockout, the_delay_is_capped_at_the_window_and_forgotten_after_it)
 
 Test(lockout, many_failures_of_an_account_spread_over_addresses_do_not_lock_it_early)
 {
-	struct auth_lockout_state s = { .account_failures = MAX * AUTH_ACCOUNT_FAILURE_FACTOR - 1,
-					.account_ttl = 600,
-					.now_ms = NOW };
+	struct auth_lockout_state s = {.account_failures = MAX * AUTH_ACCOUNT_FAILURE_FACTOR - 1,
+	                               .account_ttl = 600,
+	                               .now_ms = NOW};
 
 	cr_assert_eq(auth_lockout_wait(&s, MAX, WINDOW), 0);
 	s.account_failures++;
@@ -57,9 +56,8 @@ Test(lockout, many_failures_of_an_account_spread_over_addresses_do_not_lock_it_e
 
 Test(lockout, an_address_failing_on_many_accounts_is_locked)
 {
-	struct auth_lockout_state s = { .ip_failures = MAX * AUTH_IP_FAILURE_FACTOR - 1,
-					.ip_ttl = 300,
-					.now_ms = NOW };
+	struct auth_lockout_state s = {
+	        .ip_failures = MAX * AUTH_IP_FAILURE_FACTOR - 1, .ip_ttl = 300, .now_ms = NOW};
 
 	cr_assert_eq(auth_lockout_wait(&s, MAX, WINDOW), 0);
 	s.ip_failures++;

@@ -20,27 +20,26 @@
  * ARGV: address, window seconds. Returns the pair's failures.
  */
 static const char fail_script[] =
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-	"local window = tonumber(ARGV[2])\n"
-	"local n = 0\n"
-	"local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
-	"if v then\n"
-	"  local c, last = string.match(v, '^(%d+):(%d+)$')\n"
-	"  if c and now - tonumber(last) < window * 1000 then n = tonumber(c) end\n"
-	"end\n"
-	"n = n + 1\n"
-	"redis.call('HSET', KEYS[1], ARGV[1], string.format('%d:%d', n, now))\n"
-	"redis.call('PEXPIRE', KEYS[1], window * 1000)\n"
-	"for i = 2, 3 do\n"
-	"  redis.call('SET', KEYS[i], 0, 'EX', window, 'NX')\n"
-	"  redis.call('INCR', KEYS[i])\n"
-	"end\n"
-	"return n\n";
+        "local t = redis.call('TIME')\n"
+        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        "local window = tonumber(ARGV[2])\n"
+        "local n = 0\n"
+        "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+        "if v then\n"
+        "  local c, last = string.match(v, '^(%d+):(%d+)$')\n"
+        "  if c and now - tonumber(last) < window * 1000 then n = tonumber(c) end\n"
+        "end\n"
+        "n = n + 1\n"
+        "redis.call('HSET', KEYS[1], ARGV[1], string.format('%d:%d', n, now))\n"
+        "redis.call('PEXPIRE', KEYS[1], window * 1000)\n"
+        "for i = 2, 3 do\n"
+        "  redis.call('SET', KEYS[i], 0, 'EX', window, 'NX')\n"
+        "  redis.call('INCR', KEYS[i])\n"
+        "end\n"
+        "return n\n";
 
 static long long reply_ll(const redisReply *r);
-static void keys_for(struct mh_arena *a, const char *email, const char *ip,
-		     struct auth_lockout *l);
+static void keys_for(struct mh_arena *a, const char *email, const char *ip, struct auth_lockout *l);
 
 long long auth_lockout_wait(const struct auth_lockout_state *s, int max_failures, int window)
 {
@@ -66,8 +65,7 @@ long long auth_lockout_wait(const struct auth_lockout_state *s, int max_failures
 
 /* Hashed: Redis never holds an e-mail address. The pairs of an account share one hash, so
  * clearing the account clears them all at once. */
-static void keys_for(struct mh_arena *a, const char *email, const char *ip,
-		     struct auth_lockout *l)
+static void keys_for(struct mh_arena *a, const char *email, const char *ip, struct auth_lockout *l)
 {
 	const char *h = auth_sha256_hex(a, email, strlen(email));
 
@@ -86,8 +84,8 @@ static long long reply_ll(const redisReply *r)
 	return 0;
 }
 
-int auth_lockout_check_or_reply(struct mh_request *req, struct mh_response *res,
-				const char *email, struct auth_lockout *l)
+int auth_lockout_check_or_reply(struct mh_request *req, struct mh_response *res, const char *email,
+                                struct auth_lockout *l)
 {
 	struct auth_lockout_state s;
 	redisReply *r[6];
@@ -130,7 +128,7 @@ int auth_lockout_check_or_reply(struct mh_request *req, struct mh_response *res,
 	       req->request_id);
 	mh_response_header(res, "Retry-After", mh_arena_sprintf(req->arena, "%lld", wait));
 	mh_reply_error(req, res, 429, "too_many_attempts",
-		       "too many failed logins; retry after the time in Retry-After");
+	               "too many failed logins; retry after the time in Retry-After");
 	return 0;
 }
 
@@ -140,16 +138,17 @@ void auth_lockout_fail(struct mh_request *req, const struct auth_lockout *l)
 
 	snprintf(window, sizeof(window), "%d", auth_settings.lockout);
 	if (mh_redis_command(req, "EVAL %s 3 %s %s %s %s %s", fail_script, l->pairs_key,
-			     l->account_key, l->ip_key, l->ip, window) == NULL)
-		mh_log(MH_LOG_WARN, "lockout_count_failed", "request %s: cannot count a failed login",
-		       req->request_id);
+	                     l->account_key, l->ip_key, l->ip, window) == NULL)
+		mh_log(MH_LOG_WARN, "lockout_count_failed",
+		       "request %s: cannot count a failed login", req->request_id);
 }
 
 void auth_lockout_succeeded(struct mh_request *req, const struct auth_lockout *l)
 {
 	/* The owner is back: this address starts afresh. The account's counter stays, since
 	 * it measures what other addresses are trying. */
-	if (l->pair_failures > 0 && mh_redis_command(req, "HDEL %s %s", l->pairs_key, l->ip) == NULL)
+	if (l->pair_failures > 0 &&
+	    mh_redis_command(req, "HDEL %s %s", l->pairs_key, l->ip) == NULL)
 		mh_log(MH_LOG_WARN, "lockout_reset_failed", "request %s: cannot reset a throttle",
 		       req->request_id);
 }
@@ -202,7 +201,7 @@ int auth_admin_unlock_login(const struct mh_config *cfg, int argc, char **argv)
 	r = redisCommand(c, "DEL %s %s", l.account_key, l.pairs_key);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 		fprintf(stderr, "menhir: Redis refused: %s\n",
-			r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+		        r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
 		goto out;
 	}
 	/* Says nothing about whether the address has an account, like the login itself. */

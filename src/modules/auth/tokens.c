@@ -69,10 +69,10 @@ const char *auth_session_new(struct mh_arena *a)
 		return NULL;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	return mh_arena_sprintf(a,
-				"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-				b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-				b[11], b[12], b[13], b[14], b[15]);
+	return mh_arena_sprintf(
+	        a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+	        b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+	        b[14], b[15]);
 }
 
 /*
@@ -86,13 +86,14 @@ static int seal_pad(const char *token, unsigned char pad[32])
 	unsigned int n = 32;
 
 	return HMAC(EVP_sha256(), token, (int)strlen(token), (const unsigned char *)SEAL_LABEL,
-		    strlen(SEAL_LABEL), pad, &n) != NULL && n == 32
-		       ? 0
-		       : -1;
+	            strlen(SEAL_LABEL), pad, &n) != NULL &&
+	                       n == 32
+	               ? 0
+	               : -1;
 }
 
 const char *auth_refresh_seal(struct mh_arena *a, const char *token,
-			      const unsigned char successor[32])
+                              const unsigned char successor[32])
 {
 	unsigned char pad[32];
 
