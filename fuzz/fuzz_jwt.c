@@ -213,13 +213,14 @@ static void check_accepted_claims(const char *pl, size_t len, const struct mh_to
 		   "exp claim differs from the payload");
 	FUZZ_CHECK(c->exp - c->iat <= TTL + LEEWAY, "accepted a lifetime of %lld s",
 		   c->exp - c->iat);
-	FUZZ_CHECK(json_object_object_get_ex(p, "iat", &v) && json_object_is_type(v, json_type_int) &&
+	FUZZ_CHECK(json_object_object_get_ex(p, "iat", &v) &&
+			   json_object_is_type(v, json_type_int) &&
 			   json_object_get_int64(v) == c->iat,
 		   "iat claim differs from the payload");
 	FUZZ_CHECK(is_uuid(c->sub) && is_uuid(c->tid) && is_uuid(c->jti) && is_uuid(c->sid),
 		   "accepted a bad id");
-	FUZZ_CHECK(str_eq(p, "sub", c->sub) && str_eq(p, "tid", c->tid) && str_eq(p, "jti", c->jti) &&
-			   str_eq(p, "sid", c->sid),
+	FUZZ_CHECK(str_eq(p, "sub", c->sub) && str_eq(p, "tid", c->tid) &&
+			   str_eq(p, "jti", c->jti) && str_eq(p, "sid", c->sid),
 		   "claims differ from the payload");
 	FUZZ_CHECK(strcmp(c->role, "owner") == 0 || strcmp(c->role, "admin") == 0 ||
 			   strcmp(c->role, "member") == 0 || strcmp(c->role, "viewer") == 0,

@@ -347,15 +347,16 @@ Test(auth, jwt_attack_list)
 	assert_invalid_token(&r, "a lifetime one second over the bound");
 	t_http_free(&r);
 	forge(&s, "RS256", NULL, now, now, now + ttl + 30, NULL, NULL, NULL, 0, tok, sizeof(tok));
-	cr_assert_eq(status_of("GET", "/api/v1/users/me", tok), 200, "the longest lifetime allowed");
+	cr_assert_eq(status_of("GET", "/api/v1/users/me", tok), 200,
+		     "the longest lifetime allowed");
 	/* Without iat there is no lifetime to bound. */
 	{
 		char header[256], payload[1024], jti[40], sid[40];
 
 		uuid(jti);
 		uuid(sid);
-		snprintf(header, sizeof(header), "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
-			 t_auth_active_kid());
+		snprintf(header, sizeof(header),
+			 "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", t_auth_active_kid());
 		snprintf(payload, sizeof(payload),
 			 "{\"sub\":\"%s\",\"tid\":\"%s\",\"role\":\"%s\",\"jti\":\"%s\","
 			 "\"sid\":\"%s\",\"ver\":0,\"nbf\":%lld,\"exp\":%lld,\"iss\":\"%s\","

@@ -916,7 +916,8 @@ Test(jwt, refuses_to_work_unconfigured)
 	header(h, sizeof(h), "RS256", ring_kid);
 	snprintf(p, sizeof(p),
 		 "{\"iss\":\"\",\"aud\":\"\",\"sub\":\"" SUB "\",\"tid\":\"" TID
-		 "\",\"role\":\"member\",\"jti\":\"" JTI "\",\"sid\":\"" SID "\",\"ver\":0,\"iat\":%lld,"
+		 "\",\"role\":\"member\",\"jti\":\"" JTI "\",\"sid\":\"" SID
+		 "\",\"ver\":0,\"iat\":%lld,"
 		 "\"nbf\":%lld,\"exp\":%lld}",
 		 now, now, now + 900);
 	t = sign_json(h, p, key);

@@ -305,9 +305,12 @@ static int load_all(void)
 				ok = 0;
 			} else if (v->type == REDIS_REPLY_STRING && t->type == REDIS_REPLY_INTEGER &&
 				   t->integer > 0) {
-				enum kind kind = strncmp(key, "mh:rj:", 6) == 0	  ? KIND_TOKEN
-						 : strncmp(key, "mh:rs:", 6) == 0 ? KIND_SESSION
-										  : KIND_MIN_VERSION;
+				enum kind kind = KIND_MIN_VERSION;
+
+				if (strncmp(key, "mh:rj:", 6) == 0)
+					kind = KIND_TOKEN;
+				else if (strncmp(key, "mh:rs:", 6) == 0)
+					kind = KIND_SESSION;
 				put(kind, key + 6, strtoll(v->str, NULL, 10), now + t->integer);
 			}
 			freeReplyObject(v);

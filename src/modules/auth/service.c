@@ -316,7 +316,8 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	p[6] = req->request_id;
 	if (p[4] == NULL)
 		return -1;
-	if (mh_password_needs_rehash(hash) == 1 && (rehash = auth_password_hash(req, password)) == NULL)
+	if (mh_password_needs_rehash(hash) == 1 &&
+	    (rehash = auth_password_hash(req, password)) == NULL)
 		return -1;
 	/* The user's own context, no tenant yet: auth_login_session picks the tenant and checks
 	 * the membership; auth_set_password stores a rehash for this user. */
@@ -493,7 +494,8 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 
 		if (mh_jwt_verify(h + 7, strlen(h + 7), (long long)time(NULL), &c, &why) == 0) {
 			if (mh_revocation_revoke_session(req, c.sid) < 0)
-				return mh_reply_unavailable(req, res, "the token revocation service");
+				return mh_reply_unavailable(req, res,
+							    "the token revocation service");
 			sid = mh_arena_strdup(req->arena, c.sid);
 			user_id = mh_arena_strdup(req->arena, c.sub);
 			tenant_id = mh_arena_strdup(req->arena, c.tid);
