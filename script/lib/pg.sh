@@ -97,6 +97,9 @@ pg_hba() {
 # TYPE  DATABASE  USER  ADDRESS       METHOD
 local   all       all                 scram-sha-256
 host    all       all   127.0.0.1/32  scram-sha-256
+# WAL streaming for the optional replica (script/lib/replica.sh), its own role only.
+local   replication  menhir_replicator                scram-sha-256
+host    replication  menhir_replicator  127.0.0.1/32  scram-sha-256
 EOF
 }
 

@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "core/module.h"
 #include "core/query.h"
+#include "core/replica.h"
 #include "core/router.h"
 #include "core/scoreboard.h"
 #include "core/trace.h"
@@ -192,6 +193,9 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 			reply_internal_error(&req, &res, "an internal error occurred");
 		}
 	}
+	/* A write's WAL position, for this client's next reads on a replica. A header that
+	 * did not fit is recorded in dropped_header, handled just below. */
+	(void)mh_replica_reply_headers(&req, &res);
 	if (res.dropped_header != NULL) {
 		/* A response without its Retry-After, ETag or Location would be wrong
 		 * in a way no client can see: fail it loudly instead. */

@@ -3,6 +3,7 @@
 #define MH_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -61,6 +62,9 @@ struct mh_request {
 	size_t route_index; /* for metrics; MH_METRICS_UNMATCHED until routed */
 	struct mh_principal principal;
 	int db_round_trips;
+	/* With a read replica: the WAL position at or past this request's last commit, 0
+	 * when it wrote nothing (core/replica.c sends it to the client). */
+	uint64_t commit_lsn;
 	long long started_us;
 	/* MH_RAW_BODY routes: the FastCGI input stream and the bytes of the body not read
 	 * yet (Content-Length, already checked against upload_limit). */
