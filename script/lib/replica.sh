@@ -102,7 +102,7 @@ ALTER ROLE menhir_replicator PASSWORD '%s';\n" "$(mh_secret pg-menhir_replicator
 	pg_as_owner sh -c "umask 077 && cat >'$run/pgpass'" <<EOF
 *:*:*:menhir_replicator:$(mh_secret pg-menhir_replicator)
 EOF
-	pg_as_owner env PGPASSFILE="$run/pgpass" "$bin/pg_basebackup" -D "$dir" -X stream \
+	pg_as_owner env PGPASSFILE="$run/pgpass" "$bin/pg_basebackup" -D "$dir" -X stream --checkpoint=fast \
 		--no-sync -d "host=$(mh_pqq "$PG_RUN") port=$MENHIR_PG_PORT user=menhir_replicator" \
 		>"$STATE/replica-basebackup.log" 2>&1 || {
 		cat "$STATE/replica-basebackup.log" >&2
