@@ -6,6 +6,8 @@
 #   MENHIR_REPLICA_APPLY_DELAY [0]  ms the replica waits before applying a commit
 #                                    (recovery_min_apply_delay): a lagging replica on demand
 #   MENHIR_REPLICA_MAX_LAG [1000]   Menhir's replica_max_lag (ms)
+#   MENHIR_PG_REPLICA_PORT [free]   its port; MENHIR_PG_REPLICA_HOST [its socket] where
+#                                    Menhir reaches it (script/cluster: another host)
 #
 # `replica-start` takes a base backup of the running primary (pg_basebackup as a REPLICATION
 # role with its own password), starts it as a hot standby on a free loopback port
@@ -34,17 +36,18 @@ replica_conninfo() {
 	local port
 	port=$(replica_port)
 	[[ -n $port ]] || return 0
-	printf 'host=%s port=%s dbname=menhir user=%s password=%s' "$(mh_pqq "$(replica_run)")" \
-		"$port" "$1" "$(mh_secret "pg-$1")"
+	printf 'host=%s port=%s dbname=menhir user=%s password=%s' \
+		"$(mh_pqq "${MENHIR_PG_REPLICA_HOST:-$(replica_run)}")" "$port" "$1" "$(mh_secret "pg-$1")"
 }
 
 # replica_reload_menhir: re-render menhir.conf (database_replica_url follows
 # STATE/replica.port) and SIGHUP the pool, which starts workers with it before the old go.
 replica_reload_menhir() {
 	local pid
-	menhir_render
 	pid=$(menhir_pid)
-	[[ -z $pid ]] || kill -HUP "$pid"
+	[[ -n $pid ]] || return 0
+	menhir_render
+	kill -HUP "$pid"
 }
 
 replica_postmaster_start() {
@@ -84,7 +87,7 @@ replica_start() {
 	bin=$(pg_bindir)
 	dir=$(replica_dir)
 	run=$(replica_run)
-	port=$(mh_free_port "$MENHIR_PG_PORT")
+	port=${MENHIR_PG_REPLICA_PORT:-$(mh_free_port "$MENHIR_PG_PORT")}
 	# The role that streams WAL: REPLICATION only, its own password (through stdin).
 	printf "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'menhir_replicator')
 THEN CREATE ROLE menhir_replicator WITH REPLICATION LOGIN; END IF; END \$\$;
@@ -113,6 +116,7 @@ EOF
 	# password is in no configuration file either.
 	pg_as_owner sh -c "umask 077 && cat >'$dir/menhir_stack.conf'" <<EOF
 port = $port
+listen_addresses = '127.0.0.1${MENHIR_PG_LISTEN:+,$MENHIR_PG_LISTEN}'
 unix_socket_directories = '$run'
 primary_conninfo = 'host=$PG_RUN port=$MENHIR_PG_PORT user=menhir_replicator passfile=$run/pgpass application_name=menhir_replica'
 hot_standby = on
@@ -132,7 +136,7 @@ replica_stop() {
 	[[ -f $STATE/pg.home ]] || return 0
 	pg_layout
 	rm -f "$STATE/replica.port" "$STATE/replica.super"
-	[[ -z $(menhir_pid) ]] || replica_reload_menhir
+	replica_reload_menhir
 	dir=$(replica_dir)
 	pid=$(replica_pid)
 	if [[ -n $pid ]]; then
