@@ -25,6 +25,14 @@ static const struct mh_db_statement core_statements[] = {
          * inserted in this transaction keeps it (jobs.traceparent's default). */
         {"mh_set_context", "SELECT app_enter($1, $2, $3), set_config('app.traceparent', $4, true)",
          4},
+        /* The same, while the shared revocation table cannot vouch for the caller's token
+         * (Redis unreachable, core/auth.c): app_token_check (schema 0011) raises MH401 when
+         * PostgreSQL's records say it is revoked, in the round trip the request makes
+         * anyway. */
+        {"mh_set_context_checked",
+         "SELECT app_enter($1, $2, $3), set_config('app.traceparent', $4, true),"
+         "       app_token_check($2, $5, $6::bigint)",
+         6},
         {"mh_ping", "SELECT 1", 0},
         /* Read replicas (core/replica.c). After a write's COMMIT, in the same pipeline: a
          * WAL position at or past the commit record, which a replica must have replayed
@@ -321,7 +329,7 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 	}
 	if (conn_open(tx->conn) != MH_DB_OK)
 		return MH_DB_UNAVAILABLE;
-	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 4);
+	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 6);
 	traceparent = mh_arena_alloc(req->arena, MH_TRACEPARENT_SIZE);
 	if (ctx == NULL || traceparent == NULL)
 		return MH_DB_ERROR;
@@ -330,7 +338,16 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 	ctx[2] = req->route ? mh_role_name(req->route->min_role) : empty[2];
 	ctx[3] = mh_trace_traceparent(traceparent);
 	queue(tx, (flags & MH_TX_READ_ONLY) ? "!BEGIN READ ONLY" : "!BEGIN", NULL, 0);
-	queue(tx, "mh_set_context", ctx, 4);
+	if (req->principal.revocation == MH_REVOCATION_IN_DB) {
+		ctx[4] = req->principal.session_id;
+		ctx[5] = mh_arena_sprintf(req->arena, "%lld", req->principal.token_version);
+		if (ctx[4] == NULL || ctx[5] == NULL)
+			return MH_DB_ERROR;
+		tx->checks_revocation = 1;
+		queue(tx, "mh_set_context_checked", ctx, 6);
+	} else {
+		queue(tx, "mh_set_context", ctx, 4);
+	}
 	tx->began = 1;
 	return MH_DB_OK;
 }
@@ -374,6 +391,10 @@ static int round_trip(struct mh_tx *tx, int end)
 	tx->req->db_round_trips++;
 	tx->conn->in_transaction = !end;
 	rc = read_batch(tx, slots);
+	/* The context statement (query 1) answered: PostgreSQL vouched for the token. */
+	if (tx->checks_revocation && tx->nfetched > 1 &&
+	    PQresultStatus(tx->results[1]) == PGRES_TUPLES_OK)
+		tx->req->principal.revocation = MH_REVOCATION_CHECKED;
 	if (rc == MH_DB_UNAVAILABLE)
 		return rc;
 	if (end) {

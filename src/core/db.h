@@ -54,6 +54,7 @@ struct mh_tx {
 	int nfetched;
 	int began;
 	int refused; /* a statement did not fit: no round trip may happen any more */
+	int checks_revocation; /* its context statement checks the token (Redis down) */
 	struct mh_tx_query queries[MH_TX_MAX_QUERIES];
 	PGresult *results[MH_TX_MAX_QUERIES];
 	char sqlstate[6];

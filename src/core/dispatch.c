@@ -193,6 +193,8 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 			reply_internal_error(&req, &res, "an internal error occurred");
 		}
 	}
+	/* Redis was unreachable and no transaction checked the token in PostgreSQL. */
+	(void)mh_auth_settle_or_reply(&req, &res);
 	/* A write's WAL position, for this client's next reads on a replica. A header that
 	 * did not fit is recorded in dropped_header, handled just below. */
 	(void)mh_replica_reply_headers(&req, &res);

@@ -37,7 +37,13 @@ struct mh_principal {
 	const char *session_id; /* the token's sid: the session it was issued in */
 	long long token_version;
 	long long expires_at; /* unix seconds */
+	/* The shared revocation table could not vouch for the token (Redis unreachable):
+	 * MH_REVOCATION_IN_DB until a transaction of this request has checked it in
+	 * PostgreSQL (core/db.c), MH_REVOCATION_CHECKED after. 0 when the table vouched. */
+	int revocation;
 };
+
+enum { MH_REVOCATION_IN_DB = 1, MH_REVOCATION_CHECKED = 2 };
 
 struct mh_request {
 	struct mh_arena *arena;

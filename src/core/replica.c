@@ -145,7 +145,10 @@ int mh_replica_choose(struct mh_request *req)
 {
 	int64_t now;
 
-	if (!rs.configured || !(req->method & (MH_GET | MH_HEAD)) || req->commit_lsn != 0)
+	/* A token PostgreSQL must vouch for (Redis down) is checked on the primary: the
+	 * replica could miss a revocation made just now. */
+	if (!rs.configured || !(req->method & (MH_GET | MH_HEAD)) || req->commit_lsn != 0 ||
+	    req->principal.revocation == MH_REVOCATION_IN_DB)
 		return 0;
 	now = mh_now_us();
 	if (now < rs.down_until_us)

@@ -10,7 +10,8 @@
 /*
  * With database_replica_url set, a read-only transaction of a GET or HEAD request goes to
  * the replica when all of these hold, and to the primary otherwise:
- * - this request has written nothing yet (its own writes are on the primary);
+ * - this request has written nothing yet (its own writes are on the primary), and its
+ *   token needs no check in PostgreSQL (core/auth.c: Redis down);
  * - the replica answered its last status check (at most REPLICA_CHECK_MS old), is still a
  *   standby, and is at most replica_max_lag behind;
  * - it has replayed the client's last write: the WAL position that write's response gave
