@@ -4,7 +4,7 @@
  *
  *   faultload BASE_URL CA_FILE TOKEN OUT_DIR SECONDS WRITERS READERS JOBS_PER_SECOND
  *
- * OUT_DIR/requests.tsv  epoch_ms  kind (w, r, j)  status (0: no HTTP answer)
+ * OUT_DIR/requests.tsv  epoch_ms when sent  kind (w, r, j)  status (0: no HTTP answer)
  * OUT_DIR/acked.tsv     idempotency key  document id       (every 201 of a write)
  * OUT_DIR/jobs.tsv      job id                              (every queued job acknowledged)
  * OUT_DIR/mismatch.tsv  idempotency key  first id  other id (a retry that made another)
@@ -99,10 +99,12 @@ static long request(CURL *c, const char *method, const char *path, const char *k
 	return status;
 }
 
-static void record(char kind, long status)
+/* When the request was sent, not answered: a request that hangs until its timeout belongs
+ * to the moment it was made. */
+static void record(long long sent_ms, char kind, long status)
 {
 	pthread_mutex_lock(&out_lock);
-	fprintf(f_requests, "%lld\t%c\t%ld\n", now_ms(), kind, status);
+	fprintf(f_requests, "%lld\t%c\t%ld\n", sent_ms, kind, status);
 	pthread_mutex_unlock(&out_lock);
 }
 
@@ -142,9 +144,10 @@ static int write_until_acked(CURL *c, const char *key, char first[64])
 	char id[64];
 
 	while (now_ms() < end_ms) {
+		long long sent = now_ms();
 		long status = request(c, "POST", "/api/v1/documents", key, json, &b);
 
-		record('w', status);
+		record(sent, 'w', status);
 		if (status == 201 && body_id(&b, id) == 0) {
 			pthread_mutex_lock(&out_lock);
 			if (first[0] == '\0')
@@ -189,7 +192,9 @@ static void *reader(void *arg)
 
 	(void)arg;
 	while (now_ms() < end_ms) {
-		record('r', request(c, "GET", "/api/v1/documents?limit=5", NULL, NULL, &b));
+		long long sent = now_ms();
+
+		record(sent, 'r', request(c, "GET", "/api/v1/documents?limit=5", NULL, NULL, &b));
 		sleep_ms(10);
 	}
 	curl_easy_cleanup(c);
@@ -205,11 +210,12 @@ static void *jobs(void *arg)
 	char id[64];
 
 	while (per_second > 0 && now_ms() < end_ms) {
+		long long sent = now_ms();
 		long status = request(c, "POST", "/api/v1/test/jobs",
 				      NULL, "{\"count\":1,\"payload\":{\"sleep_ms\":200}}", &b);
 		const char *p = strstr(b.data, "\"ids\":[\"");
 
-		record('j', status);
+		record(sent, 'j', status);
 		if (status == 201 && p != NULL && sscanf(p + 8, "%63[^\"]", id) == 1) {
 			pthread_mutex_lock(&out_lock);
 			fprintf(f_jobs, "%s\n", id);
