@@ -23,6 +23,7 @@ static struct {
 
 static redisContext *ctx;
 static int64_t next_attempt_us;
+static char last_error[256];
 
 int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen)
 {
@@ -33,6 +34,8 @@ int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen)
 	memset(&settings, 0, sizeof(settings));
 	settings.timeout.tv_sec = cfg->redis_timeout / 1000;
 	settings.timeout.tv_usec = (cfg->redis_timeout % 1000) * 1000;
+	/* redis_password_file's password (core/credentials.h), over a unix socket too. */
+	snprintf(settings.password, sizeof(settings.password), "%s", cfg->redis_password);
 	if (strncmp(url, "unix:", 5) == 0) {
 		if (snprintf(settings.unix_path, sizeof(settings.unix_path), "%s", url + 5) >=
 			    (int)sizeof(settings.unix_path) ||
@@ -94,10 +97,17 @@ static int setup_on(redisContext *c, const char *what, redisReply *r)
 {
 	int ok = r != NULL && r->type != REDIS_REPLY_ERROR;
 
-	if (!ok)
-		mh_log(MH_LOG_WARN, "redis_setup_failed", "%s: %s", what, r ? r->str : c->errstr);
+	if (!ok) {
+		snprintf(last_error, sizeof(last_error), "%s: %s", what, r ? r->str : c->errstr);
+		mh_log(MH_LOG_WARN, "redis_setup_failed", "%s", last_error);
+	}
 	freeReplyObject(r);
 	return ok ? 0 : -1;
+}
+
+const char *mh_redis_last_error(void)
+{
+	return last_error;
 }
 
 redisContext *mh_redis_open(void)
@@ -109,7 +119,8 @@ redisContext *mh_redis_open(void)
 	else
 		c = redisConnectWithTimeout(settings.host, settings.port, settings.timeout);
 	if (c == NULL || c->err) {
-		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s", c ? c->errstr : "out of memory");
+		snprintf(last_error, sizeof(last_error), "%s", c ? c->errstr : "out of memory");
+		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s", last_error);
 		goto fail;
 	}
 	/* The connect timeout does not cover later commands; this one does. */
