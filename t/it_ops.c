@@ -47,7 +47,7 @@ static int run(const char *env, const char *args, char *out, size_t outlen)
 	int status;
 
 	snprintf(cmd, sizeof(cmd), "env %s '%s' --config '%s/menhir.conf' %s 2>&1", env,
-		 t_env("MENHIR_TEST_BIN"), t_env("MENHIR_TEST_STATE"), args);
+	         t_env("MENHIR_TEST_BIN"), t_env("MENHIR_TEST_STATE"), args);
 	p = popen(cmd, "r");
 	cr_assert(p != NULL);
 	n = fread(out, 1, outlen - 1, p);
@@ -68,7 +68,7 @@ static void write_file(const char *path, const char *text)
 /* A TCP port on loopback that nothing listens on (bound, then closed). */
 static int closed_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -83,7 +83,8 @@ Test(ops, check_passes_on_the_stack)
 	char out[8192];
 
 	cr_assert_eq(run("", "check", out, sizeof(out)), 0, "%s", out);
-	cr_assert(strstr(out, "menhir check: PostgreSQL: connected as menhir_app") != NULL, "%s", out);
+	cr_assert(strstr(out, "menhir check: PostgreSQL: connected as menhir_app") != NULL, "%s",
+	          out);
 	cr_assert(strstr(out, "every migration of") != NULL, "%s", out);
 	cr_assert(strstr(out, "Redis: answers PING") != NULL, "%s", out);
 	cr_assert(strstr(out, "menhir check: ok\n") != NULL, "%s", out);
@@ -98,7 +99,7 @@ Test(ops, check_names_the_file_and_line_of_a_bad_key)
 
 	snprintf(conf, sizeof(conf), "%s/bad.conf", dir);
 	snprintf(cmd, sizeof(cmd), "cp '%s/menhir.conf' '%s' && echo 'workers = lots' >>'%s'",
-		 t_env("MENHIR_TEST_STATE"), conf, conf);
+	         t_env("MENHIR_TEST_STATE"), conf, conf);
 	cr_assert(system(cmd) == 0);
 	snprintf(cmd, sizeof(cmd), "'%s' --config '%s' check 2>&1", t_env("MENHIR_TEST_BIN"), conf);
 	p = popen(cmd, "r");
@@ -117,11 +118,12 @@ Test(ops, check_fails_when_postgresql_is_unreachable)
 	char env[256], out[8192];
 
 	snprintf(env, sizeof(env),
-		 "MENHIR_DATABASE_URL='host=127.0.0.1 port=%d dbname=menhir user=menhir_app'",
-		 closed_port());
+	         "MENHIR_DATABASE_URL='host=127.0.0.1 port=%d dbname=menhir user=menhir_app'",
+	         closed_port());
 	cr_assert_eq(run(env, "check", out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "menhir check: FAILED: PostgreSQL (database_url): cannot connect") !=
-		  NULL, "%s", out);
+	                  NULL,
+	          "%s", out);
 	cr_assert(strstr(out, "Connection refused") != NULL, "%s", out);
 }
 
@@ -131,8 +133,9 @@ Test(ops, check_fails_when_redis_is_unreachable)
 
 	snprintf(env, sizeof(env), "MENHIR_REDIS_URL=redis://127.0.0.1:%d/0", closed_port());
 	cr_assert_eq(run(env, "check", out, sizeof(out)), 1, "%s", out);
-	cr_assert(strstr(out, "menhir check: FAILED: Redis (redis_url): Connection refused") != NULL,
-		  "%s", out);
+	cr_assert(strstr(out, "menhir check: FAILED: Redis (redis_url): Connection refused") !=
+	                  NULL,
+	          "%s", out);
 }
 
 Test(ops, check_fails_on_a_pending_or_edited_migration)
@@ -146,9 +149,10 @@ Test(ops, check_fails_on_a_pending_or_edited_migration)
 	write_file(path, "SELECT 1;\n");
 	snprintf(env, sizeof(env), "MENHIR_SCHEMA_DIR='%s'", dir);
 	cr_assert_eq(run(env, "check", out, sizeof(out)), 1, "%s", out);
-	cr_assert(strstr(out, "FAILED: the schema is not fully migrated (pending 9999_pending.sql): "
-			      "run `menhir migrate`") != NULL,
-		  "%s", out);
+	cr_assert(strstr(out,
+	                 "FAILED: the schema is not fully migrated (pending 9999_pending.sql): "
+	                 "run `menhir migrate`") != NULL,
+	          "%s", out);
 
 	/* An applied file that was edited since. */
 	unlink(path);
@@ -174,8 +178,8 @@ Test(ops, check_fails_without_signing_keys)
 }
 
 /* The stack's URLs without their passwords, and the passwords themselves. */
-static void split_secrets(char *pg_url, size_t pglen, char *pg_pw, char *redis_url,
-			  size_t redislen, char *redis_pw)
+static void split_secrets(char *pg_url, size_t pglen, char *pg_pw, char *redis_url, size_t redislen,
+                          char *redis_pw)
 {
 	const char *app = t_env("MENHIR_TEST_PG_APP"), *redis = t_env("MENHIR_TEST_REDIS_URL");
 	const char *pw = strstr(app, " password="), *at = strchr(redis, '@');
@@ -200,10 +204,10 @@ Test(ops, passwords_come_from_credential_files)
 	write_file(path, redis_pw);
 	/* As the unit hands them over: names resolved in $CREDENTIALS_DIRECTORY. */
 	snprintf(env, sizeof(env),
-		 "CREDENTIALS_DIRECTORY='%s' MENHIR_DATABASE_URL=\"%s\" MENHIR_REDIS_URL='%s' "
-		 "MENHIR_DATABASE_PASSWORD_FILE=menhir-database-password "
-		 "MENHIR_REDIS_PASSWORD_FILE=menhir-redis-password",
-		 dir, pg_url, redis_url);
+	         "CREDENTIALS_DIRECTORY='%s' MENHIR_DATABASE_URL=\"%s\" MENHIR_REDIS_URL='%s' "
+	         "MENHIR_DATABASE_PASSWORD_FILE=menhir-database-password "
+	         "MENHIR_REDIS_PASSWORD_FILE=menhir-redis-password",
+	         dir, pg_url, redis_url);
 	cr_assert_eq(run(env, "check", out, sizeof(out)), 0, "%s", out);
 	cr_assert(strstr(out, pg_pw) == NULL && strstr(out, redis_pw) == NULL);
 
@@ -214,10 +218,10 @@ Test(ops, passwords_come_from_credential_files)
 
 	/* The same URLs without the files: PostgreSQL refuses the role. */
 	snprintf(env, sizeof(env), "MENHIR_DATABASE_URL=\"%s\" MENHIR_REDIS_URL='%s'", pg_url,
-		 redis_url);
+	         redis_url);
 	cr_assert_eq(run(env, "check", out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "FAILED: PostgreSQL (database_url): cannot connect") != NULL, "%s",
-		  out);
+	          out);
 }
 
 Test(ops, credential_files_are_refused_with_a_reason)
@@ -225,15 +229,18 @@ Test(ops, credential_files_are_refused_with_a_reason)
 	char env[1024], path[256], out[8192];
 
 	/* A credential name outside a unit. */
-	cr_assert_eq(run("-u CREDENTIALS_DIRECTORY MENHIR_DATABASE_PASSWORD_FILE=db", "config", out,
-			 sizeof(out)),
-		     1, "%s", out);
+	cr_assert_eq(run("-u CREDENTIALS_DIRECTORY MENHIR_DATABASE_URL=dbname=x "
+	                 "MENHIR_DATABASE_PASSWORD_FILE=db",
+	                 "config", out, sizeof(out)),
+	             1, "%s", out);
 	cr_assert(strstr(out, "database_password_file names the systemd credential 'db', but "
-			      "$CREDENTIALS_DIRECTORY is not set") != NULL,
-		  "%s", out);
+	                      "$CREDENTIALS_DIRECTORY is not set") != NULL,
+	          "%s", out);
 	/* A missing credential. */
-	snprintf(env, sizeof(env), "CREDENTIALS_DIRECTORY='%s' MENHIR_REDIS_PASSWORD_FILE=absent",
-		 dir);
+	snprintf(env, sizeof(env),
+	         "CREDENTIALS_DIRECTORY='%s' MENHIR_REDIS_URL=redis://127.0.0.1/0 "
+	         "MENHIR_REDIS_PASSWORD_FILE=absent",
+	         dir);
 	cr_assert_eq(run(env, "config", out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "redis_password_file: cannot read") != NULL, "%s", out);
 	/* A URL that already has a password (the stack's has one), and an empty file. */
@@ -243,9 +250,10 @@ Test(ops, credential_files_are_refused_with_a_reason)
 	cr_assert_eq(run(env, "config", out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "database_url already carries a password") != NULL, "%s", out);
 	write_file(path, "\n");
-	snprintf(env, sizeof(env),
-		 "MENHIR_MIGRATE_DATABASE_URL='dbname=x' MENHIR_MIGRATE_DATABASE_PASSWORD_FILE='%s'",
-		 path);
+	snprintf(
+	        env, sizeof(env),
+	        "MENHIR_MIGRATE_DATABASE_URL='dbname=x' MENHIR_MIGRATE_DATABASE_PASSWORD_FILE='%s'",
+	        path);
 	cr_assert_eq(run(env, "config", out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "must hold one line, the password") != NULL, "%s", out);
 }
@@ -257,7 +265,7 @@ static void stream_id(const char *path, char *id, size_t len)
 
 	cr_assert(stat(path, &st) == 0);
 	snprintf(id, len, "%llu:%llu", (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino);
+	         (unsigned long long)st.st_ino);
 }
 
 Test(ops, log_lines_carry_a_priority_only_on_the_journal_stream)
@@ -273,9 +281,9 @@ Test(ops, log_lines_carry_a_priority_only_on_the_journal_stream)
 	stream_id(log, id, sizeof(id));
 	/* An unreachable Redis: check logs a warning line through the JSON logger. */
 	snprintf(cmd, sizeof(cmd),
-		 "JOURNAL_STREAM=%s MENHIR_REDIS_URL=redis://127.0.0.1:%d/0 '%s' --config "
-		 "'%s/menhir.conf' check 2>>'%s'",
-		 id, closed_port(), t_env("MENHIR_TEST_BIN"), t_env("MENHIR_TEST_STATE"), log);
+	         "JOURNAL_STREAM=%s MENHIR_REDIS_URL=redis://127.0.0.1:%d/0 '%s' --config "
+	         "'%s/menhir.conf' check 2>>'%s'",
+	         id, closed_port(), t_env("MENHIR_TEST_BIN"), t_env("MENHIR_TEST_STATE"), log);
 	cr_assert(system(cmd) != 0);
 	f = fopen(log, "r");
 	cr_assert(f != NULL);
@@ -283,14 +291,14 @@ Test(ops, log_lines_carry_a_priority_only_on_the_journal_stream)
 	buf[n] = '\0';
 	fclose(f);
 	cr_assert(strstr(buf, "\n<4>{\"time\":") != NULL || strncmp(buf, "<4>{\"time\":", 11) == 0,
-		  "%s", buf);
+	          "%s", buf);
 	cr_assert(strstr(buf, "\"event\":\"redis_connect_failed\"") != NULL, "%s", buf);
 
 	/* The same variable, stderr elsewhere (a child redirected to a file): plain JSON. */
 	snprintf(cmd, sizeof(cmd),
-		 "JOURNAL_STREAM=%s MENHIR_REDIS_URL=redis://127.0.0.1:%d/0 '%s' --config "
-		 "'%s/menhir.conf' check 2>>'%s'",
-		 id, closed_port(), t_env("MENHIR_TEST_BIN"), t_env("MENHIR_TEST_STATE"), other);
+	         "JOURNAL_STREAM=%s MENHIR_REDIS_URL=redis://127.0.0.1:%d/0 '%s' --config "
+	         "'%s/menhir.conf' check 2>>'%s'",
+	         id, closed_port(), t_env("MENHIR_TEST_BIN"), t_env("MENHIR_TEST_STATE"), other);
 	cr_assert(system(cmd) != 0);
 	f = fopen(other, "r");
 	cr_assert(f != NULL);
@@ -304,7 +312,7 @@ Test(ops, log_lines_carry_a_priority_only_on_the_journal_stream)
 /* Receives one notify datagram within timeout_ms into msg; returns its length or -1. */
 static ssize_t recv_notify(int fd, char *msg, size_t len, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	ssize_t n;
 
 	if (poll(&p, 1, timeout_ms) != 1)
@@ -317,7 +325,7 @@ static ssize_t recv_notify(int fd, char *msg, size_t len, int timeout_ms)
 
 Test(ops, serve_speaks_the_sd_notify_protocol, .timeout = 60)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char conf[256], sock[256], log[256], id[64], msg[512], cmd[1024];
 	pid_t pid;
 	int fd, status;

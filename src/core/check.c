@@ -24,18 +24,18 @@ static void one_line(char *s)
 static int check_database(const struct mh_config *cfg, FILE *out, char *msg, size_t len)
 {
 	/* dbname first so that the keywords after it override what the conninfo says. */
-	const char *const keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-	const char *const values[] = { cfg->database_url, "5", "menhir-check", NULL };
+	const char *const keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *const values[] = {cfg->database_url, "5", "menhir-check", NULL};
 	PGconn *c = PQconnectdbParams(keys, values, 1);
 	int rc = -1, verdict;
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
 		snprintf(msg, len, "PostgreSQL (database_url): cannot connect: %s",
-			 c ? PQerrorMessage(c) : "out of memory");
+		         c ? PQerrorMessage(c) : "out of memory");
 		goto out;
 	}
 	fprintf(out, "menhir check: PostgreSQL: connected as %s to database %s\n", PQuser(c),
-		PQdb(c));
+	        PQdb(c));
 	verdict = mh_migrate_verify(c, cfg->schema_dir, msg, len);
 	if (verdict < 0)
 		goto out;
@@ -44,7 +44,7 @@ static int check_database(const struct mh_config *cfg, FILE *out, char *msg, siz
 
 		snprintf(list, sizeof(list), "%s", msg);
 		snprintf(msg, len, "the schema is not fully migrated (%s): run `menhir migrate`",
-			 list);
+		         list);
 		goto out;
 	}
 	fprintf(out, "menhir check: schema: every migration of %s is applied\n", cfg->schema_dir);
@@ -84,12 +84,12 @@ int mh_check_run(const struct mh_config *cfg, const char *config_path, FILE *out
 
 	fprintf(out, "menhir check: configuration %s: loaded\n", config_path);
 	/* What `menhir serve` does before it listens: modules, routes, keys, Redis URL. */
-	if (mh_app_init(cfg, msg, sizeof(msg)) < 0 ||
-	    mh_app_configure(cfg, msg, sizeof(msg)) < 0)
+	if (mh_app_init(cfg, msg, sizeof(msg)) < 0 || mh_app_configure(cfg, msg, sizeof(msg)) < 0)
 		goto out;
 	fprintf(out, "menhir check: %zu routes; signing key %s active in %s\n", mh_router_count(),
-		mh_keyring_active_kid() ? mh_keyring_active_kid() : "(none)", cfg->keys_dir);
-	if (check_database(cfg, out, msg, sizeof(msg)) < 0 || check_redis(out, msg, sizeof(msg)) < 0)
+	        mh_keyring_active_kid() ? mh_keyring_active_kid() : "(none)", cfg->keys_dir);
+	if (check_database(cfg, out, msg, sizeof(msg)) < 0 ||
+	    check_redis(out, msg, sizeof(msg)) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -10,7 +10,7 @@
 
 /* Reads the secret `name` (key `key`) into out. Returns 0 or -1 (err). */
 static int read_secret(const char *key, const char *name, char out[MAX_SECRET], char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	char path[1024];
@@ -21,13 +21,13 @@ static int read_secret(const char *key, const char *name, char out[MAX_SECRET], 
 		snprintf(path, sizeof(path), "%s", name);
 	} else if (strchr(name, '/') != NULL) {
 		snprintf(err, errlen, "%s must be an absolute path or a credential name, not '%s'",
-			 key, name);
+		         key, name);
 		return -1;
 	} else if (dir == NULL || dir[0] == '\0') {
 		snprintf(err, errlen,
-			 "%s names the systemd credential '%s', but $CREDENTIALS_DIRECTORY is not "
-			 "set: run under the unit (LoadCredential=%s) or give an absolute path",
-			 key, name, name);
+		         "%s names the systemd credential '%s', but $CREDENTIALS_DIRECTORY is not "
+		         "set: run under the unit (LoadCredential=%s) or give an absolute path",
+		         key, name, name);
 		return -1;
 	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
 		snprintf(err, errlen, "%s: path too long", key);
@@ -36,9 +36,9 @@ static int read_secret(const char *key, const char *name, char out[MAX_SECRET], 
 	f = fopen(path, "r");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: cannot read %s: %s%s", key, path, strerror(errno),
-			 name[0] == '/' ? ""
-					: " (is LoadCredential= in the unit, and its file in "
-					  "/etc/credstore/?)");
+		         name[0] == '/' ? ""
+		                        : " (is LoadCredential= in the unit, and its file in "
+		                          "/etc/credstore/?)");
 		return -1;
 	}
 	n = fread(out, 1, MAX_SECRET, f);
@@ -83,8 +83,8 @@ static int has_password(const char *conninfo)
 
 /* Appends the password to a libpq conninfo in its own syntax: a URI's query parameter
  * (percent-encoded), or a quoted key=value pair (' and \ escaped). */
-static int join_password(const char *key, char *conninfo, size_t size, const char *pw,
-			 char *err, size_t errlen)
+static int join_password(const char *key, char *conninfo, size_t size, const char *pw, char *err,
+                         size_t errlen)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t len = strlen(conninfo);
@@ -93,11 +93,11 @@ static int join_password(const char *key, char *conninfo, size_t size, const cha
 	int uri = is_uri(conninfo);
 
 	k += (size_t)snprintf(add, sizeof(add), "%s",
-			      uri ? (strchr(conninfo, '?') ? "&password=" : "?password=")
-				  : (len > 0 ? " password='" : "password='"));
+	                      uri ? (strchr(conninfo, '?') ? "&password=" : "?password=")
+	                          : (len > 0 ? " password='" : "password='"));
 	for (const unsigned char *p = (const unsigned char *)pw; *p != '\0'; p++) {
 		if (uri && !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			     (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)) {
+		             (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)) {
 			add[k++] = '%';
 			add[k++] = hex[*p >> 4];
 			add[k++] = hex[*p & 15];
@@ -112,7 +112,7 @@ static int join_password(const char *key, char *conninfo, size_t size, const cha
 	add[k] = '\0';
 	if (len + k >= size) {
 		snprintf(err, errlen, "%s with its password is longer than %zu characters", key,
-			 size - 1);
+		         size - 1);
 		return -1;
 	}
 	memcpy(conninfo + len, add, k + 1);
@@ -120,7 +120,7 @@ static int join_password(const char *key, char *conninfo, size_t size, const cha
 }
 
 static int resolve_pg(const char *file_key, const char *file, const char *url_key, char *url,
-		      size_t size, char *err, size_t errlen)
+                      size_t size, char *err, size_t errlen)
 {
 	char pw[MAX_SECRET];
 	int rc;
@@ -129,7 +129,7 @@ static int resolve_pg(const char *file_key, const char *file, const char *url_ke
 		return 0;
 	if (has_password(url)) {
 		snprintf(err, errlen, "%s is set, but %s already carries a password: keep one",
-			 file_key, url_key);
+		         file_key, url_key);
 		return -1;
 	}
 	if (read_secret(file_key, file, pw, err, errlen) < 0)
@@ -144,25 +144,25 @@ int mh_credentials_resolve(struct mh_config *cfg, char *err, size_t errlen)
 	char pw[MAX_SECRET];
 
 	if (resolve_pg("database_password_file", cfg->database_password_file, "database_url",
-		       cfg->database_url, sizeof(cfg->database_url), err, errlen) < 0 ||
+	               cfg->database_url, sizeof(cfg->database_url), err, errlen) < 0 ||
 	    resolve_pg("migrate_database_password_file", cfg->migrate_database_password_file,
-		       "migrate_database_url", cfg->migrate_database_url,
-		       sizeof(cfg->migrate_database_url), err, errlen) < 0)
+	               "migrate_database_url", cfg->migrate_database_url,
+	               sizeof(cfg->migrate_database_url), err, errlen) < 0)
 		return -1;
 	cfg->redis_password[0] = '\0';
 	if (cfg->redis_password_file[0] == '\0')
 		return 0;
 	if (strchr(cfg->redis_url, '@') != NULL) {
 		snprintf(err, errlen,
-			 "redis_password_file is set, but redis_url already carries a password: "
-			 "keep one");
+		         "redis_password_file is set, but redis_url already carries a password: "
+		         "keep one");
 		return -1;
 	}
 	if (read_secret("redis_password_file", cfg->redis_password_file, pw, err, errlen) < 0)
 		return -1;
 	if (strlen(pw) >= sizeof(cfg->redis_password)) {
 		snprintf(err, errlen, "redis_password_file: the password is longer than %zu bytes",
-			 sizeof(cfg->redis_password) - 1);
+		         sizeof(cfg->redis_password) - 1);
 		explicit_bzero(pw, sizeof(pw));
 		return -1;
 	}

@@ -36,7 +36,8 @@ void mh_notify_init(void)
 			addr.sun_path[0] = '\0';
 		addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 	} else {
-		mh_log(MH_LOG_WARN, "notify", "ignoring NOTIFY_SOCKET '%s': not a unix socket", path);
+		mh_log(MH_LOG_WARN, "notify", "ignoring NOTIFY_SOCKET '%s': not a unix socket",
+		       path);
 	}
 	unsetenv("NOTIFY_SOCKET");
 }
@@ -69,6 +70,7 @@ int mh_notify_reloading(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	         (unsigned long long)ts.tv_sec * 1000000ULL +
+	                 (unsigned long long)ts.tv_nsec / 1000);
 	return mh_notify(msg);
 }
