@@ -16,6 +16,7 @@
 #include "core/router.h"
 #include "core/server.h"
 #include "core/work.h"
+#include "modules/auth/auth.h"
 #include "modules/seed/seed.h"
 #include "modules/tenants/tenants.h"
 #include "modules/users/users.h"
@@ -27,8 +28,7 @@ static const struct command {
 } commands[] = {
 	{ "serve", "run the FastCGI worker pool" },
 	{ "work [--concurrency N]", "run background jobs" },
-	{ "check", "verify the configuration, keys, routes, PostgreSQL, Redis and the schema "
-		   "(like nginx -t); exit 1 with the reason" },
+	{ "check", "verify config, keys, routes, PostgreSQL, Redis, schema (nginx -t)" },
 	{ "migrate", "apply pending schema migrations" },
 	{ "migrate --status", "list applied and pending migrations" },
 	{ "keys generate", "add an RS256 key pair to keys_dir (the first becomes active)" },
@@ -38,6 +38,7 @@ static const struct command {
 	  "create a user (password on standard input)" },
 	{ "admin create-tenant NAME --owner EMAIL [--slug SLUG]",
 	  "create a tenant owned by an existing user" },
+	{ "admin unlock-login EMAIL", "lift the failed-login throttle of an account" },
 	{ "admin seed --tenants N --docs M",
 	  "N tenants with a user of each role and M documents each" },
 	{ "admin seed --demo [--docs M]", "the demo tenant (once; fixed e-mails, printed password)" },
@@ -190,6 +191,8 @@ int main(int argc, char **argv)
 			return users_admin_create_user(&cfg, argc - argi - 1, argv + argi + 1);
 		if (strcmp(argv[argi], "create-tenant") == 0)
 			return tenants_admin_create_tenant(&cfg, argc - argi - 1, argv + argi + 1);
+		if (strcmp(argv[argi], "unlock-login") == 0)
+			return auth_admin_unlock_login(&cfg, argc - argi - 1, argv + argi + 1);
 		if (strcmp(argv[argi], "seed") == 0)
 			return seed_admin_command(&cfg, argc - argi - 1, argv + argi + 1);
 		usage(stderr);
