@@ -26,27 +26,27 @@
 static const struct command {
 	const char *synopsis, *help;
 } commands[] = {
-	{ "serve", "run the FastCGI worker pool" },
-	{ "work [--concurrency N]", "run background jobs" },
-	{ "check", "verify config, keys, routes, PostgreSQL, Redis, schema (nginx -t)" },
-	{ "migrate", "apply pending schema migrations" },
-	{ "migrate --status", "list applied and pending migrations" },
-	{ "keys generate", "add an RS256 key pair to keys_dir (the first becomes active)" },
-	{ "keys rotate", "add a key pair and sign new tokens with it" },
-	{ "keys list", "list the keys in keys_dir and mark the active one" },
-	{ "admin create-user EMAIL [--name NAME] < password",
-	  "create a user (password on standard input)" },
-	{ "admin create-tenant NAME --owner EMAIL [--slug SLUG]",
-	  "create a tenant owned by an existing user" },
-	{ "admin unlock-login EMAIL", "lift the failed-login throttle of an account" },
-	{ "admin seed --tenants N --docs M",
-	  "N tenants with a user of each role and M documents each" },
-	{ "admin seed --demo [--docs M]", "the demo tenant (once; fixed e-mails, printed password)" },
-	{ "config", "print the effective configuration" },
-	{ "config --keys", "print every configuration key: section, name, type, default, range, "
-			   "help (tab-separated)" },
-	{ "routes", "print the route table as JSON (for the API contract)" },
-	{ "version", "print the version" },
+        {"serve", "run the FastCGI worker pool"},
+        {"work [--concurrency N]", "run background jobs"},
+        {"check", "verify config, keys, routes, PostgreSQL, Redis, schema (nginx -t)"},
+        {"migrate", "apply pending schema migrations"},
+        {"migrate --status", "list applied and pending migrations"},
+        {"keys generate", "add an RS256 key pair to keys_dir (the first becomes active)"},
+        {"keys rotate", "add a key pair and sign new tokens with it"},
+        {"keys list", "list the keys in keys_dir and mark the active one"},
+        {"admin create-user EMAIL [--name NAME] < password",
+         "create a user (password on standard input)"},
+        {"admin create-tenant NAME --owner EMAIL [--slug SLUG]",
+         "create a tenant owned by an existing user"},
+        {"admin unlock-login EMAIL", "lift the failed-login throttle of an account"},
+        {"admin seed --tenants N --docs M",
+         "N tenants with a user of each role and M documents each"},
+        {"admin seed --demo [--docs M]", "the demo tenant (once; fixed e-mails, printed password)"},
+        {"config", "print the effective configuration"},
+        {"config --keys", "print every configuration key: section, name, type, default, range, "
+                          "help (tab-separated)"},
+        {"routes", "print the route table as JSON (for the API contract)"},
+        {"version", "print the version"},
 };
 
 static void usage(FILE *out)
@@ -57,12 +57,12 @@ static void usage(FILE *out)
 			fprintf(out, "  %-17s %s\n", commands[i].synopsis, commands[i].help);
 		else
 			fprintf(out, "  %s\n  %17s %s\n", commands[i].synopsis, "",
-				commands[i].help);
+			        commands[i].help);
 	}
 	fprintf(out,
-		"\nThe configuration file defaults to %s (or $MENHIR_CONFIG);\n"
-		"every key can be overridden by a MENHIR_<KEY> environment variable.\n",
-		MH_CONFIG_DEFAULT_PATH);
+	        "\nThe configuration file defaults to %s (or $MENHIR_CONFIG);\n"
+	        "every key can be overridden by a MENHIR_<KEY> environment variable.\n",
+	        MH_CONFIG_DEFAULT_PATH);
 }
 
 /* The route table as JSON lines, so the OpenAPI contract test can compare
@@ -72,12 +72,13 @@ static void print_routes(void)
 	printf("[\n");
 	for (size_t i = 0; i < mh_router_count(); i++) {
 		const struct mh_route *r = mh_router_at(i);
-		const char *role[] = { "none", "viewer", "member", "admin", "owner" };
+		const char *role[] = {"none", "viewer", "member", "admin", "owner"};
 
 		printf("  {\"method\": \"%s\", \"pattern\": \"%s\", \"public\": %s, "
 		       "\"json_body\": %s, \"raw_body\": %s, \"internal\": %s, \"test_only\": %s, "
 		       "\"min_role\": \"%s\"}%s\n",
-		       mh_method_name(r->method), r->pattern, r->flags & MH_PUBLIC ? "true" : "false",
+		       mh_method_name(r->method), r->pattern,
+		       r->flags & MH_PUBLIC ? "true" : "false",
 		       r->flags & MH_JSON_BODY ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
@@ -128,7 +129,7 @@ int main(int argc, char **argv)
 	}
 	if (mh_config_load(&cfg, config_path, required, err, sizeof(err)) < 0) {
 		fprintf(stderr, "menhir%s: %s%s\n", strcmp(cmd, "check") == 0 ? " check" : "",
-			strcmp(cmd, "check") == 0 ? "FAILED: " : "", err);
+		        strcmp(cmd, "check") == 0 ? "FAILED: " : "", err);
 		return 1;
 	}
 	mh_log_set_level(cfg.log_level);
@@ -182,9 +183,9 @@ int main(int argc, char **argv)
 		/* The key exists either way; a missing audit row is reported, and
 		 * the exit status says so, so scripts can retry the record. */
 		return mh_sysaudit_record(&cfg, sub[0] == 'r' ? "keys.rotate" : "keys.generate",
-					  kid) < 0
-			       ? 3
-			       : 0;
+		                          kid) < 0
+		               ? 3
+		               : 0;
 	}
 	if (strcmp(cmd, "admin") == 0 && argi < argc) {
 		if (strcmp(argv[argi], "create-user") == 0)
