@@ -1,0 +1,66 @@
+// server.js - Menhir's GET /api/v1/ping and GET /api/v1/documents in Express, for bench/run's
+// comparison rows: node's cluster module with one worker per core (PEER_WORKERS), each with
+// its own node-postgres Pool and revocation table, listening on 127.0.0.1:PEER_PORT behind
+// the stack's nginx. Configuration: config.js. `node server.js --print-sql` prints the
+// statements of a list page (bench/peers/check compares them with Menhir's).
+import cluster from 'node:cluster';
+
+import pg from 'pg';
+
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { LIST_SQL, PLAN_SQL } from './documents.js';
+import { Revocations } from './revocation.js';
+
+function primary(config) {
+  let stopping = false;
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers).length === 0) process.exit(0);
+      return;
+    }
+    console.error(`express peer: worker ${worker.process.pid} died (${signal || code}); starting another`);
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM');
+    if (Object.keys(cluster.workers).length === 0) process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function worker(config) {
+  const pool = new pg.Pool({
+    ...config.database,
+    max: config.poolSize,
+    application_name: 'express-peer',
+    statement_timeout: 5000, // Menhir's db_statement_timeout
+  });
+  pool.on('error', (e) => console.error(`express peer ${process.pid}: idle client: ${e.message}`));
+  const revocations = new Revocations(config.redisUrl);
+  revocations.start();
+  await revocations.ready;
+  const server = createApp(config, pool, revocations).listen(config.port, '127.0.0.1');
+  // Longer than nginx's upstream keepalive_timeout (60 s), so nginx is always the side that
+  // closes an idle kept connection and never sends on one we are closing (a 502).
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
+  process.on('SIGTERM', () => {
+    server.close();
+    server.closeIdleConnections();
+    revocations.stop();
+    pool.end().finally(() => process.exit(0));
+  });
+}
+
+if (process.argv[2] === '--print-sql') {
+  console.log(LIST_SQL);
+  console.log(PLAN_SQL);
+} else {
+  const config = loadConfig();
+  if (cluster.isPrimary) primary(config);
+  else worker(config);
+}
