@@ -49,6 +49,8 @@ async function worker(config) {
   server.keepAliveTimeout = 65000;
   server.headersTimeout = 66000;
   process.on('SIGTERM', () => {
+    // In-flight requests finish; a stuck one does not keep the worker (and the primary) up.
+    setTimeout(() => process.exit(0), 5000).unref();
     server.close();
     server.closeIdleConnections();
     revocations.stop();
