@@ -41,7 +41,7 @@ function loadKeys(dir) {
 
 export function loadConfig() {
   return {
-    port: Number(required('PEER_PORT')),
+    socket: required('PEER_SOCKET'),
     workers: Number(process.env.PEER_WORKERS || availableParallelism()),
     database: parseConninfo(required('PEER_DATABASE')),
     poolSize: Number(process.env.PEER_POOL_SIZE || 10),

@@ -1,9 +1,10 @@
 // server.js - Menhir's GET /api/v1/ping and GET /api/v1/documents in Express, for bench/run's
 // comparison rows: node's cluster module with one worker per core (PEER_WORKERS), each with
-// its own node-postgres Pool and revocation table, listening on 127.0.0.1:PEER_PORT behind
-// the stack's nginx. Configuration: config.js. `node server.js --print-sql` prints the
+// its own node-postgres Pool and revocation table, listening on the unix socket PEER_SOCKET
+// behind the stack's nginx. Configuration: config.js. `node server.js --print-sql` prints the
 // statements of a list page (bench/peers/check compares them with Menhir's).
 import cluster from 'node:cluster';
+import { rmSync } from 'node:fs';
 
 import pg from 'pg';
 
@@ -14,20 +15,31 @@ import { Revocations } from './revocation.js';
 
 function primary(config) {
   let stopping = false;
+  let deaths = [];
+  rmSync(config.socket, { force: true }); // left by a peer that was killed
   for (let i = 0; i < config.workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers).length === 0) process.exit();
       return;
     }
-    console.error(`express peer: worker ${worker.process.pid} died (${signal || code}); starting another`);
+    // A dead worker is replaced, unless they keep dying (a worker that cannot start).
+    const now = Date.now();
+    deaths = deaths.filter((t) => now - t < 10000).concat(now);
+    console.error(`express peer: worker ${worker.process.pid} died (${signal || code})`);
+    if (deaths.length > config.workers) {
+      console.error('express peer: workers keep dying; stopping');
+      process.exitCode = 1;
+      stop();
+      return;
+    }
     cluster.fork();
   });
-  const stop = () => {
+  function stop() {
     stopping = true;
     for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM');
-    if (Object.keys(cluster.workers).length === 0) process.exit(0);
-  };
+    if (Object.keys(cluster.workers).length === 0) process.exit();
+  }
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
@@ -43,7 +55,7 @@ async function worker(config) {
   const revocations = new Revocations(config.redisUrl);
   revocations.start();
   await revocations.ready;
-  const server = createApp(config, pool, revocations).listen(config.port, '127.0.0.1');
+  const server = createApp(config, pool, revocations).listen(config.socket);
   // Longer than nginx's upstream keepalive_timeout (60 s), so nginx is always the side that
   // closes an idle kept connection and never sends on one we are closing (a 502).
   server.keepAliveTimeout = 65000;
