@@ -48,6 +48,8 @@ export function loadConfig() {
     redisUrl: required('PEER_REDIS_URL'),
     issuer: required('PEER_JWT_ISSUER'),
     audience: required('PEER_JWT_AUDIENCE'),
+    // Menhir's access_token_ttl: no token may claim to live longer.
+    maxTtl: Number(process.env.PEER_ACCESS_TOKEN_TTL || 900),
     keys: loadKeys(required('PEER_KEYS_DIR')),
     retryAfter: process.env.PEER_RETRY_AFTER || '5',
   };

@@ -1,6 +1,6 @@
 // revocation.js - Menhir's revocation check (core/revocation.c) for one worker process: an
-// in-memory table of revoked token ids and per-user minimum token versions, fed by the same
-// Redis records (mh:rj:<jti>, mh:tv:<user>) and the same pub/sub channel, so a check costs a
+// in-memory table of revoked token ids, revoked sessions and per-user minimum token versions,
+// fed by the same Redis records (mh:rj:<jti>, mh:rs:<sid>, mh:tv:<user>) and the same channel, so a check costs a
 // Map lookup and no round trip, like Menhir's shared-memory table. Node workers share no
 // memory, so each keeps its own copy. It fails closed like Menhir: while the subscription is
 // down or silent for 6 s, check() answers UNKNOWN and the request gets a 503.
@@ -19,6 +19,7 @@ export class Revocations {
   constructor(url) {
     this.url = url;
     this.tokens = new Map(); // jti -> [1, expires (unix s)]
+    this.sessions = new Map(); // sid -> [1, expires]
     this.versions = new Map(); // user id -> [minimum version, expires]
     this.healthy = false;
     this.lastHeard = 0;
@@ -49,11 +50,13 @@ export class Revocations {
   }
 
   // VALID, REVOKED, or UNKNOWN while the table cannot vouch for anything.
-  check(jti, userId, version) {
+  check(jti, sid, userId, version) {
     if (!this.healthy) return UNKNOWN;
     const now = Math.floor(Date.now() / 1000);
     const t = this.tokens.get(jti);
     if (t !== undefined && t[1] >= now) return REVOKED;
+    const s = this.sessions.get(sid);
+    if (s !== undefined && s[1] >= now) return REVOKED;
     const v = this.versions.get(userId);
     if (v !== undefined && v[1] >= now && version < v[0]) return REVOKED;
     return VALID;
@@ -108,16 +111,20 @@ export class Revocations {
     else map.set(id, [Math.max(e[0], value), Math.max(e[1], expires)]);
   }
 
-  // "t <jti> 1 <expires>" or "v <user> <min version> <expires>".
+  // "t <jti> 1 <expires>", "s <sid> 1 <expires>" or "v <user> <min version> <expires>".
   apply(msg) {
-    const m = /^([tv]) (\S{1,63}) (-?\d+) (-?\d+)/.exec(msg);
+    const m = /^([tsv]) (\S{1,63}) (-?\d+) (-?\d+)/.exec(msg);
     if (m === null) return;
-    this.put(m[1] === 't' ? this.tokens : this.versions, m[2], Number(m[3]), Number(m[4]));
+    this.put(this.tableOf(m[1]), m[2], Number(m[3]), Number(m[4]));
+  }
+
+  tableOf(kind) {
+    return kind === 't' ? this.tokens : kind === 's' ? this.sessions : this.versions;
   }
 
   compact() {
     const now = Math.floor(Date.now() / 1000);
-    for (const map of [this.tokens, this.versions]) {
+    for (const map of [this.tokens, this.sessions, this.versions]) {
       for (const [id, e] of map) if (e[1] < now) map.delete(id);
     }
   }
@@ -125,7 +132,8 @@ export class Revocations {
   async loadAll() {
     let cursor = '0';
     do {
-      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', 'mh:[rt][jv]:*', 'COUNT', 1000);
+      // mh:rj: tokens, mh:rs: sessions, mh:tv: minimum versions.
+      const [next, keys] = await this.cmd.scan(cursor, 'MATCH', 'mh:[rt][jsv]:*', 'COUNT', 1000);
       cursor = next;
       if (keys.length === 0) continue;
       const p = this.cmd.pipeline();
@@ -136,7 +144,7 @@ export class Revocations {
         const [[e1, value], [e2, ttl]] = [replies[2 * i], replies[2 * i + 1]];
         if (e1 || e2) throw e1 || e2;
         if (value === null || ttl <= 0) return;
-        this.put(k.startsWith('mh:rj:') ? this.tokens : this.versions, k.slice(6), Number(value), now + ttl);
+        this.put(this.tableOf(k[4] === 'j' ? 't' : k[4] === 's' ? 's' : 'v'), k.slice(6), Number(value), now + ttl);
       });
     } while (cursor !== '0');
   }

@@ -1,6 +1,7 @@
 """auth.py - the bearer access token, checked as Menhir's core/auth.c and core/jwt.c check it:
-RS256 with the key its kid names, iss, aud, exp/nbf/iat with 30 s of leeway, the claims
-Menhir issues, the revocation table, then the token's role against the route's minimum."""
+RS256 with the key its kid names, iss, aud, exp/nbf/iat with 30 s of leeway, a lifetime no
+longer than Menhir's access_token_ttl, the claims Menhir issues, the revocation table (the
+token, its session, its user's minimum version), then its role against the route's minimum."""
 import re
 
 import jwt
@@ -12,19 +13,20 @@ from revocation import REVOKED, VALID
 LEEWAY = 30  # seconds, Menhir's TOKEN_LEEWAY_SECONDS
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _RANK = {"viewer": 1, "member": 2, "admin": 3, "owner": 4}
-_REQUIRED = ["exp", "nbf", "iat", "iss", "aud", "sub", "tid", "jti", "role", "ver"]
+_REQUIRED = ["exp", "nbf", "iat", "iss", "aud", "sub", "tid", "jti", "sid", "role", "ver"]
 
 
 def _integer(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _claims_ok(c):
-    """What PyJWT leaves to the caller: JSON integers for the times (it takes "1" or 1.5) and
-    Menhir's own claims well-formed."""
-    return (all(_integer(c[k]) for k in ("exp", "nbf", "iat")) and _integer(c["ver"])
-            and c["ver"] >= 0 and all(isinstance(c[k], str) and _UUID.fullmatch(c[k])
-                                      for k in ("sub", "tid", "jti"))
+def _claims_ok(c, max_ttl):
+    """What PyJWT leaves to the caller: JSON integers for the times (it takes "1" or 1.5), a
+    bounded lifetime, and Menhir's own claims well-formed."""
+    return (all(_integer(c[k]) for k in ("exp", "nbf", "iat"))
+            and c["exp"] - c["iat"] <= max_ttl + LEEWAY and _integer(c["ver"]) and c["ver"] >= 0
+            and all(isinstance(c[k], str) and _UUID.fullmatch(c[k])
+                    for k in ("sub", "tid", "jti", "sid"))
             and c["role"] in _RANK)
 
 
@@ -56,9 +58,9 @@ class Authenticated:
                                 options={"require": _REQUIRED})
         except jwt.InvalidTokenError:
             raise _invalid_token() from None
-        if not _claims_ok(claims):
+        if not _claims_ok(claims, config.max_ttl):
             raise _invalid_token()
-        state = revocations.check(claims["jti"], claims["sub"], claims["ver"])
+        state = revocations.check(claims["jti"], claims["sid"], claims["sub"], claims["ver"])
         if state == REVOKED:
             raise _invalid_token()
         if state != VALID:

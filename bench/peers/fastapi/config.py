@@ -49,6 +49,7 @@ class Config:
     redis_url: str
     issuer: str
     audience: str
+    max_ttl: int  # Menhir's access_token_ttl: no token may claim to live longer
     keys: dict
     retry_after: str
 
@@ -61,6 +62,7 @@ def load_config():
         redis_url=env["PEER_REDIS_URL"],
         issuer=env["PEER_JWT_ISSUER"],
         audience=env["PEER_JWT_AUDIENCE"],
+        max_ttl=int(env.get("PEER_ACCESS_TOKEN_TTL", "900")),
         keys=_load_keys(env["PEER_KEYS_DIR"]),
         retry_after=env.get("PEER_RETRY_AFTER", "5"),
     )
