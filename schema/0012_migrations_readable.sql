@@ -1,4 +1,4 @@
--- 0009_migrations_readable.sql — let the application role read which migrations are applied.
+-- 0012_migrations_readable.sql — let the application role read which migrations are applied.
 --
 -- `menhir check` (the unit's ExecStartPre= and ExecReload=) runs with the application's
 -- credentials only, never the owner's, and must tell a fully migrated schema from one with
