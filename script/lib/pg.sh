@@ -4,8 +4,7 @@
 # MENHIR_PG_PORT. script/cluster, which runs the database on a host of its own, adds:
 # MENHIR_PG_LISTEN (addresses to listen on besides 127.0.0.1), MENHIR_PG_ALLOW (a network
 # whose clients may log in with a password, replication included), MENHIR_PG_HOST (where
-# clients reach the server over TCP, instead of the local socket) and MENHIR_PG_SYNC_STANDBY
-# (an application_name every commit waits for: synchronous replication).
+# clients reach the server over TCP, instead of the local socket).
 #
 # Every role logs in with a generated password (SCRAM-SHA-256), over the Unix socket as over
 # TCP: on a shared machine any local user can reach 127.0.0.1, so `trust` would let them in as
@@ -183,8 +182,6 @@ pg_start() {
 		pg_as_owner sh -c "cat >'$PG_DATA/menhir_stack.conf'" <<EOF
 port = $MENHIR_PG_PORT
 listen_addresses = '127.0.0.1${MENHIR_PG_LISTEN:+,$MENHIR_PG_LISTEN}'
-${MENHIR_PG_SYNC_STANDBY:+synchronous_standby_names = '$MENHIR_PG_SYNC_STANDBY'}
-${MENHIR_PG_SYNC_STANDBY:+synchronous_commit = on}
 EOF
 		# 9>&-: the postmaster must not inherit script/stack's lock on STATE/.lock.
 		pg_as_owner "$bin/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s >/dev/null 9>&- || {
