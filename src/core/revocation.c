@@ -164,8 +164,9 @@ int mh_revocation_check(const char *jti, const char *sid, const char *user_id,
 
 	if (table == NULL || !atomic_load(&table->healthy) || atomic_load(&table->full))
 		return MH_REVOCATION_UNKNOWN;
-	/* Issued before Redis's memory starts: a revocation of it may have been lost. */
-	if (issued_at < atomic_load(&table->history_since))
+	/* Issued before Redis's memory starts (or in that same second, which cannot tell): a
+	 * revocation of it may have been lost. */
+	if (issued_at <= atomic_load(&table->history_since))
 		return MH_REVOCATION_UNKNOWN;
 	do {
 		seq = atomic_load_explicit(&table->seq, memory_order_acquire);
