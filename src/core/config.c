@@ -72,6 +72,7 @@ static const struct key keys[] = {
 	INT(access_token_ttl, 60, 86400, "900"),
 	INT(refresh_token_ttl, 300, 31536000, "604800"),
 	INT(refresh_reuse_grace, 0, 300, "10"),
+	INT(api_key_touch_interval, 1, 3600, "60"),
 	INT(password_time_cost, 1, 100, "3"),
 	INT(password_memory_kib, 8, 4194304, "65536"),
 	INT(password_parallelism, 1, 64, "1"),

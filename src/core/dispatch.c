@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core/address.h"
+#include "core/apikey.h"
 #include "core/auth.h"
 #include "core/db.h"
 #include "core/fcgi.h"
@@ -156,6 +157,8 @@ static void access_log(const struct mh_request *req, const struct mh_response *r
 	mh_logline_int(&l, "db_round_trips", req->db_round_trips);
 	mh_logline_str(&l, "tenant_id", req->principal.tenant_id);
 	mh_logline_str(&l, "user_id", req->principal.user_id);
+	if (req->principal.api_key_id != NULL)
+		mh_logline_str(&l, "api_key_id", req->principal.api_key_id);
 	mh_logline_str(&l, "remote_addr", req->remote_addr);
 	mh_logline_end(&l);
 }
@@ -205,6 +208,12 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 		 * needs only a few hundred bytes. */
 		mh_buf_init(&res.body, arena, 256);
 		reply_internal_error(&req, &res, "out of memory");
+	}
+	if (req.principal.api_key_id != NULL) {
+		if (req.principal.api_key_revoked)
+			mh_apikey_audit_refused(&req);
+		else if (res.status != 401)
+			mh_apikey_note_use(req.principal.api_key_id);
 	}
 	bytes = mh_fcgi_write_response(fr, &req, &res);
 	mh_metrics_in_flight(-1);

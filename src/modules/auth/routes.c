@@ -105,6 +105,33 @@ static int handle_switch_tenant(struct mh_request *req, struct mh_response *res)
 	return auth_switch_tenant(req, res, auth_lower(req->arena, tenant_id));
 }
 
+/* GET /api/v1/auth/sessions (bearer, a person's token) 200 [{id, tenant_id, tenant_name,
+ * created_at, last_used_at, expires_at, user_agent, ip_network, current}], newest use
+ * first, in every tenant. */
+static int handle_sessions(struct mh_request *req, struct mh_response *res)
+{
+	static const char *const none[] = { NULL };
+
+	if (!auth_query_or_reply(req, res, none))
+		return 0;
+	return auth_sessions_list(req, res);
+}
+
+/* DELETE /api/v1/auth/sessions/:id (bearer) 204: that session's refresh tokens and access
+ * tokens stop working at once, on every worker; 404 not one of the caller's sessions; 503
+ * if Redis could not record it. */
+static int handle_session_delete(struct mh_request *req, struct mh_response *res)
+{
+	static const char *const none[] = { NULL };
+	const char *id = mh_param(req, "id");
+
+	if (!auth_query_or_reply(req, res, none))
+		return 0;
+	if (id == NULL || !auth_is_uuid(id))
+		return mh_reply_error(req, res, 404, "not_found", "you have no such session");
+	return auth_session_revoke(req, res, auth_lower(req->arena, id));
+}
+
 /* GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517). */
 static int handle_jwks(struct mh_request *req, struct mh_response *res)
 {
@@ -137,6 +164,8 @@ static const struct mh_route auth_routes[] = {
 	{ MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE },
 	{ MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE },
 	{ MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, MH_JSON_BODY, MH_ROLE_NONE },
+	{ MH_GET, "/api/v1/auth/sessions", handle_sessions, 0, MH_ROLE_NONE },
+	{ MH_DELETE, "/api/v1/auth/sessions/:id", handle_session_delete, 0, MH_ROLE_NONE },
 	{ MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE },
 	{ 0 },
 };

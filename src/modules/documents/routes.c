@@ -102,16 +102,16 @@ static int documents_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route documents_routes[] = {
-        {MH_GET, "/api/v1/documents", handle_list, 0, MH_ROLE_VIEWER},
-        {MH_POST, "/api/v1/documents", handle_create, MH_JSON_BODY, MH_ROLE_MEMBER},
-        {MH_GET, "/api/v1/documents/:id", handle_get, 0, MH_ROLE_VIEWER},
-        {MH_PATCH, "/api/v1/documents/:id", handle_update, MH_JSON_BODY, MH_ROLE_MEMBER},
-        {MH_DELETE, "/api/v1/documents/:id", handle_delete, 0, MH_ROLE_MEMBER},
-        {MH_POST, "/api/v1/documents/:id/restore", handle_restore, 0, MH_ROLE_ADMIN},
+        {MH_GET, "/api/v1/documents", handle_list, MH_API_KEY, MH_ROLE_VIEWER},
+        {MH_POST, "/api/v1/documents", handle_create, MH_JSON_BODY | MH_API_KEY, MH_ROLE_MEMBER},
+        {MH_GET, "/api/v1/documents/:id", handle_get, MH_API_KEY, MH_ROLE_VIEWER},
+        {MH_PATCH, "/api/v1/documents/:id", handle_update, MH_JSON_BODY | MH_API_KEY, MH_ROLE_MEMBER},
+        {MH_DELETE, "/api/v1/documents/:id", handle_delete, MH_API_KEY, MH_ROLE_MEMBER},
+        {MH_POST, "/api/v1/documents/:id/restore", handle_restore, MH_API_KEY, MH_ROLE_ADMIN},
         /* Attachments (files.c): the upload's body is the file, streamed by the handler. */
-        {MH_POST, "/api/v1/documents/:id/files", documents_files_upload, MH_RAW_BODY, MH_ROLE_MEMBER},
-        {MH_GET, "/api/v1/documents/:id/files/:file_id", documents_files_get, 0, MH_ROLE_VIEWER},
-        {MH_DELETE, "/api/v1/documents/:id/files/:file_id", documents_files_delete, 0, MH_ROLE_MEMBER},
+        {MH_POST, "/api/v1/documents/:id/files", documents_files_upload, MH_RAW_BODY | MH_API_KEY, MH_ROLE_MEMBER},
+        {MH_GET, "/api/v1/documents/:id/files/:file_id", documents_files_get, MH_API_KEY, MH_ROLE_VIEWER},
+        {MH_DELETE, "/api/v1/documents/:id/files/:file_id", documents_files_delete, MH_API_KEY, MH_ROLE_MEMBER},
         {0},
 };
 

@@ -10,11 +10,11 @@ static int jobs_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route jobs_routes[] = {
-	{ MH_GET, "/api/v1/jobs", jobs_list, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/jobs/:id", jobs_get, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/jobs/:id/events", jobs_stream, 0, MH_ROLE_VIEWER },
-	{ MH_POST, "/api/v1/jobs/:id/cancel", jobs_cancel, 0, MH_ROLE_MEMBER },
-	{ MH_POST, "/api/v1/jobs/:id/retry", jobs_retry, 0, MH_ROLE_ADMIN },
+	{ MH_GET, "/api/v1/jobs", jobs_list, MH_API_KEY, MH_ROLE_VIEWER },
+	{ MH_GET, "/api/v1/jobs/:id", jobs_get, MH_API_KEY, MH_ROLE_VIEWER },
+	{ MH_GET, "/api/v1/jobs/:id/events", jobs_stream, MH_API_KEY, MH_ROLE_VIEWER },
+	{ MH_POST, "/api/v1/jobs/:id/cancel", jobs_cancel, MH_API_KEY, MH_ROLE_MEMBER },
+	{ MH_POST, "/api/v1/jobs/:id/retry", jobs_retry, MH_API_KEY, MH_ROLE_ADMIN },
 	{ 0 },
 };
 

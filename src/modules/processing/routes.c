@@ -46,9 +46,9 @@ static int processing_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route processing_routes[] = {
-        {MH_POST, "/api/v1/documents/:id/process", handle_process, MH_JSON_BODY, MH_ROLE_MEMBER},
-        {MH_GET, "/api/v1/tenants/current/features", handle_features, 0, MH_ROLE_VIEWER},
-        {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, MH_JSON_BODY,
+        {MH_POST, "/api/v1/documents/:id/process", handle_process, MH_JSON_BODY | MH_API_KEY, MH_ROLE_MEMBER},
+        {MH_GET, "/api/v1/tenants/current/features", handle_features, MH_API_KEY, MH_ROLE_VIEWER},
+        {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, MH_JSON_BODY | MH_API_KEY,
          MH_ROLE_ADMIN},
         {0},
 };

@@ -131,16 +131,16 @@ static int tenants_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route tenants_routes[] = {
-	{ MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER },
-	{ MH_PATCH, "/api/v1/tenants/current", handle_patch, MH_JSON_BODY, MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER },
+	{ MH_GET, "/api/v1/tenants/current", handle_get, MH_API_KEY, MH_ROLE_VIEWER },
+	{ MH_PATCH, "/api/v1/tenants/current", handle_patch, MH_JSON_BODY | MH_API_KEY, MH_ROLE_ADMIN },
+	{ MH_GET, "/api/v1/tenants/current/members", handle_members_list, MH_API_KEY, MH_ROLE_VIEWER },
 	{ MH_POST, "/api/v1/tenants/current/members", handle_members_add, MH_JSON_BODY,
 	  MH_ROLE_ADMIN },
 	{ MH_PATCH, "/api/v1/tenants/current/members/:user_id", handle_members_patch,
 	  MH_JSON_BODY, MH_ROLE_ADMIN },
 	{ MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
 	  MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/audit", handle_audit, 0, MH_ROLE_ADMIN },
+	{ MH_GET, "/api/v1/tenants/current/audit", handle_audit, MH_API_KEY, MH_ROLE_ADMIN },
 	{ 0 },
 };
 

@@ -50,11 +50,11 @@ static int webhooks_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route webhooks_routes[] = {
-	{ MH_POST, "/api/v1/tenants/current/webhook-secret", handle_secret_rotate, 0,
+	{ MH_POST, "/api/v1/tenants/current/webhook-secret", handle_secret_rotate, MH_API_KEY,
 	  MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/webhook-secret", handle_secret_show, 0,
+	{ MH_GET, "/api/v1/tenants/current/webhook-secret", handle_secret_show, MH_API_KEY,
 	  MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/jobs/:id/deliveries", handle_deliveries, 0, MH_ROLE_VIEWER },
+	{ MH_GET, "/api/v1/jobs/:id/deliveries", handle_deliveries, MH_API_KEY, MH_ROLE_VIEWER },
 	{ 0 },
 };
 
