@@ -16,9 +16,21 @@
 
 #include "auth_helpers.h"
 #include "helpers.h"
+#include "jsonschema.h"
 #include "secrets.h"
 
 TestSuite(apikeys, .timeout = 120);
+
+/* Asserts the response is what doc/openapi.json documents for the operation and status. */
+static void conforms(const char *method, const char *pattern, const struct http_response *r)
+{
+	char err[512];
+
+	cr_assert_eq(t_contract_validate(method, pattern, r->status, r->body, err, sizeof(err)), 0,
+	             "%s %s %ld: %s", method, pattern, r->status, err);
+}
+
+#define KEYS "/api/v1/tenants/current/api-keys"
 
 struct key {
 	char id[40];
@@ -31,8 +43,9 @@ static long create_key(const char *bearer, const char *json, struct key *k)
 	struct http_response r;
 	long status;
 
-	t_auth_request("POST", "/api/v1/tenants/current/api-keys", bearer, NULL, NULL, json, &r);
+	t_auth_request("POST", KEYS, bearer, NULL, NULL, json, &r);
 	status = r.status;
+	conforms("POST", KEYS, &r);
 	if (status == 201 && k != NULL) {
 		json_object *root = t_auth_json(&r);
 
@@ -52,8 +65,7 @@ static void create_key_ok(const char *bearer, const char *role, struct key *k)
 	cr_assert_eq(create_key(bearer, json, k), 201, "creating a %s key", role);
 }
 
-static long status_of(const char *method, const char *path, const char *bearer,
-		      const char *json)
+static long status_of(const char *method, const char *path, const char *bearer, const char *json)
 {
 	struct http_response r;
 	long s;
@@ -69,8 +81,8 @@ static long audit_count(const char *action, const char *target)
 	char sql[512];
 
 	snprintf(sql, sizeof(sql),
-	         "SELECT count(*) FROM audit_log WHERE action = '%s' AND target LIKE '%s%%'", action,
-	         target);
+	         "SELECT count(*) FROM audit_log WHERE action = '%s' AND target LIKE '%s%%'",
+	         action, target);
 	return t_auth_sql_long(sql);
 }
 
@@ -160,8 +172,9 @@ Test(apikeys, the_secret_is_shown_once_and_lists_show_prefix_and_last_four_only)
 	create_key_ok(o.access, "member", &k);
 	cr_assert_eq(strncmp(k.secret, "mhk_", 4), 0, "no recognisable prefix: %s", k.secret);
 	cr_assert_eq(strlen(k.secret), 90, "4 + base64url of 64 bytes (256 random bits)");
-	t_auth_request("GET", "/api/v1/tenants/current/api-keys", o.access, NULL, NULL, NULL, &r);
+	t_auth_request("GET", KEYS, o.access, NULL, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
+	conforms("GET", KEYS, &r);
 	cr_assert(strstr(r.body, k.secret + 4) == NULL, "the list shows the secret");
 	cr_assert(strstr(r.body, "\"secret\"") == NULL);
 	root = t_auth_json(&r);
@@ -177,6 +190,7 @@ Test(apikeys, the_secret_is_shown_once_and_lists_show_prefix_and_last_four_only)
 	snprintf(path, sizeof(path), "/api/v1/tenants/current/api-keys/%s", k.id);
 	t_auth_request("GET", path, o.access, NULL, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
+	conforms("GET", KEYS "/:id", &r);
 	cr_assert(strstr(r.body, k.secret + 4) == NULL, "the key's page shows the secret");
 	cr_assert(strstr(r.body, "\"secret\"") == NULL);
 	t_http_free(&r);
@@ -198,7 +212,7 @@ Test(apikeys, a_key_cannot_get_a_role_above_its_creators)
 	t_auth_signup(&o, "key-role");
 	t_auth_member(&admin, &o, "admin", "key-role-admin");
 	t_auth_member(&member, &o, "member", "key-role-member");
-	t_auth_request("POST", "/api/v1/tenants/current/api-keys", admin.access, NULL, NULL,
+	t_auth_request("POST", KEYS, admin.access, NULL, NULL,
 	               "{\"name\":\"too high\",\"role\":\"owner\"}", &r);
 	t_assert_error(&r, 403, "forbidden");
 	cr_assert(strstr(r.body, "\"field\":\"role\"") != NULL, "%s", r.body);
@@ -207,19 +221,19 @@ Test(apikeys, a_key_cannot_get_a_role_above_its_creators)
 	cr_assert_eq(create_key(o.access, "{\"name\":\"ok\",\"role\":\"owner\"}", NULL), 201);
 	/* Creating keys is for admins and owners at all. */
 	cr_assert_eq(create_key(member.access, "{\"name\":\"m\",\"role\":\"viewer\"}", NULL), 403);
-	cr_assert_eq(status_of("GET", "/api/v1/tenants/current/api-keys", member.access, NULL),
-	             403);
+	cr_assert_eq(status_of("GET", KEYS, member.access, NULL), 403);
 	/* Bad input is a 422 naming each field. */
-	t_auth_request("POST", "/api/v1/tenants/current/api-keys", o.access, NULL, NULL,
+	t_auth_request("POST", KEYS, o.access, NULL, NULL,
 	               "{\"name\":\"\",\"role\":\"boss\",\"expires_at\":\"tomorrow\"}", &r);
 	t_assert_error(&r, 422, "validation_failed");
 	cr_assert(strstr(r.body, "\"field\":\"name\"") && strstr(r.body, "\"field\":\"role\"") &&
 	                  strstr(r.body, "\"field\":\"expires_at\""),
 	          "%s", r.body);
 	t_http_free(&r);
-	t_auth_request("POST", "/api/v1/tenants/current/api-keys", o.access, NULL, NULL,
-	               "{\"name\":\"old\",\"role\":\"viewer\",\"expires_at\":\"2001-01-01T00:00:00Z\"}",
-	               &r);
+	t_auth_request(
+	        "POST", KEYS, o.access, NULL, NULL,
+	        "{\"name\":\"old\",\"role\":\"viewer\",\"expires_at\":\"2001-01-01T00:00:00Z\"}",
+	        &r);
 	t_assert_error(&r, 422, "validation_failed");
 	t_http_free(&r);
 }
@@ -321,10 +335,11 @@ Test(apikeys, a_revoked_key_is_refused_on_the_next_request_on_every_worker)
 	             "a use after revocation is audited, once a minute at most");
 	/* Revoking again, or a key of nobody's, is idempotent / 404. */
 	cr_assert_eq(status_of("DELETE", path, o.access, NULL), 204);
-	cr_assert_eq(status_of("DELETE",
-	                       "/api/v1/tenants/current/api-keys/00000000-0000-4000-8000-000000000000",
-	                       o.access, NULL),
-	             404);
+	cr_assert_eq(
+	        status_of("DELETE",
+	                  "/api/v1/tenants/current/api-keys/00000000-0000-4000-8000-000000000000",
+	                  o.access, NULL),
+	        404);
 }
 
 /* The shared revocation record lasts one access-token lifetime; after that the database
@@ -343,6 +358,7 @@ Test(apikeys, a_key_revoked_only_in_the_database_is_refused_and_audited)
 	t_auth_sql(sql);
 	t_auth_request("GET", "/api/v1/tenants/current/audit", k.secret, NULL, NULL, NULL, &r);
 	t_assert_error(&r, 401, "invalid_token");
+	conforms("GET", "/api/v1/tenants/current/audit", &r);
 	t_http_free(&r);
 	cr_assert_eq(audit_count("api_key_used_after_revocation", k.id), 1);
 	/* Expired is refused the same way. */
@@ -389,9 +405,10 @@ Test(apikeys, keys_cannot_call_the_routes_of_a_person)
 	        {"PATCH", "/api/v1/users/me", "{\"name\":\"bot\"}"},
 	        {"GET", "/api/v1/auth/sessions", NULL},
 	        {"POST", "/api/v1/auth/logout-all", NULL},
-	        {"GET", "/api/v1/tenants/current/api-keys", NULL},
-	        {"POST", "/api/v1/tenants/current/api-keys", "{\"name\":\"n\",\"role\":\"viewer\"}"},
-	        {"POST", "/api/v1/tenants/current/members", "{\"email\":\"x@example.test\",\"role\":\"viewer\"}"},
+	        {"GET", KEYS, NULL},
+	        {"POST", KEYS, "{\"name\":\"n\",\"role\":\"viewer\"}"},
+	        {"POST", "/api/v1/tenants/current/members",
+	         "{\"email\":\"x@example.test\",\"role\":\"viewer\"}"},
 	};
 
 	t_auth_signup(&o, "key-person");
@@ -400,6 +417,7 @@ Test(apikeys, keys_cannot_call_the_routes_of_a_person)
 		t_auth_request(calls[i].method, calls[i].path, k.secret, NULL, NULL, calls[i].json,
 		               &r);
 		t_assert_error(&r, 403, "api_key_not_allowed");
+		conforms(calls[i].method, calls[i].path, &r);
 		t_http_free(&r);
 	}
 	k.secret[50] = k.secret[50] == 'A' ? 'B' : 'A';
@@ -423,7 +441,8 @@ Test(apikeys, the_last_use_is_recorded_in_batches)
 	t_auth_signup(&o, "key-touch");
 	create_key_ok(o.access, "viewer", &k);
 	snprintf(sql, sizeof(sql),
-	         "SELECT count(*) FROM api_keys WHERE id = '%s' AND last_used_at IS NOT NULL", k.id);
+	         "SELECT count(*) FROM api_keys WHERE id = '%s' AND last_used_at IS NOT NULL",
+	         k.id);
 	cr_assert_eq(t_auth_sql_long(sql), 0);
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(status_of("GET", "/api/v1/documents", k.secret, NULL), 200);

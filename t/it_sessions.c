@@ -12,6 +12,7 @@
 
 #include "auth_helpers.h"
 #include "helpers.h"
+#include "jsonschema.h"
 #include "secrets.h"
 
 TestSuite(sessions, .timeout = 120);
@@ -228,8 +229,13 @@ static json_object *sessions_of(const char *bearer)
 	struct http_response r;
 	json_object *root, *data;
 
+	char err[512];
+
 	t_auth_request("GET", "/api/v1/auth/sessions", bearer, NULL, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+	cr_assert_eq(
+	        t_contract_validate("GET", "/api/v1/auth/sessions", 200, r.body, err, sizeof(err)),
+	        0, "%s", err);
 	root = t_auth_json(&r);
 	t_http_free(&r);
 	cr_assert(json_object_object_get_ex(root, "data", &data));
@@ -287,7 +293,8 @@ Test(sessions, sessions_are_listed_with_their_client_and_network_the_current_one
 	          "another user's session is listed");
 	json_object_put(list);
 	/* IPv6 is kept as its /48. */
-	t_auth_sql_str("SELECT app_coarse_ip('2001:db8:1234:5678:9abc::1')::text", net, sizeof(net));
+	t_auth_sql_str("SELECT app_coarse_ip('2001:db8:1234:5678:9abc::1')::text", net,
+	               sizeof(net));
 	cr_assert_str_eq(net, "2001:db8:1234::/48");
 	t_auth_sql_str("SELECT coalesce(app_coarse_ip('not an address')::text, 'none')", net,
 	               sizeof(net));
@@ -299,16 +306,16 @@ Test(sessions, the_user_agent_of_the_client_is_kept_and_a_refresh_updates_last_u
 	struct t_session s;
 	struct http_response r;
 	char sql[512], ua[300];
-	const char *headers[] = {"Content-Type: application/json", "User-Agent: Menhir-Test/2.0 (CI)",
-	                         NULL};
+	const char *headers[] = {"Content-Type: application/json",
+	                         "User-Agent: Menhir-Test/2.0 (CI)", NULL};
 	char body[512];
 
 	t_auth_email(s.email, sizeof(s.email), "ua");
 	snprintf(body, sizeof(body),
 	         "{\"email\":\"%s\",\"password\":\"" T_SECRET_PASSWORD "\",\"tenant_name\":\"UA\"}",
 	         s.email);
-	cr_assert_eq(t_http_request(NULL, "POST", "/api/v1/auth/signup", headers, body, strlen(body),
-	                            &r),
+	cr_assert_eq(t_http_request(NULL, "POST", "/api/v1/auth/signup", headers, body,
+	                            strlen(body), &r),
 	             0);
 	cr_assert_eq(r.status, 201, "%s", r.body);
 	t_http_free(&r);
@@ -356,9 +363,10 @@ Test(sessions, revoking_a_session_kills_its_tokens_at_once)
 	cr_assert_eq(json_object_array_length(list), 1);
 	cr_assert(session_in(list, t_auth_token_claim(s.access, "sid")) != NULL);
 	json_object_put(list);
-	snprintf(path, sizeof(path),
-	         "SELECT count(*) FROM audit_log WHERE action = 'session_revoked' AND target = '%s'",
-	         t_auth_token_claim(laptop.access, "sid"));
+	snprintf(
+	        path, sizeof(path),
+	        "SELECT count(*) FROM audit_log WHERE action = 'session_revoked' AND target = '%s'",
+	        t_auth_token_claim(laptop.access, "sid"));
 	cr_assert_eq(t_auth_sql_long(path), 1, "the revocation is audited");
 }
 
@@ -374,8 +382,8 @@ Test(sessions, a_password_change_ends_the_other_sessions)
 	t_auth_signup(&s, "pw-sessions");
 	cr_assert_eq(t_auth_login(&laptop, s.email, T_SECRET_PASSWORD, NULL), 200);
 	snprintf(body, sizeof(body),
-	         "{\"password\":\"another long password 1\",\"current_password\":\"" T_SECRET_PASSWORD
-	         "\"}");
+	         "{\"password\":\"another long password "
+	         "1\",\"current_password\":\"" T_SECRET_PASSWORD "\"}");
 	t_auth_request("PATCH", "/api/v1/users/me", s.access, NULL, NULL, body, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	root = t_auth_json(&r);

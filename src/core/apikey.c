@@ -61,10 +61,10 @@ static int decode_raw(const char *s, unsigned char out[RAW_LEN])
 static char *uuid_text(struct mh_arena *a, const unsigned char b[16])
 {
 	return mh_arena_sprintf(a,
-				"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-				"%02x%02x%02x%02x%02x%02x",
-				b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-				b[11], b[12], b[13], b[14], b[15]);
+	                        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	                        "%02x%02x%02x%02x%02x%02x",
+	                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	                        b[11], b[12], b[13], b[14], b[15]);
 }
 
 static int uuid_bytes(const char *s, unsigned char b[16])

@@ -14,7 +14,7 @@
  * changed character, in an id or in the secret, matches no key).
  */
 #define MH_APIKEY_PREFIX "mhk_"
-#define MH_APIKEY_LEN 90
+#define MH_APIKEY_LEN    90
 
 struct mh_apikey_new {
 	const char *id;         /* the key's id, a UUID */

@@ -10,13 +10,13 @@
 #define APIKEYS_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 #define APIKEYS_PAGE_DEFAULT 50
-#define APIKEYS_PAGE_MAX 100
+#define APIKEYS_PAGE_MAX     100
 
 extern const struct mh_db_statement apikeys_statements[];
 
 /* service.c: each answers the client. */
 int apikeys_create(struct mh_request *req, struct mh_response *res, const char *name,
-		   const char *role, const char *expires_at);
+                   const char *role, const char *expires_at);
 int apikeys_list(struct mh_request *req, struct mh_response *res, const struct mh_page *page);
 int apikeys_get(struct mh_request *req, struct mh_response *res, const char *id);
 int apikeys_revoke(struct mh_request *req, struct mh_response *res, const char *id);

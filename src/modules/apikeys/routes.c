@@ -12,9 +12,9 @@ static int handle_create(struct mh_request *req, struct mh_response *res)
 {
 	const char *name, *role, *expires_at, *m;
 	const struct auth_field fields[] = {
-		{ "name", 1, &name },
-		{ "role", 1, &role },
-		{ "expires_at", 0, &expires_at },
+	        {"name", 1, &name},
+	        {"role", 1, &role},
+	        {"expires_at", 0, &expires_at},
 	};
 	struct auth_errors e;
 
@@ -45,7 +45,7 @@ static int handle_list(struct mh_request *req, struct mh_response *res)
 /* The :id parameter, or a 404 (a malformed id names no key). */
 static const char *key_id_or_reply(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 	const char *id = mh_param(req, "id");
 
 	if (!auth_query_or_reply(req, res, none))
@@ -82,16 +82,15 @@ static int apikeys_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route apikeys_routes[] = {
-	{ MH_GET, "/api/v1/tenants/current/api-keys", handle_list, 0, MH_ROLE_ADMIN },
-	{ MH_POST, "/api/v1/tenants/current/api-keys", handle_create, MH_JSON_BODY,
-	  MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/api-keys/:id", handle_get, 0, MH_ROLE_ADMIN },
-	{ MH_DELETE, "/api/v1/tenants/current/api-keys/:id", handle_revoke, 0, MH_ROLE_ADMIN },
-	{ 0 },
+        {MH_GET, "/api/v1/tenants/current/api-keys", handle_list, 0, MH_ROLE_ADMIN},
+        {MH_POST, "/api/v1/tenants/current/api-keys", handle_create, MH_JSON_BODY, MH_ROLE_ADMIN},
+        {MH_GET, "/api/v1/tenants/current/api-keys/:id", handle_get, 0, MH_ROLE_ADMIN},
+        {MH_DELETE, "/api/v1/tenants/current/api-keys/:id", handle_revoke, 0, MH_ROLE_ADMIN},
+        {0},
 };
 
 const struct mh_module apikeys_module = {
-	.name = "apikeys",
-	.routes = apikeys_routes,
-	.init = apikeys_init,
+        .name = "apikeys",
+        .routes = apikeys_routes,
+        .init = apikeys_init,
 };

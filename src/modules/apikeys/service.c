@@ -10,9 +10,9 @@
 #include "modules/auth/auth.h"
 
 /* The columns of every key statement (repo.c), as JSON members. */
-static const char *const key_names[] = { "id",		"name",	      "role",	    "prefix",
-					 "last_four",	"created_by", "created_at", "expires_at",
-					 "last_used_at", "revoked_at" };
+static const char *const key_names[] = {"id",           "name",       "role",       "prefix",
+                                        "last_four",    "created_by", "created_at", "expires_at",
+                                        "last_used_at", "revoked_at"};
 
 static void put_key(struct mh_buf *b, const PGresult *r, int i)
 {
@@ -20,27 +20,26 @@ static void put_key(struct mh_buf *b, const PGresult *r, int i)
 }
 
 /* The module's SQLSTATEs (schema 0010) first, then the framework's mapping. */
-static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx,
-			  int rc)
+static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx, int rc)
 {
 	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "MHROL") == 0) {
-		struct mh_error_detail d = { "role", "cannot be above your own role" };
+		struct mh_error_detail d = {"role", "cannot be above your own role"};
 
 		return mh_reply_error_details(req, res, 403, "forbidden",
-					      "a key's role cannot be above its creator's", &d, 1);
+		                              "a key's role cannot be above its creator's", &d, 1);
 	}
-	if (rc == MH_DB_ERROR && (strcmp(tx->sqlstate, "MH422") == 0 ||
-				  strncmp(tx->sqlstate, "22", 2) == 0)) {
-		struct mh_error_detail d = { "expires_at", "must be a date-time in the future" };
+	if (rc == MH_DB_ERROR &&
+	    (strcmp(tx->sqlstate, "MH422") == 0 || strncmp(tx->sqlstate, "22", 2) == 0)) {
+		struct mh_error_detail d = {"expires_at", "must be a date-time in the future"};
 
 		return mh_reply_error_details(req, res, 422, "validation_failed",
-					      "some fields are invalid", &d, 1);
+		                              "some fields are invalid", &d, 1);
 	}
 	return mh_db_reply_error(req, res, tx, rc);
 }
 
 int apikeys_create(struct mh_request *req, struct mh_response *res, const char *name,
-		   const char *role, const char *expires_at)
+                   const char *role, const char *expires_at)
 {
 	struct mh_apikey_new key;
 	struct mh_tx tx;
@@ -104,7 +103,7 @@ int apikeys_list(struct mh_request *req, struct mh_response *res, const struct m
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	q = page->after_ts ? mh_tx_query(&tx, "apikeys_after", p, 3)
-			   : mh_tx_query(&tx, "apikeys_first", p, 1);
+	                   : mh_tx_query(&tx, "apikeys_first", p, 1);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
@@ -123,7 +122,7 @@ int apikeys_list(struct mh_request *req, struct mh_response *res, const struct m
 	mh_buf_puts(b, "],\"next_cursor\":");
 	if (n > page->limit)
 		mh_buf_json_cstr(b, mh_page_cursor(req->arena, PQgetvalue(r, shown - 1, 6),
-						   PQgetvalue(r, shown - 1, 0)));
+		                                   PQgetvalue(r, shown - 1, 0)));
 	else
 		mh_buf_puts(b, "null");
 	mh_buf_putc(b, '}');

@@ -16,12 +16,12 @@ static int digits(const char *s, int n)
 const char *apikeys_check_time(const char *s)
 {
 	static const char *const msg =
-		"must be an RFC 3339 date-time with an offset, e.g. 2030-01-31T12:00:00Z";
+	        "must be an RFC 3339 date-time with an offset, e.g. 2030-01-31T12:00:00Z";
 	size_t i = 19;
 
 	/* PostgreSQL would also take "tomorrow" or "infinity"; an API takes one spelling. */
-	if (strlen(s) < 20 || strlen(s) > 40 || !digits(s, 4) || s[4] != '-' ||
-	    !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') ||
+	if (strlen(s) < 20 || strlen(s) > 40 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+	    s[7] != '-' || !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') ||
 	    !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':' ||
 	    !digits(s + 17, 2))
 		return msg;

@@ -34,9 +34,9 @@ static int begin_as_user(struct mh_tx *tx, struct mh_request *req, unsigned flag
 
 int auth_sessions_list(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const names[] = { "id",	     "tenant_id",  "tenant_name",
-					     "created_at",   "last_used_at", "expires_at",
-					     "user_agent",   "ip_network" };
+	static const char *const names[] = {"id",         "tenant_id",    "tenant_name",
+	                                    "created_at", "last_used_at", "expires_at",
+	                                    "user_agent", "ip_network"};
 	struct mh_buf *b = &res->body;
 	struct mh_tx tx;
 	const PGresult *r;
@@ -59,10 +59,10 @@ int auth_sessions_list(struct mh_request *req, struct mh_response *res)
 		mh_buf_putc(b, '{');
 		mh_db_put_fields(b, r, i, names, 8);
 		mh_buf_puts(b, ",\"current\":");
-		mh_buf_puts(b, req->principal.session_id &&
-					       strcmp(req->principal.session_id, PQgetvalue(r, i, 0)) == 0
-				       ? "true"
-				       : "false");
+		mh_buf_puts(b, req->principal.session_id && strcmp(req->principal.session_id,
+		                                                   PQgetvalue(r, i, 0)) == 0
+		                       ? "true"
+		                       : "false");
 		mh_buf_putc(b, '}');
 	}
 	mh_buf_puts(b, "]}");
