@@ -2,6 +2,7 @@
  * presented, and gathering each key's last use in a worker to write them in batches. */
 #include "core/apikey.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,17 @@
 #include "core/db.h"
 #include "core/log.h"
 #include "core/scoreboard.h"
+
+/* The client address when it is one (the audit column is inet), else "". */
+static const char *address_or_empty(const char *addr)
+{
+	unsigned char buf[16];
+
+	if (addr != NULL &&
+	    (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1))
+		return addr;
+	return "";
+}
 
 void mh_apikey_audit_refused(struct mh_request *req)
 {
@@ -20,7 +32,7 @@ void mh_apikey_audit_refused(struct mh_request *req)
 		return;
 	p[0] = req->principal.tenant_id;
 	p[1] = req->principal.api_key_id;
-	p[2] = req->remote_addr ? req->remote_addr : "";
+	p[2] = address_or_empty(req->remote_addr);
 	p[3] = req->request_id ? req->request_id : "";
 	/* Outside any context: the key names a tenant it may no longer act in. */
 	memset(&audit, 0, sizeof(audit));

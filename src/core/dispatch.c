@@ -163,6 +163,20 @@ static void access_log(const struct mh_request *req, const struct mh_response *r
 	mh_logline_end(&l);
 }
 
+/* A request made with an API key, once its answer has gone to nginx: a revoked key is
+ * audited (one more transaction, which the refused client does not wait for), a use is
+ * remembered for the batched last-use write. */
+static void api_key_after_reply(FCGX_Request *fr, struct mh_request *req,
+				const struct mh_response *res)
+{
+	if (req->principal.api_key_revoked) {
+		FCGX_FFlush(fr->out);
+		mh_apikey_audit_refused(req);
+	} else if (res->status != 401) {
+		mh_apikey_note_use(req->principal.api_key_id);
+	}
+}
+
 void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_config *cfg)
 {
 	struct mh_request req;
@@ -209,15 +223,11 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 		mh_buf_init(&res.body, arena, 256);
 		reply_internal_error(&req, &res, "out of memory");
 	}
-	if (req.principal.api_key_id != NULL) {
-		if (req.principal.api_key_revoked)
-			mh_apikey_audit_refused(&req);
-		else if (res.status != 401)
-			mh_apikey_note_use(req.principal.api_key_id);
-	}
 	bytes = mh_fcgi_write_response(fr, &req, &res);
 	mh_metrics_in_flight(-1);
 	mh_metrics_request(req.route ? req.route_index : MH_METRICS_UNMATCHED, res.status,
 			   mh_now_us() - req.started_us, req.db_round_trips);
 	access_log(&req, &res, bytes);
+	if (req.principal.api_key_id != NULL)
+		api_key_after_reply(fr, &req, &res);
 }
