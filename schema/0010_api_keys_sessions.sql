@@ -247,7 +247,8 @@ END
 $$;
 
 -- A revoked key was presented: audited in its tenant, at most once a minute per key, so a
--- client that keeps retrying cannot flood the log.
+-- client that keeps retrying cannot flood the log. Workers refusing the same key at the same
+-- moment take turns (a transaction-level advisory lock on the key), so "at most once" holds.
 CREATE FUNCTION app_key_refused(p_tenant uuid, p_key uuid, p_ip text, p_request_id text)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -258,6 +259,7 @@ BEGIN
 	               AND k.revoked_at IS NOT NULL) THEN
 		RETURN;
 	END IF;
+	PERFORM pg_advisory_xact_lock(hashtextextended('api_key_refused ' || p_key::text, 0));
 	IF EXISTS (SELECT 1 FROM audit_log a
 	            WHERE a.tenant_id = p_tenant AND a.created_at > now() - interval '1 minute'
 	              AND a.action = 'api_key_used_after_revocation' AND a.target = p_key::text) THEN
