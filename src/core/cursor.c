@@ -1,5 +1,6 @@
 /* cursor.c - keyset cursors (base64url of '|'-joined fields) and the ?limit=&cursor= page. */
 #include "core/cursor.h"
+#include "core/validate.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -102,19 +103,6 @@ int mh_is_cursor_timestamp(const char *s)
 		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
 			return 0;
 	return s[sizeof(shape) - 1] == '\0';
-}
-
-int mh_is_uuid(const char *s)
-{
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return s[36] == '\0';
 }
 
 const char *mh_page_cursor(struct mh_arena *a, const char *ts, const char *id)

@@ -26,8 +26,6 @@ int mh_cursor_decode(struct mh_arena *a, const char *c, const char **fields, int
 
 /* 1 when s is "YYYY-MM-DDTHH:MM:SS.ffffffZ", the timestamp shape list statements write. */
 int mh_is_cursor_timestamp(const char *s);
-/* 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
-int mh_is_uuid(const char *s);
 
 /* The common page: newest first from the row (after_ts, after_id); NULLs on page one. */
 struct mh_page {

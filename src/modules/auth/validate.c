@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include <openssl/sha.h>
 
-#include "core/cursor.h"
+#include "core/validate.h"
 #include "core/password.h"
 
 void auth_error_add(struct auth_errors *e, const char *field, const char *message)
@@ -116,24 +116,7 @@ static long text_length(const char *s)
 
 const char *auth_check_email(const char *s)
 {
-	const char *at = strchr(s, '@'), *dot;
-	size_t len = strlen(s);
-
-	if (len < 3 || len > 254)
-		return "must be between 3 and 254 characters";
-	if (at == NULL || at == s || strchr(at + 1, '@') != NULL || at - s > 64)
-		return "must be an e-mail address (name@example.com)";
-	for (const char *p = s; p < at; p++)
-		if (!isgraph((unsigned char)*p) && !((unsigned char)*p & 0x80))
-			return "must be an e-mail address (name@example.com)";
-	dot = strrchr(at + 1, '.');
-	if (dot == NULL || at[1] == '.' || at[1] == '-' || dot[1] == '\0' ||
-	    strstr(at, "..") != NULL)
-		return "must be an e-mail address (name@example.com)";
-	for (const char *p = at + 1; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-			return "must be an e-mail address (name@example.com)";
-	return NULL;
+	return mh_check_email(s);
 }
 
 const char *auth_check_password(const char *s)
@@ -179,15 +162,7 @@ int auth_is_uuid(const char *s)
 
 const char *auth_check_slug(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63)
-		return "must be 1 to 63 characters";
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		      (s[i] == '-' && i > 0 && i < n - 1)))
-			return "may hold only a-z, 0-9 and inner dashes";
-	return NULL;
+	return mh_check_slug(s);
 }
 
 char *auth_slug_from_name(struct mh_arena *a, const char *name)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cursor.h"
+#include "core/validate.h"
 #include "modules/auth/auth.h"
 
 static const char *const statuses[] = { "queued", "running", "succeeded", "failed",
