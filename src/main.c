@@ -62,7 +62,7 @@ static void print_routes(void)
 		       "\"json_body\": %s, \"raw_body\": %s, \"internal\": %s, \"test_only\": %s, "
 		       "\"min_role\": \"%s\"}%s\n",
 		       mh_method_name(r->method), r->pattern, r->flags & MH_PUBLIC ? "true" : "false",
-		       r->flags & MH_JSON_BODY ? "true" : "false",
+		       r->body != NULL ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
 		       r->flags & MH_TEST_ONLY ? "true" : "false", role[r->min_role],

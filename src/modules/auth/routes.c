@@ -1,40 +1,60 @@
-/* routes.c - the auth module's route table and handlers: read and check the input, then hand
- * over to the flows in service.c. */
+/* routes.c - the auth module's route table: each route's declared input (core/input.h) and
+ * its handler, which hands the checked values over to the flows in service.c. */
 #include "modules/auth/auth.h"
 #include "modules/auth/internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "core/input.h"
 #include "core/keys.h"
+#include "core/password.h"
+
+/* ---- Declared input --------------------------------------------------------------------- */
+
+enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_TENANT_NAME, SIGNUP_NAME };
+static const struct mh_field signup_members[] = {
+        [SIGNUP_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
+        [SIGNUP_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT | MH_BYTES,
+                             .max = MH_PASSWORD_MAX_LENGTH, .check = mh_password_check,
+                             .description = "At least 12 characters."},
+        [SIGNUP_TENANT_NAME] = {"tenant_name", MH_T_STRING, MH_REQUIRED, .min = 1, .max = 200},
+        [SIGNUP_NAME] = {"name", MH_T_STRING, .max = 200},
+        {0},
+};
+static const struct mh_field signup_body = {"Signup", MH_T_OBJECT, .fields = signup_members};
+
+/* Only the shape of a login is checked: a syntactically odd e-mail is just an unknown
+ * account, and password rules apply when one is set, not when one is tried. */
+enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_TENANT };
+static const struct mh_field login_members[] = {
+        [LOGIN_EMAIL] = {"email", MH_T_STRING, MH_REQUIRED | MH_BYTES | MH_LOWER, .min = 1,
+                         .max = 254},
+        [LOGIN_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT | MH_BYTES,
+                            .max = MH_PASSWORD_MAX_LENGTH},
+        [LOGIN_TENANT] = {"tenant", MH_T_STRING, MH_BYTES | MH_LOWER, .min = 1, .max = 63,
+                          .description = "The tenant's id or slug; default: the one joined most "
+                                         "recently."},
+        {0},
+};
+static const struct mh_field login_body = {"Login", MH_T_OBJECT, .fields = login_members};
+
+enum { SWITCH_TENANT_ID };
+static const struct mh_field switch_members[] = {
+        [SWITCH_TENANT_ID] = {"tenant_id", MH_T_UUID, MH_REQUIRED},
+        {0},
+};
+static const struct mh_field switch_body = {"SwitchTenant", MH_T_OBJECT, .fields = switch_members};
+
+/* ---- Handlers --------------------------------------------------------------------------- */
 
 /* POST /api/v1/auth/signup {email, password, tenant_name, name?}
- * 201 tokens + cookie; 400 unknown field; 409 email_taken; 422 validation_failed. */
+ * 201 tokens + cookie; 400; 409 email_taken. */
 static int handle_signup(struct mh_request *req, struct mh_response *res)
 {
-	const char *email, *password, *tenant_name, *name;
-	const struct auth_field fields[] = {
-		{ "email", 1, &email },
-		{ "password", 1, &password },
-		{ "tenant_name", 1, &tenant_name },
-		{ "name", 0, &name },
-	};
-	struct auth_errors e;
-	const char *m;
-
-	if (!auth_fields_or_reply(req, res, fields, 4, &e))
-		return 0;
-	if (email && (m = auth_check_email(email)) != NULL)
-		auth_error_add(&e, "email", m);
-	if (password && (m = auth_check_password(password)) != NULL)
-		auth_error_add(&e, "password", m);
-	if (tenant_name && (m = auth_check_text(tenant_name, 200, 1)) != NULL)
-		auth_error_add(&e, "tenant_name", m);
-	if (name && (m = auth_check_text(name, 200, 0)) != NULL)
-		auth_error_add(&e, "name", m);
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return auth_signup(req, res, auth_lower(req->arena, email), password, name, tenant_name);
+	return auth_signup(req, res, mh_in_body(req, SIGNUP_EMAIL)->s,
+	                   mh_in_body(req, SIGNUP_PASSWORD)->s, mh_in_body(req, SIGNUP_NAME)->s,
+	                   mh_in_body(req, SIGNUP_TENANT_NAME)->s);
 }
 
 /* POST /api/v1/auth/login {email, password, tenant?} (tenant: id or slug)
@@ -42,28 +62,8 @@ static int handle_signup(struct mh_request *req, struct mh_response *res)
  * 503 when Redis (the lockout counters) or the database is down. */
 static int handle_login(struct mh_request *req, struct mh_response *res)
 {
-	const char *email, *password, *tenant;
-	const struct auth_field fields[] = {
-		{ "email", 1, &email },
-		{ "password", 1, &password },
-		{ "tenant", 0, &tenant },
-	};
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 3, &e))
-		return 0;
-	/* Only the shape is checked: a syntactically odd e-mail is just an unknown account,
-	 * and password rules apply when one is set, not when one is tried. */
-	if (email && (strlen(email) == 0 || strlen(email) > 254))
-		auth_error_add(&e, "email", "must be between 1 and 254 characters");
-	if (password && strlen(password) > 1024)
-		auth_error_add(&e, "password", "must be at most 1024 bytes");
-	if (tenant && (strlen(tenant) == 0 || strlen(tenant) > 63))
-		auth_error_add(&e, "tenant", "must be a tenant id or slug");
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return auth_login(req, res, auth_lower(req->arena, email), password,
-			  tenant ? auth_lower(req->arena, tenant) : NULL);
+	return auth_login(req, res, mh_in_body(req, LOGIN_EMAIL)->s,
+	                  mh_in_body(req, LOGIN_PASSWORD)->s, mh_in_body(req, LOGIN_TENANT)->s);
 }
 
 /* POST /api/v1/auth/refresh (refresh cookie, Origin checked)
@@ -89,20 +89,10 @@ static int handle_logout_all(struct mh_request *req, struct mh_response *res)
 }
 
 /* POST /api/v1/auth/switch-tenant {tenant_id} (bearer)
- * 200 tokens for that tenant + cookie; 403 not a member; 422 bad id. */
+ * 200 tokens for that tenant + cookie; 400; 403 not a member. */
 static int handle_switch_tenant(struct mh_request *req, struct mh_response *res)
 {
-	const char *tenant_id;
-	const struct auth_field fields[] = { { "tenant_id", 1, &tenant_id } };
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 1, &e))
-		return 0;
-	if (tenant_id && !auth_is_uuid(tenant_id))
-		auth_error_add(&e, "tenant_id", "must be a UUID");
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return auth_switch_tenant(req, res, auth_lower(req->arena, tenant_id));
+	return auth_switch_tenant(req, res, mh_in_body(req, SWITCH_TENANT_ID)->s);
 }
 
 /* GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517). */
@@ -131,18 +121,20 @@ static int auth_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route auth_routes[] = {
-	{ MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC | MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/login", handle_login, MH_PUBLIC | MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/refresh", handle_refresh, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE },
-	{ 0 },
+        {MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC, MH_ROLE_NONE,
+         .body = &signup_body},
+        {MH_POST, "/api/v1/auth/login", handle_login, MH_PUBLIC, MH_ROLE_NONE, .body = &login_body},
+        {MH_POST, "/api/v1/auth/refresh", handle_refresh, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE, .doc = NULL},
+        {MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, 0, MH_ROLE_NONE,
+         .body = &switch_body},
+        {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {0},
 };
 
 const struct mh_module auth_module = {
-	.name = "auth",
-	.routes = auth_routes,
-	.init = auth_init,
+        .name = "auth",
+        .routes = auth_routes,
+        .init = auth_init,
 };

@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include "core/address.h"
 #include "core/jwt.h"
 #include "core/log.h"
 #include "core/password.h"
@@ -30,16 +31,6 @@ int auth_access_ttl(void)
 int auth_refresh_ttl(void)
 {
 	return auth_settings.refresh_ttl;
-}
-
-const char *auth_client_ip(const struct mh_request *req)
-{
-	unsigned char buf[16];
-	const char *ip = req->remote_addr;
-
-	if (ip != NULL && (inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1))
-		return ip;
-	return "";
 }
 
 static void base64url(const unsigned char *in, size_t n, char *out)
@@ -149,7 +140,7 @@ int auth_audit_queue(struct mh_tx *tx, const char *action, const char *target)
 		return MH_DB_ERROR;
 	p[0] = action;
 	p[1] = target;
-	p[2] = auth_client_ip(tx->req);
+	p[2] = mh_address_client(tx->req);
 	p[3] = tx->req->request_id;
 	return mh_tx_query(tx, "auth_audit_here", p, 4);
 }
@@ -358,7 +349,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	p[4] = slug;
 	p[5] = token_hash;
 	p[6] = ttl;
-	p[7] = auth_client_ip(req);
+	p[7] = mh_address_client(req);
 	p[8] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
@@ -461,7 +452,7 @@ int auth_login(struct mh_request *req, struct mh_response *res, const char *emai
 		p[0] = tenant_id;
 		p[1] = user_id;
 		p[2] = user_id;
-		p[3] = auth_client_ip(req);
+		p[3] = mh_address_client(req);
 		p[4] = req->request_id;
 		/* Unknown e-mail or not, the same statement and round trip. */
 		if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK) {
@@ -537,7 +528,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	p[1] = token_hash;
 	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_grace);
 	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
-	p[4] = auth_client_ip(req);
+	p[4] = mh_address_client(req);
 	p[5] = req->request_id;
 	if (p[2] == NULL || p[3] == NULL)
 		return -1;
@@ -596,7 +587,7 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 
 		if (p == NULL || (p[0] = token_hash_param(req->arena, cookie)) == NULL)
 			return -1;
-		p[1] = auth_client_ip(req);
+		p[1] = mh_address_client(req);
 		p[2] = req->request_id;
 		rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 		if (rc != MH_DB_OK)
@@ -625,7 +616,7 @@ int auth_logout_all(struct mh_request *req, struct mh_response *res)
 	p[0] = current;
 	p[1] = "logout_all";
 	p[2] = req->principal.user_id;
-	p[3] = auth_client_ip(req);
+	p[3] = mh_address_client(req);
 	p[4] = req->request_id;
 	/* Without a tenant context, so that it works even for a user who has since left the
 	 * token's tenant: logging out everywhere must never be refused. */
@@ -666,7 +657,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 	p[0] = tenant_id;
 	p[1] = token_hash;
 	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
-	p[3] = auth_client_ip(req);
+	p[3] = mh_address_client(req);
 	p[4] = req->request_id;
 	/* No tenant context: the user may have left the current tenant; the definer function
 	 * checks the membership of the target one. */

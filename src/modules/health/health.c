@@ -33,8 +33,8 @@ static int health_ready(struct mh_request *req, struct mh_response *res)
 }
 
 static const struct mh_route health_routes[] = {
-	{ MH_GET, "/healthz", health_live, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_GET, "/readyz", health_ready, MH_PUBLIC, MH_ROLE_NONE },
+	{ MH_GET, "/healthz", health_live, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL },
+	{ MH_GET, "/readyz", health_ready, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL },
 	{ 0 },
 };
 

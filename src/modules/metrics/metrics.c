@@ -71,7 +71,7 @@ static int metrics_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route metrics_routes[] = {
-	{ MH_GET, "/metrics", metrics_scrape, MH_PUBLIC | MH_INTERNAL, MH_ROLE_NONE },
+	{ MH_GET, "/metrics", metrics_scrape, MH_PUBLIC | MH_INTERNAL, MH_ROLE_NONE, .doc = NULL },
 	{ 0 },
 };
 

@@ -13,7 +13,7 @@ static int system_ping(struct mh_request *req, struct mh_response *res)
 }
 
 static const struct mh_route system_routes[] = {
-	{ MH_GET, "/api/v1/ping", system_ping, MH_PUBLIC, MH_ROLE_NONE },
+	{ MH_GET, "/api/v1/ping", system_ping, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL },
 	{ 0 },
 };
 
