@@ -58,7 +58,7 @@ static const struct key keys[] = {
 	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true" },
 	INT(upload_limit, 1, 1 << 30, "10485760"),
 	STR(storage_dir, "/var/lib/menhir/files"),
-	STR(events_socket, "/run/menhir/events.sock"),
+	STR(events_socket, "/run/menhir/events/events.sock"),
 	INT(events_timeout, 1, 10000, "250"),
 	INT(work_concurrency, 1, 256, "2"),
 	INT(jobs_lease, 5, 3600, "30"),
