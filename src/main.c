@@ -1,4 +1,5 @@
-/* main.c - the `menhir` command: dispatches to serve, migrate, keys, config, version. */
+/* main.c - the `menhir` command: dispatches to serve, work, migrate, keys, admin, config, routes,
+ * openapi, version. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "core/migrate.h"
 #include "core/module.h"
+#include "core/openapi.h"
 #include "core/router.h"
 #include "core/server.h"
 #include "core/work.h"
@@ -22,31 +24,32 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: menhir [--config FILE] COMMAND\n"
-		"\n"
-		"commands:\n"
-		"  serve             run the FastCGI worker pool\n"
-		"  work [--concurrency N]  run background jobs\n"
-		"  migrate           apply pending schema migrations\n"
-		"  migrate --status  list applied and pending migrations\n"
-		"  keys generate     add an RS256 key pair to keys_dir (the first becomes active)\n"
-		"  keys rotate       add a key pair and sign new tokens with it\n"
-		"  keys list         list the keys in keys_dir and mark the active one\n"
-		"  admin create-user EMAIL [--name NAME] < password\n"
-		"                    create a user (password on standard input)\n"
-		"  admin create-tenant NAME --owner EMAIL [--slug SLUG]\n"
-		"                    create a tenant owned by an existing user\n"
-		"  admin seed --tenants N --docs M\n"
-		"                    N tenants with a user of each role and M documents each\n"
-		"  admin seed --demo [--docs M]\n"
-		"                    the demo tenant (once; fixed e-mails, printed password)\n"
-		"  config            print the effective configuration\n"
-		"  routes            print the route table as JSON (for the API contract)\n"
-		"  version           print the version\n"
-		"\n"
-		"The configuration file defaults to %s (or $MENHIR_CONFIG);\n"
-		"every key can be overridden by a MENHIR_<KEY> environment variable.\n",
-		MH_CONFIG_DEFAULT_PATH);
+	        "usage: menhir [--config FILE] COMMAND\n"
+	        "\n"
+	        "commands:\n"
+	        "  serve             run the FastCGI worker pool\n"
+	        "  work [--concurrency N]  run background jobs\n"
+	        "  migrate           apply pending schema migrations\n"
+	        "  migrate --status  list applied and pending migrations\n"
+	        "  keys generate     add an RS256 key pair to keys_dir (the first becomes active)\n"
+	        "  keys rotate       add a key pair and sign new tokens with it\n"
+	        "  keys list         list the keys in keys_dir and mark the active one\n"
+	        "  admin create-user EMAIL [--name NAME] < password\n"
+	        "                    create a user (password on standard input)\n"
+	        "  admin create-tenant NAME --owner EMAIL [--slug SLUG]\n"
+	        "                    create a tenant owned by an existing user\n"
+	        "  admin seed --tenants N --docs M\n"
+	        "                    N tenants with a user of each role and M documents each\n"
+	        "  admin seed --demo [--docs M]\n"
+	        "                    the demo tenant (once; fixed e-mails, printed password)\n"
+	        "  config            print the effective configuration\n"
+	        "  routes            print the route table as JSON (for the API contract)\n"
+	        "  openapi           print the OpenAPI 3.1 document built from the route table\n"
+	        "  version           print the version\n"
+	        "\n"
+	        "The configuration file defaults to %s (or $MENHIR_CONFIG);\n"
+	        "every key can be overridden by a MENHIR_<KEY> environment variable.\n",
+	        MH_CONFIG_DEFAULT_PATH);
 }
 
 /* The route table as JSON lines, so the OpenAPI contract test can compare
@@ -56,13 +59,13 @@ static void print_routes(void)
 	printf("[\n");
 	for (size_t i = 0; i < mh_router_count(); i++) {
 		const struct mh_route *r = mh_router_at(i);
-		const char *role[] = { "none", "viewer", "member", "admin", "owner" };
+		const char *role[] = {"none", "viewer", "member", "admin", "owner"};
 
 		printf("  {\"method\": \"%s\", \"pattern\": \"%s\", \"public\": %s, "
 		       "\"json_body\": %s, \"raw_body\": %s, \"internal\": %s, \"test_only\": %s, "
 		       "\"min_role\": \"%s\"}%s\n",
-		       mh_method_name(r->method), r->pattern, r->flags & MH_PUBLIC ? "true" : "false",
-		       r->body != NULL ? "true" : "false",
+		       mh_method_name(r->method), r->pattern,
+		       r->flags & MH_PUBLIC ? "true" : "false", r->body != NULL ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
 		       r->flags & MH_TEST_ONLY ? "true" : "false", role[r->min_role],
@@ -118,6 +121,15 @@ int main(int argc, char **argv)
 		mh_router_free();
 		return 0;
 	}
+	if (strcmp(cmd, "openapi") == 0 && argi == argc) {
+		/* The contract never depends on the configuration: no test routes, ever. */
+		if (mh_openapi_write(mh_modules, stdout, err, sizeof(err)) < 0 ||
+		    fflush(stdout) != 0) {
+			fprintf(stderr, "menhir: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
 	if (strcmp(cmd, "migrate") == 0) {
 		int status_only = argi < argc && strcmp(argv[argi], "--status") == 0;
 		if (argi + status_only != argc) {
@@ -152,9 +164,9 @@ int main(int argc, char **argv)
 		/* The key exists either way; a missing audit row is reported, and
 		 * the exit status says so, so scripts can retry the record. */
 		return mh_sysaudit_record(&cfg, sub[0] == 'r' ? "keys.rotate" : "keys.generate",
-					  kid) < 0
-			       ? 3
-			       : 0;
+		                          kid) < 0
+		               ? 3
+		               : 0;
 	}
 	if (strcmp(cmd, "admin") == 0 && argi < argc) {
 		if (strcmp(argv[argi], "create-user") == 0)

@@ -443,6 +443,18 @@ Test(input, an_empty_object_that_needs_a_member_is_a_problem_of_the_whole_body)
 	             0);
 }
 
+Test(input, a_member_named_empty_is_written_quoted)
+{
+	struct mh_error_detail d[2];
+	size_t n;
+	const char *err;
+
+	cr_assert_eq(
+	        mh_input_check_json(&a, &some, mh_json_parse(&a, "{\"\":1}", 6, &err), d, 2, &n),
+	        1);
+	cr_assert_str_eq(d[0].field, "\"\"");
+}
+
 Test(input, query_and_body_problems_come_in_one_answer)
 {
 	struct mh_request req;

@@ -66,14 +66,17 @@ void mh_check_add(struct mh_check *c, const char *field, const char *message)
 		c->max = 0;
 		return;
 	}
-	if (field == NULL || field[0] == '\0')
+	if (field == NULL)
 		/* The value being checked itself; "$" is the whole body. */
 		path = c->plen ? mh_arena_strndup(c->a, c->path, c->plen) : "$";
+	else if (field[0] == '\0')
+		/* A member named "" (JSON allows it): quoted, so the path is never empty. */
+		path = c->plen ? mh_arena_sprintf(c->a, "%.*s.\"\"", (int)c->plen, c->path)
+		               : "\"\"";
 	else if (c->plen == 0)
 		path = mh_arena_strdup(c->a, field);
 	else
-		path = mh_arena_sprintf(c->a, "%.*s%s%s", (int)c->plen, c->path,
-		                        field[0] == '[' ? "" : ".", field);
+		path = mh_arena_sprintf(c->a, "%.*s.%s", (int)c->plen, c->path, field);
 	c->d[c->n - 1].field = path ? path : "$";
 	c->d[c->n - 1].message = message;
 }

@@ -129,7 +129,8 @@ size_t mh_input_check_json(struct mh_arena *a, const struct mh_field *f, struct 
 /* ---- Module rules (check_object) ------------------------------------------------------ */
 
 /* Adds a problem at field, relative to the object being checked ("k" inside "parameters"
- * becomes "parameters.k"); message must outlive the request (static or arena). */
+ * becomes "parameters.k"; a member named "" is written ""), or at the object itself when field
+ * is NULL ("$" for the whole body); message must outlive the request (static or arena). */
 void mh_check_add(struct mh_check *c, const char *field, const char *message);
 /* The request arena, for messages and copies. */
 struct mh_arena *mh_check_arena(struct mh_check *c);

@@ -12,16 +12,18 @@
 #include "core/input.h"
 #include "core/openapi_base.h"
 
-#define REF_SCHEMAS "#/components/schemas/"
+#define REF_SCHEMAS   "#/components/schemas/"
 #define REF_RESPONSES "#/components/responses/"
-#define REF_HEADERS "#/components/headers/"
-/* What a UUID looks like to a client generator (either case is accepted). */
-#define UUID_PATTERN "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#define REF_HEADERS   "#/components/headers/"
+/* A UUID as the API writes it (lower case), and as it reads one (either case). */
+#define UUID_OUT "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+#define UUID_IN  "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 struct gen {
 	json_object *schemas; /* components/schemas, filled as routes and modules name them */
 	json_object *headers; /* components/headers */
 	json_object *opids;   /* operation ids seen, to refuse a repeat */
+	int input;            /* writing what a client sends (parameters, bodies) */
 	char *err;
 	size_t errlen;
 	int failed;
@@ -103,13 +105,13 @@ static void add_int(json_object *s, const char *key, long long v)
 	add(s, key, json_object_new_int64(v));
 }
 
-static void string_schema(json_object *s, const struct mh_field *f)
+static void string_schema(struct gen *g, json_object *s, const struct mh_field *f)
 {
 	add_type(s, f, "string");
 	switch (f->type) {
 	case MH_T_UUID:
 		add_str(s, "format", "uuid");
-		add_str(s, "pattern", UUID_PATTERN);
+		add_str(s, "pattern", g->input ? UUID_IN : UUID_OUT);
 		return;
 	case MH_T_SLUG:
 		add_int(s, "minLength", 1);
@@ -121,18 +123,13 @@ static void string_schema(json_object *s, const struct mh_field *f)
 		add_int(s, "minLength", 3);
 		add_int(s, "maxLength", 254);
 		return;
-	case MH_T_TIMESTAMP:
-		add_str(s, "format", "date-time");
-		return;
+	case MH_T_TIMESTAMP: add_str(s, "format", "date-time"); return;
 	case MH_T_URL:
 		add_str(s, "format", "uri");
 		add_str(s, "pattern", "^[Hh][Tt][Tt][Pp][Ss]://");
 		break;
-	case MH_T_CURSOR:
-		add_str(s, "pattern", "^[A-Za-z0-9_=-]+$");
-		break;
-	default:
-		break;
+	case MH_T_CURSOR: add_str(s, "pattern", "^[A-Za-z0-9_=-]+$"); break;
+	default: break;
 	}
 	/* Lengths in characters, as JSON Schema counts them; a byte bound is at least as many
 	 * characters, so maxLength stays a true upper bound. */
@@ -200,7 +197,8 @@ static json_object *field_schema(struct gen *g, const struct mh_field *f)
 		json_object *r = ref(REF_SCHEMAS, f->ref);
 
 		if (f->flags & MH_NULLABLE) {
-			json_object *one = json_object_new_array(), *null = json_object_new_object();
+			json_object *one = json_object_new_array(),
+			            *null = json_object_new_object();
 
 			add_str(null, "type", "null");
 			json_object_array_add(one, r);
@@ -228,12 +226,8 @@ static json_object *field_schema(struct gen *g, const struct mh_field *f)
 		if (f->flags & MH_DEFAULT)
 			add(s, "default", json_object_new_boolean(f->def != 0));
 		break;
-	case MH_T_ENUM:
-		enum_schema(s, f);
-		break;
-	case MH_T_OBJECT:
-		object_schema(g, s, f);
-		break;
+	case MH_T_ENUM: enum_schema(s, f); break;
+	case MH_T_OBJECT: object_schema(g, s, f); break;
 	case MH_T_ARRAY:
 		add_type(s, f, "array");
 		if (f->items != NULL)
@@ -245,9 +239,7 @@ static json_object *field_schema(struct gen *g, const struct mh_field *f)
 		if (f->flags & MH_UNIQUE)
 			add(s, "uniqueItems", json_object_new_boolean(1));
 		break;
-	default:
-		string_schema(s, f);
-		break;
+	default: string_schema(g, s, f); break;
 	}
 	add_str(s, "description", f->description);
 	if (f->example != NULL) {
@@ -376,13 +368,16 @@ static json_object *standard_response(const struct mh_route *r, int status)
 	case 405: return ref(REF_RESPONSES, "MethodNotAllowed");
 	case 413: return ref(REF_RESPONSES, "PayloadTooLarge");
 	case 415:
-		return r->body || (r->flags & MH_RAW_BODY) ? ref(REF_RESPONSES, "UnsupportedMediaType")
-							   : NULL;
-	case 429: return (flags & MH_DOC_NOT_RATE_LIMITED) ? NULL : ref(REF_RESPONSES, "RateLimited");
+		return r->body || (r->flags & MH_RAW_BODY)
+		               ? ref(REF_RESPONSES, "UnsupportedMediaType")
+		               : NULL;
+	case 429:
+		return (flags & MH_DOC_NOT_RATE_LIMITED) ? NULL : ref(REF_RESPONSES, "RateLimited");
 	case 500: return ref(REF_RESPONSES, "InternalError");
 	case 502: return ref(REF_RESPONSES, "BadGateway");
 	case 503:
-		return (flags & MH_DOC_NO_DEPENDENCY) ? NULL : ref(REF_RESPONSES, "ServiceUnavailable");
+		return (flags & MH_DOC_NO_DEPENDENCY) ? NULL
+		                                      : ref(REF_RESPONSES, "ServiceUnavailable");
 	case 504: return ref(REF_RESPONSES, "GatewayTimeout");
 	default: return NULL;
 	}
@@ -398,13 +393,13 @@ static json_object *not_found_response(const struct mh_route *r)
 	for (const struct mh_field *p = r->params; p != NULL && p->name != NULL; p++) {
 		size_t n = strlen(text);
 
-		snprintf(text + n, sizeof(text) - n, "%s%s", n ? "; " : "",
-			 p->not_found ? p->not_found : "no such resource");
+		snprintf(text + n, sizeof(text) - n, "%s%s", n ? "; or " : "",
+		         p->not_found ? p->not_found : "no such resource");
 	}
 	if (text[0] >= 'a' && text[0] <= 'z')
 		text[0] = (char)(text[0] - 'a' + 'A');
 	snprintf(text + strlen(text), sizeof(text) - strlen(text),
-		 " in your tenant (a malformed id names nothing either).");
+	         " (a malformed value names nothing either).");
 	add_str(o, "description", text);
 	add(h, "X-Request-Id", ref(REF_HEADERS, "X-Request-Id"));
 	add(o, "headers", h);
@@ -421,7 +416,7 @@ static int by_status(const void *a, const void *b)
 
 static json_object *responses_of(struct gen *g, const struct mh_route *r, const char *op)
 {
-	static const int framework[] = { 400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504 };
+	static const int framework[] = {400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504};
 	int statuses[64];
 	size_t n = 0;
 	json_object *o = json_object_new_object();
@@ -445,7 +440,8 @@ static json_object *responses_of(struct gen *g, const struct mh_route *r, const 
 		for (d = r->doc ? r->doc->responses : NULL; d != NULL && d->status != 0; d++)
 			if (d->status == statuses[i])
 				resp = response_of(g, op, d);
-		if (resp == NULL && statuses[i] == 404 && r->params != NULL && r->params->name != NULL)
+		if (resp == NULL && statuses[i] == 404 && r->params != NULL &&
+		    r->params->name != NULL)
 			resp = not_found_response(r);
 		if (resp == NULL)
 			resp = standard_response(r, statuses[i]);
@@ -467,10 +463,14 @@ static json_object *parameter(struct gen *g, const struct mh_field *f, const cha
 	add_str(p, "in", in);
 	add(p, "required",
 	    json_object_new_boolean(strcmp(in, "path") == 0 || (f->flags & MH_REQUIRED)));
-	if (f->description != NULL && strcmp(in, "query") == 0) {
-		/* The words go on the parameter, where renderers show them. */
+	/* The words go on the parameter, where renderers show them. */
+	if (f->description != NULL) {
 		add_str(p, "description", f->description);
 		json_object_object_del(schema, "description");
+	} else if (strcmp(in, "path") == 0) {
+		add_str(p, "description",
+		        f->type == MH_T_UUID ? "A malformed id is a 404 like an unknown one."
+		                             : "An unknown value is a 404.");
 	}
 	if (f->flags & MH_REPEATABLE) {
 		json_object *a = json_object_new_object();
@@ -489,6 +489,7 @@ static json_object *parameters_of(struct gen *g, const struct mh_route *r, const
 {
 	json_object *a = json_object_new_array();
 
+	g->input = 1;
 	for (const struct mh_field *f = r->params; f != NULL && f->name != NULL; f++)
 		json_object_array_add(a, parameter(g, f, "path"));
 	for (const struct mh_field *f = r->query; f != NULL && f->name != NULL; f++)
@@ -498,9 +499,10 @@ static json_object *parameters_of(struct gen *g, const struct mh_route *r, const
 
 		for (size_t i = 0; more != NULL && i < json_object_array_length(more); i++)
 			json_object_array_add(a,
-					      json_object_get(json_object_array_get_idx(more, i)));
+			                      json_object_get(json_object_array_get_idx(more, i)));
 		json_object_put(more);
 	}
+	g->input = 0;
 	if (json_object_array_length(a) == 0) {
 		json_object_put(a);
 		return NULL;
@@ -519,12 +521,14 @@ static json_object *request_body_of(struct gen *g, const struct mh_route *r, con
 	rb = json_object_new_object();
 	content = json_object_new_object();
 	media = json_object_new_object();
+	g->input = 1;
 	if (r->body->name != NULL) {
 		component(g, r->body);
 		add(media, "schema", ref(REF_SCHEMAS, r->body->name));
 	} else {
 		add(media, "schema", field_schema(g, r->body));
 	}
+	g->input = 0;
 	if (r->doc != NULL && r->doc->request_example != NULL)
 		add(media, "example", parse(g, op, r->doc->request_example));
 	add(content, "application/json", media);
@@ -674,10 +678,9 @@ static json_object *components_of(struct gen *g, const struct mh_module *const *
 	return c;
 }
 
-int mh_openapi_write(const struct mh_module *const *modules, FILE *out, char *err,
-		     size_t errlen)
+int mh_openapi_write(const struct mh_module *const *modules, FILE *out, char *err, size_t errlen)
 {
-	struct gen g = { .err = err, .errlen = errlen };
+	struct gen g = {.err = err, .errlen = errlen};
 	json_object *root = json_object_new_object(), *paths = json_object_new_object();
 	json_object *webhooks = json_object_new_object();
 	const char *text;
@@ -698,8 +701,8 @@ int mh_openapi_write(const struct mh_module *const *modules, FILE *out, char *er
 	}
 	/* Module schemas first, so a request body's component follows its module's. */
 	for (size_t k = 0; modules[k] != NULL; k++)
-		for (size_t i = 0; modules[k]->doc && modules[k]->doc->schemas &&
-				   modules[k]->doc->schemas[i];
+		for (size_t i = 0;
+		     modules[k]->doc && modules[k]->doc->schemas && modules[k]->doc->schemas[i];
 		     i++)
 			component(&g, modules[k]->doc->schemas[i]);
 	add_paths(&g, modules, paths);
@@ -716,8 +719,8 @@ int mh_openapi_write(const struct mh_module *const *modules, FILE *out, char *er
 	if (g.failed)
 		goto out;
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_SPACED |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	                                                    JSON_C_TO_STRING_SPACED |
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text == NULL || fputs(text, out) == EOF || fputc('\n', out) == EOF) {
 		snprintf(err, errlen, "cannot write the document");
 		goto out;

@@ -44,10 +44,10 @@ struct mh_route_doc {
 	const char *operation_id; /* stable: clients generate function names from it */
 	const char *summary;
 	const char *description;
-	unsigned flags;             /* enum mh_doc_flags */
-	const char *tag;            /* default: the module's (struct mh_module_doc.tag) */
-	const char *parameters;     /* more parameters (request headers): a JSON array */
-	const char *request_body;   /* a raw body (MH_RAW_BODY): the requestBody object, JSON */
+	unsigned flags;              /* enum mh_doc_flags */
+	const char *tag;             /* default: the module's (struct mh_module_doc.tag) */
+	const char *parameters;      /* more parameters (request headers): a JSON array */
+	const char *request_body;    /* a raw body (MH_RAW_BODY): the requestBody object, JSON */
 	const char *request_example; /* JSON text, next to the declared body's schema */
 	const struct mh_doc_response *responses; /* ending with a zeroed entry */
 };
@@ -69,7 +69,6 @@ struct mh_module_doc {
  * Returns 0, or -1 with the reason in err (a malformed JSON text in a doc, a schema named
  * twice with different content, a route without a doc).
  */
-int mh_openapi_write(const struct mh_module *const *modules, FILE *out, char *err,
-		     size_t errlen);
+int mh_openapi_write(const struct mh_module *const *modules, FILE *out, char *err, size_t errlen);
 
 #endif

@@ -43,4 +43,9 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 /* Lower-case hex SHA-256 of s, in the arena. */
 char *auth_sha256_hex(struct mh_arena *a, const char *s, size_t len);
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc auth_doc;
+
 #endif

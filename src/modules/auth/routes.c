@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/input.h"
+#include "core/openapi.h"
 #include "core/keys.h"
 #include "core/password.h"
 
@@ -15,9 +16,9 @@
 enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_TENANT_NAME, SIGNUP_NAME };
 static const struct mh_field signup_members[] = {
         [SIGNUP_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
-        [SIGNUP_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT | MH_BYTES,
-                             .max = MH_PASSWORD_MAX_LENGTH, .check = mh_password_check,
-                             .description = "At least 12 characters."},
+        [SIGNUP_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT,
+                             .min = MH_PASSWORD_MIN_LENGTH, .max = MH_PASSWORD_MAX_LENGTH,
+                             .check = mh_password_check, .description = "At least 12 characters."},
         [SIGNUP_TENANT_NAME] = {"tenant_name", MH_T_STRING, MH_REQUIRED, .min = 1, .max = 200},
         [SIGNUP_NAME] = {"name", MH_T_STRING, .max = 200},
         {0},
@@ -120,16 +121,176 @@ static int auth_init(const struct mh_config *cfg)
 	return mh_db_register(auth_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response signup_responses[] = {
+        {201, "Signed up and logged in.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh Location",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                    "\"tenant_slug\":\"acme\",\"email\":\"ada@example.com\"}}"},
+        {409, "The e-mail is registered already.", .errors = "email_taken",
+         .example = "{\"error\":\"email_taken\",\"message\":\"an account with this e-mail already "
+                    "exists\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc signup_doc = {
+        .operation_id = "signup",
+        .summary = "Sign up",
+        .description = "Creates a user, a tenant (slug derived from the name; a random "
+                       "suffix when taken) and the owner membership; logs in. Password: at "
+                       "least 12 characters.",
+        .request_example = "{\"email\":\"ada@example.com\",\"password\":\"correct horse "
+                           "battery\",\"tenant_name\":\"Acme\"}",
+        .responses = signup_responses,
+};
+
+static const struct mh_doc_response login_responses[] = {
+        {200, "Logged in.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {401, "Unknown e-mail or wrong password (indistinguishable).",
+         .errors = "invalid_credentials",
+         .example = "{\"error\":\"invalid_credentials\",\"message\":\"the e-mail or password is "
+                    "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403, "The password is right but the user is not a member of that (or any) tenant.",
+         .errors = "no_tenant",
+         .example = "{\"error\":\"no_tenant\",\"message\":\"you are not a member of that tenant\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc login_doc = {
+        .operation_id = "login",
+        .summary = "Log in",
+        .description = "Checks the password (argon2id; the same work for unknown e-mails) "
+                       "and issues an access token plus the refresh cookie for one tenant: "
+                       "`tenant` (id or slug) or the most recently joined. Locked out for "
+                       "`login_lockout` seconds after `login_max_failures` failures per "
+                       "account (10× that per address): 429 with Retry-After. An unknown "
+                       "e-mail and a wrong password get the same 401.",
+        .request_example = "{\"email\":\"ada@example.com\",\"password\":\"correct horse "
+                           "battery\"}",
+        .responses = login_responses,
+};
+
+static const struct mh_doc_response refresh_responses[] = {
+        {200, "A new access token and a rotated cookie.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {401, "No cookie, or a refresh token that is unknown, expired, revoked or replayed.",
+         .errors = "invalid_refresh_token",
+         .example =
+                 "{\"error\":\"invalid_refresh_token\",\"message\":\"the refresh token is invalid, "
+                 "expired or revoked; log in again\","
+                 "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403, "Missing or foreign Origin (CSRF defence).", .errors = "origin_not_allowed",
+         .example =
+                 "{\"error\":\"origin_not_allowed\",\"message\":\"this request must come from an "
+                 "allowed origin\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc refresh_doc = {
+        .operation_id = "refresh",
+        .summary = "Refresh the access token",
+        .description = "Authenticated by the `mh_refresh` cookie; `Origin` must be an "
+                       "allowed origin. Rotates the refresh token. Replaying a rotated token "
+                       "after `refresh_reuse_grace` seconds revokes its whole family (401).",
+        .responses = refresh_responses,
+};
+
+static const struct mh_doc_response logout_responses[] = {
+        {204, .description = "Logged out; the cookie is cleared."},
+        {403, "Missing or foreign Origin (CSRF defence).", .errors = "origin_not_allowed",
+         .example =
+                 "{\"error\":\"origin_not_allowed\",\"message\":\"this request must come from an "
+                 "allowed origin\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc logout_doc = {
+        .operation_id = "logout",
+        .summary = "Log out",
+        .description = "Authenticated by the `mh_refresh` cookie (Origin checked): revokes "
+                       "its family and clears the cookie; a bearer token sent along is "
+                       "revoked too. 503 when the revocation could not be recorded.",
+        .responses = logout_responses,
+};
+
+static const struct mh_doc_response logout_all_responses[] = {
+        {204, .description = "Every session is revoked."},
+        {0},
+};
+static const struct mh_route_doc logout_all_doc = {
+        .operation_id = "logoutAll",
+        .summary = "Log out everywhere",
+        .description = "Bumps the user's token version and revokes every refresh token: "
+                       "every access token of the user stops working at once. 503 (retry) "
+                       "when Redis could not record it.",
+        .responses = logout_all_responses,
+};
+
+static const struct mh_doc_response switch_tenant_responses[] = {
+        {200, "Tokens for that tenant.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {0},
+};
+static const struct mh_route_doc switch_tenant_doc = {
+        .operation_id = "switchTenant",
+        .summary = "Switch tenant",
+        .description = "New tokens for another tenant the user belongs to.",
+        .request_example = "{\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\"}",
+        .responses = switch_tenant_responses,
+};
+
+static const struct mh_doc_response jwks_responses[] = {
+        {200, "The key set.", "Jwks", .media = "application/jwk-set+json",
+         .example = "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"20261124T101530Z-3f9a\",\"use\":\"sig\","
+                    "\"alg\":\"RS256\",\"n\":\"0vx7agoebGcQSuu\",\"e\":\"AQAB\"}]}"},
+        {0},
+};
+static const struct mh_route_doc jwks_doc = {
+        .operation_id = "jwks",
+        /* The keys are in memory. */
+        .flags = MH_DOC_NO_DEPENDENCY,
+        .summary = "Signing keys (JWKS)",
+        .description = "The RS256 public keys that verify access tokens, by `kid`; old keys "
+                       "stay until their tokens expire.",
+        .responses = jwks_responses,
+};
+
 static const struct mh_route auth_routes[] = {
         {MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC, MH_ROLE_NONE,
-         .body = &signup_body},
-        {MH_POST, "/api/v1/auth/login", handle_login, MH_PUBLIC, MH_ROLE_NONE, .body = &login_body},
-        {MH_POST, "/api/v1/auth/refresh", handle_refresh, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
-        {MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
-        {MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE, .doc = NULL},
+         .body = &signup_body, .doc = &signup_doc},
+        {MH_POST, "/api/v1/auth/login", handle_login, MH_PUBLIC, MH_ROLE_NONE, .body = &login_body,
+         .doc = &login_doc},
+        {MH_POST, "/api/v1/auth/refresh", handle_refresh, MH_PUBLIC, MH_ROLE_NONE,
+         .doc = &refresh_doc},
+        {MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE,
+         .doc = &logout_doc},
+        {MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE,
+         .doc = &logout_all_doc},
         {MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, 0, MH_ROLE_NONE,
-         .body = &switch_body},
-        {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+         .body = &switch_body, .doc = &switch_tenant_doc},
+        {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = &jwks_doc},
         {0},
 };
 
@@ -137,4 +298,5 @@ const struct mh_module auth_module = {
         .name = "auth",
         .routes = auth_routes,
         .init = auth_init,
+        .doc = &auth_doc,
 };

@@ -156,4 +156,9 @@ int documents_repo_update(struct mh_tx *tx, const char *id, const struct documen
 int documents_repo_delete(struct mh_tx *tx, const char *id, const struct documents_conditions *c);
 int documents_repo_restore(struct mh_tx *tx, const char *id);
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc documents_doc;
+
 #endif

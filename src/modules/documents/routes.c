@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "core/input.h"
+#include "core/openapi.h"
 
 /* ---- Declared input --------------------------------------------------------------------- */
 
@@ -78,14 +79,21 @@ static const struct mh_field tag = {"tag", MH_T_STRING, .min = 1, .max = DOCUMEN
 	}
 static const struct mh_field create_members[] = {DOCUMENT_MEMBERS(MH_REQUIRED)};
 static const struct mh_field patch_members[] = {DOCUMENT_MEMBERS(0)};
-static const struct mh_field create_body = {"DocumentCreate", MH_T_OBJECT,
-                                            .fields = create_members};
-static const struct mh_field patch_body = {"DocumentPatch", MH_T_OBJECT, .min = 1,
-                                           .fields = patch_members};
+static const struct mh_field create_body = {
+        "DocumentCreate", MH_T_OBJECT, .fields = create_members,
+        .description =
+                "Any other member (id, tenant_id, owner_id, version, timestamps, or an unknown "
+                "name) is refused with 400."};
+static const struct mh_field patch_body = {
+        "DocumentPatch", MH_T_OBJECT, .min = 1, .fields = patch_members,
+        .description =
+                "Only the members given change (at least one). Read-only or unknown members: "
+                "400."};
 
 /* Attachments (files.c reads them by these positions, files.h). */
 static const struct mh_field file_params[] = {
-        [FILES_PATH_DOCUMENT] = {"id", MH_T_UUID, .not_found = "no such document"},
+        [FILES_PATH_DOCUMENT] = {"id", MH_T_UUID, .not_found = "no such document",
+                                 .description = "The document."},
         [FILES_PATH_FILE] = {"file_id", MH_T_UUID, .not_found = "no such file"},
         {0},
 };
@@ -196,24 +204,328 @@ static int documents_init(const struct mh_config *cfg)
 	return mh_db_register(documents_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response list_documents_responses[] = {
+        {200, "A page.", "DocumentList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"id\":\"6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b\","
+                    "\"owner_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"title\":\"Quarterly "
+                    "plan\","
+                    "\"tags\":[\"plan\",\"q3\"],\"status\":\"published\",\"version\":1,"
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}],"
+                    "\"next_cursor\":null}"},
+        {0},
+};
+static const struct mh_route_doc list_documents_doc = {
+        .operation_id = "listDocuments",
+        .summary = "Documents of the tenant (viewer+), keyset-paginated",
+        .description = "Unknown or repeated parameters and bad values are a 400 naming each. "
+                       "Every page costs one index range scan: page 1,000 costs what page 1 "
+                       "costs.",
+        .responses = list_documents_responses,
+};
+
+static const struct mh_doc_response create_document_responses[] = {
+        {201, "Created (or the replay of the first response to this Idempotency-Key).",
+         "DocumentResponse", .headers = "Location ETag=ETag-Optional Idempotent-Replayed",
+         .example = "{\"data\":{\"id\":\"6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b\","
+                    "\"owner_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"title\":\"Quarterly "
+                    "plan\","
+                    "\"body\":\"Line one\\nline two\",\"tags\":[\"plan\",\"q3\"],"
+                    "\"status\":\"published\",\"version\":1,"
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
+        {409,
+         "A request with this Idempotency-Key is still in flight; retry after Retry-After "
+         "seconds to get its response.",
+         .errors = "idempotency_key_in_use", .headers = "Retry-After",
+         .example = "{\"error\":\"idempotency_key_in_use\",\"message\":\"a request with this "
+                    "Idempotency-Key is still being processed; retry shortly to get its response\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {422, "The Idempotency-Key was used before with another body.",
+         .errors = "idempotency_key_reused",
+         .example = "{\"error\":\"idempotency_key_reused\",\"message\":\"this Idempotency-Key "
+                    "belongs to another "
+                    "request\",\"details\":[{\"field\":\"Idempotency-Key\",\"message\":\"was used "
+                    "with a different request "
+                    "body\"}],\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc create_document_doc = {
+        .operation_id = "createDocument",
+        .summary = "Create a document (member+), owned by the caller",
+        .parameters = "[{\"name\":\"Idempotency-Key\",\"in\":\"header\",\"required\":false,"
+                      "\"schema\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":257},"
+                      "\"example\":\"\\\"8e03978e-40d5-43e8-bc93-6894a57f9324\\\"\","
+                      "\"description\":\"1–255 visible ASCII characters, bare or quoted. The "
+                      "same key with the same body within 24 h replays the first response; "
+                      "with another body: 422; while the first is in flight: 409.\"}]",
+        .request_example = "{\"title\":\"Quarterly plan\",\"body\":\"Line one\\nline two\","
+                           "\"tags\":[\"plan\",\"q3\"],\"status\":\"published\"}",
+        .responses = create_document_responses,
+};
+
+static const struct mh_doc_response get_document_responses[] = {
+        {200, "The document.", "DocumentResponse",
+         .headers = "ETag Cache-Control=Cache-Control-Revalidate",
+         .example = "{\"data\":{\"id\":\"6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b\","
+                    "\"owner_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"title\":\"Quarterly "
+                    "plan\","
+                    "\"body\":\"Line one\\nline two\",\"tags\":[\"plan\",\"q3\"],"
+                    "\"status\":\"published\",\"version\":1,"
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
+        {304, "Unchanged since the ETag in If-None-Match (no body).", .headers = "ETag"},
+        {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc get_document_doc = {
+        .operation_id = "getDocument",
+        .summary = "One document (viewer+), with its ETag",
+        .parameters = "[{\"name\":\"If-None-Match\",\"in\":\"header\",\"required\":false,"
+                      "\"schema\":{\"type\":\"string\"},\"description\":\"ETags or `*`: 304 "
+                      "when the document is unchanged.\"}]",
+        .responses = get_document_responses,
+};
+
+static const struct mh_doc_response update_document_responses[] = {
+        {200, "The changed document.", "DocumentResponse", .headers = "ETag",
+         .example = "{\"data\":{\"id\":\"6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b\","
+                    "\"owner_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"title\":\"Quarterly "
+                    "plan\","
+                    "\"body\":\"Line one\\nline two\",\"tags\":[\"plan\",\"q3\"],"
+                    "\"status\":\"published\",\"version\":2,"
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
+        {403,
+         "Your role does not allow this: viewers never write, members change only their own "
+         "documents, restore and include_deleted need admin.",
+         .errors = "forbidden",
+         .example = "{\"error\":\"forbidden\",\"message\":\"members may change only their own "
+                    "documents\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {412, "If-Match names an older version; the current ETag is in the ETag header.",
+         .errors = "precondition_failed", .headers = "ETag=ETag-Optional",
+         .example =
+                 "{\"error\":\"precondition_failed\",\"message\":\"the document changed since the "
+                 "ETag in If-Match; fetch it again\","
+                 "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc update_document_doc = {
+        .operation_id = "updateDocument",
+        .summary = "Change some fields (member+: own documents; admin+: any)",
+        .parameters = "[{\"name\":\"If-Match\",\"in\":\"header\",\"required\":false,"
+                      "\"schema\":{\"type\":\"string\"},"
+                      "\"example\":\"\\\"9b2f6c0e4d1a8b7c3e5f0a2d4c6b8e1f\\\"\","
+                      "\"description\":\"`*` or ETags (strong comparison): the write happens "
+                      "only if the document is still at that version, else 412.\"}]",
+        .request_example = "{\"title\":\"Quarterly plan (v2)\",\"status\":\"archived\"}",
+        .responses = update_document_responses,
+};
+
+static const struct mh_doc_response delete_document_responses[] = {
+        {204, .description = "Deleted (restorable by an admin)."},
+        {403,
+         "Your role does not allow this: viewers never write, members change only their own "
+         "documents, restore and include_deleted need admin.",
+         .errors = "forbidden",
+         .example = "{\"error\":\"forbidden\",\"message\":\"members may change only their own "
+                    "documents\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {412, "If-Match names an older version; the current ETag is in the ETag header.",
+         .errors = "precondition_failed", .headers = "ETag=ETag-Optional",
+         .example =
+                 "{\"error\":\"precondition_failed\",\"message\":\"the document changed since the "
+                 "ETag in If-Match; fetch it again\","
+                 "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc delete_document_doc = {
+        .operation_id = "deleteDocument",
+        .summary = "Soft-delete (member+: own documents; admin+: any)",
+        .parameters = "[{\"name\":\"If-Match\",\"in\":\"header\",\"required\":false,"
+                      "\"schema\":{\"type\":\"string\"},"
+                      "\"example\":\"\\\"9b2f6c0e4d1a8b7c3e5f0a2d4c6b8e1f\\\"\","
+                      "\"description\":\"`*` or ETags (strong comparison): the write happens "
+                      "only if the document is still at that version, else 412.\"}]",
+        .responses = delete_document_responses,
+};
+
+static const struct mh_doc_response restore_document_responses[] = {
+        {200, "The restored document.", "DocumentResponse", .headers = "ETag",
+         .example = "{\"data\":{\"id\":\"6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b\","
+                    "\"owner_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"title\":\"Quarterly "
+                    "plan\","
+                    "\"body\":\"Line one\\nline two\",\"tags\":[\"plan\",\"q3\"],"
+                    "\"status\":\"published\",\"version\":1,"
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
+        {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {409, "The document is not deleted.", .errors = "not_deleted",
+         .example = "{\"error\":\"not_deleted\",\"message\":\"the document is not deleted\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc restore_document_doc = {
+        .operation_id = "restoreDocument",
+        .summary = "Undo a soft delete (admin+)",
+        .responses = restore_document_responses,
+};
+
+static const struct mh_doc_response upload_document_file_responses[] = {
+        {201, "Stored.", "DocumentFileResponse", .headers = "Cache-Control Location",
+         .example =
+                 "{\"data\":{\"id\":\"8c1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6\","
+                 "\"document_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"name\":\"report.pdf\","
+                 "\"size\":48213,"
+                 "\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+                 "\"content_type\":\"application/pdf\","
+                 "\"created_at\":\"2026-11-24T10:15:30.123456Z\"}}"},
+        {403,
+         "The caller's role does not allow changing this document (a viewer; a member on "
+         "another's document).",
+         .errors = "forbidden",
+         .example =
+                 "{\"error\":\"forbidden\",\"message\":\"members may change the files of their own "
+                 "documents only\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {404, "No such document in the caller's tenant (or it is deleted).", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {413,
+         "The file exceeds `upload_limit` (Menhir) or the upload location's "
+         "`client_max_body_size` (nginx; then without `X-Request-Id`).",
+         .errors = "payload_too_large", .headers = "X-Request-Id-Optional",
+         .example = "{\"error\":\"payload_too_large\",\"message\":\"the request body exceeds the "
+                    "limit "
+                    "of 10485760 bytes\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {415, "The Content-Type is not an accepted type, or the bytes do not match it.",
+         .errors = "unsupported_media_type",
+         .example =
+                 "{\"error\":\"unsupported_media_type\",\"message\":\"the file's content does not "
+                 "match its Content-Type\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc upload_document_file_doc = {
+        .operation_id = "uploadDocumentFile",
+        .summary = "Attach a file to a document (member+ on their own documents; admin+ on "
+                   "any)",
+        .description = "The request body is the file itself (not multipart), at most "
+                       "`upload_limit` bytes (10 MiB by default), with its type in "
+                       "`Content-Type`. Accepted types: PDF, PNG, JPEG, GIF, WebP and ZIP, "
+                       "whose first bytes must carry the type's signature, and UTF-8 text "
+                       "(plain, CSV, Markdown; `charset=utf-8` is the only parameter "
+                       "allowed). The name is given in `?name=` and is stored as data: the "
+                       "bytes are kept under a generated key, so no name can reach the "
+                       "filesystem. The file's SHA-256 is computed on receipt and returned.",
+        .request_body = "{\"required\":true,\"description\":\"The file's bytes.\","
+                        "\"content\":{\"application/pdf\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"application/pdf\"}},"
+                        "\"image/png\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"image/png\"}},"
+                        "\"image/jpeg\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"image/jpeg\"}},"
+                        "\"image/gif\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"image/gif\"}},"
+                        "\"image/webp\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"image/webp\"}},"
+                        "\"application/zip\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"application/zip\"}},"
+                        "\"text/plain\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"text/plain\"}},"
+                        "\"text/csv\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"text/csv\"}},"
+                        "\"text/markdown\":{\"schema\":{\"type\":\"string\","
+                        "\"contentMediaType\":\"text/markdown\"}}}}",
+        .responses = upload_document_file_responses,
+};
+
+static const struct mh_doc_response download_document_file_responses[] = {
+        {200, "The file's bytes.",
+         .content = "{\"application/pdf\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"application/pdf\"}},"
+                    "\"image/png\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"image/png\"}},"
+                    "\"image/jpeg\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"image/jpeg\"}},"
+                    "\"image/gif\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"image/gif\"}},"
+                    "\"image/webp\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"image/webp\"}},"
+                    "\"application/zip\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"application/zip\"}},\"text/plain; "
+                    "charset=utf-8\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"text/plain; charset=utf-8\"}},\"text/csv; "
+                    "charset=utf-8\":{\"schema\":{\"type\":\"string\",\"contentMediaType\":\"text/"
+                    "csv; "
+                    "charset=utf-8\"}},\"text/markdown; "
+                    "charset=utf-8\":{\"schema\":{\"type\":\"string\","
+                    "\"contentMediaType\":\"text/markdown; charset=utf-8\"}}}",
+         .headers = "- Content-Disposition"},
+        {404, "No such file (or document) in the caller's tenant.", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such file\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc download_document_file_doc = {
+        .operation_id = "downloadDocumentFile",
+        .summary = "Download an attached file (viewer+)",
+        .description = "Menhir authorizes the request and answers with `X-Accel-Redirect`; "
+                       "nginx sends the bytes from storage (with `Content-Length`, `ETag` "
+                       "and Range support). Always an attachment, with "
+                       "`X-Content-Type-Options: nosniff` and a sandboxing "
+                       "Content-Security-Policy.",
+        .responses = download_document_file_responses,
+};
+
+static const struct mh_doc_response delete_document_file_responses[] = {
+        {204, .description = "Removed."},
+        {403, "A member removing a file of another's document.", .errors = "forbidden",
+         .example =
+                 "{\"error\":\"forbidden\",\"message\":\"members may change the files of their own "
+                 "documents only\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {404, "No such file (or document) in the caller's tenant.", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such file\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc delete_document_file_doc = {
+        .operation_id = "deleteDocumentFile",
+        .summary = "Remove an attached file (member+ on their own documents; admin+ on any)",
+        .description = "The bytes are removed from storage; the metadata row is kept, marked "
+                       "deleted, as history.",
+        .responses = delete_document_file_responses,
+};
+
 static const struct mh_route documents_routes[] = {
-        {MH_GET, "/api/v1/documents", handle_list, 0, MH_ROLE_VIEWER, .query = list_query},
-        {MH_POST, "/api/v1/documents", handle_create, 0, MH_ROLE_MEMBER, .body = &create_body},
+        {MH_GET, "/api/v1/documents", handle_list, 0, MH_ROLE_VIEWER, .query = list_query,
+         .doc = &list_documents_doc},
+        {MH_POST, "/api/v1/documents", handle_create, 0, MH_ROLE_MEMBER, .body = &create_body,
+         .doc = &create_document_doc},
         {MH_GET, "/api/v1/documents/:id", handle_get, 0, MH_ROLE_VIEWER, id_param, get_query,
-         .doc = NULL},
+         .doc = &get_document_doc},
         {MH_PATCH, "/api/v1/documents/:id", handle_update, 0, MH_ROLE_MEMBER, id_param,
-         .body = &patch_body},
+         .body = &patch_body, .doc = &update_document_doc},
         {MH_DELETE, "/api/v1/documents/:id", handle_delete, 0, MH_ROLE_MEMBER, id_param,
-         .doc = NULL},
+         .doc = &delete_document_doc},
         {MH_POST, "/api/v1/documents/:id/restore", handle_restore, 0, MH_ROLE_ADMIN, id_param,
-         .doc = NULL},
+         .doc = &restore_document_doc},
         /* Attachments (files.c): the upload's body is the file, streamed by the handler. */
         {MH_POST, "/api/v1/documents/:id/files", documents_files_upload, MH_RAW_BODY,
-         MH_ROLE_MEMBER, id_param, upload_query, .doc = NULL},
+         MH_ROLE_MEMBER, id_param, upload_query, .doc = &upload_document_file_doc},
         {MH_GET, "/api/v1/documents/:id/files/:file_id", documents_files_get, 0, MH_ROLE_VIEWER,
-         file_params, .doc = NULL},
+         file_params, .doc = &download_document_file_doc},
         {MH_DELETE, "/api/v1/documents/:id/files/:file_id", documents_files_delete, 0,
-         MH_ROLE_MEMBER, file_params, .doc = NULL},
+         MH_ROLE_MEMBER, file_params, .doc = &delete_document_file_doc},
         {0},
 };
 
@@ -221,4 +533,5 @@ const struct mh_module documents_module = {
         .name = "documents",
         .routes = documents_routes,
         .init = documents_init,
+        .doc = &documents_doc,
 };

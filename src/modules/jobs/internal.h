@@ -49,4 +49,9 @@ int jobs_retry(struct mh_request *req, struct mh_response *res);
 int jobs_stream(struct mh_request *req, struct mh_response *res);
 extern const struct mh_db_statement jobs_stream_statements[];
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc jobs_doc;
+
 #endif

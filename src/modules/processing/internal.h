@@ -68,4 +68,9 @@ int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature);
 int processing_repo_features(struct mh_tx *tx);
 int processing_repo_feature_set(struct mh_tx *tx, const char *feature, int enabled);
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc processing_doc;
+
 #endif

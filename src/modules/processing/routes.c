@@ -11,6 +11,7 @@
 
 #include "core/idempotency.h"
 #include "core/input.h"
+#include "core/openapi.h"
 #include "modules/webhooks/webhooks.h"
 
 /* webhook_allow_private: the test and development stacks deliver to loopback over http. */
@@ -78,7 +79,7 @@ static const struct mh_field process_body = {
 
 static const struct mh_field feature_param[] = {
         {"feature", MH_T_ENUM, .values = processing_feature_names, .not_found = "no such feature",
-         .ref = "FeatureName"},
+         .description = "An unknown feature is a 404.", .ref = "FeatureName"},
         {0},
 };
 
@@ -138,13 +139,130 @@ static int processing_init(const struct mh_config *cfg)
 	return mh_db_register(processing_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response process_document_responses[] = {
+        {202, "Queued (or the replay of the first response to this Idempotency-Key).",
+         "ProcessAccepted", .headers = "Location Idempotent-Replayed",
+         .example =
+                 "{\"data\":{\"job_id\":\"0b9f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4\","
+                 "\"status\":\"queued\",\"job\":{\"id\":\"0b9f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4\","
+                 "\"kind\":\"document.process\",\"status\":\"queued\","
+                 "\"document_id\":\"6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b\",\"attempts\":0,"
+                 "\"max_attempts\":5,\"run_at\":\"2026-11-24T10:15:30.123456Z\",\"result\":null,"
+                 "\"error\":null,\"webhook_url\":null,"
+                 "\"created_by\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                 "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"finished_at\":null}}}"},
+        {400,
+         "Malformed: the body is not a JSON object (`invalid_json`), or it has fields this "
+         "endpoint does not take, a query string, or a bad Idempotency-Key (`bad_request`, "
+         "`details` names each).",
+         .errors = "bad_request invalid_json validation_failed",
+         .example =
+                 "{\"error\":\"bad_request\",\"message\":\"the body has fields this endpoint does "
+                 "not accept\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403,
+         "Your role does not allow this (viewers; a member asking to rewrite someone else's "
+         "document), or the feature is not enabled for your tenant (`feature_disabled`).",
+         .errors = "forbidden feature_disabled",
+         .example = "{\"error\":\"feature_disabled\",\"message\":\"this feature is not enabled for "
+                    "your "
+                    "tenant\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {409,
+         "An identical job (same document, feature and parameters) is queued or running: "
+         "`already_queued`, with its address in `Location` when known; or a request with "
+         "this Idempotency-Key is in flight (`idempotency_key_in_use`, with `Retry-After`).",
+         .errors = "already_queued idempotency_key_in_use",
+         .headers = "Location=Location-Active-Job Retry-After=Retry-After-Optional",
+         .example = "{\"error\":\"already_queued\",\"message\":\"the same feature with the same "
+                    "parameters is already queued for this document: job "
+                    "0b9f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {415, "The body is not application/json.", .errors = "unsupported_media_type",
+         .example = "{\"error\":\"unsupported_media_type\",\"message\":\"the request body must be "
+                    "application/json\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {422, "The Idempotency-Key was used before with another body.",
+         .errors = "idempotency_key_reused",
+         .example = "{\"error\":\"idempotency_key_reused\",\"message\":\"this Idempotency-Key "
+                    "belongs to another "
+                    "request\",\"details\":[{\"field\":\"Idempotency-Key\",\"message\":\"was used "
+                    "with a different request "
+                    "body\"}],\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc process_document_doc = {
+        .operation_id = "processDocument",
+        .summary = "Run a processing feature on a document as a background job (member+)",
+        .description = "Queues a `document.process` job and answers at once; follow it with "
+                       "`GET /api/v1/jobs/{id}` (its `result` holds the feature's output) or "
+                       "its live event stream. The feature must be enabled for the tenant. A "
+                       "feature that rewrites the document (redact) needs the right to "
+                       "change it: admin+, or a member on their own document. The same "
+                       "feature with the same parameters is queued once per document while a "
+                       "job for it is active (409).",
+        .parameters = "[{\"name\":\"Idempotency-Key\",\"in\":\"header\",\"required\":false,"
+                      "\"schema\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":257},"
+                      "\"example\":\"\\\"8e03978e-40d5-43e8-bc93-6894a57f9324\\\"\","
+                      "\"description\":\"1–255 visible ASCII characters, bare or quoted. The "
+                      "same key with the same body within 24 h replays the first 202; with "
+                      "another body: 422; while the first is in flight: 409.\"}]",
+        .request_example = "{\"feature\":\"keywords\",\"parameters\":{\"k\":5}}",
+        .responses = process_document_responses,
+};
+
+static const struct mh_doc_response list_features_responses[] = {
+        {200, "Every registered feature, in a fixed order.", "FeatureList",
+         .example =
+                 "{\"data\":[{\"name\":\"stats\",\"description\":\"words, characters, sentences, "
+                 "paragraphs and reading time\",\"enabled\":true,\"rewrites_document\":false},"
+                 "{\"name\":\"redact\",\"description\":\"a new version of the document with e-mail "
+                 "addresses, phone numbers and card numbers masked\",\"enabled\":false,"
+                 "\"rewrites_document\":true}]}"},
+        {0},
+};
+static const struct mh_route_doc list_features_doc = {
+        .operation_id = "listFeatures",
+        .summary = "The processing features and whether this tenant has them on (viewer+)",
+        .responses = list_features_responses,
+};
+
+static const struct mh_doc_response set_feature_responses[] = {
+        {200, "The feature as it now is.", "FeatureResponse",
+         .example = "{\"data\":{\"name\":\"stats\",\"description\":\"words, characters, sentences, "
+                    "paragraphs and reading time\",\"enabled\":true,\"rewrites_document\":false}}"},
+        {400,
+         "Malformed: the body is not a JSON object (`invalid_json`), or it has fields other "
+         "than `enabled`, or a query string (`bad_request`).",
+         .errors = "bad_request invalid_json validation_failed",
+         .example =
+                 "{\"error\":\"bad_request\",\"message\":\"the body has fields this endpoint does "
+                 "not accept\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {404, "No such feature.", .errors = "not_found",
+         .example = "{\"error\":\"not_found\",\"message\":\"no such feature\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {415, "The body is not application/json.", .errors = "unsupported_media_type",
+         .example = "{\"error\":\"unsupported_media_type\",\"message\":\"the request body must be "
+                    "application/json\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc set_feature_doc = {
+        .operation_id = "setFeature",
+        .summary = "Switch a processing feature on or off for this tenant (admin+); audited",
+        .request_example = "{\"enabled\":true}",
+        .responses = set_feature_responses,
+};
+
 static const struct mh_route processing_routes[] = {
         {MH_POST, "/api/v1/documents/:id/process", handle_process, 0, MH_ROLE_MEMBER,
-         document_param, .body = &process_body},
+         document_param, .body = &process_body, .doc = &process_document_doc},
         {MH_GET, "/api/v1/tenants/current/features", handle_features, 0, MH_ROLE_VIEWER,
-         .doc = NULL},
+         .doc = &list_features_doc},
         {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, 0, MH_ROLE_ADMIN,
-         feature_param, .body = &set_body},
+         feature_param, .body = &set_body, .doc = &set_feature_doc},
         {0},
 };
 
@@ -159,4 +277,5 @@ const struct mh_module processing_module = {
         .routes = processing_routes,
         .init = processing_init,
         .job_kinds = processing_kinds,
+        .doc = &processing_doc,
 };

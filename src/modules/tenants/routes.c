@@ -12,6 +12,7 @@
 
 #include "core/cursor.h"
 #include "core/input.h"
+#include "core/openapi.h"
 #include "core/validate.h"
 #include "modules/auth/auth.h"
 
@@ -116,19 +117,132 @@ static int tenants_init(const struct mh_config *cfg)
 	return mh_db_register(tenants_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response get_tenant_responses[] = {
+        {200, "OK", "TenantResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"name\":\"Acme\","
+                    "\"slug\":\"acme\",\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"role\":\"owner\"}}"},
+        {0},
+};
+static const struct mh_route_doc get_tenant_doc = {
+        .operation_id = "getTenant",
+        .summary = "The current tenant (viewer+)",
+        .responses = get_tenant_responses,
+};
+
+static const struct mh_doc_response update_tenant_responses[] = {
+        {200, "OK", "TenantResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"name\":\"Acme\","
+                    "\"slug\":\"acme\",\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"role\":\"owner\"}}"},
+        {409, "The slug is taken.", .errors = "conflict",
+         .example = "{\"error\":\"conflict\",\"message\":\"this already exists (slug taken, or "
+                    "already "
+                    "a member)\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc update_tenant_doc = {
+        .operation_id = "updateTenant",
+        .summary = "Rename the tenant, change its slug (admin+)",
+        .request_example = "{\"name\":\"Acme Inc\"}",
+        .responses = update_tenant_responses,
+};
+
+static const struct mh_doc_response list_members_responses[] = {
+        {200, "OK", "MemberList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
+                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}],\"next_cursor\":null}"},
+        {0},
+};
+static const struct mh_route_doc list_members_doc = {
+        .operation_id = "listMembers",
+        .summary = "Members (viewer+), oldest first",
+        .responses = list_members_responses,
+};
+
+static const struct mh_doc_response add_member_responses[] = {
+        {201, "Added.", "MemberResponse", .headers = "Cache-Control Location",
+         .example = "{\"data\":{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
+                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}}"},
+        {409, "Already a member.", .errors = "conflict",
+         .example = "{\"error\":\"conflict\",\"message\":\"this already exists (slug taken, or "
+                    "already "
+                    "a member)\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc add_member_doc = {
+        .operation_id = "addMember",
+        .summary = "Add a member by e-mail (admin+; owner to add an owner)",
+        .description = "Links an existing user or creates one without a usable password.",
+        .request_example = "{\"email\":\"ada@example.com\",\"role\":\"member\"}",
+        .responses = add_member_responses,
+};
+
+static const struct mh_doc_response set_member_role_responses[] = {
+        {200, "OK", "MemberResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
+                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}}"},
+        {409, "The last owner cannot be demoted.", .errors = "last_owner",
+         .example = "{\"error\":\"last_owner\",\"message\":\"a tenant needs at least one owner; "
+                    "promote "
+                    "another first\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc set_member_role_doc = {
+        .operation_id = "setMemberRole",
+        .summary = "Change a member's role (admin+; owner for owner changes)",
+        .request_example = "{\"role\":\"admin\"}",
+        .responses = set_member_role_responses,
+};
+
+static const struct mh_doc_response remove_member_responses[] = {
+        {204, .description = "Removed."},
+        {409, "The last owner cannot be removed.", .errors = "last_owner",
+         .example = "{\"error\":\"last_owner\",\"message\":\"a tenant needs at least one owner; "
+                    "promote "
+                    "another first\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc remove_member_doc = {
+        .operation_id = "removeMember",
+        .summary = "Remove a member (admin+; owner to remove an owner)",
+        .responses = remove_member_responses,
+};
+
+static const struct mh_doc_response list_audit_responses[] = {
+        {200, "OK", "AuditList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"actor_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"action\":\"login\","
+                    "\"target\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"ip\":\"203.0.113.7\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\","
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\"}],\"next_cursor\":null}"},
+        {0},
+};
+static const struct mh_route_doc list_audit_doc = {
+        .operation_id = "listAudit",
+        .summary = "Audit log (admin+), newest first",
+        .responses = list_audit_responses,
+};
+
 static const struct mh_route tenants_routes[] = {
-        {MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER, .doc = NULL},
-        {MH_PATCH, "/api/v1/tenants/current", handle_patch, 0, MH_ROLE_ADMIN, .body = &patch_body},
+        {MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER, .doc = &get_tenant_doc},
+        {MH_PATCH, "/api/v1/tenants/current", handle_patch, 0, MH_ROLE_ADMIN, .body = &patch_body,
+         .doc = &update_tenant_doc},
         {MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER,
-         .query = page_query},
+         .query = page_query, .doc = &list_members_doc},
         {MH_POST, "/api/v1/tenants/current/members", handle_members_add, 0, MH_ROLE_ADMIN,
-         .body = &add_body},
+         .body = &add_body, .doc = &add_member_doc},
         {MH_PATCH, "/api/v1/tenants/current/members/:user_id", handle_members_patch, 0,
-         MH_ROLE_ADMIN, member_param, .body = &role_body},
+         MH_ROLE_ADMIN, member_param, .body = &role_body, .doc = &set_member_role_doc},
         {MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
-         MH_ROLE_ADMIN, member_param, .doc = NULL},
+         MH_ROLE_ADMIN, member_param, .doc = &remove_member_doc},
         {MH_GET, "/api/v1/tenants/current/audit", handle_audit, 0, MH_ROLE_ADMIN,
-         .query = page_query},
+         .query = page_query, .doc = &list_audit_doc},
         {0},
 };
 
@@ -136,6 +250,7 @@ const struct mh_module tenants_module = {
         .name = "tenants",
         .routes = tenants_routes,
         .init = tenants_init,
+        .doc = &tenants_doc,
 };
 
 /* ---- menhir admin create-tenant ------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "core/input.h"
+#include "core/openapi.h"
 #include "core/password.h"
 #include "core/validate.h"
 
@@ -27,7 +28,7 @@ static void password_needs_current(struct mh_check *c, struct json_object *body)
 enum { PATCH_NAME, PATCH_PASSWORD, PATCH_CURRENT };
 static const struct mh_field patch_members[] = {
         [PATCH_NAME] = {"name", MH_T_STRING, .max = 200},
-        [PATCH_PASSWORD] = {"password", MH_T_STRING, MH_RAW_TEXT | MH_BYTES,
+        [PATCH_PASSWORD] = {"password", MH_T_STRING, MH_RAW_TEXT, .min = MH_PASSWORD_MIN_LENGTH,
                             .max = MH_PASSWORD_MAX_LENGTH, .check = mh_password_check,
                             .description = "The new password (at least 12 characters); needs "
                                            "current_password."},
@@ -64,9 +65,56 @@ static int users_init(const struct mh_config *cfg)
 	return mh_db_register(users_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response get_me_responses[] = {
+        {200, "OK", "MeResponse", .headers = "Cache-Control",
+         .example =
+                 "{\"data\":{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                 "\"email\":\"ada@example.com\",\"name\":\"Ada\","
+                 "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"updated_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"tenants\":[{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"name\":\"Acme\",\"slug\":\"acme\"}]}}"},
+        {0},
+};
+static const struct mh_route_doc get_me_doc = {
+        .operation_id = "getMe",
+        .summary = "The signed-in user",
+        .responses = get_me_responses,
+};
+
+static const struct mh_doc_response update_me_responses[] = {
+        {200, "The updated user.", "MeResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example =
+                 "{\"data\":{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                 "\"email\":\"ada@example.com\",\"name\":\"Ada\","
+                 "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"updated_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"tenants\":[{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"name\":\"Acme\",\"slug\":\"acme\"}]}}"},
+        {403, "The current password is wrong.", .errors = "invalid_credentials",
+         .example = "{\"error\":\"invalid_credentials\",\"message\":\"the current password is "
+                    "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc update_me_doc = {
+        .operation_id = "updateMe",
+        .summary = "Rename, change password",
+        .description = "A password change needs `current_password` and revokes every other "
+                       "session at once; the response then carries a new access token (and a "
+                       "new refresh cookie) for this one.",
+        .request_example = "{\"name\":\"Ada Lovelace\"}",
+        .responses = update_me_responses,
+};
+
 static const struct mh_route users_routes[] = {
-        {MH_GET, "/api/v1/users/me", handle_me, 0, MH_ROLE_VIEWER, .doc = NULL},
-        {MH_PATCH, "/api/v1/users/me", handle_me_patch, 0, MH_ROLE_VIEWER, .body = &patch_body},
+        {MH_GET, "/api/v1/users/me", handle_me, 0, MH_ROLE_VIEWER, .doc = &get_me_doc},
+        {MH_PATCH, "/api/v1/users/me", handle_me_patch, 0, MH_ROLE_VIEWER, .body = &patch_body,
+         .doc = &update_me_doc},
         {0},
 };
 
@@ -74,6 +122,7 @@ const struct mh_module users_module = {
         .name = "users",
         .routes = users_routes,
         .init = users_init,
+        .doc = &users_doc,
 };
 
 /* ---- menhir admin create-user -------------------------------------------------------------- */
