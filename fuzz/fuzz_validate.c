@@ -315,8 +315,8 @@ static void check_body(const char *text, size_t len)
 {
 	struct mh_error_detail d[MAX_PROBLEMS], again[MAX_PROBLEMS];
 	struct problems want = {.n = 0};
-	const char *err = NULL;
-	struct json_object *o = mh_json_parse(&arena, text, len, &err);
+	const char *err = NULL, *field = NULL;
+	struct json_object *o = mh_json_parse(&arena, text, len, &err, &field);
 	size_t n = 0, n2 = 0, total, total2;
 
 	if (o == NULL || !json_object_is_type(o, json_type_object))

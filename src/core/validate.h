@@ -19,8 +19,8 @@
 int mh_is_uuid(const char *s);
 const char *mh_check_uuid(const char *s);
 
-/* An e-mail address: 3 to 254 characters, one '@', a local part of at most 64 visible
- * characters, a domain of letters, digits, dots and dashes with at least one dot. */
+/* An e-mail address, by the project's one rule (core/email.h: RFC 5321 dot-atom local part of
+ * at most 64 octets, a domain of at least two labels, ASCII only, at most 254 octets). */
 const char *mh_check_email(const char *s);
 
 /* A slug: 1 to 63 of a-z, 0-9 and dashes, no dash first or last. */

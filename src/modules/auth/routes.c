@@ -25,12 +25,11 @@ static const struct mh_field signup_members[] = {
 };
 static const struct mh_field signup_body = {"Signup", MH_T_OBJECT, .fields = signup_members};
 
-/* Only the shape of a login is checked: a syntactically odd e-mail is just an unknown
- * account, and password rules apply when one is set, not when one is tried. */
+/* A login's e-mail follows the rule sign-up applies (no other address can exist); password
+ * rules apply when one is set, not when one is tried. */
 enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_TENANT };
 static const struct mh_field login_members[] = {
-        [LOGIN_EMAIL] = {"email", MH_T_STRING, MH_REQUIRED | MH_BYTES | MH_LOWER, .min = 1,
-                         .max = 254},
+        [LOGIN_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
         [LOGIN_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT | MH_BYTES,
                             .max = MH_PASSWORD_MAX_LENGTH},
         [LOGIN_TENANT] = {"tenant", MH_T_STRING, MH_BYTES | MH_LOWER, .min = 1, .max = 63,

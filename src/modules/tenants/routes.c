@@ -278,8 +278,12 @@ int tenants_admin_create_tenant(const struct mh_config *cfg, int argc, char **ar
 		        "usage: menhir admin create-tenant NAME --owner EMAIL [--slug SLUG]\n");
 		return 2;
 	}
+	if ((m = mh_check_email(owner)) != NULL) {
+		fprintf(stderr, "menhir: invalid --owner EMAIL: %s\n", m);
+		return 2;
+	}
 	if ((m = mh_check_text(NULL, name, 1, 200)) != NULL ||
-	    (m = mh_check_email(owner)) != NULL || (slug && (m = mh_check_slug(slug)) != NULL)) {
+	    (slug && (m = mh_check_slug(slug)) != NULL)) {
 		fprintf(stderr, "menhir: invalid argument: %s\n", m);
 		return 2;
 	}

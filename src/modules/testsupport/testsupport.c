@@ -52,6 +52,12 @@ static const struct mh_field sleep_query[] = {
 /* Any JSON object: the echo exercises the body handling in front of the declarations. */
 static const struct mh_field echo_body = {"Echo", MH_T_OBJECT, .flags = MH_OPEN};
 
+enum { HEADERS_N };
+static const struct mh_field headers_query[] = {
+        [HEADERS_N] = {"n", MH_T_INTEGER, MH_REQUIRED, .min = 0, .max = 64},
+        {0},
+};
+
 enum { AUDIT_TENANT };
 static const struct mh_field audit_query[] = {
         [AUDIT_TENANT] = {"tenant_id", MH_T_UUID},
@@ -83,6 +89,17 @@ static int testsupport_sleep(struct mh_request *req, struct mh_response *res)
 	while (nanosleep(&ts, &ts) != 0)
 		;
 	return mh_reply_data(req, res, 200, "{\"slept\":true}");
+}
+
+/* Adds ?n= headers (X-Test-1 …) to a 200: more than the response's header table holds
+ * proves that a dropped header fails the request (500) instead of vanishing. */
+static int testsupport_headers(struct mh_request *req, struct mh_response *res)
+{
+	long long v = mh_in_query(req, HEADERS_N)->i;
+
+	for (long long i = 1; i <= v; i++)
+		mh_response_header(res, mh_arena_sprintf(req->arena, "X-Test-%lld", i), "1");
+	return mh_reply_data(req, res, 200, "{\"headers\":true}");
 }
 
 /* Returns the JSON body it was sent: exercises 413/415/400 body handling. */
@@ -230,6 +247,8 @@ static const struct mh_route testsupport_routes[] = {
          .body = &echo_body},
         {MH_GET, "/api/v1/test/audit", testsupport_audit, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE,
          .query = audit_query},
+        {MH_GET, "/api/v1/test/headers", testsupport_headers, MH_PUBLIC | MH_TEST_ONLY,
+         MH_ROLE_NONE, .query = headers_query},
         {MH_POST, "/api/v1/test/jobs", testsupport_enqueue, MH_TEST_ONLY, MH_ROLE_MEMBER,
          .body = &jobs_body},
         {0},
