@@ -172,10 +172,13 @@ static const struct mh_route_doc login_doc = {
         .summary = "Log in",
         .description = "Checks the password (argon2id; the same work for unknown e-mails) "
                        "and issues an access token plus the refresh cookie for one tenant: "
-                       "`tenant` (id or slug) or the most recently joined. Locked out for "
-                       "`login_lockout` seconds after `login_max_failures` failures per "
-                       "account (10× that per address): 429 with Retry-After. An unknown "
-                       "e-mail and a wrong password get the same 401.",
+                       "`tenant` (id or slug) or the most recently joined. Throttled per "
+                       "(account, client address): after `login_max_failures` failures that "
+                       "address waits 1 s, then twice as long after each further failure (up "
+                       "to `login_lockout` seconds); 10× that many failures lock an address "
+                       "out of every account, and 20× from every address together lock the "
+                       "account (`menhir admin unlock-login` lifts it): 429 with Retry-After. "
+                       "An unknown e-mail and a wrong password get the same 401.",
         .request_example = "{\"email\":\"ada@example.com\",\"password\":\"correct horse "
                            "battery\"}",
         .responses = login_responses,
@@ -206,8 +209,11 @@ static const struct mh_route_doc refresh_doc = {
         .operation_id = "refresh",
         .summary = "Refresh the access token",
         .description = "Authenticated by the `mh_refresh` cookie; `Origin` must be an "
-                       "allowed origin. Rotates the refresh token. Replaying a rotated token "
-                       "after `refresh_reuse_grace` seconds revokes its whole family (401).",
+                       "allowed origin. Rotates the refresh token. Within `refresh_reuse_grace` "
+                       "seconds of a rotation, replaying the rotated token answers with the "
+                       "same successor (or the session's current token) instead of a new one; "
+                       "after that, it revokes its whole family and every access token of the "
+                       "session at once (401).",
         .responses = refresh_responses,
 };
 
@@ -223,8 +229,9 @@ static const struct mh_route_doc logout_doc = {
         .operation_id = "logout",
         .summary = "Log out",
         .description = "Authenticated by the `mh_refresh` cookie (Origin checked): revokes "
-                       "its family and clears the cookie; a bearer token sent along is "
-                       "revoked too. 503 when the revocation could not be recorded.",
+                       "its family and clears the cookie; the session of a bearer token sent "
+                       "along (every access token issued in it) is revoked too. 503 when the "
+                       "revocation could not be recorded.",
         .responses = logout_responses,
 };
 

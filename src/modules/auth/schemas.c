@@ -12,7 +12,8 @@ static const struct mh_field role_schema = {"Role", MH_T_ENUM, 0, .values = mh_r
 static const char *const session_token_type_const[] = {"Bearer", NULL};
 static const struct mh_field session_members[] = {
         {"access_token", MH_T_STRING, MH_REQUIRED, .min = 1,
-         .description = "RS256 JWT: sub, tid, role, jti, ver, iat, nbf, exp, iss, aud."},
+         .description = "RS256 JWT: sub, tid, role, sid (the session), jti, ver, iat, nbf, exp, "
+                        "iss, aud; exp - iat at most `access_token_ttl` plus 30 s."},
         {"token_type", MH_T_ENUM, MH_REQUIRED, .values = session_token_type_const},
         {"expires_in", MH_T_INTEGER, MH_REQUIRED, .min = 1,
          .description = "Seconds (access_token_ttl)."},
