@@ -479,11 +479,8 @@ int mh_input_check_or_reply(struct mh_request *req, struct mh_response *res,
 		return 1;
 	if (c.d == NULL)
 		return -1; /* the arena is exhausted */
-	mh_reply_error_details(
-	        req, res, 400, "validation_failed",
-	        c.n == 1 ? "the request has an invalid input; details names it"
-	                 : "the request has invalid input; details names each problem",
-	        c.d, c.n < c.max ? c.n : c.max);
+	mh_reply_error_details(req, res, 400, "validation_failed", MH_INPUT_INVALID, c.d,
+	                       c.n < c.max ? c.n : c.max);
 	return 0;
 }
 
@@ -511,8 +508,7 @@ int mh_reply_invalid(struct mh_request *req, struct mh_response *res, const char
 {
 	struct mh_error_detail d = {field, message};
 
-	return mh_reply_error_details(req, res, 400, "validation_failed",
-	                              "the request has an invalid input; details names it", &d, 1);
+	return mh_reply_error_details(req, res, 400, "validation_failed", MH_INPUT_INVALID, &d, 1);
 }
 
 /* ---- Declarations, checked once at start-up ------------------------------------------------ */

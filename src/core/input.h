@@ -135,6 +135,9 @@ void mh_check_add(struct mh_check *c, const char *field, const char *message);
 /* The request arena, for messages and copies. */
 struct mh_arena *mh_check_arena(struct mh_check *c);
 
+/* The message of every 400 validation_failed about declared input (the details say what). */
+#define MH_INPUT_INVALID "invalid input; details names each problem"
+
 /* ---- Rules a handler checks itself -------------------------------------------------- */
 
 /* 400 validation_failed naming one field, for what only the handler can judge (a cursor

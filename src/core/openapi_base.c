@@ -153,7 +153,7 @@ const char mh_openapi_base_responses[] =
 	"    },"
 	"    \"example\": {"
 	"     \"error\": \"validation_failed\","
-	"     \"message\": \"the request has invalid input; details names each problem\","
+	"     \"message\": \"invalid input; details names each problem\","
 	"     \"details\": ["
 	"      {"
 	"       \"field\": \"limit\","
