@@ -232,10 +232,10 @@ Test(apikeys, a_key_cannot_get_a_role_above_its_creators)
 	/* Creating keys is for admins and owners at all. */
 	cr_assert_eq(create_key(member.access, "{\"name\":\"m\",\"role\":\"viewer\"}", NULL), 403);
 	cr_assert_eq(status_of("GET", KEYS, member.access, NULL), 403);
-	/* Bad input is a 422 naming each field. */
+	/* Bad input is a 400 naming each field (the declared body). */
 	t_auth_request("POST", KEYS, o.access, NULL, NULL,
 	               "{\"name\":\"\",\"role\":\"boss\",\"expires_at\":\"tomorrow\"}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.body, "\"field\":\"name\"") && strstr(r.body, "\"field\":\"role\"") &&
 	                  strstr(r.body, "\"field\":\"expires_at\""),
 	          "%s", r.body);

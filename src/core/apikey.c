@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "core/cursor.h"
+#include "core/validate.h"
 
 #define RAW_LEN 64 /* tenant id, key id, secret */
 

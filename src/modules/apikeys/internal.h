@@ -5,6 +5,7 @@
 #include "core/cursor.h"
 #include "core/db.h"
 #include "core/http.h"
+#include "core/openapi.h"
 
 /* RFC 3339 UTC with microseconds: exact, so it doubles as a keyset cursor position. */
 #define APIKEYS_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -21,8 +22,7 @@ int apikeys_list(struct mh_request *req, struct mh_response *res, const struct m
 int apikeys_get(struct mh_request *req, struct mh_response *res, const char *id);
 int apikeys_revoke(struct mh_request *req, struct mh_response *res, const char *id);
 
-/* validate.c: NULL when s is an RFC 3339 date-time with an explicit offset
- * ("2030-01-31T12:00:00Z", fractions and "+02:00" allowed), else the message. */
-const char *apikeys_check_time(const char *s);
+/* schemas.c: what the module answers with, for `menhir openapi`. */
+extern const struct mh_module_doc apikeys_doc;
 
 #endif

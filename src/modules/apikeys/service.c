@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "core/address.h"
+
 #include "core/apikey.h"
 #include "core/log.h"
 #include "core/revocation.h"
@@ -59,7 +61,7 @@ int apikeys_create(struct mh_request *req, struct mh_response *res, const char *
 	p[3] = key.hash_param;
 	p[4] = key.last_four;
 	p[5] = expires_at;
-	p[6] = auth_client_ip(req);
+	p[6] = mh_address_client(req);
 	p[7] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
@@ -165,7 +167,7 @@ int apikeys_revoke(struct mh_request *req, struct mh_response *res, const char *
 	if (p == NULL)
 		return -1;
 	p[0] = id;
-	p[1] = auth_client_ip(req);
+	p[1] = mh_address_client(req);
 	p[2] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "core/address.h"
+
 #include "core/revocation.h"
 
 int auth_client_note_queue(struct mh_tx *tx)
@@ -15,7 +17,7 @@ int auth_client_note_queue(struct mh_tx *tx)
 	if (p == NULL)
 		return MH_DB_ERROR;
 	p[0] = agent ? agent : "";
-	p[1] = auth_client_ip(tx->req);
+	p[1] = mh_address_client(tx->req);
 	return mh_tx_query(tx, "auth_client_note", p, 2);
 }
 
@@ -80,7 +82,7 @@ int auth_session_revoke(struct mh_request *req, struct mh_response *res, const c
 	if (p == NULL)
 		return -1;
 	p[0] = id;
-	p[1] = auth_client_ip(req);
+	p[1] = mh_address_client(req);
 	p[2] = req->request_id;
 	rc = begin_as_user(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
