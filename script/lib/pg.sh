@@ -175,7 +175,7 @@ pg_start() {
 		# costs every statement a little, so only a stack that asks for it has one.
 		if [[ ${MENHIR_PG_STAT_STATEMENTS:-} == 1 ]]; then
 			pg_as_owner sh -c "printf '%s\n' \"shared_preload_libraries = 'pg_stat_statements'\" \
-				'pg_stat_statements.track = all' >>'$PG_DATA/menhir_stack.conf'"
+				'pg_stat_statements.track = top' >>'$PG_DATA/menhir_stack.conf'"
 		fi
 		# 9>&-: the postmaster must not inherit script/stack's lock on STATE/.lock.
 		pg_as_owner "$bin/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s >/dev/null 9>&- || {
