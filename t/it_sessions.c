@@ -1,6 +1,7 @@
 /* it_sessions.c - sessions through nginx: a refresh replayed inside the grace window gets the
  * same successor and never branches the family; reuse detection kills the session's access
- * tokens at once (sid); a deleted user's still-valid token gets 401/403, never 500. */
+ * tokens at once (sid); tokens every worker has cached still die at once; a deleted user's
+ * still-valid token gets 401/403, never 500. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,55 @@ Test(sessions, logout_revokes_every_access_token_of_the_session)
 	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 401);
 	cr_assert_eq(status_of("GET", "/api/v1/users/me", a1), 401);
 	free(r1);
+}
+
+/* Each worker remembers the tokens it verified (core/token_cache.c) and skips their
+ * signature, never their revocation: a token every worker has cached dies at once by its
+ * jti, by its session (sid) and by its user's version, as an uncached one does. */
+static void warm(const char *const *tokens, size_t n)
+{
+	/* Several requests per token land on every worker of the test stack. */
+	for (int i = 0; i < 8; i++)
+		for (size_t t = 0; t < n; t++)
+			cr_assert_eq(status_of("GET", "/api/v1/users/me", tokens[t]), 200,
+			             "warm-up");
+}
+
+static void refused_everywhere(const char *token, const char *what)
+{
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(status_of("GET", "/api/v1/users/me", token), 401, "%s still works",
+		             what);
+}
+
+Test(sessions, tokens_every_worker_cached_die_at_once_by_jti_session_and_version)
+{
+	struct t_session a, b, c;
+	struct http_response r;
+	char b2[4096], *rb;
+
+	t_auth_signup(&a, "cached");
+	cr_assert_eq(t_auth_login(&b, a.email, T_SECRET_PASSWORD, NULL), 200);
+	cr_assert_eq(t_auth_login(&c, a.email, T_SECRET_PASSWORD, NULL), 200);
+	warm((const char *const[]){a.access, b.access, c.access}, 3);
+	/* Logout with session A's cookie, presenting B's token: A's session and B's jti. */
+	t_auth_request("POST", "/api/v1/auth/logout", b.access, a.refresh, t_auth_origin(), NULL,
+	               &r);
+	cr_assert_eq(r.status, 204, "%s", r.body);
+	t_http_free(&r);
+	refused_everywhere(a.access, "a cached token of a logged-out session");
+	refused_everywhere(b.access, "a cached token revoked by its jti");
+	warm((const char *const[]){c.access}, 1);
+	/* B's session itself lives on: its next token works, and is cached in turn. */
+	rb = refresh_ok(b.refresh, b2, "refresh B");
+	warm((const char *const[]){b2}, 1);
+	/* Logout everywhere from C: the user's version moves past every token issued so far. */
+	t_auth_request("POST", "/api/v1/auth/logout-all", c.access, NULL, NULL, NULL, &r);
+	cr_assert_eq(r.status, 204, "%s", r.body);
+	t_http_free(&r);
+	refused_everywhere(b2, "a cached token older than the user's version");
+	refused_everywhere(c.access, "the cached token that logged out everywhere");
+	free(rb);
 }
 
 /* The still-valid token of a user deleted since: every route refuses it (401 or 403), and
