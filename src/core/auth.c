@@ -53,7 +53,8 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 		return 0;
 	}
 	/* The signature (RS256-3072, ~45 µs) is checked once per worker and token; revocation
-	 * and the membership are still checked on every request, below and in app_enter. */
+	 * and the membership are still checked on every request, below and in the
+	 * transaction's context statement (core/db.c). */
 	len = strlen(h + 7);
 	if (mh_token_cache_get(h + 7, len, now, &c) < 0) {
 		if (mh_jwt_verify(h + 7, len, now, &c, &why) < 0)

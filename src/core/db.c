@@ -20,8 +20,9 @@ static const struct mh_db_statement core_statements[] = {
 	 * every request (instant demotion and removal), or SQLSTATE MH403 (app_refuse,
 	 * schema 0011) when the user is not an enabled member ranking at least the route's
 	 * minimum role; the error aborts the pipeline before the handler's statements run.
-	 * app_enter (schema 0002/0007) checks the same, but a PL/pgSQL call with a SET
-	 * clause costs the backend about 13 µs more per request (bench/README.md).
+	 * app_enter (schema 0002/0007) checks the same, but its PL/pgSQL call with a SET
+	 * clause costs the backend about 10 µs more CPU per request alone, and ran four times
+	 * as long under the benchmark's load (bench/README.md).
 	 * The lookup runs under RLS after the two set_config calls before it in the target
 	 * list (PostgreSQL evaluates the sub-select lazily, when the third column is
 	 * computed); were it ever evaluated first, the policies would show it no row and
