@@ -43,6 +43,11 @@ int auth_logout(struct mh_request *req, struct mh_response *res);
 int auth_logout_all(struct mh_request *req, struct mh_response *res);
 int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const char *tenant_id);
 
+/* sessions.c: the signed-in user's live sessions in every tenant, the current one marked;
+ * and ending one of them (404 when it is not theirs; 503 when Redis cannot share it). */
+int auth_sessions_list(struct mh_request *req, struct mh_response *res);
+int auth_session_revoke(struct mh_request *req, struct mh_response *res, const char *id);
+
 /* lockout.c */
 struct auth_lockout {
 	const char *ip; /* the client address ("" when unknown) */
@@ -87,8 +92,13 @@ const char *auth_refresh_seal(struct mh_arena *a, const char *token,
  * token: the last one, i.e. the family's current token. NULL when malformed. */
 const char *auth_refresh_open(struct mh_arena *a, const char *token, const char *boxes_hex);
 
-/* validate.c */
+/* text.c */
 /* Lower-case hex SHA-256 of s, in the arena. */
 char *auth_sha256_hex(struct mh_arena *a, const char *s, size_t len);
+
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc auth_doc;
 
 #endif

@@ -1,4 +1,4 @@
--- 0011_revocation_fallback.sql - what PostgreSQL answers about an access token when the
+-- 0014_revocation_fallback.sql - what PostgreSQL answers about an access token when the
 -- shared-memory revocation table cannot vouch for it (Redis unreachable: core/revocation.c),
 -- so the API keeps serving with every revocation still enforced (README "Redis outage").
 --
@@ -8,8 +8,8 @@
 -- single token id (mh_revocation_revoke_token) has no record here; nothing calls it.
 
 -- Raises MH401 (401) when the token is revoked. Called by the request's own transaction
--- (core/db.c, mh_set_context_checked) only while the table cannot vouch: two index probes
--- in a round trip that happens anyway.
+-- (core/db.c: mh_token_check, right after the context) only while the table cannot vouch:
+-- two index probes in a round trip that happens anyway.
 CREATE FUNCTION app_token_check(p_user text, p_sid text, p_version bigint) RETURNS void
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = public, pg_temp

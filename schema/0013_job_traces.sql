@@ -1,4 +1,4 @@
--- 0010_job_traces.sql - a job keeps the W3C trace of the request (or job) that queued it,
+-- 0013_job_traces.sql - a job keeps the W3C trace of the request (or job) that queued it,
 -- so its log lines and the webhooks it sends share that trace (README "Tracing").
 --
 -- Every request's and job's transaction sets app.traceparent (core/db.c, mh_set_context)
