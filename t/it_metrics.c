@@ -10,7 +10,6 @@
 
 #include <criterion/criterion.h>
 
-#include "core/address.h"
 #include "fcgi_client.h"
 #include "helpers.h"
 
@@ -205,20 +204,4 @@ Test(metrics, served_on_the_internal_listener_only)
 	t_get_internal("/api/v1/ping", &r);
 	t_assert_error(&r, 404, "not_found");
 	t_http_free(&r);
-}
-
-Test(metrics, address_classification)
-{
-	static const char *const internal[] = { "127.0.0.1", "127.9.9.9", "10.1.2.3", "172.16.0.1",
-						"172.31.255.255", "192.168.1.1", "::1", "fd00::1",
-						"fe80::1", "::ffff:10.0.0.1", "unix:" };
-	static const char *const external[] = { "", "8.8.8.8", "172.32.0.1", "192.169.0.1",
-						"2001:db8::1", "::ffff:8.8.8.8", "localhost",
-						"10.0.0.1 ", "203.0.113.7" };
-
-	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
-		cr_assert(mh_address_is_internal(internal[i]), "%s", internal[i]);
-	for (size_t i = 0; i < sizeof(external) / sizeof(external[0]); i++)
-		cr_assert(!mh_address_is_internal(external[i]), "'%s'", external[i]);
-	cr_assert(!mh_address_is_internal(NULL));
 }
