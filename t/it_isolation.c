@@ -174,6 +174,7 @@ static const struct expectation table[] = {
         {"GET", "/api/v1/jobs/:id/deliveries", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
         {"GET", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 200, 200, 200}},
         {"POST", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
+        /* menhir new-module adds its rows above this line. */
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
