@@ -4,9 +4,9 @@
 # `menhir openapi` carry its routes and that the isolation matrix has their rows; then, unless
 # MENHIR_NEW_MODULE_IT=0, starts a throw-away stack from the copy (its migration applied by
 # `menhir migrate` like any other) and runs the module's integration suite and the isolation
-# matrix against it.
+# matrix and the API contract suite (with doc/openapi.json regenerated) against it.
 #
-#   script/lib/check-new-module.sh
+#   [MENHIR_NEW_MODULE_NAME=widgets] script/lib/check-new-module.sh
 #
 # Needs a built tree (script/bootstrap ran): the copy keeps its objects, so only the new
 # module and what includes the registry are compiled again. Prints TAP-style lines (ok /
@@ -14,7 +14,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-NAME=widgets
+NAME=${MENHIR_NEW_MODULE_NAME:-widgets}
+URL=/api/v1/${NAME//_/-}
 FAILED=0
 TMP=$(mktemp -d /tmp/menhir-new-module.XXXXXX)
 STACK=
@@ -80,27 +81,27 @@ else
 fi
 
 check "the tree builds with the module (menhir and its suites)" "$TMP/build.log" \
-	timeout 900 make -j2 menhir "t/unit_$NAME" "t/it_$NAME" t/it_isolation
+	timeout 900 make -j2 menhir "t/unit_$NAME" "t/it_$NAME" t/it_isolation t/it_contract
 check "t/unit_$NAME passes" "$TMP/unit.log" "./t/unit_$NAME" --jobs=1
 
 ./menhir routes >"$TMP/routes.json" 2>&1 || true
-if grep -q "\"method\": \"GET\", \"pattern\": \"/api/v1/$NAME\"" "$TMP/routes.json" &&
-	grep -q "\"method\": \"POST\", \"pattern\": \"/api/v1/$NAME\"" "$TMP/routes.json"; then
-	ok "menhir routes lists GET and POST /api/v1/$NAME"
+if grep -q "\"method\": \"GET\", \"pattern\": \"$URL\"" "$TMP/routes.json" &&
+	grep -q "\"method\": \"POST\", \"pattern\": \"$URL\"" "$TMP/routes.json"; then
+	ok "menhir routes lists GET and POST $URL"
 else
-	not_ok "menhir routes lists GET and POST /api/v1/$NAME" "$(head -c 300 "$TMP/routes.json")"
+	not_ok "menhir routes lists GET and POST $URL" "$(head -c 300 "$TMP/routes.json")"
 fi
 if ./menhir openapi >"$TMP/openapi.json" 2>"$TMP/openapi.err" &&
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["paths"]["/api/v1/'"$NAME"'"]; assert p["get"]["operationId"] and p["post"]["requestBody"]' "$TMP/openapi.json" 2>>"$TMP/openapi.err"; then
-	ok "menhir openapi documents /api/v1/$NAME (list and create, with the declared body)"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["paths"]["'"$URL"'"]; assert p["get"]["operationId"] and p["post"]["requestBody"]' "$TMP/openapi.json" 2>>"$TMP/openapi.err"; then
+	ok "menhir openapi documents $URL (list and create, with the declared body)"
 	cp "$TMP/openapi.json" doc/openapi.json
 else
-	not_ok "menhir openapi documents /api/v1/$NAME" "$(tail -n 5 "$TMP/openapi.err")"
+	not_ok "menhir openapi documents $URL" "$(tail -n 5 "$TMP/openapi.err")"
 fi
-if grep -q "\"/api/v1/$NAME\"" t/it_isolation.c; then
-	ok "the isolation matrix has rows for /api/v1/$NAME"
+if grep -q "\"$URL\"" t/it_isolation.c; then
+	ok "the isolation matrix has rows for $URL"
 else
-	not_ok "the isolation matrix has rows for /api/v1/$NAME"
+	not_ok "the isolation matrix has rows for $URL"
 fi
 
 if [[ ${MENHIR_NEW_MODULE_IT:-1} == 0 ]]; then
@@ -127,6 +128,8 @@ if MENHIR_HTTPS_PORT=$https MENHIR_HTTP_PORT=$http MENHIR_PG_PORT=$pg MENHIR_RED
 		check "t/it_$NAME passes against it" "$TMP/it.log" timeout 300 "./t/it_$NAME" --jobs=1
 		check "t/it_isolation passes with the module's routes" "$TMP/iso.log" \
 			timeout 600 ./t/it_isolation --jobs=1
+		check "t/it_contract passes with the regenerated doc/openapi.json" "$TMP/contract.log" \
+			timeout 600 ./t/it_contract --jobs=1
 		exit "$FAILED"
 	) || FAILED=1
 else

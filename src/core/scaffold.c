@@ -21,13 +21,13 @@
 
 /* Words PostgreSQL reserves: the module's name is also its table's. */
 static const char *const reserved[] = {
-        "all",    "analyse", "analyze", "and",   "any",    "array",   "as",     "asc",
-        "both",   "case",    "cast",    "check", "column", "create",  "default", "desc",
-        "distinct", "do",    "else",    "end",   "except", "false",   "for",    "foreign",
-        "from",   "grant",   "group",   "having", "in",    "into",    "limit",  "not",
-        "null",   "offset",  "on",      "only",  "or",     "order",   "primary", "select",
-        "table",  "then",    "to",      "true",  "union",  "unique",  "user",   "using",
-        "when",   "where",   "with",    NULL,
+        "all",      "analyse", "analyze", "and",    "any",    "array",  "as",      "asc",
+        "both",     "case",    "cast",    "check",  "column", "create", "default", "desc",
+        "distinct", "do",      "else",    "end",    "except", "false",  "for",     "foreign",
+        "from",     "grant",   "group",   "having", "in",     "into",   "limit",   "not",
+        "null",     "offset",  "on",      "only",   "or",     "order",  "primary", "select",
+        "table",    "then",    "to",      "true",   "union",  "unique", "user",    "using",
+        "when",     "where",   "with",    NULL,
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -45,9 +45,10 @@ int mh_scaffold_name_ok(const char *name, char *err, size_t errlen)
 	size_t n = strlen(name);
 
 	if (n < 2 || n > NAME_MAX_LEN || name[0] < 'a' || name[0] > 'z' || name[n - 1] == '_')
-		return fail(err, errlen,
-		            "module name '%s': 2 to %d characters, [a-z][a-z0-9_]*, not ending in _",
-		            name, NAME_MAX_LEN);
+		return fail(
+		        err, errlen,
+		        "module name '%s': 2 to %d characters, [a-z][a-z0-9_]*, not ending in _",
+		        name, NAME_MAX_LEN);
 	for (size_t i = 0; i < n; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
 		      name[i] == '_'))
@@ -201,8 +202,10 @@ static const char *const edit_paths[NEDITS] = {"src/modules/modules.c", "Makefil
 #define ISOLATION_MARKER "/* menhir new-module adds its rows above this line. */"
 
 static const char *const makefile_sources =
-        "\tsrc/modules/@name@/@name@.h src/modules/@name@/internal.h src/modules/@name@/routes.c \\\n"
-        "\tsrc/modules/@name@/schemas.c src/modules/@name@/service.c src/modules/@name@/repo.c \\\n";
+        "\tsrc/modules/@name@/@name@.h src/modules/@name@/internal.h src/modules/@name@/routes.c "
+        "\\\n"
+        "\tsrc/modules/@name@/schemas.c src/modules/@name@/service.c src/modules/@name@/repo.c "
+        "\\\n";
 static const char *const makefile_suites =
         "t_unit_@name@_SOURCES = t/unit_@name@.c\n"
         "t_unit_@name@_CFLAGS = $(T_CFLAGS)\n"
@@ -255,8 +258,8 @@ static int edit_all(struct mh_buf *files, const struct names *nm, char *err, siz
 	mh_buf_init(&t, files[0].arena, 1024);
 	for (size_t i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
 		text = expanded(&t, adds[i].text, nm);
-		if (text == NULL || insert(&files[adds[i].file], adds[i].anchor, adds[i].after,
-		                           text) < 0)
+		if (text == NULL ||
+		    insert(&files[adds[i].file], adds[i].anchor, adds[i].after, text) < 0)
 			return fail(err, errlen, "%s: cannot add %s (is '%s' still there?)",
 			            edit_paths[adds[i].file], adds[i].what, adds[i].anchor);
 	}
@@ -293,7 +296,8 @@ int mh_scaffold_module(const char *root, const char *name, char *err, size_t err
 	for (i = 0; i < NEDITS; i++) {
 		mh_buf_init(&files[i], &arena, 1 << 16);
 		if (slurp(root, edit_paths[i], &files[i]) < 0) {
-			fail(err, errlen, "cannot read %s (run it at the top of the source tree): %s",
+			fail(err, errlen,
+			     "cannot read %s (run it at the top of the source tree): %s",
 			     edit_paths[i], strerror(errno));
 			goto out;
 		}
