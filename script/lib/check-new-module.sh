@@ -20,6 +20,7 @@ FAILED=0
 TMP=$(mktemp -d /tmp/menhir-new-module.XXXXXX)
 STACK=
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [[ -n $STACK ]]; then
 		"$TMP/tree/script/stack" destroy "$STACK" >/dev/null 2>&1 || true
@@ -108,8 +109,8 @@ if [[ ${MENHIR_NEW_MODULE_IT:-1} == 0 ]]; then
 	echo "skip - new-module: integration suites against a stack (MENHIR_NEW_MODULE_IT=0)"
 	exit "$FAILED"
 fi
-# shellcheck source=common.sh
-. "$TMP/tree/script/lib/common.sh"
+# shellcheck source=script/lib/common.sh
+. "$ROOT/script/lib/common.sh"
 STACK=$TMP/stack
 mkdir "$STACK"
 chmod 0755 "$TMP" "$STACK"
