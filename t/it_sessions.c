@@ -1,6 +1,7 @@
 /* it_sessions.c - sessions through nginx: a refresh replayed inside the grace window gets the
  * same successor and never branches the family; reuse detection kills the session's access
- * tokens at once (sid); a deleted user's still-valid token gets 401/403, never 500. */
+ * tokens at once (sid); tokens every worker has cached still die at once; a deleted user's
+ * still-valid token gets 401/403, never 500. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,57 @@ Test(sessions, logout_revokes_every_access_token_of_the_session)
 	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 401);
 	cr_assert_eq(status_of("GET", "/api/v1/users/me", a1), 401);
 	free(r1);
+}
+
+/* Each worker remembers the tokens it verified (core/token_cache.c) and skips their
+ * signature, never their revocation: a token every worker has cached dies at once with its
+ * session (sid) and with its user's version, as an uncached one does. */
+static void warm(const char *token, const char *what)
+{
+	/* Several requests land on every worker of the test stack. */
+	for (int i = 0; i < 8; i++) {
+		long st = status_of("GET", "/api/v1/users/me", token);
+
+		cr_assert_eq(st, 200, "%s: answered %ld", what, st);
+	}
+}
+
+static void refused_everywhere(const char *token, const char *what)
+{
+	for (int i = 0; i < 8; i++) {
+		long st = status_of("GET", "/api/v1/users/me", token);
+
+		cr_assert_eq(st, 401, "%s: answered %ld", what, st);
+	}
+}
+
+Test(sessions, tokens_every_worker_cached_die_at_once_by_session_and_version)
+{
+	struct t_session a, b, c, d;
+	struct http_response r;
+
+	t_auth_signup(&a, "cached");
+	cr_assert_eq(t_auth_login(&b, a.email, T_SECRET_PASSWORD, NULL), 200);
+	cr_assert_eq(t_auth_login(&c, a.email, T_SECRET_PASSWORD, NULL), 200);
+	warm(a.access, "session A");
+	warm(b.access, "session B");
+	warm(c.access, "session C");
+	/* Logout with A's cookie, presenting B's token: both sessions end. */
+	t_auth_request("POST", "/api/v1/auth/logout", b.access, a.refresh, t_auth_origin(), NULL,
+	               &r);
+	cr_assert_eq(r.status, 204, "%s", r.body);
+	t_http_free(&r);
+	refused_everywhere(a.access, "a cached token of the cookie's session");
+	refused_everywhere(b.access, "a cached token of the bearer's session");
+	warm(c.access, "a cached token of another session");
+	/* Logout everywhere from C: the user's version moves past every token issued so far. */
+	cr_assert_eq(t_auth_login(&d, a.email, T_SECRET_PASSWORD, NULL), 200);
+	warm(d.access, "session D");
+	t_auth_request("POST", "/api/v1/auth/logout-all", c.access, NULL, NULL, NULL, &r);
+	cr_assert_eq(r.status, 204, "%s", r.body);
+	t_http_free(&r);
+	refused_everywhere(d.access, "a cached token older than the user's version");
+	refused_everywhere(c.access, "the cached token that logged out everywhere");
 }
 
 /* The still-valid token of a user deleted since: every route refuses it (401 or 403), and

@@ -15,10 +15,22 @@
 #define RECONNECT_BACKOFF_US 250000
 
 static const struct mh_db_statement core_statements[] = {
-	/* app_enter (schema 0002) sets app.tenant_id and app.user_id, reads the
-	 * user's current role in the tenant into app.role, and raises MH403 when
-	 * the user is not a member or ranks below the route's minimum role. */
-	{ "mh_set_context", "SELECT app_enter($1, $2, $3)", 3 },
+	/* The context of a request with a tenant and a user: app.tenant_id, app.user_id,
+	 * and app.role = the user's CURRENT role in the tenant, read from memberships on
+	 * every request (instant demotion and removal), or SQLSTATE MH403 (app_refuse,
+	 * schema 0011) when the user is not an enabled member ranking at least the route's
+	 * minimum role; the error aborts the pipeline before the handler's statements run.
+	 * app_enter (schema 0002/0007) checks the same, but its PL/pgSQL call with a SET
+	 * clause costs the backend about 10 µs more CPU per request alone, and ran four times
+	 * as long under the benchmark's load (bench/README.md).
+	 * The lookup runs under RLS after the two set_config calls before it in the target
+	 * list (PostgreSQL evaluates the sub-select lazily, when the third column is
+	 * computed); were it ever evaluated first, the policies would show it no row and
+	 * every request would be refused, never let through. */
+	{ "mh_set_context", MH_DB_ENTER_SQL, 3 },
+	/* Every other context, app_enter: no tenant (the user must still exist, else MH401)
+	 * or no user (public routes: nothing to check). */
+	{ "mh_set_context_other", "SELECT app_enter($1, $2, $3)", 3 },
 	{ "mh_ping", "SELECT 1", 0 },
 	{ NULL, NULL, 0 },
 };
@@ -271,7 +283,8 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 	ctx[1] = req->principal.user_id ? req->principal.user_id : empty[1];
 	ctx[2] = req->route ? mh_role_name(req->route->min_role) : empty[2];
 	queue(tx, (flags & MH_TX_READ_ONLY) ? "!BEGIN READ ONLY" : "!BEGIN", NULL, 0);
-	queue(tx, "mh_set_context", ctx, 3);
+	queue(tx, ctx[0][0] != '\0' && ctx[1][0] != '\0' ? "mh_set_context" : "mh_set_context_other",
+	      ctx, 3);
 	tx->began = 1;
 	return MH_DB_OK;
 }
