@@ -131,6 +131,16 @@ if MENHIR_HTTPS_PORT=$https MENHIR_HTTP_PORT=$http MENHIR_PG_PORT=$pg MENHIR_RED
 			timeout 600 ./t/it_isolation --jobs=1
 		check "t/it_contract passes with the regenerated doc/openapi.json" "$TMP/contract.log" \
 			timeout 600 ./t/it_contract --jobs=1
+		# Stopped first: LeakSanitizer reports when the processes exit.
+		"$TMP/tree/script/stack" stop "$STACK" >/dev/null 2>&1 || true
+		hits=$(cat "$STACK/menhir.log" "$TMP"/it.log "$TMP"/iso.log "$TMP"/contract.log 2>/dev/null |
+			grep -a -E 'AddressSanitizer|LeakSanitizer|runtime error:' | head -n 10 || true)
+		if [[ -z $hits ]]; then
+			ok "no sanitizer report from the module's code"
+		else
+			mapfile -t lines <<<"$hits"
+			not_ok "no sanitizer report from the module's code" "${lines[@]}"
+		fi
 		exit "$FAILED"
 	) || FAILED=1
 else
