@@ -214,3 +214,46 @@ Test(scaffold, a_missing_anchor_writes_nothing)
 	cr_expect_str_eq(s, REGISTRY);
 	free(s);
 }
+
+/* The layout where the registry is a list of X(name) lines and each module lists its sources
+ * in its own module.am, included by Makefile.am. */
+#define REGISTRY_X                                                                                 \
+	"#define MH_MODULE_LIST(X)" PAD_LIST "\\\n"                                                \
+	"\tX(health)" PAD_HEALTH "\\\n"                                                            \
+	"\t/* the end of the list: a new module is one line `X(name) \\` anywhere above */\n"
+#define PAD_LIST "                                                                          "
+#define PAD_HEALTH                                                                                 \
+	"                                                                                  "
+#define MAKEFILE_AM                                                                                \
+	"libmenhir_a_SOURCES = \\\n\tsrc/modules/modules.c src/modules/modules.h\n\n"              \
+	"include $(srcdir)/src/modules/health/module.am\n\nbin_PROGRAMS = menhir\n"                \
+	"unit_tests = t/unit_arena\nit_tests = t/it_server\n"
+
+Test(scaffold, per_module_am_layout)
+{
+	char err[256], *s, *line;
+
+	put("src/modules/modules.c", REGISTRY_X);
+	put("Makefile.am", MAKEFILE_AM);
+	cr_assert_eq(mh_scaffold_module(root, "widgets", err, sizeof(err)), 0, "%s", err);
+	s = get("src/modules/modules.c");
+	line = strstr(s, "\tX(widgets)");
+	cr_assert_not_null(line, "%s", s);
+	cr_expect_eq(strcspn(line, "\n"), strlen("\tX(health)" PAD_HEALTH "\\"),
+	             "the \\ lines up: %s", s);
+	cr_expect(strstr(s, "\\\n\t/* the end of the list") != NULL, "%s", s);
+	cr_expect(strstr(s, "#include") == NULL, "%s", s);
+	free(s);
+	s = get("Makefile.am");
+	cr_expect(strstr(s, "health/module.am\ninclude $(srcdir)/src/modules/widgets/module.am\n\n"
+	                    "bin_PROGRAMS") != NULL,
+	          "%s", s);
+	cr_expect(strstr(s, "src/modules/widgets/routes.c") == NULL, "sources go to module.am");
+	free(s);
+	s = get("src/modules/widgets/module.am");
+	cr_assert_not_null(s);
+	cr_expect(strstr(s, "libmenhir_a_SOURCES += \\\n") != NULL, "%s", s);
+	cr_expect(strstr(s, "src/modules/widgets/routes.c") != NULL, "%s", s);
+	free(s);
+	cr_expect_eq(mh_scaffold_module(root, "widgets", err, sizeof(err)), -1);
+}

@@ -66,21 +66,23 @@ struct names {
 	char camel[NAME_MAX_LEN + 1];
 	char number[8];
 	char path[NAME_MAX_LEN + 1]; /* the URL segment: _ becomes - */
+	char xline[128];             /* the X-macro registry's line, its \ in column 100 */
+	int per_module_am;           /* the tree's layout: sources in src/modules/NAME/module.am */
 };
 
 /* Appends text with every placeholder replaced. Returns 0, or -1 when out of memory. */
 static int expand(struct mh_buf *b, const char *text, const struct names *nm)
 {
-	static const char *const keys[] = {"@name@", "@NAME@", "@Name@", "@NNNN@", "@path@"};
-	const char *values[] = {nm->name, nm->upper, nm->camel, nm->number, nm->path};
+	static const char *const keys[] = {"@name@", "@NAME@", "@Name@", "@NNNN@", "@path@", "@X@"};
+	const char *values[] = {nm->name, nm->upper, nm->camel, nm->number, nm->path, nm->xline};
 
 	while (*text != '\0') {
 		size_t k = 0;
 
-		for (; k < 5; k++)
+		for (; k < 6; k++)
 			if (strncmp(text, keys[k], strlen(keys[k])) == 0)
 				break;
-		if (k < 5) {
+		if (k < 6) {
 			mh_buf_puts(b, values[k]);
 			text += strlen(keys[k]);
 		} else {
@@ -206,6 +208,13 @@ static const char *const makefile_sources =
         "\\\n"
         "\tsrc/modules/@name@/schemas.c src/modules/@name@/service.c src/modules/@name@/repo.c "
         "\\\n";
+/* The layout where each module lists its sources in its own module.am. */
+static const char *const module_am =
+        "# src/modules/@name@/module.am - the @name@ module's sources (Makefile.am includes this "
+        "file).\n"
+        "libmenhir_a_SOURCES += \\\n"
+        "\tsrc/modules/@name@/@name@.h src/modules/@name@/internal.h src/modules/@name@/repo.c \\\n"
+        "\tsrc/modules/@name@/routes.c src/modules/@name@/schemas.c src/modules/@name@/service.c\n";
 static const char *const makefile_suites =
         "t_unit_@name@_SOURCES = t/unit_@name@.c\n"
         "t_unit_@name@_CFLAGS = $(T_CFLAGS)\n"
@@ -242,7 +251,17 @@ struct addition {
 /* Applies the scaffold's additions to the edited files (in memory). */
 static int edit_all(struct mh_buf *files, const struct names *nm, char *err, size_t errlen)
 {
-	const struct addition adds[] = {
+	/* A registry of X(name) lines and one module.am per module. */
+	const struct addition adds_am[] = {
+	        {EDIT_REGISTRY, "\t/* the end of the list", 0, "@X@\n", "the registry line"},
+	        {EDIT_MAKEFILE, "\nbin_PROGRAMS = menhir", 0,
+	         "include $(srcdir)/src/modules/@name@/module.am\n", "the module.am include"},
+	        {EDIT_MAKEFILE, "\nunit_tests = ", 1, "t/unit_@name@ ", "the unit suite"},
+	        {EDIT_MAKEFILE, "\nit_tests = ", 1, "t/it_@name@ ", "the integration suite"},
+	        {EDIT_ISOLATION, ISOLATION_MARKER, 0, isolation_rows, "the matrix rows"},
+	};
+	/* A registry of includes and pointers, and every source in Makefile.am. */
+	const struct addition adds_list[] = {
 	        {EDIT_REGISTRY, "\nconst struct mh_module *const mh_modules[]", 0,
 	         "#include \"modules/@name@/@name@.h\"\n", "the include"},
 	        {EDIT_REGISTRY, "\tNULL,\n};", 0, "\t&@name@_module,\n", "the registry line"},
@@ -252,11 +271,14 @@ static int edit_all(struct mh_buf *files, const struct names *nm, char *err, siz
 	        {EDIT_MAKEFILE, "\nit_tests = ", 1, "t/it_@name@ ", "the integration suite"},
 	        {EDIT_ISOLATION, ISOLATION_MARKER, 0, isolation_rows, "the matrix rows"},
 	};
+	const struct addition *adds = nm->per_module_am ? adds_am : adds_list;
+	size_t nadds = nm->per_module_am ? sizeof(adds_am) / sizeof(adds_am[0])
+	                                 : sizeof(adds_list) / sizeof(adds_list[0]);
 	struct mh_buf t;
 	const char *text;
 
 	mh_buf_init(&t, files[0].arena, 1024);
-	for (size_t i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
+	for (size_t i = 0; i < nadds; i++) {
 		text = expanded(&t, adds[i].text, nm);
 		if (text == NULL ||
 		    insert(&files[adds[i].file], adds[i].anchor, adds[i].after, text) < 0)
@@ -302,7 +324,10 @@ int mh_scaffold_module(const char *root, const char *name, char *err, size_t err
 			goto out;
 		}
 	}
-	snprintf(registered, sizeof(registered), "&%s_module,", name);
+	nm.per_module_am = strstr(files[EDIT_REGISTRY].data, "MH_MODULE_LIST(X)") != NULL;
+	snprintf(nm.xline, sizeof(nm.xline), "\tX(%s)%*s\\", name, (int)(99 - 8 - 3 - strlen(name)),
+	         "");
+	snprintf(registered, sizeof(registered), nm.per_module_am ? "X(%s)" : "&%s_module,", name);
 	snprintf(dir, sizeof(dir), "%s/src/modules/%s", root, name);
 	if (strstr(files[EDIT_REGISTRY].data, registered) != NULL || stat(dir, &st) == 0) {
 		fail(err, errlen, "a module named %s already exists", name);
@@ -340,6 +365,19 @@ int mh_scaffold_module(const char *root, const char *name, char *err, size_t err
 		text = expanded(&t, f->text, &nm);
 		if (path == NULL || text == NULL || write_new(root, path, text, t.len) < 0) {
 			fail(err, errlen, "cannot write %s: %s", path ? path : f->path,
+			     strerror(errno));
+			goto out;
+		}
+		printf("created %s\n", path);
+	}
+	if (nm.per_module_am) {
+		struct mh_buf p;
+
+		mh_buf_init(&p, &arena, 256);
+		path = expanded(&p, "src/modules/@name@/module.am", &nm);
+		text = expanded(&t, module_am, &nm);
+		if (path == NULL || text == NULL || write_new(root, path, text, t.len) < 0) {
+			fail(err, errlen, "cannot write src/modules/%s/module.am: %s", name,
 			     strerror(errno));
 			goto out;
 		}

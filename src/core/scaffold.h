@@ -21,8 +21,11 @@ int mh_scaffold_name_ok(const char *name, char *err, size_t errlen);
 /*
  * Writes the module name into the source tree at root: src/modules/NAME/ (public header,
  * internal header, route table, schemas, service, repository), the next schema/NNNN_NAME.sql,
- * t/unit_NAME.c and t/it_NAME.c; and adds its registry line to src/modules/modules.c, its
- * sources and suites to Makefile.am and its rows to t/it_isolation.c's matrix. Checks
+ * t/unit_NAME.c and t/it_NAME.c; and adds its registry line to src/modules/modules.c (an
+ * include and a pointer, or one X(NAME) line when the registry is an MH_MODULE_LIST), its
+ * sources to Makefile.am (or to its own src/modules/NAME/module.am, included by one line,
+ * when the tree's modules list theirs that way), its suites to Makefile.am and its rows to
+ * t/it_isolation.c's matrix. Checks
  * everything (the name, no existing module or file, every anchor found) before it writes
  * anything, and never overwrites a file. Returns 0, or -1 with the reason in err.
  */
