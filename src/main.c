@@ -82,13 +82,14 @@ static void print_routes(void)
 
 		printf("  {\"method\": \"%s\", \"pattern\": \"%s\", \"public\": %s, "
 		       "\"json_body\": %s, \"raw_body\": %s, \"internal\": %s, \"test_only\": %s, "
-		       "\"min_role\": \"%s\"}%s\n",
+		       "\"api_key\": %s, \"min_role\": \"%s\"}%s\n",
 		       mh_method_name(r->method), r->pattern,
 		       r->flags & MH_PUBLIC ? "true" : "false",
 		       r->body != NULL ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
-		       r->flags & MH_TEST_ONLY ? "true" : "false", role[r->min_role],
+		       r->flags & MH_TEST_ONLY ? "true" : "false",
+		       r->flags & MH_API_KEY ? "true" : "false", role[r->min_role],
 		       i + 1 < mh_router_count() ? "," : "");
 	}
 	printf("]\n");

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/apikey.h"
 #include "core/jwt.h"
 #include "core/keys.h"
 #include "core/log.h"
@@ -25,6 +26,7 @@ int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen)
 	mh_password_configure(cfg->password_time_cost, cfg->password_memory_kib,
 			      cfg->password_parallelism);
 	mh_revocation_configure(cfg->access_token_ttl);
+	mh_apikey_configure(cfg->api_key_touch_interval);
 	/* Workers forked after a reload must not trust what the old keyring accepted. */
 	mh_token_cache_clear();
 	return 0;
@@ -36,6 +38,36 @@ static int invalid_token(struct mh_request *req, struct mh_response *res, const 
 	mh_response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 	mh_reply_error(req, res, 401, "invalid_token", "the access token is invalid or expired");
 	return 0;
+}
+
+/*
+ * An API key: the tenant and key it names are read from the key itself, a revoked one is
+ * refused at once from the shared revocation table (its id is revoked as a session), and
+ * the request's transaction checks the rest (app_enter_key: the hash, expiry, the
+ * creator's membership, the role), so a key costs no extra round trip.
+ */
+static int authenticate_key_or_reply(struct mh_request *req, struct mh_response *res,
+				     const char *key)
+{
+	if (!(req->route->flags & MH_API_KEY)) {
+		mh_reply_error(req, res, 403, "api_key_not_allowed",
+			       "this endpoint is for people: an API key cannot call it");
+		return 0;
+	}
+	if (mh_apikey_parse(req->arena, key, &req->principal) < 0) {
+		memset(&req->principal, 0, sizeof(req->principal));
+		return invalid_token(req, res, "malformed api key");
+	}
+	switch (mh_revocation_check("", req->principal.api_key_id, "", 0)) {
+	case MH_TOKEN_VALID:
+		return 1;
+	case MH_TOKEN_REVOKED:
+		req->principal.api_key_revoked = 1;
+		return invalid_token(req, res, "revoked api key");
+	default:
+		mh_reply_unavailable(req, res, "the token revocation service");
+		return 0;
+	}
 }
 
 int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *res)
@@ -52,6 +84,8 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 			       "this endpoint needs an access token (Authorization: Bearer ...)");
 		return 0;
 	}
+	if (mh_apikey_is_key(h + 7))
+		return authenticate_key_or_reply(req, res, h + 7);
 	/* The signature (RS256-3072, ~45 µs) is checked once per worker and token; revocation
 	 * and the membership are still checked on every request, below and in the
 	 * transaction's context statement (core/db.c). */

@@ -42,6 +42,10 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 void auth_set_refresh_cookie(struct mh_request *req, struct mh_response *res,
 			     const char *token);
 
+/* Queues the statement that names the client (User-Agent, coarse address) of the refresh
+ * tokens the transaction writes; before them. Returns the query index or MH_DB_ERROR. */
+int auth_client_note_queue(struct mh_tx *tx);
+
 /* Hashes a password (argon2id, the configured cost) into the arena; NULL on failure. */
 const char *auth_password_hash(struct mh_request *req, const char *password);
 

@@ -43,6 +43,11 @@ int auth_logout(struct mh_request *req, struct mh_response *res);
 int auth_logout_all(struct mh_request *req, struct mh_response *res);
 int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const char *tenant_id);
 
+/* sessions.c: the signed-in user's live sessions in every tenant, the current one marked;
+ * and ending one of them (404 when it is not theirs; 503 when Redis cannot share it). */
+int auth_sessions_list(struct mh_request *req, struct mh_response *res);
+int auth_session_revoke(struct mh_request *req, struct mh_response *res, const char *id);
+
 /* lockout.c */
 struct auth_lockout {
 	const char *ip; /* the client address ("" when unknown) */

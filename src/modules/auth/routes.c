@@ -95,6 +95,22 @@ static int handle_switch_tenant(struct mh_request *req, struct mh_response *res)
 	return auth_switch_tenant(req, res, mh_in_body(req, SWITCH_TENANT_ID)->s);
 }
 
+/* GET /api/v1/auth/sessions (bearer, a person's token) 200 [{id, tenant_id, tenant_name,
+ * created_at, last_used_at, expires_at, user_agent, ip_network, current}], most recently used
+ * first, in every tenant. */
+static int handle_sessions(struct mh_request *req, struct mh_response *res)
+{
+	return auth_sessions_list(req, res);
+}
+
+/* DELETE /api/v1/auth/sessions/:id (bearer) 204: that session's refresh tokens and access
+ * tokens stop working at once, on every worker; 404 not one of the caller's sessions; 503
+ * if Redis could not record it. */
+static int handle_session_delete(struct mh_request *req, struct mh_response *res)
+{
+	return auth_session_revoke(req, res, mh_in_path(req, 0)->s);
+}
+
 /* GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517). */
 static int handle_jwks(struct mh_request *req, struct mh_response *res)
 {
@@ -283,6 +299,45 @@ static const struct mh_route_doc jwks_doc = {
         .responses = jwks_responses,
 };
 
+static const struct mh_doc_response sessions_responses[] = {
+        {200, "OK", "UserSessionList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\","
+                    "\"tenant_name\":\"Acme\",\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"last_used_at\":\"2026-11-24T10:30:30.123456Z\","
+                    "\"expires_at\":\"2026-12-01T10:30:30.123456Z\","
+                    "\"user_agent\":\"Mozilla/5.0\",\"ip_network\":\"203.0.113.0/24\","
+                    "\"current\":true}]}"},
+        {0},
+};
+static const struct mh_route_doc sessions_doc = {
+        .operation_id = "listSessions",
+        .summary = "List your sessions",
+        .description = "Your live sessions in every tenant, most recently used first: when each "
+                       "began and was last refreshed, the client (User-Agent) and its network "
+                       "(IPv4 /24, IPv6 /48). `current` marks the session of the token that "
+                       "asked.",
+        .responses = sessions_responses,
+};
+
+static const struct mh_doc_response session_delete_responses[] = {
+        {204, .description = "The session is ended."},
+        {0},
+};
+static const struct mh_route_doc session_delete_doc = {
+        .operation_id = "revokeSession",
+        .summary = "End one of your sessions",
+        .description = "Revokes the session's refresh tokens and, at once on every worker, every "
+                       "access token issued in it (their `sid`). Ending your current session "
+                       "logs you out. 503 (retry) when Redis could not record it.",
+        .responses = session_delete_responses,
+};
+
+static const struct mh_field session_param[] = {
+        {"id", MH_T_UUID, .not_found = "you have no such session"},
+        {0},
+};
+
 static const struct mh_route auth_routes[] = {
         {MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC, MH_ROLE_NONE,
          .body = &signup_body, .doc = &signup_doc},
@@ -296,6 +351,10 @@ static const struct mh_route auth_routes[] = {
          .doc = &logout_all_doc},
         {MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, 0, MH_ROLE_NONE,
          .body = &switch_body, .doc = &switch_tenant_doc},
+        {MH_GET, "/api/v1/auth/sessions", handle_sessions, 0, MH_ROLE_NONE,
+         .doc = &sessions_doc},
+        {MH_DELETE, "/api/v1/auth/sessions/:id", handle_session_delete, 0, MH_ROLE_NONE,
+         session_param, .doc = &session_delete_doc},
         {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = &jwks_doc},
         {0},
 };

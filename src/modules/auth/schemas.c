@@ -56,8 +56,37 @@ static const struct mh_field jwks_members[] = {
 };
 static const struct mh_field jwks_schema = {"Jwks", MH_T_OBJECT, 0, .fields = jwks_members};
 
+static const struct mh_field user_session_members[] = {
+        {"id", MH_T_UUID, MH_REQUIRED,
+         .description = "The session (refresh family): the `sid` of its access tokens."},
+        {"tenant_id", MH_T_UUID, .flags = MH_REQUIRED},
+        {"tenant_name", MH_T_STRING, .flags = MH_REQUIRED},
+        {"created_at", MH_T_TIMESTAMP, MH_REQUIRED, .description = "When the session began."},
+        {"last_used_at", MH_T_TIMESTAMP, MH_REQUIRED, .description = "Its latest refresh."},
+        {"expires_at", MH_T_TIMESTAMP, MH_REQUIRED,
+         .description = "When its current refresh token expires unless used."},
+        {"user_agent", MH_T_STRING, MH_REQUIRED | MH_NULLABLE,
+         .description = "The User-Agent of its latest refresh (at most 256 characters)."},
+        {"ip_network", MH_T_STRING, MH_REQUIRED | MH_NULLABLE,
+         .description = "The client's network, never its address: IPv4 /24, IPv6 /48."},
+        {"current", MH_T_BOOLEAN, MH_REQUIRED,
+         .description = "The session of the access token that asked."},
+        {0},
+};
+static const struct mh_field user_session_schema = {"UserSession", MH_T_OBJECT, 0,
+                                                    .fields = user_session_members};
+static const struct mh_field user_session_item = {NULL, MH_T_OBJECT, 0, .ref = "UserSession"};
+static const struct mh_field user_session_list_members[] = {
+        {"data", MH_T_ARRAY, MH_REQUIRED, .items = &user_session_item},
+        {0},
+};
+static const struct mh_field user_session_list_schema = {"UserSessionList", MH_T_OBJECT, 0,
+                                                         .fields = user_session_list_members};
+
 static const struct mh_field *const auth_schemas[] = {
-        &role_schema, &session_schema, &session_response_schema, &jwks_schema, NULL,
+        &role_schema, &session_schema,      &session_response_schema,
+        &jwks_schema, &user_session_schema, &user_session_list_schema,
+        NULL,
 };
 
 const struct mh_module_doc auth_doc = {

@@ -218,6 +218,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_signup", p, 10);
 	rc = mh_tx_commit(&tx);
 	if (rc == MH_DB_ERROR && strcmp(tx.sqlstate, "MH409") == 0) {
@@ -316,6 +317,7 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_login_session", p, 7);
 	if (rehash != NULL)
 		mh_tx_query(&tx, "auth_set_password", &rehash, 1);
@@ -431,6 +433,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_refresh_use", p, 7);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
@@ -593,6 +596,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 	req->principal.tenant_id = current;
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_switch_tenant", p, 6);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)

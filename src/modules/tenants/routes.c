@@ -230,10 +230,10 @@ static const struct mh_route_doc list_audit_doc = {
 };
 
 static const struct mh_route tenants_routes[] = {
-        {MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER, .doc = &get_tenant_doc},
-        {MH_PATCH, "/api/v1/tenants/current", handle_patch, 0, MH_ROLE_ADMIN, .body = &patch_body,
+        {MH_GET, "/api/v1/tenants/current", handle_get, MH_API_KEY, MH_ROLE_VIEWER, .doc = &get_tenant_doc},
+        {MH_PATCH, "/api/v1/tenants/current", handle_patch, MH_API_KEY, MH_ROLE_ADMIN, .body = &patch_body,
          .doc = &update_tenant_doc},
-        {MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER,
+        {MH_GET, "/api/v1/tenants/current/members", handle_members_list, MH_API_KEY, MH_ROLE_VIEWER,
          .query = page_query, .doc = &list_members_doc},
         {MH_POST, "/api/v1/tenants/current/members", handle_members_add, 0, MH_ROLE_ADMIN,
          .body = &add_body, .doc = &add_member_doc},
@@ -241,7 +241,7 @@ static const struct mh_route tenants_routes[] = {
          MH_ROLE_ADMIN, member_param, .body = &role_body, .doc = &set_member_role_doc},
         {MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
          MH_ROLE_ADMIN, member_param, .doc = &remove_member_doc},
-        {MH_GET, "/api/v1/tenants/current/audit", handle_audit, 0, MH_ROLE_ADMIN,
+        {MH_GET, "/api/v1/tenants/current/audit", handle_audit, MH_API_KEY, MH_ROLE_ADMIN,
          .query = page_query, .doc = &list_audit_doc},
         {0},
 };

@@ -1,5 +1,6 @@
 // App.tsx — the screens by path, behind the sign-in.
 import { useAuth } from "./auth/context";
+import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { AuditPage } from "./pages/Audit";
 import { DocumentPage, NewDocumentPage } from "./pages/Document";
@@ -33,6 +34,7 @@ function Screen({ path }: { path: string }) {
   if (path === "/members") return <MembersPage />;
   if (path === "/settings") return <SettingsPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/profile") return <ProfilePage />;
   return <NotFound />;
 }

@@ -3,7 +3,7 @@
 // (nginx/menhir.conf, "The browser app"); keep APP_ROUTES and that list in step.
 import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
-export const APP_ROUTES = ["login", "signup", "documents", "jobs", "members", "settings", "audit", "profile"];
+export const APP_ROUTES = ["login", "signup", "documents", "jobs", "members", "settings", "audit", "api-keys", "profile"];
 
 const EVENT = "menhir:navigate";
 
