@@ -192,6 +192,7 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/tenants/current/api-keys", "{\"name\":\"iso\",\"role\":\"viewer\"}", PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
         {"GET", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 200, 200, 404}},
         {"DELETE", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 204, 204, 404}},
+        /* menhir new-module adds its rows above this line. */
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
