@@ -94,6 +94,18 @@ static const struct key keys[] = {
 	{ "webhook_allow_private", K_BOOL, offsetof(struct mh_config, webhook_allow_private), 0, 0, 0, "false" },
 	INT(webhook_timeout, 100, 60000, "10000"),
 	INT(webhook_max_attempts, 1, 100, "8"),
+	STR(mail_from, "noreply@localhost"),
+	STR(mail_from_name, "Menhir"),
+	STR(smtp_url, "smtp://127.0.0.1:25"),
+	{ "smtp_starttls", K_BOOL, offsetof(struct mh_config, smtp_starttls), 0, 0, 0, "true" },
+	INT(smtp_timeout, 100, 120000, "10000"),
+	INT(mail_max_attempts, 1, 100, "6"),
+	STR(mail_templates_dir, "/usr/share/menhir/mail"),
+	STR(public_url, "https://localhost:8443"),
+	INT(mail_cooldown, 0, 86400, "60"),
+	INT(mail_ip_max, 1, 100000, "30"),
+	INT(invite_max, 1, 100000, "50"),
+	STR(unverified_deny, "invite api_keys"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

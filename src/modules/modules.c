@@ -4,7 +4,9 @@
 #include "modules/auth/auth.h"
 #include "modules/documents/documents.h"
 #include "modules/health/health.h"
+#include "modules/invitations/invitations.h"
 #include "modules/jobs/jobs.h"
+#include "modules/mail/mail.h"
 #include "modules/metrics/metrics.h"
 #include "modules/processing/processing.h"
 #include "modules/system/system.h"
@@ -25,5 +27,7 @@ const struct mh_module *const mh_modules[] = {
 	&jobs_module,
 	&processing_module,
 	&webhooks_module,
+	&mail_module,
+	&invitations_module,
 	NULL,
 };

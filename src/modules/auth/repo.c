@@ -43,5 +43,15 @@ const struct mh_db_statement auth_statements[] = {
 	  "SELECT role, token_version"
 	  "  FROM auth_switch_tenant($1::uuid, $2::bytea, $3::uuid, $4::int, $5, $6)",
 	  6 },
+	/* Mail flows (schema 0009). */
+	{ "auth_forgot_queue", "SELECT auth_forgot_queue($1)", 1 },
+	{ "auth_reset_issue", "SELECT auth_reset_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
+	{ "auth_password_reset",
+	  "SELECT user_id, email, token_version FROM auth_password_reset($1::bytea, $2, $3, $4)",
+	  4 },
+	{ "auth_verify_issue",
+	  "SELECT auth_verify_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
+	{ "auth_email_verify", "SELECT user_id FROM auth_email_verify($1::bytea, $2, $3)", 3 },
+	{ "auth_email_verified", "SELECT auth_email_verified()", 0 },
 	{ NULL, NULL, 0 },
 };

@@ -105,6 +105,66 @@ static int handle_switch_tenant(struct mh_request *req, struct mh_response *res)
 	return auth_switch_tenant(req, res, auth_lower(req->arena, tenant_id));
 }
 
+/* POST /api/v1/auth/password/forgot {email} 202 always (whether or not the address has an
+ * account, in the same time); 429 past the per-address limit; the mail goes out from the
+ * queue. */
+static int handle_password_forgot(struct mh_request *req, struct mh_response *res)
+{
+	const char *email, *m;
+	const struct auth_field fields[] = { { "email", 1, &email } };
+	struct auth_errors e;
+
+	if (!auth_fields_or_reply(req, res, fields, 1, &e))
+		return 0;
+	if (email && (m = auth_check_email(email)) != NULL)
+		auth_error_add(&e, "email", m);
+	if (auth_errors_reply_if_any(req, res, &e))
+		return 0;
+	return auth_password_forgot(req, res, auth_lower(req->arena, email));
+}
+
+/* POST /api/v1/auth/password/reset {token, password} 204: the password is set, every session
+ * and access token of the user ends, any login lockout is lifted; 400 invalid_token; 422. */
+static int handle_password_reset(struct mh_request *req, struct mh_response *res)
+{
+	const char *token, *password, *m;
+	const struct auth_field fields[] = { { "token", 1, &token }, { "password", 1, &password } };
+	struct auth_errors e;
+
+	if (!auth_fields_or_reply(req, res, fields, 2, &e))
+		return 0;
+	if (password && (m = auth_check_password(password)) != NULL)
+		auth_error_add(&e, "password", m);
+	if (auth_errors_reply_if_any(req, res, &e))
+		return 0;
+	return auth_password_reset(req, res, token, password);
+}
+
+/* POST /api/v1/auth/email/verify {token} 204: the address is verified; 400 invalid_token. */
+static int handle_email_verify(struct mh_request *req, struct mh_response *res)
+{
+	const char *token;
+	const struct auth_field fields[] = { { "token", 1, &token } };
+	struct auth_errors e;
+
+	if (!auth_fields_or_reply(req, res, fields, 1, &e))
+		return 0;
+	if (auth_errors_reply_if_any(req, res, &e))
+		return 0;
+	return auth_email_verify(req, res, token);
+}
+
+/* POST /api/v1/auth/email/verify/resend (bearer, no body) 202 {status: queued|verified};
+ * 429 within the cooldown. */
+static int handle_email_verify_resend(struct mh_request *req, struct mh_response *res)
+{
+	static const char *const none[] = { NULL };
+
+	if (!auth_query_or_reply(req, res, none))
+		return 0;
+	return auth_email_verify_resend(req, res);
+}
+
 /* GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517). */
 static int handle_jwks(struct mh_request *req, struct mh_response *res)
 {
@@ -127,6 +187,10 @@ static int auth_init(const struct mh_config *cfg)
 	auth_settings.lockout = cfg->login_lockout;
 	auth_settings.cookie_secure = cfg->cookie_secure;
 	snprintf(auth_settings.origins, sizeof(auth_settings.origins), "%s", cfg->allowed_origins);
+	auth_settings.mail_cooldown = cfg->mail_cooldown;
+	auth_settings.mail_ip_max = cfg->mail_ip_max;
+	snprintf(auth_settings.unverified_deny, sizeof(auth_settings.unverified_deny), "%s",
+		 cfg->unverified_deny);
 	return mh_db_register(auth_statements);
 }
 
@@ -137,6 +201,14 @@ static const struct mh_route auth_routes[] = {
 	{ MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE },
 	{ MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE },
 	{ MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, MH_JSON_BODY, MH_ROLE_NONE },
+	{ MH_POST, "/api/v1/auth/password/forgot", handle_password_forgot,
+	  MH_PUBLIC | MH_JSON_BODY, MH_ROLE_NONE },
+	{ MH_POST, "/api/v1/auth/password/reset", handle_password_reset, MH_PUBLIC | MH_JSON_BODY,
+	  MH_ROLE_NONE },
+	{ MH_POST, "/api/v1/auth/email/verify", handle_email_verify, MH_PUBLIC | MH_JSON_BODY,
+	  MH_ROLE_NONE },
+	{ MH_POST, "/api/v1/auth/email/verify/resend", handle_email_verify_resend, 0,
+	  MH_ROLE_NONE },
 	{ MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE },
 	{ 0 },
 };
@@ -145,4 +217,5 @@ const struct mh_module auth_module = {
 	.name = "auth",
 	.routes = auth_routes,
 	.init = auth_init,
+	.job_kinds = auth_job_kinds,
 };

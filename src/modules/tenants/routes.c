@@ -54,26 +54,6 @@ static const char *check_role(const char *role)
 	return mh_role_parse(role) == MH_ROLE_NONE ? "must be owner, admin, member or viewer" : NULL;
 }
 
-/* POST /api/v1/tenants/current/members {email, role} (admin+; owner to add an owner)
- * 201 + Location; 403; 409 already a member; 422. Creates the user (no usable password)
- * when the e-mail is new. */
-static int handle_members_add(struct mh_request *req, struct mh_response *res)
-{
-	const char *email, *role, *m;
-	const struct auth_field fields[] = { { "email", 1, &email }, { "role", 1, &role } };
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 2, &e))
-		return 0;
-	if (email && (m = auth_check_email(email)) != NULL)
-		auth_error_add(&e, "email", m);
-	if (role && (m = check_role(role)) != NULL)
-		auth_error_add(&e, "role", m);
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return tenants_members_add(req, res, auth_lower(req->arena, email), role);
-}
-
 /* The :user_id parameter, or a 404 (a malformed id names no member). */
 static const char *member_id_or_reply(struct mh_request *req, struct mh_response *res)
 {
@@ -134,8 +114,6 @@ static const struct mh_route tenants_routes[] = {
 	{ MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER },
 	{ MH_PATCH, "/api/v1/tenants/current", handle_patch, MH_JSON_BODY, MH_ROLE_ADMIN },
 	{ MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER },
-	{ MH_POST, "/api/v1/tenants/current/members", handle_members_add, MH_JSON_BODY,
-	  MH_ROLE_ADMIN },
 	{ MH_PATCH, "/api/v1/tenants/current/members/:user_id", handle_members_patch,
 	  MH_JSON_BODY, MH_ROLE_ADMIN },
 	{ MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
