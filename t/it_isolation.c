@@ -34,6 +34,7 @@ enum prep {
 	PREP_JOB,         /* :id = a new queued job of A's member (due in an hour) */
 	PREP_FAILED_JOB,  /* :id = a new job of A's member that failed for good */
 	PREP_FEATURE,     /* :feature = stats (a name, not one of A's secrets) */
+	PREP_INVITATION,  /* :id = a new pending invitation of A (to a fresh address) */
 };
 
 struct expectation {
@@ -69,6 +70,31 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/auth/login", "{}", PREP_NONE, 0, {422, 422, 422, 422, 422, 422, 422}},
         {"POST", "/api/v1/auth/refresh", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
         {"POST", "/api/v1/auth/logout", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
+        /* The mailbox flows: the same answer for every caller, whoever the address is. */
+        {"POST",
+         "/api/v1/auth/password/forgot",
+         "{\"email\":\"{email}\"}",
+         PREP_NONE,
+         0,
+         {202, 202, 202, 202, 202, 202, 202}},
+        {"POST",
+         "/api/v1/auth/password/reset",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"password\":\"" T_SECRET_PASSWORD "\"}",
+         PREP_NONE,
+         0,
+         {400, 400, 400, 400, 400, 400, 400}},
+        {"POST",
+         "/api/v1/auth/email/verify",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+         PREP_NONE,
+         0,
+         {400, 400, 400, 400, 400, 400, 400}},
+        {"POST",
+         "/api/v1/auth/email/verify/resend",
+         NULL,
+         PREP_NONE,
+         0,
+         {401, 401, 202, 202, 202, 202, 202}},
         {"POST",
          "/api/v1/auth/logout-all",
          NULL,
@@ -103,12 +129,33 @@ static const struct expectation table[] = {
          PREP_NONE,
          0,
          {401, 401, 200, 200, 200, 200, 200}},
+        /* Invitations: A's admins manage A's; B's owner invites into B, and never sees or
+         * revokes one of A's. */
         {"POST",
-         "/api/v1/tenants/current/members",
+         "/api/v1/tenants/current/invitations",
          "{\"email\":\"{email}\",\"role\":\"viewer\"}",
          PREP_NONE,
          0,
          {401, 401, 403, 403, 201, 201, 201}},
+        {"GET",
+         "/api/v1/tenants/current/invitations",
+         NULL,
+         PREP_INVITATION,
+         0,
+         {401, 401, 403, 403, 200, 200, 200}},
+        {"DELETE",
+         "/api/v1/tenants/current/invitations/:id",
+         NULL,
+         PREP_INVITATION,
+         0,
+         {401, 401, 403, 403, 204, 204, 404}},
+        /* Accepting needs the mailed token: a made-up one is refused the same for everyone. */
+        {"POST",
+         "/api/v1/auth/invitations/accept",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+         PREP_NONE,
+         0,
+         {400, 401, 400, 400, 400, 400, 400}},
         {"PATCH",
          "/api/v1/tenants/current/members/:user_id",
          "{\"role\":\"member\"}",
@@ -318,13 +365,28 @@ static void prepare(enum prep p, char *value, size_t vlen)
 		}
 		break;
 	}
-	case PREP_MEMBER:
-		t_auth_email(email, sizeof(email), "iso-target");
+	case PREP_MEMBER: {
+		/* A viewer of A, as an accepted invitation makes one. */
+		struct t_session target;
+		char sql[512];
+
+		t_auth_signup(&target, "iso-target");
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ('%s', '%s', "
+		         "'viewer')",
+		         a.as[T_OWNER].tenant_id, target.user_id);
+		t_auth_sql(sql);
+		snprintf(value, vlen, "%s", target.user_id);
+		remember(target.email);
+		break;
+	}
+	case PREP_INVITATION:
+		t_auth_email(email, sizeof(email), "iso-invitee");
 		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", email);
-		t_doc_request("POST", "/api/v1/tenants/current/members", a.as[T_OWNER].access, NULL,
-		              body, &r);
+		t_doc_request("POST", "/api/v1/tenants/current/invitations", a.as[T_OWNER].access,
+		              NULL, body, &r);
 		cr_assert_eq(r.status, 201, "%s", r.body);
-		t_doc_data_str(&r, "user_id", value, vlen);
+		t_doc_data_str(&r, "id", value, vlen);
 		t_http_free(&r);
 		remember(email);
 		break;

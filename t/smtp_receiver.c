@@ -10,8 +10,9 @@
  * 451 after their data (the count goes down by one each time), so a suite can make the
  * server fail and watch the sender retry. --auth: advertise AUTH PLAIN and require it.
  *
- * One connection at a time, loopback only, bounded: 10 MiB a message, 100 recipients, 30 s
- * of silence ends a connection. No STARTTLS: the local stack sets smtp_starttls = false;
+ * A child process per connection (at most 16 at once; more wait in the backlog), loopback
+ * only, bounded: 10 MiB a message, 100 recipients, 30 s of silence ends a connection. DIR/refuse
+ * is read and rewritten under an flock, so concurrent connections share its count. No STARTTLS: the local stack sets smtp_starttls = false;
  * production talks to a real server. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,7 +26,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +36,10 @@
 #define LINE_MAX_ 4096
 #define RCPT_MAX 100
 
+#define CHILDREN_MAX 16
+
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t children;
 static const char *dir;
 static const char *auth_plain; /* "USER:PASSWORD" or NULL */
 static unsigned long seq;
@@ -42,6 +48,16 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static void on_child(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		children--;
+	errno = saved;
 }
 
 struct conn {
@@ -95,26 +111,25 @@ static long read_line(struct conn *c, char *out, size_t outlen)
 /* Takes one refusal from DIR/refuse: 1 when this message must be refused. */
 static int take_refusal(void)
 {
-	char path[1024], tmp[1024], num[32] = "";
-	FILE *f;
-	long n;
+	char path[1024], num[32] = "";
+	long n = 0;
+	int fd, got;
 
 	snprintf(path, sizeof(path), "%s/refuse", dir);
-	if ((f = fopen(path, "r")) == NULL)
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return 0;
-	if (fgets(num, sizeof(num), f) == NULL)
-		num[0] = '\0';
-	fclose(f);
-	n = strtol(num, NULL, 10);
-	if (n <= 0)
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s/refuse.tmp", dir);
-	if ((f = fopen(tmp, "w")) != NULL) {
-		fprintf(f, "%ld\n", n - 1);
-		fclose(f);
-		rename(tmp, path);
+	if (flock(fd, LOCK_EX) == 0) {
+		ssize_t r = pread(fd, num, sizeof(num) - 1, 0);
+		num[r > 0 ? r : 0] = '\0';
+		n = strtol(num, NULL, 10);
+		if (n > 0) {
+			got = snprintf(num, sizeof(num), "%ld\n", n - 1);
+			if (ftruncate(fd, 0) < 0 || pwrite(fd, num, (size_t)got, 0) != got)
+				n = 0;
+		}
 	}
-	return 1;
+	close(fd);
+	return n > 0;
 }
 
 static int store(const char *from, const char *rcpts, const char *data, size_t len,
@@ -316,6 +331,9 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: accept() returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.sin_port = htons((unsigned short)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -328,10 +346,24 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "smtp_receiver: listening on 127.0.0.1:%d, mailbox %s/new\n", port, dir);
 	while (!stopping) {
-		int c = accept(fd, NULL, NULL);
-		if (c < 0)
+		int c;
+		pid_t pid;
+
+		if (children >= CHILDREN_MAX) {
+			usleep(10000);
 			continue;
-		serve(c);
+		}
+		if ((c = accept(fd, NULL, NULL)) < 0)
+			continue;
+		children++;
+		if ((pid = fork()) == 0) {
+			close(fd);
+			serve(c);
+			close(c);
+			_exit(0);
+		}
+		if (pid < 0)
+			children--;
 		close(c);
 	}
 	close(fd);

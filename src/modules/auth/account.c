@@ -89,8 +89,11 @@ static enum mh_job_outcome forgot_run(const struct mh_job *job, struct mh_job_ru
 {
 	struct mh_arena *a = run->req->arena;
 	struct json_object *v;
-	const char *token, *hash, *p[4];
+	/* The parameters outlive this function: the runner sends them with its COMMIT. */
+	const char *token, *hash, **p = mh_arena_alloc(a, sizeof(*p) * 4);
 
+	if (p == NULL)
+		return MH_JOB_RETRY;
 	if (!json_object_object_get_ex(job->payload, "email", &v) ||
 	    !json_object_is_type(v, json_type_string)) {
 		run->error_code = "bad_payload";

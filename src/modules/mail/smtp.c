@@ -10,7 +10,8 @@
 #include "core/scoreboard.h"
 
 /* One easy handle per runner process, made on first use (never in `menhir serve`), reset
- * between messages; it keeps its connection and TLS session caches. */
+ * between messages. A connection per message (FORBID_REUSE: QUIT after each): mail is rare,
+ * and an idle connection left in the cache holds a slot of the server for nothing. */
 static CURL *curl;
 
 struct upload {
@@ -84,6 +85,7 @@ int mail_smtp_send(struct mail_send *s)
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)mail_settings.timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)mail_settings.timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROXY, "");
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
