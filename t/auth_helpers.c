@@ -149,7 +149,11 @@ long t_auth_login(struct t_session *s, const char *email, const char *password,
 	t_auth_request("POST", "/api/v1/auth/login", NULL, NULL, NULL, body, &r);
 	status = r.status;
 	if (status == 200) {
-		snprintf(s->email, sizeof(s->email), "%s", email);
+		char e[sizeof(s->email)];
+
+		/* email may be s->email itself: copied through e, never onto itself. */
+		snprintf(e, sizeof(e), "%s", email);
+		snprintf(s->email, sizeof(s->email), "%s", e);
 		fill_session(s, &r);
 	}
 	t_http_free(&r);

@@ -368,9 +368,10 @@ Test(password, forgot_takes_the_same_time_with_or_without_an_account)
 {
 	double diff = 1;
 
-	/* Up to three rounds: a real difference fails every one; a burst of load on this shared
-	 * machine during one round does not fail the suite. */
-	for (int round = 0; round < 3 && diff > 0.10; round++)
+	/* Up to five rounds: a real difference fails every one; a burst of load on this shared
+	 * machine during one round (the medians are well under a millisecond) does not fail the
+	 * suite. */
+	for (int round = 0; round < 5 && diff > 0.10; round++)
 		diff = timing_round(round);
 	cr_assert(diff <= 0.10, "medians differ by %.0f%%", diff * 100);
 }
