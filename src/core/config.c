@@ -1,6 +1,8 @@
 /* config.c - Menhir's settings: a key = value file overridden by MENHIR_* variables. */
 #include "core/config.h"
 
+#include "core/credentials.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -43,69 +45,133 @@ struct key {
 	size_t size; /* for strings */
 	long min, max;
 	const char *def;
+	const char *help; /* one line, for the sample configuration and menhir.conf(5) */
 };
 
-#define STR(f, d) { #f, K_STR, offsetof(struct mh_config, f), sizeof(((struct mh_config *)0)->f), 0, 0, d }
-#define INT(f, lo, hi, d) { #f, K_INT, offsetof(struct mh_config, f), 0, lo, hi, d }
+#define STR(f, d, h) { #f, K_STR, offsetof(struct mh_config, f), sizeof(((struct mh_config *)0)->f), 0, 0, d, h }
+#define INT(f, lo, hi, d, h) { #f, K_INT, offsetof(struct mh_config, f), 0, lo, hi, d, h }
 
 static const struct key keys[] = {
-	STR(socket, "/run/menhir/menhir.sock"),
-	{ "socket_mode", K_MODE, offsetof(struct mh_config, socket_mode), 0, 0, 0777, "0660" },
-	INT(listen_backlog, 1, 65535, "1024"),
-	INT(workers, 0, 1024, "0"),
-	INT(max_requests, 0, INT_MAX, "10000"),
-	INT(request_timeout, 1, 3600, "30"),
-	INT(shutdown_timeout, 1, 3600, "30"),
-	INT(body_limit, 1024, 1 << 30, "1048576"),
-	STR(database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql"),
-	STR(migrate_database_url, "dbname=menhir user=menhir_owner host=/var/run/postgresql"),
-	INT(db_statement_timeout, 0, 3600000, "5000"),
-	STR(redis_url, "redis://127.0.0.1:6379/0"),
-	INT(redis_timeout, 1, 60000, "500"),
-	STR(schema_dir, "/usr/share/menhir/schema"),
-	{ "log_level", K_LEVEL, offsetof(struct mh_config, log_level), 0, 0, 0, "info" },
-	INT(retry_after, 1, 3600, "5"),
-	{ "enable_test_routes", K_BOOL, offsetof(struct mh_config, enable_test_routes), 0, 0, 0, "false" },
-	STR(keys_dir, "/etc/menhir/keys"),
-	STR(jwt_issuer, "menhir"),
-	STR(jwt_audience, "menhir-api"),
-	INT(access_token_ttl, 60, 86400, "900"),
-	INT(refresh_token_ttl, 300, 31536000, "604800"),
-	INT(refresh_reuse_grace, 0, 300, "10"),
-	INT(password_time_cost, 1, 100, "3"),
-	INT(password_memory_kib, 8, 4194304, "65536"),
-	INT(password_parallelism, 1, 64, "1"),
-	INT(login_max_failures, 1, 1000, "5"),
-	INT(login_lockout, 1, 86400, "900"),
-	STR(allowed_origins, "https://localhost:8443"),
-	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true" },
-	INT(upload_limit, 1, 1 << 30, "10485760"),
-	STR(storage_dir, "/var/lib/menhir/files"),
-	STR(events_socket, "/run/menhir/events/events.sock"),
-	INT(events_timeout, 1, 10000, "250"),
-	INT(work_concurrency, 1, 256, "2"),
-	INT(jobs_lease, 5, 3600, "30"),
-	INT(jobs_poll, 1, 3600, "5"),
-	INT(jobs_backoff_base, 1, 3600000, "2000"),
-	INT(jobs_backoff_max, 1, 86400, "600"),
-	INT(jobs_max_attempts, 1, 100, "5"),
-	INT(jobs_cleanup_every, 10, 604800, "3600"),
-	INT(jobs_keep_days, 1, 3650, "30"),
-	{ "webhook_allow_private", K_BOOL, offsetof(struct mh_config, webhook_allow_private), 0, 0, 0, "false" },
-	INT(webhook_timeout, 100, 60000, "10000"),
-	INT(webhook_max_attempts, 1, 100, "8"),
-	STR(mail_from, "noreply@localhost"),
-	STR(mail_from_name, "Menhir"),
-	STR(smtp_url, "smtp://127.0.0.1:25"),
-	{ "smtp_starttls", K_BOOL, offsetof(struct mh_config, smtp_starttls), 0, 0, 0, "true" },
-	INT(smtp_timeout, 100, 120000, "10000"),
-	INT(mail_max_attempts, 1, 100, "6"),
-	STR(mail_templates_dir, "/usr/share/menhir/mail"),
-	STR(public_url, "https://localhost:8443"),
-	INT(mail_cooldown, 0, 86400, "60"),
-	INT(mail_ip_max, 1, 100000, "30"),
-	INT(invite_max, 1, 100000, "50"),
-	STR(unverified_deny, "invite api_keys"),
+	STR(socket, "/run/menhir/menhir.sock",
+	    "the FastCGI unix socket (ignored under systemd socket activation)"),
+	{ "socket_mode", K_MODE, offsetof(struct mh_config, socket_mode), 0, 0, 0777, "0660",
+	  "permissions of that socket" },
+	INT(listen_backlog, 1, 65535, "1024",
+	    "listen(2) backlog of the socket"),
+	INT(workers, 0, 1024, "0",
+	    "worker processes; 0 = one per online CPU"),
+	INT(max_requests, 0, INT_MAX, "10000",
+	    "requests after which a worker is recycled; 0 = never"),
+	INT(request_timeout, 1, 3600, "30",
+	    "seconds a request may run; keep nginx's fastcgi_read_timeout equal"),
+	INT(shutdown_timeout, 1, 3600, "30",
+	    "seconds a graceful stop waits for requests (and jobs) in flight"),
+	INT(body_limit, 1024, 1 << 30, "1048576",
+	    "largest request body in bytes (413 above); keep nginx's client_max_body_size a little larger"),
+	STR(database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
+	    "libpq conninfo or URI of serve and work (the menhir_app role)"),
+	STR(migrate_database_url, "dbname=menhir user=menhir_owner host=/var/run/postgresql",
+	    "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
+	INT(db_statement_timeout, 0, 3600000, "5000",
+	    "PostgreSQL statement_timeout in ms for serve; 0 = none"),
+	STR(redis_url, "redis://127.0.0.1:6379/0",
+	    "redis://[:password@]host[:port][/db] or unix:/path"),
+	INT(redis_timeout, 1, 60000, "500",
+	    "Redis connect and command timeout in ms"),
+	STR(database_password_file, "",
+	    "database_url's password: a systemd credential name (LoadCredential=) or an absolute path; empty = none"),
+	STR(migrate_database_password_file, "",
+	    "migrate_database_url's password: a credential name or an absolute path; empty = none"),
+	STR(redis_password_file, "",
+	    "Redis's password (AUTH): a credential name or an absolute path; empty = none"),
+	STR(schema_dir, MH_PKGDATADIR "/schema",
+	    "where migrate finds the NNNN_*.sql files"),
+	{ "log_level", K_LEVEL, offsetof(struct mh_config, log_level), 0, 0, 0, "info",
+	  "the least important log lines written" },
+	INT(retry_after, 1, 3600, "5",
+	    "seconds sent in Retry-After with a 503"),
+	{ "enable_test_routes", K_BOOL, offsetof(struct mh_config, enable_test_routes), 0, 0, 0, "false",
+	  "adds the /api/v1/test/* routes; never in production" },
+	STR(keys_dir, MH_SYSCONFDIR "/menhir/keys",
+	    "the RS256 signing keys (menhir keys); private files 0600"),
+	STR(jwt_issuer, "menhir",
+	    "iss of the access tokens"),
+	STR(jwt_audience, "menhir-api",
+	    "aud of the access tokens"),
+	INT(access_token_ttl, 60, 86400, "900",
+	    "seconds an access token lives"),
+	INT(refresh_token_ttl, 300, 31536000, "604800",
+	    "seconds a refresh token lives"),
+	INT(refresh_reuse_grace, 0, 300, "10",
+	    "seconds a just-rotated refresh token still works"),
+	INT(password_time_cost, 1, 100, "3",
+	    "argon2id passes"),
+	INT(password_memory_kib, 8, 4194304, "65536",
+	    "argon2id memory in KiB"),
+	INT(password_parallelism, 1, 64, "1",
+	    "argon2id lanes"),
+	INT(login_max_failures, 1, 1000, "5",
+	    "failed logins per account (and ten times as many per address) before a lockout"),
+	INT(login_lockout, 1, 86400, "900",
+	    "seconds a lockout lasts"),
+	STR(allowed_origins, "https://localhost:8443",
+	    "space-separated origins that may call the cookie-authenticated routes"),
+	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true",
+	  "set Secure on the refresh cookie; false only for plain-HTTP development" },
+	INT(upload_limit, 1, 1 << 30, "10485760",
+	    "largest attachment in bytes (413 above); keep the upload location's client_max_body_size a little larger"),
+	STR(storage_dir, "/var/lib/menhir/files",
+	    "where attachments are stored (absolute; outside the web root)"),
+	STR(events_socket, "/run/menhir/events/events.sock",
+	    "nginx's nchan publisher socket (live events); its directory must admit only Menhir's user; empty = none"),
+	INT(events_timeout, 1, 10000, "250",
+	    "ms one event publication may take (events are best effort)"),
+	INT(work_concurrency, 1, 256, "2",
+	    "job runners per menhir work (--concurrency overrides)"),
+	INT(jobs_lease, 5, 3600, "30",
+	    "seconds a claimed job stays leased unless renewed"),
+	INT(jobs_poll, 1, 3600, "5",
+	    "seconds between an idle runner's polls (NOTIFY wakes it sooner)"),
+	INT(jobs_backoff_base, 1, 3600000, "2000",
+	    "ms before a job's first retry; doubles per attempt"),
+	INT(jobs_backoff_max, 1, 86400, "600",
+	    "the longest retry delay in seconds"),
+	INT(jobs_max_attempts, 1, 100, "5",
+	    "attempts of a job when neither its kind nor its creator says"),
+	INT(jobs_cleanup_every, 10, 604800, "3600",
+	    "seconds between runs of the system.cleanup job"),
+	INT(jobs_keep_days, 1, 3650, "30",
+	    "finished jobs and webhook deliveries are deleted after this many days"),
+	{ "webhook_allow_private", K_BOOL, offsetof(struct mh_config, webhook_allow_private), 0, 0, 0, "false",
+	  "allow http:// and loopback/private webhook targets (tests, development only)" },
+	INT(webhook_timeout, 100, 60000, "10000",
+	    "ms for one webhook delivery"),
+	INT(webhook_max_attempts, 1, 100, "8",
+	    "delivery attempts before a webhook job is dead"),
+	STR(mail_from, "noreply@localhost",
+	    "envelope sender and From: address of outbound mail (a bare address)"),
+	STR(mail_from_name, "Menhir",
+	    "display name of the From: header"),
+	STR(smtp_url, "smtp://127.0.0.1:25",
+	    "smtp://[user:password@]host:port (STARTTLS) or smtps://…; AUTH when credentials are given"),
+	{ "smtp_starttls", K_BOOL, offsetof(struct mh_config, smtp_starttls), 0, 0, 0, "true",
+	  "smtp:// refuses to send unless STARTTLS succeeds (false only for a loopback relay)" },
+	INT(smtp_timeout, 100, 120000, "10000",
+	    "milliseconds one SMTP delivery may take"),
+	INT(mail_max_attempts, 1, 100, "6",
+	    "delivery attempts before a mail job is dead"),
+	STR(mail_templates_dir, MH_PKGDATADIR "/mail",
+	    "folder of the message templates (<name>.mail: subject, text and HTML)"),
+	STR(public_url, "https://localhost:8443",
+	    "base URL of the browser app, for the links in mail"),
+	INT(mail_cooldown, 0, 86400, "60",
+	    "seconds between two mails of one flow (reset, verification) to one address"),
+	INT(mail_ip_max, 1, 100000, "30",
+	    "mail-sending requests per client address per hour (429 above)"),
+	INT(invite_max, 1, 100000, "50",
+	    "invitations per tenant per hour (429 above)"),
+	STR(unverified_deny, "invite api_keys",
+	    "what an account with an unverified address may not do: any of login, invite, api_keys"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -291,9 +357,9 @@ int mh_config_load(struct mh_config *cfg, const char *path, int required, char *
 		   size_t errlen)
 {
 	mh_config_defaults(cfg);
-	if (load_file(cfg, path, required, err, errlen) < 0)
+	if (load_file(cfg, path, required, err, errlen) < 0 || load_env(cfg, err, errlen) < 0)
 		return -1;
-	return load_env(cfg, err, errlen);
+	return mh_credentials_resolve(cfg, err, errlen);
 }
 
 /* Appends value to out as a libpq key=value value: quoted when it must be. */
@@ -426,4 +492,31 @@ int mh_config_worker_count(const struct mh_config *cfg)
 		return cfg->workers;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
+}
+
+void mh_config_describe(int fd)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		switch (k->kind) {
+		case K_STR:
+			dprintf(fd, "core\t%s\tstring\t%s\t\t%s\n", k->name, k->def, k->help);
+			break;
+		case K_INT:
+			dprintf(fd, "core\t%s\tinteger\t%s\t%ld..%ld\t%s\n", k->name, k->def, k->min,
+				k->max, k->help);
+			break;
+		case K_MODE:
+			dprintf(fd, "core\t%s\tmode\t%s\t0000..0777\t%s\n", k->name, k->def, k->help);
+			break;
+		case K_BOOL:
+			dprintf(fd, "core\t%s\tboolean\t%s\ttrue|false\t%s\n", k->name, k->def, k->help);
+			break;
+		case K_LEVEL:
+			dprintf(fd, "core\t%s\tlevel\t%s\tdebug|info|warn|error\t%s\n", k->name, k->def,
+				k->help);
+			break;
+		}
+	}
 }
