@@ -168,8 +168,7 @@ static int accept_reply(struct mh_request *req, struct mh_response *res, const P
 					family };
 
 		req->principal.user_id = g.user_id;
-		return auth_session_reply(req, res, 201, &g, refresh_token,
-					  ",\"outcome\":\"created\"");
+		return auth_session_reply(req, res, 201, &g, refresh_token, NULL);
 	}
 	/* joined / member: the logged-in user keeps their session; they switch to the tenant
 	 * when they choose to (POST /auth/switch-tenant). */
