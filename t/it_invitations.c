@@ -25,13 +25,13 @@ TestSuite(invitations, .timeout = 240);
 /* Invites email into inviter's tenant with role; returns the status, the invitation's id in
  * id (when 201) and the body in r (caller frees). */
 static long invite(const struct t_session *inviter, const char *email, const char *role,
-		   char id[40], struct http_response *r)
+                   char id[40], struct http_response *r)
 {
 	char body[300];
 
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", email, role);
 	t_auth_request("POST", "/api/v1/tenants/current/invitations", inviter->access, NULL, NULL,
-		       body, r);
+	               body, r);
 	if (r->status == 201 && id != NULL) {
 		json_object *root = t_auth_json(r);
 		snprintf(id, 40, "%s", t_auth_data_str(root, "id"));
@@ -42,7 +42,7 @@ static long invite(const struct t_session *inviter, const char *email, const cha
 
 /* Invites and returns the token of the n-th mail to email. */
 static void invite_token(const struct t_session *inviter, const char *email, const char *role,
-			 int n, char token[64], char id[40])
+                         int n, char token[64], char id[40])
 {
 	struct http_response r;
 	char *mail;
@@ -56,13 +56,13 @@ static void invite_token(const struct t_session *inviter, const char *email, con
 }
 
 static long accept(const char *token, const char *password, const char *bearer,
-		   struct http_response *r)
+                   struct http_response *r)
 {
 	char body[300];
 
 	if (password != NULL)
 		snprintf(body, sizeof(body), "{\"token\":\"%s\",\"password\":\"%s\"}", token,
-			 password);
+		         password);
 	else
 		snprintf(body, sizeof(body), "{\"token\":\"%s\"}", token);
 	t_auth_request("POST", "/api/v1/auth/invitations/accept", bearer, NULL, NULL, body, r);
@@ -73,7 +73,8 @@ static long memberships(const char *user_id)
 {
 	char sql[200];
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM memberships WHERE user_id = '%s'", user_id);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM memberships WHERE user_id = '%s'",
+	         user_id);
 	return t_auth_sql_long(sql);
 }
 
@@ -82,8 +83,8 @@ static long is_member(const char *tenant_id, const char *user_id)
 	char sql[300];
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM memberships WHERE tenant_id = '%s' AND user_id = '%s'",
-		 tenant_id, user_id);
+	         "SELECT count(*) FROM memberships WHERE tenant_id = '%s' AND user_id = '%s'",
+	         tenant_id, user_id);
 	return t_auth_sql_long(sql);
 }
 
@@ -136,7 +137,7 @@ Test(invitations, a_new_address_accepts_by_choosing_a_password)
 	t_http_free(&r);
 	/* The list shows it accepted. */
 	t_auth_request("GET", "/api/v1/tenants/current/invitations", owner.access, NULL, NULL, NULL,
-		       &r);
+	               &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert(strstr(r.body, "\"status\":\"accepted\"") != NULL, "%s", r.body);
 	t_http_free(&r);
@@ -157,7 +158,7 @@ Test(invitations, an_existing_account_changes_nothing_until_its_owner_accepts)
 	{
 		struct http_response l;
 		t_auth_request("GET", "/api/v1/tenants/current/invitations", attacker.access, NULL,
-			       NULL, NULL, &l);
+		               NULL, NULL, &l);
 		cr_assert(strstr(l.body, victim.user_id) == NULL, "%s", l.body);
 		cr_assert(strstr(l.body, victim.tenant_id) == NULL, "%s", l.body);
 		t_http_free(&l);
@@ -199,8 +200,9 @@ Test(invitations, an_invited_address_can_still_sign_up_normally)
 	t_auth_email(email, sizeof(email), "inv-signup");
 	invite_token(&owner, email, "member", 1, token, id);
 	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"" T_SECRET_PASSWORD "\",\"tenant_name\":\"Own\"}",
-		 email);
+	         "{\"email\":\"%s\",\"password\":\"" T_SECRET_PASSWORD
+	         "\",\"tenant_name\":\"Own\"}",
+	         email);
 	t_auth_request("POST", "/api/v1/auth/signup", NULL, NULL, NULL, body, &r);
 	cr_assert_eq(r.status, 201, "the invitation blocked a normal signup: %s", r.body);
 	t_http_free(&r);
@@ -242,8 +244,8 @@ Test(invitations, revoked_expired_and_replaced_invitations_are_refused)
 	t_http_free(&r);
 	/* Expired (moved into the past rather than waited for). */
 	snprintf(sql, sizeof(sql),
-		 "UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = '%s'",
-		 id2);
+	         "UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = '%s'",
+	         id2);
 	t_auth_sql(sql);
 	accept(token2, T_SECRET_PASSWORD, NULL, &r);
 	t_assert_error(&r, 400, "invalid_token");
@@ -267,8 +269,10 @@ Test(invitations, a_token_used_from_another_tenant_joins_only_its_own_tenant)
 	t_auth_request("DELETE", path, b.access, NULL, NULL, NULL, &r);
 	t_assert_error(&r, 404, "not_found");
 	t_http_free(&r);
-	t_auth_request("GET", "/api/v1/tenants/current/invitations", b.access, NULL, NULL, NULL, &r);
-	cr_assert(strstr(r.body, id) == NULL && strstr(r.body, invitee.email) == NULL, "%s", r.body);
+	t_auth_request("GET", "/api/v1/tenants/current/invitations", b.access, NULL, NULL, NULL,
+	               &r);
+	cr_assert(strstr(r.body, id) == NULL && strstr(r.body, invitee.email) == NULL, "%s",
+	          r.body);
 	t_http_free(&r);
 	/* B's owner holding the token: not the invited address. */
 	accept(token, NULL, b.access, &r);
@@ -300,7 +304,7 @@ Test(invitations, only_an_owner_invites_an_owner_and_viewers_see_none)
 	t_assert_error(&r, 403, "forbidden");
 	t_http_free(&r);
 	t_auth_request("GET", "/api/v1/tenants/current/invitations", viewer.access, NULL, NULL,
-		       NULL, &r);
+	               NULL, &r);
 	t_assert_error(&r, 403, "forbidden");
 	t_http_free(&r);
 	invite_token(&owner, email, "owner", 1, token, id);
@@ -340,15 +344,15 @@ Test(invitations, bad_input_is_a_documented_error)
 
 	t_auth_signup(&owner, "inv-bad");
 	t_auth_request("POST", "/api/v1/tenants/current/invitations", owner.access, NULL, NULL,
-		       "{\"email\":\"x@example.test\",\"role\":\"king\"}", &r);
+	               "{\"email\":\"x@example.test\",\"role\":\"king\"}", &r);
 	t_assert_error(&r, 422, "validation_failed");
 	t_http_free(&r);
 	t_auth_request("POST", "/api/v1/tenants/current/invitations", owner.access, NULL, NULL,
-		       "{\"email\":\"x@example.test\",\"role\":\"member\",\"extra\":1}", &r);
+	               "{\"email\":\"x@example.test\",\"role\":\"member\",\"extra\":1}", &r);
 	t_assert_error(&r, 400, "bad_request");
 	t_http_free(&r);
 	t_auth_request("DELETE", "/api/v1/tenants/current/invitations/not-a-uuid", owner.access,
-		       NULL, NULL, NULL, &r);
+	               NULL, NULL, NULL, &r);
 	t_assert_error(&r, 404, "not_found");
 	t_http_free(&r);
 	accept("short", NULL, NULL, &r);
@@ -356,7 +360,7 @@ Test(invitations, bad_input_is_a_documented_error)
 	t_http_free(&r);
 	/* The old add-member path is gone. */
 	t_auth_request("POST", "/api/v1/tenants/current/members", owner.access, NULL, NULL,
-		       "{\"email\":\"x@example.test\",\"role\":\"member\"}", &r);
+	               "{\"email\":\"x@example.test\",\"role\":\"member\"}", &r);
 	cr_assert_eq(r.status, 405, "%s", r.body);
 	t_http_free(&r);
 }

@@ -472,7 +472,7 @@ static void assert_no_leak(const char *cell, const struct http_response *r)
 static void assert_untouched(enum prep p, const char *id)
 {
 	PGconn *su;
-	const char *param[1] = {id};
+	const char *param[2] = {id, a.as[T_OWNER].tenant_id};
 	PGresult *r;
 
 	if (p == PREP_FILE) {
@@ -490,8 +490,10 @@ static void assert_untouched(enum prep p, const char *id)
 		return;
 	su = t_pg("MENHIR_TEST_PG_SUPER");
 	r = p == PREP_MEMBER
-	            ? PQexecParams(su, "SELECT role = 'viewer' FROM memberships WHERE user_id = $1",
-	                           1, NULL, param, NULL, NULL, 0)
+	            ? PQexecParams(su,
+	                           "SELECT role = 'viewer' FROM memberships"
+	                           " WHERE user_id = $1 AND tenant_id = $2",
+	                           2, NULL, param, NULL, NULL, 0)
 	    : p == PREP_DOC
 	            ? PQexecParams(
 	                      su,

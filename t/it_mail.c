@@ -28,9 +28,9 @@ static void wait_mail_job(const char *to, const char *want, char id[40])
 
 	for (int i = 0; i < 600; i++) {
 		snprintf(sql, sizeof(sql),
-			 "SELECT coalesce((SELECT status FROM jobs WHERE kind = 'mail.send'"
-			 " AND payload->>'to' = '%s' ORDER BY created_at DESC LIMIT 1), '')",
-			 to);
+		         "SELECT coalesce((SELECT status FROM jobs WHERE kind = 'mail.send'"
+		         " AND payload->>'to' = '%s' ORDER BY created_at DESC LIMIT 1), '')",
+		         to);
 		t_auth_sql_str(sql, status, sizeof(status));
 		if (strcmp(status, want) == 0)
 			break;
@@ -38,9 +38,9 @@ static void wait_mail_job(const char *to, const char *want, char id[40])
 	}
 	cr_assert_str_eq(status, want, "the mail to %s never became %s", to, want);
 	snprintf(sql, sizeof(sql),
-		 "SELECT id FROM jobs WHERE kind = 'mail.send' AND payload->>'to' = '%s'"
-		 " ORDER BY created_at DESC LIMIT 1",
-		 to);
+	         "SELECT id FROM jobs WHERE kind = 'mail.send' AND payload->>'to' = '%s'"
+	         " ORDER BY created_at DESC LIMIT 1",
+	         to);
 	t_auth_sql_str(sql, id, 40);
 }
 
@@ -49,7 +49,8 @@ static void quiet_queue(void)
 {
 	for (int i = 0; i < 600; i++) {
 		if (t_auth_sql_long("SELECT count(*) FROM jobs WHERE kind = 'mail.send'"
-				    " AND status IN ('queued', 'running') AND run_at < now() + interval '1 minute'") == 0)
+		                    " AND status IN ('queued', 'running') AND run_at < now() + "
+		                    "interval '1 minute'") == 0)
 			return;
 		usleep(50000);
 	}
@@ -72,15 +73,15 @@ Test(mail, refused_twice_then_accepted_arrives_exactly_once)
 	sleep(1); /* a duplicate would be on its way by now */
 	cr_assert_eq(t_mail_count(s.email), 1, "the mail arrived more than once");
 	snprintf(sql, sizeof(sql),
-		 "SELECT string_agg(outcome || ':' || coalesce(smtp_code::text, '-'), ','"
-		 " ORDER BY attempt) FROM mail_attempts WHERE job_id = '%s'",
-		 job);
+	         "SELECT string_agg(outcome || ':' || coalesce(smtp_code::text, '-'), ','"
+	         " ORDER BY attempt) FROM mail_attempts WHERE job_id = '%s'",
+	         job);
 	t_auth_sql_str(sql, outcomes, sizeof(outcomes));
 	cr_assert_str_eq(outcomes, "retry:451,retry:451,sent:250", "every attempt is recorded");
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM jobs WHERE id = '%s' AND attempts = 3"
-		 " AND payload->>'vars' = 'scrubbed' AND position('token=' in payload::text) = 0",
-		 job);
+	         "SELECT count(*) FROM jobs WHERE id = '%s' AND attempts = 3"
+	         " AND payload->>'vars' = 'scrubbed' AND position('token=' in payload::text) = 0",
+	         job);
 	cr_assert_eq(t_auth_sql_long(sql), 1, "the delivered mail's link stayed in the queue");
 }
 
@@ -92,17 +93,20 @@ Test(mail, never_accepted_is_dead_after_max_attempts)
 	quiet_queue();
 	t_mail_refuse(100);
 	snprintf(sql, sizeof(sql),
-		 "SELECT mail_enqueue('%s', 'verify_email', '{\"link\":\"https://x.test/#token=y\"}',"
-		 " 2)",
-		 email);
+	         "SELECT mail_enqueue('%s', 'verify_email', "
+	         "'{\"link\":\"https://x.test/#token=y\"}',"
+	         " 2)",
+	         email);
 	t_auth_sql(sql);
 	wait_mail_job(email, "dead", job);
 	t_mail_refuse(0);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM mail_attempts WHERE job_id = '%s' AND outcome = 'retry'", job);
+	         "SELECT count(*) FROM mail_attempts WHERE job_id = '%s' AND outcome = 'retry'",
+	         job);
 	cr_assert_eq(t_auth_sql_long(sql), 2);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM jobs WHERE id = '%s' AND payload->>'vars' = 'scrubbed'", job);
+	         "SELECT count(*) FROM jobs WHERE id = '%s' AND payload->>'vars' = 'scrubbed'",
+	         job);
 	cr_assert_eq(t_auth_sql_long(sql), 1, "a dead mail keeps no link");
 	cr_assert_eq(t_mail_count(email), 0);
 }
@@ -113,15 +117,16 @@ Test(mail, a_message_is_text_and_html_with_the_variables_escaped)
 
 	t_auth_email(email, sizeof(email), "mail-esc");
 	snprintf(sql, sizeof(sql),
-		 "SELECT mail_enqueue('%s', 'invitation', '{\"tenant_name\":\"<b>Acme & Co</b>\","
-		 "\"inviter\":\"Ada\",\"role\":\"member\",\"link\":\"https://x.test/a#token=t\"}', 3)",
-		 email);
+	         "SELECT mail_enqueue('%s', 'invitation', '{\"tenant_name\":\"<b>Acme & Co</b>\","
+	         "\"inviter\":\"Ada\",\"role\":\"member\",\"link\":\"https://x.test/a#token=t\"}', "
+	         "3)",
+	         email);
 	t_auth_sql(sql);
 	mail = t_mail_wait(email, NULL, 1, 30000);
 	cr_assert(mail != NULL);
 	cr_assert(strstr(mail, "Content-Type: multipart/alternative") != NULL);
 	cr_assert(strstr(mail, "Subject: Ada invites you to <b>Acme & Co</b> on Menhir") != NULL,
-		  "%s", mail);
+	          "%s", mail);
 	cr_assert(strstr(mail, "join <b>Acme & Co</b> on Menhir") != NULL, "text part: %s", mail);
 	cr_assert(strstr(mail, "&lt;b&gt;Acme &amp; Co&lt;/b&gt;") != NULL, "html part: %s", mail);
 	cr_assert(strstr(mail, "<strong><b>") == NULL, "unescaped HTML");

@@ -52,17 +52,17 @@ static long reset_jobs_done(const char *email)
 
 	for (int i = 0; i < 400; i++) {
 		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM jobs WHERE kind = 'auth.password_reset'"
-			 " AND payload->>'email' = '%s' AND status IN ('queued', 'running')",
-			 email);
+		         "SELECT count(*) FROM jobs WHERE kind = 'auth.password_reset'"
+		         " AND payload->>'email' = '%s' AND status IN ('queued', 'running')",
+		         email);
 		if (t_auth_sql_long(sql) == 0)
 			break;
 		usleep(50000);
 	}
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM jobs WHERE kind = 'auth.password_reset'"
-		 " AND payload->>'email' = '%s' AND status = 'succeeded'",
-		 email);
+	         "SELECT count(*) FROM jobs WHERE kind = 'auth.password_reset'"
+	         " AND payload->>'email' = '%s' AND status = 'succeeded'",
+	         email);
 	return t_auth_sql_long(sql);
 }
 
@@ -123,7 +123,7 @@ Test(password, forgot_then_reset_ends_every_session_and_the_token_works_once)
 	cr_assert_eq(r.status, 401);
 	t_http_free(&r);
 	t_auth_request("POST", "/api/v1/auth/refresh", NULL, other.refresh, t_auth_origin(), NULL,
-		       &r);
+	               &r);
 	t_assert_error(&r, 401, "invalid_refresh_token");
 	t_http_free(&r);
 	/* The new password works, the old one does not. */
@@ -136,8 +136,9 @@ Test(password, forgot_then_reset_ends_every_session_and_the_token_works_once)
 	cr_assert_eq(t_auth_login(&other, s.email, T_SECRET_NEW_PASSWORD, NULL), 200);
 	/* Audited in the user's tenant. */
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM audit_log WHERE tenant_id = '%s' AND action = 'password_reset'",
-		 s.tenant_id);
+	         "SELECT count(*) FROM audit_log WHERE tenant_id = '%s' AND action = "
+	         "'password_reset'",
+	         s.tenant_id);
 	cr_assert_eq(t_auth_sql_long(sql), 1);
 }
 
@@ -151,9 +152,9 @@ Test(password, expired_malformed_or_superseded_tokens_are_refused)
 	reset_token(s.email, 1, first);
 	/* 30 minutes, then nothing: moved into the past rather than waited for. */
 	snprintf(sql, sizeof(sql),
-		 "UPDATE password_resets SET expires_at = now() - interval '1 second'"
-		 " WHERE user_id = '%s'",
-		 s.user_id);
+	         "UPDATE password_resets SET expires_at = now() - interval '1 second'"
+	         " WHERE user_id = '%s'",
+	         s.user_id);
 	t_auth_sql(sql);
 	reset(first, T_SECRET_NEW_PASSWORD, &r);
 	t_assert_error(&r, 400, "invalid_token");
@@ -167,8 +168,10 @@ Test(password, expired_malformed_or_superseded_tokens_are_refused)
 	t_http_free(&r);
 	cr_assert_eq(t_auth_login(&s, s.email, T_SECRET_PASSWORD, NULL), 200, "nothing changed");
 	/* After the cooldown, a second mail; using it voids any other outstanding token. */
-	snprintf(sql, sizeof(sql), "UPDATE password_resets SET expires_at = now() + interval '1 hour'"
-				   " WHERE user_id = '%s'", s.user_id);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE password_resets SET expires_at = now() + interval '1 hour'"
+	         " WHERE user_id = '%s'",
+	         s.user_id);
 	t_auth_sql(sql);
 	{
 		char key[128];
@@ -199,7 +202,7 @@ Test(password, reset_lifts_the_login_lockout)
 	cr_assert_eq(reset(token, T_SECRET_NEW_PASSWORD, &r), 204, "%s", r.body);
 	t_http_free(&r);
 	cr_assert_eq(t_auth_login(&l, s.email, T_SECRET_NEW_PASSWORD, NULL), 200,
-		     "the reset lifted the throttle");
+	             "the reset lifted the throttle");
 }
 
 Test(password, unknown_address_gets_the_same_answer_and_no_mail)
@@ -229,8 +232,9 @@ Test(password, unknown_address_gets_the_same_answer_and_no_mail)
 	{
 		char sql[300];
 		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM password_resets r JOIN users u ON u.id = r.user_id"
-			 " WHERE u.email = '%s'", email);
+		         "SELECT count(*) FROM password_resets r JOIN users u ON u.id = r.user_id"
+		         " WHERE u.email = '%s'",
+		         email);
 		cr_assert_eq(t_auth_sql_long(sql), 0);
 	}
 }
@@ -325,10 +329,10 @@ static double timing_round(int round)
 	int pid = (int)getpid();
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO users (email, password_hash)"
-		 " SELECT 'timing-%d-%d-' || i || '@example.test', '!'"
-		 " FROM generate_series(1, %d) i",
-		 pid, round, TIMING_N);
+	         "INSERT INTO users (email, password_hash)"
+	         " SELECT 'timing-%d-%d-' || i || '@example.test', '!'"
+	         " FROM generate_series(1, %d) i",
+	         pid, round, TIMING_N);
 	t_auth_sql(sql);
 	for (int i = 0; i < TIMING_N; i++) {
 		for (int k = 0; k < 2; k++) {
@@ -337,7 +341,7 @@ static double timing_round(int round)
 			char email[160], *rid;
 
 			snprintf(email, sizeof(email), "%s-%d-%d-%d@example.test",
-				 which == 0 ? "timing" : "nobody", pid, round, i + 1);
+			         which == 0 ? "timing" : "nobody", pid, round, i + 1);
 			forgot(email, &r);
 			cr_assert_eq(r.status, 202, "%s", r.body);
 			rid = t_header(&r, "x-request-id");
@@ -360,7 +364,7 @@ static double timing_round(int round)
 	}
 	free(log);
 	cr_log_info("forgot-password medians: with an account %ld us, without %ld us", med[0],
-		    med[1]);
+	            med[1]);
 	return (double)labs(med[0] - med[1]) / (double)(med[0] > med[1] ? med[0] : med[1]);
 }
 
@@ -391,8 +395,8 @@ Test(password, signup_mails_a_verification_link_that_works_once)
 	t_mail_token(mail, "verify-email", token, sizeof(token));
 	free(mail);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM users WHERE id = '%s' AND email_verified_at IS NULL",
-		 s.user_id);
+	         "SELECT count(*) FROM users WHERE id = '%s' AND email_verified_at IS NULL",
+	         s.user_id);
 	cr_assert_eq(t_auth_sql_long(sql), 1);
 	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", token);
 	cr_assert_eq(post_status("/api/v1/auth/email/verify", NULL, body), 204);

@@ -71,7 +71,8 @@ static int find(const char *to, const char *needle, struct found *out, int max)
 		snprintf(out[n].path, sizeof(out[n].path), "%s/%s", dir, e->d_name);
 		if (stat(out[n].path, &st) < 0 || (body = slurp(out[n].path)) == NULL)
 			continue;
-		if (strstr(body, want) != NULL && (needle == NULL || strstr(body, needle) != NULL)) {
+		if (strstr(body, want) != NULL &&
+		    (needle == NULL || strstr(body, needle) != NULL)) {
 			out[n].mtime = st.st_mtim;
 			n++;
 		}
@@ -139,6 +140,6 @@ void t_mail_verified(const char *user_id)
 	char sql[256];
 
 	snprintf(sql, sizeof(sql), "UPDATE users SET email_verified_at = now() WHERE id = '%s'",
-		 user_id);
+	         user_id);
 	t_auth_sql(sql);
 }

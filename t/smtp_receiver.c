@@ -12,8 +12,8 @@
  *
  * A child process per connection (at most 16 at once; more wait in the backlog), loopback
  * only, bounded: 10 MiB a message, 100 recipients, 30 s of silence ends a connection. DIR/refuse
- * is read and rewritten under an flock, so concurrent connections share its count. No STARTTLS: the local stack sets smtp_starttls = false;
- * production talks to a real server. */
+ * is read and rewritten under an flock, so concurrent connections share its count. No STARTTLS: the
+ * local stack sets smtp_starttls = false; production talks to a real server. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +33,8 @@
 #include <unistd.h>
 
 #define MESSAGE_MAX (10 * 1024 * 1024)
-#define LINE_MAX_ 4096
-#define RCPT_MAX 100
+#define LINE_MAX_   4096
+#define RCPT_MAX    100
 
 #define CHILDREN_MAX 16
 
@@ -133,7 +133,7 @@ static int take_refusal(void)
 }
 
 static int store(const char *from, const char *rcpts, const char *data, size_t len,
-		 const char *user)
+                 const char *user)
 {
 	char tmp[1024], dst[1024];
 	FILE *f;
@@ -141,9 +141,9 @@ static int store(const char *from, const char *rcpts, const char *data, size_t l
 
 	seq++;
 	snprintf(tmp, sizeof(tmp), "%s/tmp/%lld-%d-%lu.eml", dir, (long long)time(NULL),
-		 (int)getpid(), seq);
+	         (int)getpid(), seq);
 	snprintf(dst, sizeof(dst), "%s/new/%lld-%d-%lu.eml", dir, (long long)time(NULL),
-		 (int)getpid(), seq);
+	         (int)getpid(), seq);
 	if ((f = fopen(tmp, "w")) == NULL)
 		return -1;
 	fprintf(f, "X-Mailbox-From: %s\r\nX-Mailbox-To: %s\r\n", from, rcpts);
@@ -177,7 +177,7 @@ static int auth_ok(const char *b64, char *user, size_t userlen)
 		n--;
 	}
 	snprintf(want, sizeof(want), "%c%.*s%c%s", 0, (int)(colon - auth_plain), auth_plain, 0,
-		 colon + 1);
+	         colon + 1);
 	if ((size_t)len != 2 + strlen(colon + 1) + (size_t)(colon - auth_plain) ||
 	    memcmp(raw, want, (size_t)len) != 0)
 		return 0;
@@ -187,10 +187,10 @@ static int auth_ok(const char *b64, char *user, size_t userlen)
 
 static void serve(int fd)
 {
-	struct conn c = { .fd = fd };
+	struct conn c = {.fd = fd};
 	char line[LINE_MAX_], from[LINE_MAX_] = "", rcpts[8192] = "", user[256] = "";
 	int nrcpt = 0, authed = auth_plain == NULL;
-	struct timeval tv = { .tv_sec = 30 };
+	struct timeval tv = {.tv_sec = 30};
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (say(&c, "220 localhost Menhir test mailbox ESMTP\r\n") < 0)
@@ -217,7 +217,7 @@ static void serve(int fd)
 				authed = auth_ok(arg, user, sizeof(user));
 			}
 			say(&c, authed ? "235 2.7.0 authenticated\r\n"
-				       : "535 5.7.8 authentication failed\r\n");
+			               : "535 5.7.8 authentication failed\r\n");
 		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
 			if (!authed) {
 				say(&c, "530 5.7.0 authentication required\r\n");
@@ -302,7 +302,7 @@ static void serve(int fd)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	struct sigaction sa;
 	char path[1024];
 	int port = 0, fd, one = 1;
@@ -341,7 +341,7 @@ int main(int argc, char **argv)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
 		fprintf(stderr, "smtp_receiver: cannot listen on 127.0.0.1:%d: %s\n", port,
-			strerror(errno));
+		        strerror(errno));
 		return 1;
 	}
 	fprintf(stderr, "smtp_receiver: listening on 127.0.0.1:%d, mailbox %s/new\n", port, dir);

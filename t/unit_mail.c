@@ -28,10 +28,11 @@ Test(mail, template_has_subject_text_and_html)
 	struct mail_template t;
 	char err[256];
 
-	cr_assert_eq(mail_template_parse("x", "Subject: Hi {{n}}\n--- text\nHello {{n}}\n\n"
-					      "--- html\n<p>{{n}}</p>\n",
-					 &t, err, sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(mail_template_parse("x",
+	                                 "Subject: Hi {{n}}\n--- text\nHello {{n}}\n\n"
+	                                 "--- html\n<p>{{n}}</p>\n",
+	                                 &t, err, sizeof(err)),
+	             0, "%s", err);
 	cr_assert_str_eq(t.subject, "Hi {{n}}");
 	cr_assert_str_eq(t.text, "Hello {{n}}");
 	cr_assert_str_eq(t.html, "<p>{{n}}</p>");
@@ -39,9 +40,9 @@ Test(mail, template_has_subject_text_and_html)
 	free(t.text);
 	free(t.html);
 	cr_assert_eq(mail_template_parse("x", "--- text\nx\n--- html\ny\n", &t, err, sizeof(err)),
-		     -1);
+	             -1);
 	cr_assert_eq(mail_template_parse("x", "Subject: s\n--- text\nx\n", &t, err, sizeof(err)),
-		     -1, "a template without HTML is refused");
+	             -1, "a template without HTML is refused");
 }
 
 Test(mail, the_shipped_templates_load)
@@ -57,7 +58,7 @@ Test(mail, the_shipped_templates_load)
 Test(mail, html_variables_are_escaped_and_headers_stay_one_line)
 {
 	json_object *v = json_tokener_parse(
-		"{\"n\":\"<a href='x'>&\\\"\",\"h\":\"x\\r\\nBcc: evil@example.test\",\"k\":7}");
+	        "{\"n\":\"<a href='x'>&\\\"\",\"h\":\"x\\r\\nBcc: evil@example.test\",\"k\":7}");
 	char *s;
 
 	s = mail_render(&a, "[{{n}}]", v, MAIL_HTML);
@@ -79,7 +80,7 @@ Test(mail, message_is_multipart_with_short_lines)
 	char *m;
 
 	m = mail_message_build(&a, "noreply@example.test", "Menhir", "ada@example.test",
-			       "Caf\xc3\xa9 invitation", "Hello\nthere", "<p>Hi</p>", "id1");
+	                       "Caf\xc3\xa9 invitation", "Hello\nthere", "<p>Hi</p>", "id1");
 	cr_assert(m != NULL);
 	cr_assert(strstr(m, "From: Menhir <noreply@example.test>\r\n") != NULL);
 	cr_assert(strstr(m, "Subject: =?UTF-8?B?") != NULL, "non-ASCII subject is encoded");
@@ -90,7 +91,7 @@ Test(mail, message_is_multipart_with_short_lines)
 	memset(long_line, 'x', sizeof(long_line) - 1);
 	long_line[sizeof(long_line) - 1] = '\0';
 	m = mail_message_build(&a, "noreply@example.test", "Menhir", "ada@example.test", "s",
-			       long_line, "<p>Hi</p>", "id2");
+	                       long_line, "<p>Hi</p>", "id2");
 	cr_assert(strstr(m, "Content-Transfer-Encoding: base64") != NULL);
 	for (const char *p = m; *p;) {
 		size_t n = strcspn(p, "\n");

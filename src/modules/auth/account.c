@@ -15,16 +15,17 @@
 #include "core/revocation.h"
 #include "modules/mail/mail.h"
 
-#define RESET_TTL (30 * 60)
+#define RESET_TTL  (30 * 60)
 #define VERIFY_TTL (7 * 24 * 3600)
-#define HOUR 3600
+#define HOUR       3600
 
 int auth_token_shape_ok(const char *token)
 {
 	size_t n = 0;
 
 	for (; token[n]; n++)
-		if (!((token[n] >= 'A' && token[n] <= 'Z') || (token[n] >= 'a' && token[n] <= 'z') ||
+		if (!((token[n] >= 'A' && token[n] <= 'Z') ||
+		      (token[n] >= 'a' && token[n] <= 'z') ||
 		      (token[n] >= '0' && token[n] <= '9') || token[n] == '-' || token[n] == '_'))
 			return 0;
 	return n == 43;
@@ -33,7 +34,7 @@ int auth_token_shape_ok(const char *token)
 static int invalid_token(struct mh_request *req, struct mh_response *res)
 {
 	return mh_reply_error(req, res, 400, "invalid_token",
-			      "this link is invalid, expired or already used");
+	                      "this link is invalid, expired or already used");
 }
 
 /* {"link": …} as the template variables of a mail carrying token to page. */
@@ -58,8 +59,8 @@ int auth_password_forgot(struct mh_request *req, struct mh_response *res, const 
 	struct mh_tx tx;
 	int rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", auth_client_ip(req), auth_settings.mail_ip_max,
-				      HOUR);
+	rc = auth_rate_limit_or_reply(req, res, "ip", auth_client_ip(req),
+	                              auth_settings.mail_ip_max, HOUR);
 	if (rc <= 0)
 		return rc;
 	/* From here on the same steps whoever the address belongs to: the cooldown is keyed by
@@ -114,12 +115,12 @@ static enum mh_job_outcome forgot_run(const struct mh_job *job, struct mh_job_ru
 }
 
 const struct mh_job_kind auth_job_kinds[] = {
-	{ .name = "auth.password_reset", .run = forgot_run, .system = 1 },
-	{ 0 },
+        {.name = "auth.password_reset", .run = forgot_run, .system = 1},
+        {0},
 };
 
 int auth_password_reset(struct mh_request *req, struct mh_response *res, const char *token,
-			const char *password)
+                        const char *password)
 {
 	const char *hash, **p;
 	struct mh_tx tx;
@@ -153,7 +154,7 @@ int auth_password_reset(struct mh_request *req, struct mh_response *res, const c
 	 * Redis has the new floor. If it cannot take it, the client hears 503: the token is
 	 * spent, so the owner asks for another mail (logout-all also raises the floor). */
 	if (mh_revocation_set_min_version(req, PQgetvalue(r, 0, 0),
-					  strtoll(PQgetvalue(r, 0, 2), NULL, 10)) < 0)
+	                                  strtoll(PQgetvalue(r, 0, 2), NULL, 10)) < 0)
 		return mh_reply_unavailable(req, res, "the token revocation service");
 	if (auth_lockout_clear(req, PQgetvalue(r, 0, 1)) < 0)
 		mh_log(MH_LOG_WARN, "lockout_not_cleared", "request %s: after a password reset",
@@ -213,8 +214,8 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 	const PGresult *r;
 	int q, rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", auth_client_ip(req), auth_settings.mail_ip_max,
-				      HOUR);
+	rc = auth_rate_limit_or_reply(req, res, "ip", auth_client_ip(req),
+	                              auth_settings.mail_ip_max, HOUR);
 	if (rc <= 0)
 		return rc;
 	rc = auth_mail_cooldown_take(req, "verify", req->principal.user_id);
@@ -226,7 +227,7 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 		if (v != NULL)
 			mh_response_header(res, "Retry-After", v);
 		return mh_reply_error(req, res, 429, "too_many_requests",
-				      "a verification mail was sent moments ago; check your inbox");
+		                      "a verification mail was sent moments ago; check your inbox");
 	}
 	/* The user's own context (auth_verify_issue reads app_user_id()), any tenant. */
 	req->principal.tenant_id = "";
@@ -249,7 +250,8 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 	return 0;
 }
 
-/* ---- The policy --------------------------------------------------------------------------------- */
+/* ---- The policy ---------------------------------------------------------------------------------
+ */
 
 int auth_unverified_denied(const char *action)
 {
@@ -295,7 +297,7 @@ int auth_verified_or_reply(struct mh_request *req, struct mh_response *res, cons
 	if (r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
 		return 1;
 	mh_reply_error(req, res, 403, "email_unverified",
-		       "confirm your e-mail address first (POST /api/v1/auth/email/verify/resend"
-		       " sends the link again)");
+	               "confirm your e-mail address first (POST /api/v1/auth/email/verify/resend"
+	               " sends the link again)");
 	return 0;
 }

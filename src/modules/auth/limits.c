@@ -21,7 +21,7 @@ static const char *key_for(struct mh_arena *a, const char *scope, const char *id
 }
 
 int auth_rate_limit_or_reply(struct mh_request *req, struct mh_response *res, const char *scope,
-			     const char *id, int max, int window)
+                             const char *id, int max, int window)
 {
 	const char *key = key_for(req->arena, scope, id);
 	redisReply *count, *ttl;
@@ -47,8 +47,8 @@ int auth_rate_limit_or_reply(struct mh_request *req, struct mh_response *res, co
 		return 1;
 	{
 		long long wait = ttl && ttl->type == REDIS_REPLY_INTEGER && ttl->integer > 0
-					 ? ttl->integer
-					 : window;
+		                         ? ttl->integer
+		                         : window;
 		const char *v = mh_arena_sprintf(req->arena, "%lld", wait);
 
 		if (v != NULL)
@@ -57,7 +57,7 @@ int auth_rate_limit_or_reply(struct mh_request *req, struct mh_response *res, co
 	mh_log(MH_LOG_INFO, "rate_limited", "request %s: %s over %d per %d s", req->request_id,
 	       scope, max, window);
 	mh_reply_error(req, res, 429, "too_many_requests",
-		       "too many requests of this kind; try again later");
+	               "too many requests of this kind; try again later");
 	return 0;
 }
 
@@ -72,8 +72,10 @@ int auth_mail_cooldown_take(struct mh_request *req, const char *flow, const char
 		return 1;
 	r = mh_redis_command(req, "SET %s 1 NX EX %d", key, auth_settings.mail_cooldown);
 	if (r == NULL) {
-		mh_log(MH_LOG_WARN, "rate_limit_unavailable", "request %s: %s cooldown not checked"
-			" (Redis)", req->request_id, flow);
+		mh_log(MH_LOG_WARN, "rate_limit_unavailable",
+		       "request %s: %s cooldown not checked"
+		       " (Redis)",
+		       req->request_id, flow);
 		return 1;
 	}
 	return r->type == REDIS_REPLY_STATUS ? 1 : 0;

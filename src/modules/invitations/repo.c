@@ -4,6 +4,8 @@
  * since it runs before the invitee has any context in the tenant. */
 #include "modules/invitations/internal.h"
 
+/* SQL reads best laid out by hand. */
+/* clang-format off */
 /* id, email, role, status, invited_by, expires_at, accepted_at, created_at */
 #define INVITATION_COLS                                                                        \
 	"i.id, i.email, i.role,"                                                              \
@@ -41,3 +43,4 @@ const struct mh_db_statement invitations_statements[] = {
 	  9 },
 	{ NULL, NULL, 0 },
 };
+/* clang-format on */

@@ -9,7 +9,8 @@
 
 static const char *check_role(const char *role)
 {
-	return mh_role_parse(role) == MH_ROLE_NONE ? "must be owner, admin, member or viewer" : NULL;
+	return mh_role_parse(role) == MH_ROLE_NONE ? "must be owner, admin, member or viewer"
+	                                           : NULL;
 }
 
 /* POST /api/v1/tenants/current/invitations {email, role} (admin+; owner for an owner
@@ -19,7 +20,7 @@ static const char *check_role(const char *role)
 static int handle_create(struct mh_request *req, struct mh_response *res)
 {
 	const char *email, *role, *m;
-	const struct auth_field fields[] = { { "email", 1, &email }, { "role", 1, &role } };
+	const struct auth_field fields[] = {{"email", 1, &email}, {"role", 1, &role}};
 	struct auth_errors e;
 
 	if (!auth_fields_or_reply(req, res, fields, 2, &e))
@@ -51,7 +52,8 @@ static int handle_revoke(struct mh_request *req, struct mh_response *res)
 	const char *id = mh_param(req, "id");
 
 	if (id == NULL || !auth_is_uuid(id))
-		return mh_reply_error(req, res, 404, "not_found", "no pending invitation with this id");
+		return mh_reply_error(req, res, 404, "not_found",
+		                      "no pending invitation with this id");
 	return invitations_revoke(req, res, auth_lower(req->arena, id));
 }
 
@@ -65,9 +67,9 @@ static int handle_accept(struct mh_request *req, struct mh_response *res)
 {
 	const char *token, *password, *name, *m;
 	const struct auth_field fields[] = {
-		{ "token", 1, &token },
-		{ "password", 0, &password },
-		{ "name", 0, &name },
+	        {"token", 1, &token},
+	        {"password", 0, &password},
+	        {"name", 0, &name},
 	};
 	struct auth_errors e;
 
@@ -89,17 +91,17 @@ static int invitations_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route invitations_routes[] = {
-	{ MH_POST, "/api/v1/tenants/current/invitations", handle_create, MH_JSON_BODY,
-	  MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/invitations", handle_list, 0, MH_ROLE_ADMIN },
-	{ MH_DELETE, "/api/v1/tenants/current/invitations/:id", handle_revoke, 0, MH_ROLE_ADMIN },
-	{ MH_POST, "/api/v1/auth/invitations/accept", handle_accept, MH_PUBLIC | MH_JSON_BODY,
-	  MH_ROLE_NONE },
-	{ 0 },
+        {MH_POST, "/api/v1/tenants/current/invitations", handle_create, MH_JSON_BODY,
+         MH_ROLE_ADMIN},
+        {MH_GET, "/api/v1/tenants/current/invitations", handle_list, 0, MH_ROLE_ADMIN},
+        {MH_DELETE, "/api/v1/tenants/current/invitations/:id", handle_revoke, 0, MH_ROLE_ADMIN},
+        {MH_POST, "/api/v1/auth/invitations/accept", handle_accept, MH_PUBLIC | MH_JSON_BODY,
+         MH_ROLE_NONE},
+        {0},
 };
 
 const struct mh_module invitations_module = {
-	.name = "invitations",
-	.routes = invitations_routes,
-	.init = invitations_init,
+        .name = "invitations",
+        .routes = invitations_routes,
+        .init = invitations_init,
 };

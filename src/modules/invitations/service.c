@@ -13,24 +13,23 @@ struct invitations_settings invitations_settings;
 
 static void put_invitation(struct mh_buf *b, const PGresult *r, int i)
 {
-	static const char *const names[] = { "id",         "email",       "role",
-					     "status",     "invited_by",  "expires_at",
-					     "accepted_at", "created_at" };
+	static const char *const names[] = {"id",          "email",      "role",
+	                                    "status",      "invited_by", "expires_at",
+	                                    "accepted_at", "created_at"};
 
 	mh_db_put_row(b, r, i, names, 8);
 }
 
-static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx,
-			  int rc)
+static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx, int rc)
 {
 	if (rc == MH_DB_ERROR && strcmp(tx->sqlstate, "MH403") == 0)
 		return mh_reply_error(req, res, 403, "forbidden",
-				      "only an owner can invite an owner");
+		                      "only an owner can invite an owner");
 	return mh_db_reply_error(req, res, tx, rc);
 }
 
 int invitations_create(struct mh_request *req, struct mh_response *res, const char *email,
-		       const char *role)
+                       const char *role)
 {
 	const char *token, **p = mh_arena_alloc(req->arena, sizeof(*p) * 7), *loc;
 	struct mh_tx tx;
@@ -40,7 +39,7 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 	if (!auth_verified_or_reply(req, res, "invite"))
 		return 0;
 	rc = auth_rate_limit_or_reply(req, res, "invite", req->principal.tenant_id,
-				      invitations_settings.max_per_hour, 3600);
+	                              invitations_settings.max_per_hour, 3600);
 	if (rc <= 0)
 		return rc;
 	if (p == NULL || auth_refresh_new(req->arena, &token, &p[2]) < 0)
@@ -64,7 +63,7 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 	if (r == NULL || PQntuples(r) != 1)
 		return -1;
 	loc = mh_arena_sprintf(req->arena, "/api/v1/tenants/current/invitations/%s",
-			       PQgetvalue(r, 0, 0));
+	                       PQgetvalue(r, 0, 0));
 	if (loc == NULL || mh_response_header(res, "Location", loc) < 0)
 		return -1;
 	res->body.len = 0;
@@ -75,8 +74,7 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 	return 0;
 }
 
-int invitations_list(struct mh_request *req, struct mh_response *res,
-		     const struct mh_page *page)
+int invitations_list(struct mh_request *req, struct mh_response *res, const struct mh_page *page)
 {
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
 	struct mh_buf *b = &res->body;
@@ -93,7 +91,7 @@ int invitations_list(struct mh_request *req, struct mh_response *res,
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	q = page->after_ts ? mh_tx_query(&tx, "invitations_after", p, 3)
-			   : mh_tx_query(&tx, "invitations_first", p, 1);
+	                   : mh_tx_query(&tx, "invitations_first", p, 1);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
@@ -111,7 +109,7 @@ int invitations_list(struct mh_request *req, struct mh_response *res,
 	mh_buf_puts(b, "],\"next_cursor\":");
 	if (n > page->limit)
 		mh_buf_json_cstr(b, mh_page_cursor(req->arena, PQgetvalue(r, shown - 1, 7),
-						   PQgetvalue(r, shown - 1, 0)));
+		                                   PQgetvalue(r, shown - 1, 0)));
 	else
 		mh_buf_puts(b, "null");
 	mh_buf_putc(b, '}');
@@ -128,13 +126,16 @@ int invitations_revoke(struct mh_request *req, struct mh_response *res, const ch
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	q = mh_tx_query(&tx, "invitations_revoke", &id, 1);
-	if (mh_tx_fetch(&tx) != MH_DB_OK || (r = mh_tx_result(&tx, q)) == NULL) {
-		rc = mh_tx_commit(&tx);
-		return mh_db_reply_error(req, res, &tx, rc == MH_DB_OK ? MH_DB_ERROR : rc);
-	}
+	rc = mh_tx_fetch(&tx);
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	if ((r = mh_tx_result(&tx, q)) == NULL)
+		return -1;
+	/* Nothing pending with this id in the tenant (another tenant's id finds nothing). */
 	if (PQntuples(r) != 1) {
 		mh_tx_rollback(&tx);
-		return mh_reply_error(req, res, 404, "not_found", "no pending invitation with this id");
+		return mh_reply_error(req, res, 404, "not_found",
+		                      "no pending invitation with this id");
 	}
 	auth_audit_queue(&tx, "invitation_revoked", id);
 	rc = mh_tx_commit(&tx);
@@ -146,26 +147,27 @@ int invitations_revoke(struct mh_request *req, struct mh_response *res, const ch
 
 /* What the invitee hears for each outcome of invitation_accept (schema 0009). */
 static int accept_reply(struct mh_request *req, struct mh_response *res, const PGresult *r,
-			const char *family, const char *refresh_token)
+                        const char *family, const char *refresh_token)
 {
 	const char *outcome = PQgetvalue(r, 0, 0);
 
 	if (strcmp(outcome, "invalid") == 0)
-		return mh_reply_error(req, res, 400, "invalid_token",
-				      "this invitation is invalid, expired, revoked or already used");
+		return mh_reply_error(
+		        req, res, 400, "invalid_token",
+		        "this invitation is invalid, expired, revoked or already used");
 	if (strcmp(outcome, "login") == 0)
 		return mh_reply_error(req, res, 401, "login_required",
-				      "log in as the invited address, then accept the invitation");
+		                      "log in as the invited address, then accept the invitation");
 	if (strcmp(outcome, "password") == 0) {
-		struct mh_error_detail d = { "password", "is required to create your account" };
+		struct mh_error_detail d = {"password", "is required to create your account"};
 		return mh_reply_error_details(req, res, 422, "validation_failed",
-					      "choose a password for your new account", &d, 1);
+		                              "choose a password for your new account", &d, 1);
 	}
 	req->principal.tenant_id = PQgetvalue(r, 0, 2);
 	if (strcmp(outcome, "created") == 0) {
-		struct auth_grant g = { PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-					PQgetvalue(r, 0, 3), strtoll(PQgetvalue(r, 0, 4), NULL, 10),
-					family };
+		struct auth_grant g = {PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+		                       PQgetvalue(r, 0, 3), strtoll(PQgetvalue(r, 0, 4), NULL, 10),
+		                       family};
 
 		req->principal.user_id = g.user_id;
 		return auth_session_reply(req, res, 201, &g, refresh_token, NULL);
@@ -185,7 +187,7 @@ static int accept_reply(struct mh_request *req, struct mh_response *res, const P
 }
 
 int invitations_accept(struct mh_request *req, struct mh_response *res, const char *token,
-		       const char *password, const char *name)
+                       const char *password, const char *name)
 {
 	const char *refresh, *family = auth_session_new(req->arena), *tenant = NULL;
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 9);
@@ -194,8 +196,9 @@ int invitations_accept(struct mh_request *req, struct mh_response *res, const ch
 	int q, rc;
 
 	if (!auth_token_shape_ok(token))
-		return mh_reply_error(req, res, 400, "invalid_token",
-				      "this invitation is invalid, expired, revoked or already used");
+		return mh_reply_error(
+		        req, res, 400, "invalid_token",
+		        "this invitation is invalid, expired, revoked or already used");
 	/* A logged-in invitee presents their access token: it names who consents. */
 	if (mh_header(req, "authorization") != NULL) {
 		if (!mh_auth_authenticate_or_reply(req, res))

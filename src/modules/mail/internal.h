@@ -41,7 +41,7 @@ int mail_templates_load(const char *dir, char *err, size_t errlen);
 const struct mail_template *mail_template_find(const char *name);
 /* Loads one template file into t (for the tests). Returns 0 or -1. */
 int mail_template_parse(const char *name, const char *src, struct mail_template *t, char *err,
-			size_t errlen);
+                        size_t errlen);
 
 struct json_object;
 /* Expands the placeholders of src with the string members of vars, in the arena: as is for
@@ -50,7 +50,7 @@ struct json_object;
  * expands to nothing. NULL when out of memory. */
 enum mail_escape { MAIL_TEXT, MAIL_HTML, MAIL_HEADER };
 char *mail_render(struct mh_arena *a, const char *src, struct json_object *vars,
-		  enum mail_escape how);
+                  enum mail_escape how);
 
 /* ---- message.c ------------------------------------------------------------------------------ */
 
@@ -59,8 +59,8 @@ char *mail_render(struct mh_arena *a, const char *src, struct json_object *vars,
  * whatever the variables hold). message_id is the Message-ID's left side, the domain of from
  * its right. NULL when out of memory. */
 char *mail_message_build(struct mh_arena *a, const char *from, const char *from_name,
-			 const char *to, const char *subject, const char *text, const char *html,
-			 const char *message_id);
+                         const char *to, const char *subject, const char *text, const char *html,
+                         const char *message_id);
 
 /* ---- smtp.c --------------------------------------------------------------------------------- */
 

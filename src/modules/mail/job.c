@@ -24,7 +24,7 @@ static const char *payload_str(struct json_object *o, const char *key)
 /* Queues the attempt's row and, once the message is sent or never will be, the scrubbing of
  * its variables (they hold a usable token). */
 static void record(struct mh_job_run *run, const struct mh_job *job, const char *template,
-		   const char *outcome, long code, const char *error, long long ms, int last)
+                   const char *outcome, long code, const char *error, long long ms, int last)
 {
 	struct mh_arena *a = run->req->arena;
 	const char **p = mh_arena_alloc(a, sizeof(*p) * 7);
@@ -44,7 +44,7 @@ static void record(struct mh_job_run *run, const struct mh_job *job, const char 
 }
 
 static enum mh_job_outcome fail_with(struct mh_job_run *run, enum mh_job_outcome o,
-				     const char *code, const char *message)
+                                     const char *code, const char *message)
 {
 	run->error_code = code;
 	run->error = message;
@@ -66,15 +66,15 @@ static enum mh_job_outcome send_run(const struct mh_job *job, struct mh_job_run 
 	    !json_object_is_type(vars, json_type_object)) {
 		record(run, job, name, "failed", 0, "bad_payload", -1, 1);
 		return fail_with(run, MH_JOB_FAILED, "bad_payload",
-				 "a message needs to, a known template and its vars");
+		                 "a message needs to, a known template and its vars");
 	}
 	memset(&s, 0, sizeof(s));
 	s.from = mail_settings.from;
 	s.to = to;
 	s.message = mail_message_build(a, mail_settings.from, mail_settings.from_name, to,
-				       mail_render(a, t->subject, vars, MAIL_HEADER),
-				       mail_render(a, t->text, vars, MAIL_TEXT),
-				       mail_render(a, t->html, vars, MAIL_HTML), job->id);
+	                               mail_render(a, t->subject, vars, MAIL_HEADER),
+	                               mail_render(a, t->text, vars, MAIL_TEXT),
+	                               mail_render(a, t->html, vars, MAIL_HTML), job->id);
 	if (s.message == NULL)
 		return fail_with(run, MH_JOB_RETRY, "internal_error", "out of memory");
 	if (mail_smtp_send(&s) < 0) {
@@ -85,16 +85,16 @@ static enum mh_job_outcome send_run(const struct mh_job *job, struct mh_job_run 
 		mh_log(MH_LOG_WARN, "mail_not_sent", "job %s attempt %d: %s (smtp %ld)", job->id,
 		       job->attempt, e ? e : s.error_code, s.smtp_code);
 		return fail_with(run, s.permanent ? MH_JOB_FAILED : MH_JOB_RETRY, s.error_code,
-				 s.error);
+		                 s.error);
 	}
 	record(run, job, name, "sent", s.smtp_code, NULL, s.duration_ms, 1);
 	run->result_json = mh_arena_sprintf(a, "{\"smtp_code\":%ld,\"attempt\":%d}", s.smtp_code,
-					    job->attempt);
+	                                    job->attempt);
 	return MH_JOB_SUCCEEDED;
 }
 
 /* A system job: no tenant, no creator; max_attempts comes from the enqueuer. */
 const struct mh_job_kind mail_job_kinds[] = {
-	{ .name = MAIL_KIND, .run = send_run, .system = 1 },
-	{ 0 },
+        {.name = MAIL_KIND, .run = send_run, .system = 1},
+        {0},
 };

@@ -11,11 +11,11 @@
 struct mail_settings mail_settings;
 
 static const struct mh_db_statement mail_statements[] = {
-	{ "mail_enqueue", "SELECT mail_enqueue($1, $2, coalesce($3, '{}')::jsonb, $4::int)", 4 },
-	{ "mail_attempt_record",
-	  "SELECT mail_attempt_record($1::uuid, $2::int, $3, $4, $5::int, $6, $7::bigint)", 7 },
-	{ "mail_scrub", "SELECT mail_scrub($1::uuid)", 1 },
-	{ NULL, NULL, 0 },
+        {"mail_enqueue", "SELECT mail_enqueue($1, $2, coalesce($3, '{}')::jsonb, $4::int)", 4},
+        {"mail_attempt_record",
+         "SELECT mail_attempt_record($1::uuid, $2::int, $3, $4, $5::int, $6, $7::bigint)", 7},
+        {"mail_scrub", "SELECT mail_scrub($1::uuid)", 1},
+        {NULL, NULL, 0},
 };
 
 int mail_queue(struct mh_tx *tx, const char *to, const char *template, const char *vars_json)
@@ -40,7 +40,7 @@ const char *mail_link(struct mh_arena *a, const char *page, const char *token)
 	while (n > 0 && mail_settings.public_url[n - 1] == '/')
 		n--;
 	return mh_arena_sprintf(a, "%.*s/%s#token=%s", (int)n, mail_settings.public_url, page,
-				token);
+	                        token);
 }
 
 int mail_max_attempts(void)
@@ -55,10 +55,9 @@ static int mail_init(const struct mh_config *cfg)
 
 	snprintf(mail_settings.from, sizeof(mail_settings.from), "%s", cfg->mail_from);
 	snprintf(mail_settings.from_name, sizeof(mail_settings.from_name), "%s",
-		 cfg->mail_from_name);
+	         cfg->mail_from_name);
 	snprintf(mail_settings.smtp_url, sizeof(mail_settings.smtp_url), "%s", cfg->smtp_url);
-	snprintf(mail_settings.public_url, sizeof(mail_settings.public_url), "%s",
-		 cfg->public_url);
+	snprintf(mail_settings.public_url, sizeof(mail_settings.public_url), "%s", cfg->public_url);
 	mail_settings.starttls = cfg->smtp_starttls;
 	mail_settings.timeout_ms = cfg->smtp_timeout;
 	mail_settings.max_attempts = cfg->mail_max_attempts;
@@ -66,11 +65,14 @@ static int mail_init(const struct mh_config *cfg)
 		mh_log(MH_LOG_ERROR, "config_invalid", "mail_from must be a bare address");
 		return -1;
 	}
-	if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 && strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
-		mh_log(MH_LOG_ERROR, "config_invalid", "smtp_url must start with smtp:// or smtps://");
+	if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
+		mh_log(MH_LOG_ERROR, "config_invalid",
+		       "smtp_url must start with smtp:// or smtps://");
 		return -1;
 	}
-	if (strncmp(cfg->public_url, "https://", 8) != 0 && strncmp(cfg->public_url, "http://", 7) != 0) {
+	if (strncmp(cfg->public_url, "https://", 8) != 0 &&
+	    strncmp(cfg->public_url, "http://", 7) != 0) {
 		mh_log(MH_LOG_ERROR, "config_invalid", "public_url must be an http(s) URL");
 		return -1;
 	}
@@ -83,12 +85,12 @@ static int mail_init(const struct mh_config *cfg)
 
 /* Mail is read by people, in their mailbox: the module answers no route. */
 static const struct mh_route mail_routes[] = {
-	{ 0 },
+        {0},
 };
 
 const struct mh_module mail_module = {
-	.name = "mail",
-	.routes = mail_routes,
-	.init = mail_init,
-	.job_kinds = mail_job_kinds,
+        .name = "mail",
+        .routes = mail_routes,
+        .init = mail_init,
+        .job_kinds = mail_job_kinds,
 };

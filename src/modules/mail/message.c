@@ -85,8 +85,8 @@ static void put_part(struct mh_buf *b, const char *boundary, const char *type, c
 }
 
 char *mail_message_build(struct mh_arena *a, const char *from, const char *from_name,
-			 const char *to, const char *subject, const char *text, const char *html,
-			 const char *message_id)
+                         const char *to, const char *subject, const char *text, const char *html,
+                         const char *message_id)
 {
 	unsigned char rnd[12];
 	char boundary[64], date[64];
@@ -100,7 +100,7 @@ char *mail_message_build(struct mh_arena *a, const char *from, const char *from_
 	snprintf(boundary, sizeof(boundary), "=_menhir_");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(boundary + strlen(boundary), sizeof(boundary) - strlen(boundary), "%02x",
-			 rnd[i]);
+		         rnd[i]);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	mh_buf_init(&b, a, strlen(text) * 2 + strlen(html) * 2 + 1024);
 	mh_buf_puts(&b, "From: ");
@@ -108,7 +108,7 @@ char *mail_message_build(struct mh_arena *a, const char *from, const char *from_
 	mh_buf_printf(&b, " <%s>\r\nTo: <%s>\r\nSubject: ", from, to);
 	put_header_text(&b, subject);
 	mh_buf_printf(&b, "\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n", date, message_id,
-		      domain ? domain + 1 : "localhost");
+	              domain ? domain + 1 : "localhost");
 	mh_buf_puts(&b, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
 	mh_buf_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
 	put_part(&b, boundary, "text/plain", text);

@@ -46,7 +46,7 @@ static const char *curl_error_code(CURLcode rc)
 
 int mail_smtp_send(struct mail_send *s)
 {
-	struct upload up = { s->message, strlen(s->message), 0 };
+	struct upload up = {s->message, strlen(s->message), 0};
 	struct curl_slist *rcpt = NULL;
 	char from[300], to[300];
 	int64_t started = mh_now_us();
@@ -81,7 +81,7 @@ int mail_smtp_send(struct mail_send *s)
 	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(curl, CURLOPT_USE_SSL,
-			 mail_settings.starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	                 mail_settings.starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)mail_settings.timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)mail_settings.timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

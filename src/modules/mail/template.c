@@ -12,8 +12,7 @@
 
 #define TEMPLATE_MAX (64 * 1024)
 
-const char *const mail_template_names[] = { "invitation", "password_reset", "verify_email",
-					    NULL };
+const char *const mail_template_names[] = {"invitation", "password_reset", "verify_email", NULL};
 
 static struct mail_template templates[8];
 static size_t ntemplates;
@@ -44,7 +43,7 @@ static char *section(const char *src, const char *marker)
 }
 
 int mail_template_parse(const char *name, const char *src, struct mail_template *t, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	size_t n;
 
@@ -59,8 +58,10 @@ int mail_template_parse(const char *name, const char *src, struct mail_template 
 	t->text = section(src, "--- text");
 	t->html = section(src, "--- html");
 	if (t->subject == NULL || t->text == NULL || t->html == NULL) {
-		snprintf(err, errlen, "template %s: needs a subject, a \"--- text\" and a \"--- html\""
-				      " section", name);
+		snprintf(err, errlen,
+		         "template %s: needs a subject, a \"--- text\" and a \"--- html\""
+		         " section",
+		         name);
 		free(t->subject);
 		free(t->text);
 		free(t->html);
@@ -85,8 +86,9 @@ int mail_templates_load(const char *dir, char *err, size_t errlen)
 		}
 		snprintf(path, sizeof(path), "%s/%s.mail", dir, name);
 		if ((f = fopen(path, "re")) == NULL) {
-			snprintf(err, errlen, "mail template %s: cannot open %s (mail_templates_dir)",
-				 name, path);
+			snprintf(err, errlen,
+			         "mail template %s: cannot open %s (mail_templates_dir)", name,
+			         path);
 			return -1;
 		}
 		src = malloc(TEMPLATE_MAX + 1);
@@ -138,7 +140,7 @@ static void put_escaped(struct mh_buf *b, const char *v, enum mail_escape how)
 }
 
 char *mail_render(struct mh_arena *a, const char *src, struct json_object *vars,
-		  enum mail_escape how)
+                  enum mail_escape how)
 {
 	struct mh_buf b;
 
