@@ -473,7 +473,7 @@ try {
     await dialog.waitFor({ state: "hidden" });
   });
 
-  await check("profile: change the name; the API docs are linked", async () => {
+  await check("profile: change the name, ask for the confirmation mail; the API docs are linked", async () => {
     await pageA.getByRole("button", { name: /account menu/ }).click();
     await pageA.getByRole("link", { name: "Profile" }).click();
     await pageA.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
@@ -481,6 +481,9 @@ try {
     await pageA.getByRole("button", { name: "Save name" }).click();
     await pageA.getByText("Saved.").waitFor();
     assert((await pageA.locator('a[href="/docs"]').count()) >= 1, "no link to /docs");
+    // The owner confirmed their address (step 4): asking again sends nothing.
+    await pageA.getByRole("button", { name: "Send the confirmation e-mail again" }).click();
+    await pageA.getByText("Your e-mail address is already confirmed.").waitFor();
     await axe(pageA, "profile");
     await shot(pageA, "profile");
   });
