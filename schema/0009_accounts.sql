@@ -188,6 +188,8 @@ CREATE TABLE password_resets (
 );
 CREATE INDEX password_resets_user ON password_resets (user_id);
 CREATE INDEX password_resets_expires ON password_resets (expires_at);
+CREATE TRIGGER password_resets_touch BEFORE UPDATE ON password_resets
+	FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 ALTER TABLE password_resets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE password_resets FORCE ROW LEVEL SECURITY;
 
@@ -273,6 +275,8 @@ CREATE TABLE email_verifications (
 );
 CREATE INDEX email_verifications_user ON email_verifications (user_id);
 CREATE INDEX email_verifications_expires ON email_verifications (expires_at);
+CREATE TRIGGER email_verifications_touch BEFORE UPDATE ON email_verifications
+	FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 ALTER TABLE email_verifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE email_verifications FORCE ROW LEVEL SECURITY;
 
@@ -488,11 +492,43 @@ BEGIN
 END
 $$;
 
+-- ---- Cleanup (periodic system jobs: mail.cleanup, auth.cleanup) ----------------------------
+
+-- Delivery attempts older than p_keep.
+CREATE FUNCTION mail_cleanup(p_keep interval) RETURNS TABLE (mail_attempts bigint)
+	LANGUAGE sql SECURITY DEFINER
+	SET search_path = public, pg_temp
+	AS $$
+	WITH d AS (DELETE FROM mail_attempts a WHERE a.created_at < now() - p_keep RETURNING 1)
+	SELECT count(*) FROM d
+$$;
+
+-- Reset and verification tokens a day past their expiry (used or not: they can do nothing
+-- more), and invitations accepted, revoked or expired longer than p_keep ago (the list shows
+-- them until then).
+CREATE FUNCTION accounts_cleanup(p_keep interval)
+	RETURNS TABLE (password_resets bigint, email_verifications bigint, invitations bigint)
+	LANGUAGE sql SECURITY DEFINER
+	SET search_path = public, pg_temp
+	AS $$
+	WITH r AS (DELETE FROM password_resets x WHERE x.expires_at < now() - interval '1 day'
+	           RETURNING 1),
+	     v AS (DELETE FROM email_verifications x WHERE x.expires_at < now() - interval '1 day'
+	           RETURNING 1),
+	     i AS (DELETE FROM invitations x
+	            WHERE coalesce(x.accepted_at, x.revoked_at, x.expires_at) < now() - p_keep
+	           RETURNING 1)
+	SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM v), (SELECT count(*) FROM i)
+$$;
+GRANT DELETE ON mail_attempts, password_resets, email_verifications, invitations TO menhir_auth;
+
 DO $$
 DECLARE
 	f text;
 BEGIN
 	FOREACH f IN ARRAY ARRAY[
+		'mail_cleanup(interval)',
+		'accounts_cleanup(interval)',
 		'mail_enqueue(text,text,jsonb,int)',
 		'mail_attempt_record(uuid,int,text,text,int,text,bigint)',
 		'mail_scrub(uuid)',

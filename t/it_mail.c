@@ -133,3 +133,48 @@ Test(mail, a_message_is_text_and_html_with_the_variables_escaped)
 	cr_assert(strstr(mail, "From: Menhir (local) <noreply@menhir.localhost>") != NULL);
 	free(mail);
 }
+
+Test(mail, periodic_cleanup_keeps_recent_rows_and_drops_spent_ones)
+{
+	struct t_session s;
+	char sql[1024], token_hash[80];
+
+	/* `menhir work` scheduled both periodic cleanups when it started. */
+	cr_assert_eq(t_auth_sql_long("SELECT count(DISTINCT kind) FROM jobs"
+	                             " WHERE kind IN ('mail.cleanup', 'auth.cleanup')"),
+	             2);
+	t_auth_signup(&s, "cleanup");
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO mail_attempts (job_id, attempt, template, outcome, created_at) VALUES"
+	         " ('%s', 1, 'old', 'sent', now() - interval '40 days'),"
+	         " ('%s', 1, 'recent', 'sent', now())",
+	         s.user_id, s.user_id);
+	t_auth_sql(sql);
+	cr_assert(t_auth_sql_long("SELECT mail_attempts FROM mail_cleanup('30 days')") >= 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM mail_attempts WHERE job_id = '%s'",
+	         s.user_id);
+	cr_assert_eq(t_auth_sql_long(sql), 1, "the recent attempt stays");
+	/* Tokens: one a day and more past its expiry, one still valid. */
+	snprintf(token_hash, sizeof(token_hash), "sha256('cleanup-%s'::bytea)", s.user_id);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES"
+	         " (%s, '%s', now() - interval '2 days'),"
+	         " (sha256('fresh-%s'::bytea), '%s', now() + interval '1 hour')",
+	         token_hash, s.user_id, s.user_id, s.user_id);
+	t_auth_sql(sql);
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO invitations (tenant_id, email, role, token_hash, expires_at, revoked_at)"
+	         " VALUES ('%s', 'old-%s@example.test', 'member', sha256('inv-old-%s'::bytea),"
+	         "         now() - interval '39 days', now() - interval '40 days'),"
+	         "        ('%s', 'new-%s@example.test', 'member', sha256('inv-new-%s'::bytea),"
+	         "         now() + interval '7 days', NULL)",
+	         s.tenant_id, s.user_id, s.user_id, s.tenant_id, s.user_id, s.user_id);
+	t_auth_sql(sql);
+	t_auth_sql("SELECT accounts_cleanup('30 days')");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM password_resets WHERE user_id = '%s'",
+	         s.user_id);
+	cr_assert_eq(t_auth_sql_long(sql), 1, "only the expired reset token goes");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM invitations WHERE tenant_id = '%s'",
+	         s.tenant_id);
+	cr_assert_eq(t_auth_sql_long(sql), 1, "only the long-settled invitation goes");
+}

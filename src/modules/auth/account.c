@@ -114,8 +114,37 @@ static enum mh_job_outcome forgot_run(const struct mh_job *job, struct mh_job_ru
 	return MH_JOB_SUCCEEDED;
 }
 
-const struct mh_job_kind auth_job_kinds[] = {
+/* The periodic auth.cleanup: spent reset and verification tokens, and invitations settled
+ * more than jobs_keep_days ago (the counts are the job's result). */
+static enum mh_job_outcome cleanup_run(const struct mh_job *job, struct mh_job_run *run)
+{
+	const char **p = mh_arena_alloc(run->req->arena, sizeof(*p));
+	const PGresult *r;
+	int q;
+
+	(void)job;
+	if (p == NULL)
+		return MH_JOB_RETRY;
+	p[0] = auth_settings.keep_days;
+	q = mh_tx_query(run->tx, "auth_accounts_cleanup", p, 1);
+	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK || (r = mh_tx_result(run->tx, q)) == NULL ||
+	    PQntuples(r) != 1) {
+		run->error_code = "database_error";
+		run->error = "the cleanup failed";
+		return MH_JOB_RETRY;
+	}
+	run->result_json = PQgetvalue(r, 0, 0);
+	return MH_JOB_SUCCEEDED;
+}
+
+/* System jobs; auth_init sets the cleanup's period (jobs_cleanup_every) before the fork. */
+struct mh_job_kind auth_job_kinds[] = {
         {.name = "auth.password_reset", .run = forgot_run, .system = 1},
+        {.name = "auth.cleanup",
+         .run = cleanup_run,
+         .max_attempts = 3,
+         .system = 1,
+         .every_seconds = 3600},
         {0},
 };
 

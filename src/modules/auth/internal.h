@@ -19,6 +19,7 @@ struct auth_settings {
 	int mail_cooldown;   /* seconds between two mails of one flow to one address */
 	int mail_ip_max;     /* mail-sending requests per client address per hour */
 	char unverified_deny[128]; /* what an unverified address may not do */
+	char keep_days[16];        /* jobs_keep_days, as auth.cleanup's parameter */
 };
 
 /* The throttle (lockout.c). A pair (account, address) waits 1 s after max_failures
@@ -62,8 +63,8 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res);
 /* Queues a verification token and its mail for the account of email (NULL: the context's
  * user) on tx. Returns the query index (one row: queued|verified|none) or MH_DB_ERROR. */
 int auth_verify_queue(struct mh_tx *tx, const char *email);
-/* The module's job kinds (auth.password_reset). */
-extern const struct mh_job_kind auth_job_kinds[];
+/* The module's job kinds (auth.password_reset, the periodic auth.cleanup). */
+extern struct mh_job_kind auth_job_kinds[];
 
 /* limits.c */
 /* Takes the cooldown of flow for id (an address, a user id): 1 when a mail may go now (and

@@ -53,5 +53,7 @@ const struct mh_db_statement auth_statements[] = {
 	  "SELECT auth_verify_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
 	{ "auth_email_verify", "SELECT user_id FROM auth_email_verify($1::bytea, $2, $3)", 3 },
 	{ "auth_email_verified", "SELECT auth_email_verified()", 0 },
+	{ "auth_accounts_cleanup",
+	  "SELECT row_to_json(c)::text FROM accounts_cleanup(make_interval(days => $1::int)) c", 1 },
 	{ NULL, NULL, 0 },
 };

@@ -191,6 +191,9 @@ static int auth_init(const struct mh_config *cfg)
 	auth_settings.mail_ip_max = cfg->mail_ip_max;
 	snprintf(auth_settings.unverified_deny, sizeof(auth_settings.unverified_deny), "%s",
 		 cfg->unverified_deny);
+	snprintf(auth_settings.keep_days, sizeof(auth_settings.keep_days), "%d",
+		 cfg->jobs_keep_days);
+	auth_job_kinds[1].every_seconds = cfg->jobs_cleanup_every;
 	return mh_db_register(auth_statements);
 }
 

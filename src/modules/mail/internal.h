@@ -19,6 +19,7 @@ struct mail_settings {
 	int timeout_ms;
 	int max_attempts;
 	char public_url[512];
+	char keep_days[16]; /* jobs_keep_days, as the cleanup's parameter */
 };
 extern struct mail_settings mail_settings;
 
@@ -81,6 +82,6 @@ int mail_smtp_send(struct mail_send *s);
 
 /* ---- job.c ---------------------------------------------------------------------------------- */
 
-extern const struct mh_job_kind mail_job_kinds[];
+extern struct mh_job_kind mail_job_kinds[];
 
 #endif

@@ -93,8 +93,30 @@ static enum mh_job_outcome send_run(const struct mh_job *job, struct mh_job_run 
 	return MH_JOB_SUCCEEDED;
 }
 
-/* A system job: no tenant, no creator; max_attempts comes from the enqueuer. */
-const struct mh_job_kind mail_job_kinds[] = {
+/* Delivery attempts older than jobs_keep_days (the count is the job's result). */
+static enum mh_job_outcome cleanup_run(const struct mh_job *job, struct mh_job_run *run)
+{
+	const char **p = mh_arena_alloc(run->req->arena, sizeof(*p));
+	const PGresult *r;
+	int q;
+
+	(void)job;
+	if (p == NULL)
+		return fail_with(run, MH_JOB_RETRY, "internal_error", "out of memory");
+	p[0] = mail_settings.keep_days;
+	q = mh_tx_query(run->tx, "mail_cleanup", p, 1);
+	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK || (r = mh_tx_result(run->tx, q)) == NULL ||
+	    PQntuples(r) != 1)
+		return fail_with(run, MH_JOB_RETRY, "database_error", "the cleanup failed");
+	run->result_json = mh_arena_sprintf(run->req->arena, "{\"mail_attempts\":%s}",
+	                                    PQgetvalue(r, 0, 0));
+	return MH_JOB_SUCCEEDED;
+}
+
+/* System jobs: no tenant, no creator. A message's max_attempts comes from the enqueuer; the
+ * cleanup runs every jobs_cleanup_every seconds (mail_init sets it before the fork). */
+struct mh_job_kind mail_job_kinds[] = {
         {.name = MAIL_KIND, .run = send_run, .system = 1},
+        {.name = "mail.cleanup", .run = cleanup_run, .max_attempts = 3, .system = 1, .every_seconds = 3600},
         {0},
 };

@@ -15,6 +15,8 @@ static const struct mh_db_statement mail_statements[] = {
         {"mail_attempt_record",
          "SELECT mail_attempt_record($1::uuid, $2::int, $3, $4, $5::int, $6, $7::bigint)", 7},
         {"mail_scrub", "SELECT mail_scrub($1::uuid)", 1},
+        {"mail_cleanup", "SELECT mail_attempts FROM mail_cleanup(make_interval(days => $1::int))",
+         1},
         {NULL, NULL, 0},
 };
 
@@ -61,6 +63,9 @@ static int mail_init(const struct mh_config *cfg)
 	mail_settings.starttls = cfg->smtp_starttls;
 	mail_settings.timeout_ms = cfg->smtp_timeout;
 	mail_settings.max_attempts = cfg->mail_max_attempts;
+	snprintf(mail_settings.keep_days, sizeof(mail_settings.keep_days), "%d",
+	         cfg->jobs_keep_days);
+	mail_job_kinds[1].every_seconds = cfg->jobs_cleanup_every;
 	if (strchr(cfg->mail_from, '@') == NULL || strpbrk(cfg->mail_from, "<>\r\n ") != NULL) {
 		mh_log(MH_LOG_ERROR, "config_invalid", "mail_from must be a bare address");
 		return -1;
