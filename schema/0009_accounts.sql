@@ -520,7 +520,9 @@ CREATE FUNCTION accounts_cleanup(p_keep interval)
 	           RETURNING 1)
 	SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM v), (SELECT count(*) FROM i)
 $$;
-GRANT DELETE ON mail_attempts, password_resets, email_verifications, invitations TO menhir_auth;
+-- DELETE with a WHERE reads the rows too: SELECT as well.
+GRANT SELECT, DELETE ON mail_attempts, password_resets, email_verifications, invitations
+	TO menhir_auth;
 
 DO $$
 DECLARE
