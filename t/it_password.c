@@ -162,9 +162,9 @@ Test(password, expired_malformed_or_superseded_tokens_are_refused)
 	reset("not-a-token", T_SECRET_NEW_PASSWORD, &r);
 	t_assert_error(&r, 400, "invalid_token");
 	t_http_free(&r);
-	/* A weak password is a 422 before the token is even looked at. */
+	/* A weak password is a 400 before the token is even looked at. */
 	reset(first, "short", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	cr_assert_eq(t_auth_login(&s, s.email, T_SECRET_PASSWORD, NULL), 200, "nothing changed");
 	/* After the cooldown, a second mail; using it voids any other outstanding token. */

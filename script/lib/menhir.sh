@@ -46,6 +46,7 @@ jwt_audience = menhir-api
 access_token_ttl = 900
 refresh_token_ttl = 604800
 refresh_reuse_grace = 10
+api_key_touch_interval = ${MENHIR_API_KEY_TOUCH_INTERVAL:-2}
 password_time_cost = ${MENHIR_PASSWORD_TIME_COST:-3}
 password_memory_kib = ${MENHIR_PASSWORD_MEMORY_KIB:-65536}
 password_parallelism = 1

@@ -104,6 +104,8 @@ static const struct key keys[] = {
 	    "seconds a refresh token lives"),
 	INT(refresh_reuse_grace, 0, 300, "10",
 	    "seconds a just-rotated refresh token still works"),
+	INT(api_key_touch_interval, 1, 3600, "60",
+	    "seconds a worker gathers API keys' last-use times before writing them together"),
 	INT(password_time_cost, 1, 100, "3",
 	    "argon2id passes"),
 	INT(password_memory_kib, 8, 4194304, "65536",

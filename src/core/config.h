@@ -47,6 +47,7 @@ struct mh_config {
 	int access_token_ttl;  /* seconds */
 	int refresh_token_ttl; /* seconds */
 	int refresh_reuse_grace; /* seconds a just-rotated refresh token still works */
+	int api_key_touch_interval; /* seconds a worker gathers API keys' last use before writing */
 	int password_time_cost;
 	int password_memory_kib;
 	int password_parallelism;

@@ -9,6 +9,7 @@
 
 struct json_object;
 struct mh_route;
+struct mh_value;
 
 /* Bit flags so a route's Allow header is a mask. */
 enum mh_method {
@@ -36,6 +37,12 @@ struct mh_principal {
 	const char *session_id; /* the token's sid: the session it was issued in */
 	long long token_version;
 	long long expires_at; /* unix seconds */
+	/* A machine client's API key (core/apikey.h) instead of a person's token: its id and
+	 * the bytea parameter of its hash; user_id and role are then NULL, the database
+	 * reads them from the key (app_enter_key). */
+	const char *api_key_id;
+	const char *api_key_hash;
+	int api_key_revoked; /* the key was refused as revoked: audited after the reply */
 };
 
 struct mh_request {
@@ -47,11 +54,14 @@ struct mh_request {
 	size_t nquery;
 	struct mh_kv *params; /* from the route pattern */
 	size_t nparams;
+	/* The checked values of the route's declared input (read with mh_in_path() etc.). */
+	struct mh_value *in_path, *in_query, *in_body;
+	size_t nin_path, nin_query, nin_body;
 	struct mh_kv *headers; /* names lower-cased, '-' as in HTTP */
 	size_t nheaders;
 	const char *body;
 	size_t body_len;
-	struct json_object *json; /* parsed body on MH_JSON_BODY routes */
+	struct json_object *json; /* parsed body on routes that declare one */
 	const char *request_id;
 	const char *remote_addr;
 	const struct mh_route *route;

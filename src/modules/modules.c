@@ -1,6 +1,7 @@
 /* modules.c - the registry: adding a module is one folder and one line here. */
 #include "modules/modules.h"
 
+#include "modules/apikeys/apikeys.h"
 #include "modules/auth/auth.h"
 #include "modules/documents/documents.h"
 #include "modules/health/health.h"
@@ -23,6 +24,7 @@ const struct mh_module *const mh_modules[] = {
 	&auth_module,
 	&tenants_module,
 	&users_module,
+	&apikeys_module,
 	&documents_module,
 	&jobs_module,
 	&processing_module,

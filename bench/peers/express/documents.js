@@ -16,6 +16,14 @@ const SORT = '-created_at';
 export const PLAN_SQL =
   "SELECT set_config('enable_sort', 'off', true)," +
   " set_config('plan_cache_mode', 'force_generic_plan', true)";
+// Menhir's RLS context with the membership and role check (core/db.h's MH_DB_ENTER_SQL).
+export const ENTER_SQL =
+  "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)," +
+  " set_config('app.role', coalesce((SELECT m.role FROM memberships m" +
+  " JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1::uuid" +
+  " AND m.user_id = $2::uuid AND u.disabled_at IS NULL" +
+  " AND app_role_rank(m.role) >= app_role_rank(coalesce(nullif($3, ''), 'viewer')))," +
+  " app_refuse('MH403', 'not an enabled member with the role this route needs')), true)";
 const us = (col) => `(extract(epoch FROM ${col}) * 1000000)::int8`;
 export const LIST_SQL =
   'SELECT d.id, d.owner_id, d.title, array_to_json(d.tags), d.status, d.version, ' +
@@ -57,30 +65,44 @@ function decodeCursor(c) {
   return [k, i];
 }
 
-// {limit, after} or {details}, with Menhir's checks in Menhir's order: every parameter's name
-// first (unknown, repeated), then limit (C's strtol: blanks and a sign are fine), then the
-// cursor only if all else was right.
+// What Menhir answers for input its declarations refuse (core/input.h: MH_INPUT_INVALID).
+export const INPUT_INVALID = 'invalid input; details names each problem';
+
+// {limit, after} or {details}, with Menhir's declared-input checks (core/input.c) in its
+// order: each parameter as given — unknown, given twice, or (its first time) a value of the
+// wrong shape — and only when all of that was right, whether the cursor is one of this list.
 export function parseListQuery(search) {
   const details = [];
-  const seen = new Set();
-  for (const [k] of search) {
-    if (k !== 'limit' && k !== 'cursor') details.push({ field: k, message: 'unknown query parameter' });
-    else if (seen.has(k)) details.push({ field: k, message: 'given more than once' });
-    seen.add(k);
-  }
+  const seen = new Map();
   let limit = PAGE_DEFAULT;
-  const l = search.get('limit');
-  if (l !== null) {
-    const n = /^[ \t\n\v\f\r]*[+-]?[0-9]+$/.test(l) ? parseInt(l, 10) : NaN;
-    if (!(n >= 1 && n <= PAGE_MAX)) details.push({ field: 'limit', message: 'must be an integer from 1 to 100' });
-    else limit = n;
+  let cursor = null;
+  for (const [k, v] of search) {
+    if (k !== 'limit' && k !== 'cursor') {
+      details.push({ field: k, message: 'unknown query parameter' });
+      continue;
+    }
+    const n = (seen.get(k) ?? 0) + 1;
+    seen.set(k, n);
+    if (n > 1) {
+      if (n === 2) details.push({ field: k, message: 'given more than once' });
+      continue;
+    }
+    if (k === 'limit') {
+      const x = /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
+      if (!(x >= 1 && x <= PAGE_MAX)) details.push({ field: 'limit', message: 'must be an integer from 1 to 100' });
+      else limit = x;
+    } else if (v.length === 0 || v.length > 2048 || !/^[A-Za-z0-9_=-]+$/.test(v)) {
+      details.push({ field: 'cursor', message: 'is not a cursor this list returned' });
+    } else {
+      cursor = v;
+    }
   }
+  if (details.length > 0) return { details };
   let after = null;
-  const c = search.get('cursor');
-  if (details.length === 0 && c !== null && (after = decodeCursor(c)) === null) {
-    details.push({ field: 'cursor', message: 'is not a cursor this list returned for the same sort and filters' });
+  if (cursor !== null && (after = decodeCursor(cursor)) === null) {
+    return { details: [{ field: 'cursor', message: 'is not a cursor this list returned for the same sort and filters' }] };
   }
-  return details.length > 0 ? { details } : { limit, after };
+  return { limit, after };
 }
 
 // Integer microseconds since 1970 as Menhir writes them: 2024-05-01T10:00:00.123456Z.
@@ -92,14 +114,14 @@ function timestamp(text) {
 }
 
 // One page in one transaction, the statements Menhir queues for it: BEGIN READ ONLY, the
-// tenant/user context with the membership and role check (app_enter raises MH403), the
+// tenant/user context with the membership and role check (MH403 when refused), the
 // planner settings, the list, COMMIT. node-postgres has no pipeline mode: five round trips.
 async function listPage(pool, principal, limit, after) {
   const client = await pool.connect();
   let broken = null;
   try {
     await client.query('BEGIN READ ONLY');
-    await client.query({ name: 'enter', text: 'SELECT app_enter($1, $2, $3)', values: [principal.tid, principal.sub, 'viewer'] });
+    await client.query({ name: 'enter', text: ENTER_SQL, values: [principal.tid, principal.sub, 'viewer'] });
     await client.query({ name: 'plan', text: PLAN_SQL });
     const r = await client.query({
       name: 'list',
@@ -128,7 +150,7 @@ export function listDocuments(config, pool) {
   return async (req, res) => {
     const i = req.url.indexOf('?');
     const q = parseListQuery(new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1)));
-    if (q.details) return sendError(req, res, 400, 'bad_request', 'invalid query parameters', q.details);
+    if (q.details) return sendError(req, res, 400, 'validation_failed', INPUT_INVALID, q.details);
     let rows;
     try {
       rows = await listPage(pool, req.principal, q.limit, q.after);

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "core/address.h"
 #include "core/log.h"
 #include "core/revocation.h"
 #include "modules/mail/mail.h"
@@ -59,7 +60,7 @@ int auth_password_forgot(struct mh_request *req, struct mh_response *res, const 
 	struct mh_tx tx;
 	int rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", auth_client_ip(req),
+	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
 	                              auth_settings.mail_ip_max, HOUR);
 	if (rc <= 0)
 		return rc;
@@ -164,7 +165,7 @@ int auth_password_reset(struct mh_request *req, struct mh_response *res, const c
 	if (p == NULL || (p[0] = auth_token_hash_param(req->arena, token)) == NULL)
 		return -1;
 	p[1] = hash;
-	p[2] = auth_client_ip(req);
+	p[2] = mh_address_client(req);
 	p[3] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
@@ -218,7 +219,7 @@ int auth_email_verify(struct mh_request *req, struct mh_response *res, const cha
 		return invalid_token(req, res);
 	if (p == NULL || (p[0] = auth_token_hash_param(req->arena, token)) == NULL)
 		return -1;
-	p[1] = auth_client_ip(req);
+	p[1] = mh_address_client(req);
 	p[2] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
@@ -243,7 +244,7 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 	const PGresult *r;
 	int q, rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", auth_client_ip(req),
+	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
 	                              auth_settings.mail_ip_max, HOUR);
 	if (rc <= 0)
 		return rc;

@@ -71,6 +71,10 @@ extern struct mh_job_kind auth_job_kinds[];
  * the next one waits mail_cooldown seconds), 0 in the cooldown, -1 out of memory. Redis down:
  * 1 (fails open, logged). */
 int auth_mail_cooldown_take(struct mh_request *req, const char *flow, const char *id);
+/* sessions.c: the signed-in user's live sessions in every tenant, the current one marked;
+ * and ending one of them (404 when it is not theirs; 503 when Redis cannot share it). */
+int auth_sessions_list(struct mh_request *req, struct mh_response *res);
+int auth_session_revoke(struct mh_request *req, struct mh_response *res, const char *id);
 
 /* lockout.c */
 struct auth_lockout {
@@ -114,8 +118,13 @@ const char *auth_refresh_seal(struct mh_arena *a, const char *token,
  * token: the last one, i.e. the family's current token. NULL when malformed. */
 const char *auth_refresh_open(struct mh_arena *a, const char *token, const char *boxes_hex);
 
-/* validate.c */
+/* text.c */
 /* Lower-case hex SHA-256 of s, in the arena. */
 char *auth_sha256_hex(struct mh_arena *a, const char *s, size_t len);
+
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc auth_doc;
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/cursor.h"
 #include "core/db.h"
 #include "core/http.h"
+#include "core/openapi.h"
 
 #define INVITATIONS_TTL          (7 * 24 * 3600)
 #define INVITATIONS_PAGE_DEFAULT 50
@@ -20,6 +21,8 @@ struct invitations_settings {
 extern struct invitations_settings invitations_settings;
 
 extern const struct mh_db_statement invitations_statements[];
+/* schemas.c: the schemas its answers name (menhir openapi). */
+extern const struct mh_module_doc invitations_doc;
 
 /* service.c: each answers the client. */
 int invitations_create(struct mh_request *req, struct mh_response *res, const char *email,

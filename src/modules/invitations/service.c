@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/address.h"
 #include "core/auth.h"
 #include "modules/auth/auth.h"
 #include "modules/mail/mail.h"
@@ -48,7 +49,7 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 	p[1] = role;
 	p[3] = mh_arena_sprintf(req->arena, "%d", INVITATIONS_TTL);
 	p[4] = mail_link(req->arena, "accept-invitation", token);
-	p[5] = auth_client_ip(req);
+	p[5] = mh_address_client(req);
 	p[6] = req->request_id;
 	if (p[3] == NULL || p[4] == NULL)
 		return -1;
@@ -160,7 +161,7 @@ static int accept_reply(struct mh_request *req, struct mh_response *res, const P
 		                      "log in as the invited address, then accept the invitation");
 	if (strcmp(outcome, "password") == 0) {
 		struct mh_error_detail d = {"password", "is required to create your account"};
-		return mh_reply_error_details(req, res, 422, "validation_failed",
+		return mh_reply_error_details(req, res, 400, "validation_failed",
 		                              "choose a password for your new account", &d, 1);
 	}
 	req->principal.tenant_id = PQgetvalue(r, 0, 2);
@@ -214,7 +215,7 @@ int invitations_accept(struct mh_request *req, struct mh_response *res, const ch
 	p[3] = name ? name : "";
 	p[5] = family;
 	p[6] = mh_arena_sprintf(req->arena, "%d", auth_refresh_ttl());
-	p[7] = auth_client_ip(req);
+	p[7] = mh_address_client(req);
 	p[8] = req->request_id;
 	if (p[2] == NULL || p[6] == NULL)
 		return -1;

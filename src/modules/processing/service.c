@@ -14,7 +14,6 @@
 #include <openssl/evp.h>
 
 #include "core/idempotency.h"
-#include "modules/auth/auth.h"
 
 /* The database's refusals in this module's words; the framework maps the rest. */
 static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx, int rc)

@@ -1,6 +1,7 @@
 // App.tsx — the screens by path, behind the sign-in.
 import { useAuth } from "./auth/context";
 import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/Account";
+import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { AuditPage } from "./pages/Audit";
 import { DocumentPage, NewDocumentPage } from "./pages/Document";
@@ -34,6 +35,7 @@ function Screen({ path }: { path: string }) {
   if (path === "/members") return <MembersPage />;
   if (path === "/settings") return <SettingsPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/profile") return <ProfilePage />;
   return <NotFound />;
 }

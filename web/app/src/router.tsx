@@ -11,6 +11,7 @@ export const APP_ROUTES = [
   "members",
   "settings",
   "audit",
+  "api-keys",
   "profile",
   "forgot-password",
   "reset-password",

@@ -1,12 +1,13 @@
 // Profile.tsx — your name, your e-mail address's confirmation (send the link again), your
-// password (the answer carries a fresh session: every other session of yours is revoked), log
-// out here or everywhere, and the API docs.
+// password (the answer carries a fresh session: every other session of yours is revoked), your
+// sessions (each revocable), log out here or everywhere, and the API docs.
 import { useState, type FormEvent } from "react";
 import { api, asProblem, call, type ApiProblem } from "../api/client";
 import { useAuth } from "../auth/context";
 import { adopt, logout, signedOut } from "../auth/session";
 import { navigate, useTitle } from "../router";
 import { Alert, Loading, PageHeader, ProblemAlert, TextField } from "../ui/kit";
+import { SessionsList } from "./Sessions";
 
 export function ProfilePage() {
   useTitle("Profile");
@@ -119,6 +120,7 @@ export function ProfilePage() {
       </form>
       <section className="card" aria-labelledby="sessions-h">
         <h2 id="sessions-h">Sessions</h2>
+        <SessionsList />
         <ProblemAlert problem={outProblem} />
         <div className="form-actions">
           <button type="button" className="btn" onClick={() => void logout().then(() => navigate("/login", { replace: true }))}>
