@@ -111,8 +111,10 @@ static int invitations_init(const struct mh_config *cfg)
 static const struct mh_doc_response create_responses[] = {
         {201, "The invitation, pending; its link is on its way by mail.", "InvitationResponse",
          .headers = "Location", .example = "{\"data\":" INVITATION_EXAMPLE "}"},
-        {403, "Not an admin; an admin inviting an owner; or an unverified address.",
-         .errors = "forbidden email_unverified",
+        {403,
+         "Not an admin; an admin inviting an owner; an unverified address; "
+         "`api_key_not_allowed` when an API key calls it.",
+         .errors = "forbidden email_unverified api_key_not_allowed",
          .example = "{\"error\":\"forbidden\",\"message\":\"only an owner can invite an owner\","
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {0},
@@ -178,6 +180,11 @@ static const struct mh_doc_response accept_responses[] = {
          .errors = "login_required",
          .example = "{\"error\":\"login_required\",\"message\":\"log in as the invited address, "
                     "then accept the invitation\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403, "An API key was sent along: only a person accepts an invitation.",
+         .errors = "api_key_not_allowed",
+         .example = "{\"error\":\"api_key_not_allowed\",\"message\":\"this endpoint is for "
+                    "people: an API key cannot call it\","
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {0},
 };
