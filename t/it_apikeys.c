@@ -417,7 +417,7 @@ Test(apikeys, keys_cannot_call_the_routes_of_a_person)
 	        {"POST", "/api/v1/auth/logout-all", NULL},
 	        {"GET", KEYS, NULL},
 	        {"POST", KEYS, "{\"name\":\"n\",\"role\":\"viewer\"}"},
-	        {"POST", "/api/v1/tenants/current/members",
+	        {"POST", "/api/v1/tenants/current/invitations",
 	         "{\"email\":\"x@example.test\",\"role\":\"viewer\"}"},
 	};
 
