@@ -155,7 +155,9 @@ static int next_migration(const char *root, char *out, size_t outlen)
 			max = v;
 	}
 	closedir(d);
-	snprintf(out, outlen, "%04ld", max + 1);
+	/* Four digits is the migrations' naming rule; 9999 files would be a bigger problem. */
+	if (max >= 9999 || snprintf(out, outlen, "%04d", (int)(max + 1) % 10000) >= (int)outlen)
+		return -1;
 	return 0;
 }
 
