@@ -5,8 +5,9 @@
  * of a person has an expected status in the table below; a route without a row fails the
  * test, so a new route cannot ship without someone deciding who may call it. The key columns
  * follow from the route's API-key flag: a route that takes keys answers A's key as it
- * answers A's admin and B's key as it answers B's owner; any other route refuses a key (403)
- * whatever its tenant and role.
+ * answers A's admin and B's key as it answers B's owner; a public route answers a key as it
+ * answers an owner, unless it refuses one (key_refused); any other route refuses
+ * a key (403) whatever its tenant and role.
  * No answer to a caller outside tenant A may carry any of A's ids, titles or e-mails, and
  * nothing of A's may change when B calls a write route on it. */
 #include <stdio.h>
@@ -41,6 +42,7 @@ enum prep {
 	PREP_JOB,         /* :id = a new queued job of A's member (due in an hour) */
 	PREP_FAILED_JOB,  /* :id = a new job of A's member that failed for good */
 	PREP_FEATURE,     /* :feature = stats (a name, not one of A's secrets) */
+	PREP_INVITATION,  /* :id = a new pending invitation of A (to a fresh address) */
 	PREP_SESSION,     /* :id = a new session (login) of A's member */
 	PREP_KEY,         /* :id = a new API key of A (viewer, made by A's owner) */
 };
@@ -53,6 +55,13 @@ struct expectation {
 	int fresh_actor; /* the route ends the caller's session: use a new one per cell */
 	long want[NPEOPLE];
 };
+
+/* Public routes that read an optional bearer token as a person's: a key sent there is
+ * refused (403 api_key_not_allowed) instead of being ignored. */
+static int key_refused(const struct expectation *e)
+{
+	return strcmp(e->pattern, "/api/v1/auth/invitations/accept") == 0;
+}
 
 /* Routes whose 200 is an event stream that nginx keeps open: only its head is read. */
 static const char *const stream_routes[] = {"/api/v1/jobs/:id/events", NULL};
@@ -79,6 +88,31 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/auth/login", "{}", PREP_NONE, 0, {400, 400, 400, 400, 400, 400, 400}},
         {"POST", "/api/v1/auth/refresh", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
         {"POST", "/api/v1/auth/logout", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
+        /* The mailbox flows: the same answer for every caller, whoever the address is. */
+        {"POST",
+         "/api/v1/auth/password/forgot",
+         "{\"email\":\"{email}\"}",
+         PREP_NONE,
+         0,
+         {202, 202, 202, 202, 202, 202, 202}},
+        {"POST",
+         "/api/v1/auth/password/reset",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"password\":\"" T_SECRET_PASSWORD "\"}",
+         PREP_NONE,
+         0,
+         {400, 400, 400, 400, 400, 400, 400}},
+        {"POST",
+         "/api/v1/auth/email/verify",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+         PREP_NONE,
+         0,
+         {400, 400, 400, 400, 400, 400, 400}},
+        {"POST",
+         "/api/v1/auth/email/verify/resend",
+         NULL,
+         PREP_NONE,
+         0,
+         {401, 401, 202, 202, 202, 202, 202}},
         {"POST",
          "/api/v1/auth/logout-all",
          NULL,
@@ -113,12 +147,33 @@ static const struct expectation table[] = {
          PREP_NONE,
          0,
          {401, 401, 200, 200, 200, 200, 200}},
+        /* Invitations: A's admins manage A's; B's owner invites into B, and never sees or
+         * revokes one of A's. */
         {"POST",
-         "/api/v1/tenants/current/members",
+         "/api/v1/tenants/current/invitations",
          "{\"email\":\"{email}\",\"role\":\"viewer\"}",
          PREP_NONE,
          0,
          {401, 401, 403, 403, 201, 201, 201}},
+        {"GET",
+         "/api/v1/tenants/current/invitations",
+         NULL,
+         PREP_INVITATION,
+         0,
+         {401, 401, 403, 403, 200, 200, 200}},
+        {"DELETE",
+         "/api/v1/tenants/current/invitations/:id",
+         NULL,
+         PREP_INVITATION,
+         0,
+         {401, 401, 403, 403, 204, 204, 404}},
+        /* Accepting needs the mailed token: a made-up one is refused the same for everyone. */
+        {"POST",
+         "/api/v1/auth/invitations/accept",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+         PREP_NONE,
+         0,
+         {400, 401, 400, 400, 400, 400, 400}},
         {"PATCH",
          "/api/v1/tenants/current/members/:user_id",
          "{\"role\":\"member\"}",
@@ -193,6 +248,7 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/tenants/current/api-keys", "{\"name\":\"iso\",\"role\":\"viewer\"}", PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
         {"GET", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 200, 200, 404}},
         {"DELETE", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 204, 204, 404}},
+        /* menhir new-module adds its rows above this line. */
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
@@ -358,6 +414,21 @@ static void prepare(enum prep p, char *value, size_t vlen)
 		}
 		break;
 	}
+	case PREP_MEMBER: {
+		/* A viewer of A, as an accepted invitation makes one. */
+		struct t_session target;
+		char sql[512];
+
+		t_auth_signup(&target, "iso-target");
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ('%s', '%s', "
+		         "'viewer')",
+		         a.as[T_OWNER].tenant_id, target.user_id);
+		t_auth_sql(sql);
+		snprintf(value, vlen, "%s", target.user_id);
+		remember(target.email);
+		break;
+	}
 	case PREP_SESSION: {
 		struct t_session s;
 
@@ -368,13 +439,13 @@ static void prepare(enum prep p, char *value, size_t vlen)
 	case PREP_KEY:
 		make_key(a.as[T_OWNER].access, "viewer", NULL, 0, value, vlen);
 		break;
-	case PREP_MEMBER:
-		t_auth_email(email, sizeof(email), "iso-target");
+	case PREP_INVITATION:
+		t_auth_email(email, sizeof(email), "iso-invitee");
 		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", email);
-		t_doc_request("POST", "/api/v1/tenants/current/members", a.as[T_OWNER].access, NULL,
-		              body, &r);
+		t_doc_request("POST", "/api/v1/tenants/current/invitations", a.as[T_OWNER].access,
+		              NULL, body, &r);
 		cr_assert_eq(r.status, 201, "%s", r.body);
-		t_doc_data_str(&r, "user_id", value, vlen);
+		t_doc_data_str(&r, "id", value, vlen);
 		t_http_free(&r);
 		remember(email);
 		break;
@@ -462,7 +533,7 @@ static void assert_no_leak(const char *cell, const struct http_response *r)
 static void assert_untouched(enum prep p, const char *id)
 {
 	PGconn *su;
-	const char *param[1] = {id};
+	const char *param[2] = {id, a.as[T_OWNER].tenant_id};
 	PGresult *r;
 
 	if (p == PREP_FILE) {
@@ -494,8 +565,10 @@ static void assert_untouched(enum prep p, const char *id)
 		return;
 	su = t_pg("MENHIR_TEST_PG_SUPER");
 	r = p == PREP_MEMBER
-	            ? PQexecParams(su, "SELECT role = 'viewer' FROM memberships WHERE user_id = $1",
-	                           1, NULL, param, NULL, NULL, 0)
+	            ? PQexecParams(su,
+	                           "SELECT role = 'viewer' FROM memberships"
+	                           " WHERE user_id = $1 AND tenant_id = $2",
+	                           2, NULL, param, NULL, NULL, 0)
 	    : p == PREP_DOC
 	            ? PQexecParams(
 	                      su,
@@ -618,7 +691,7 @@ static long want_for(const struct expectation *e, json_object *route, enum actor
 	if (who < NPEOPLE)
 		return e->want[who];
 	if (bool_member(route, "public"))
-		return e->want[OWNER];
+		return key_refused(e) ? 403 : e->want[OWNER];
 	if (!bool_member(route, "api_key"))
 		return 403;
 	return e->want[who == KEY_A ? ADMIN : OTHER];
@@ -696,8 +769,8 @@ Test(isolation, every_route_every_caller_against_tenant_a)
 				if (who == OTHER || who == KEY_B)
 					assert_untouched(e->prep, value);
 			}
-			if (who >= NPEOPLE && r.status == 403 && !bool_member(rt, "public") &&
-			    !bool_member(rt, "api_key"))
+			if (who >= NPEOPLE && r.status == 403 &&
+			    (key_refused(e) || (!bool_member(rt, "public") && !bool_member(rt, "api_key"))))
 				t_assert_error(&r, 403, "api_key_not_allowed");
 			if (want == 401 && r.status == 401)
 				t_assert_error(&r, 401,

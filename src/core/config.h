@@ -76,6 +76,21 @@ struct mh_config {
 	int webhook_allow_private; /* allow http:// and loopback/private targets (tests, dev) */
 	int webhook_timeout;       /* milliseconds for one delivery */
 	int webhook_max_attempts;
+	/* outbound e-mail (the mail module) and the account flows that send it */
+	char mail_from[256];        /* the envelope and From: address */
+	char mail_from_name[128];   /* the From: display name */
+	char smtp_url[512];         /* smtp://[user:password@]host:port or smtps://…; AUTH
+				     * when credentials are given */
+	int smtp_starttls;          /* smtp://: refuse to send unless STARTTLS succeeds */
+	int smtp_timeout;           /* milliseconds for one delivery */
+	int mail_max_attempts;
+	char mail_templates_dir[512];
+	char public_url[512];       /* the browser app's base URL, for links in mail */
+	int mail_cooldown;          /* seconds between two mails of one flow to one address */
+	int mail_ip_max;            /* mail-sending requests per client address per hour */
+	int invite_max;             /* invitations per tenant per hour */
+	char unverified_deny[128];  /* what an unverified address may not do: any of
+				     * login, invite, api_keys */
 };
 
 /* Fills cfg with the built-in defaults. */

@@ -5,7 +5,9 @@
 #include "modules/auth/auth.h"
 #include "modules/documents/documents.h"
 #include "modules/health/health.h"
+#include "modules/invitations/invitations.h"
 #include "modules/jobs/jobs.h"
+#include "modules/mail/mail.h"
 #include "modules/metrics/metrics.h"
 #include "modules/processing/processing.h"
 #include "modules/system/system.h"
@@ -27,5 +29,7 @@ const struct mh_module *const mh_modules[] = {
 	&jobs_module,
 	&processing_module,
 	&webhooks_module,
+	&mail_module,
+	&invitations_module,
 	NULL,
 };

@@ -48,6 +48,18 @@ const struct mh_db_statement auth_statements[] = {
 	  "SELECT role, token_version"
 	  "  FROM auth_switch_tenant($1::uuid, $2::bytea, $3::uuid, $4::int, $5, $6)",
 	  6 },
+	/* Mail flows (schema 0009). */
+	{ "auth_forgot_queue", "SELECT auth_forgot_queue($1)", 1 },
+	{ "auth_reset_issue", "SELECT auth_reset_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
+	{ "auth_password_reset",
+	  "SELECT user_id, email, token_version FROM auth_password_reset($1::bytea, $2, $3, $4)",
+	  4 },
+	{ "auth_verify_issue",
+	  "SELECT auth_verify_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
+	{ "auth_email_verify", "SELECT user_id FROM auth_email_verify($1::bytea, $2, $3)", 3 },
+	{ "auth_email_verified", "SELECT auth_email_verified()", 0 },
+	{ "auth_accounts_cleanup",
+	  "SELECT row_to_json(c)::text FROM accounts_cleanup(make_interval(days => $1::int)) c", 1 },
 	/* The client that the refresh tokens written in this transaction belong to (schema
 	 * 0010: their user_agent and coarse client_net). */
 	{ "auth_client_note", "SELECT auth_client_note($1, $2)", 2 },

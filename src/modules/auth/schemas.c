@@ -83,15 +83,31 @@ static const struct mh_field user_session_list_members[] = {
 static const struct mh_field user_session_list_schema = {"UserSessionList", MH_T_OBJECT, 0,
                                                          .fields = user_session_list_members};
 
+static const char *const mail_status_values[] = {"accepted", "queued", "verified", NULL};
+static const struct mh_field mail_status_members[] = {
+        {"status", MH_T_ENUM, MH_REQUIRED, .values = mail_status_values},
+        {0},
+};
+static const struct mh_field mail_status_schema = {"MailStatus", MH_T_OBJECT, 0,
+                                                   .fields = mail_status_members};
+static const struct mh_field mail_status_response_members[] = {
+        {"data", MH_T_OBJECT, MH_REQUIRED, .ref = "MailStatus"},
+        {0},
+};
+static const struct mh_field mail_status_response_schema = {
+        "MailStatusResponse", MH_T_OBJECT, 0, .fields = mail_status_response_members};
+
 static const struct mh_field *const auth_schemas[] = {
         &role_schema, &session_schema,      &session_response_schema,
         &jwks_schema, &user_session_schema, &user_session_list_schema,
+        &mail_status_schema, &mail_status_response_schema,
         NULL,
 };
 
 const struct mh_module_doc auth_doc = {
         .tag = "auth",
-        .description = "Sign-up, login, refresh, logout, tenant switch, signing keys",
+        .description = "Sign-up, login, refresh, logout, tenant switch, password reset, e-mail "
+                       "confirmation, signing keys",
         .schemas = auth_schemas,
         .headers = "{\"Set-Cookie-Refresh\":{\"description\":\"`mh_refresh=…; "
                    "Path=/api/v1/auth; Max-Age=…; HttpOnly; Secure; SameSite=Strict` "

@@ -99,8 +99,8 @@ int auth_audit_queue(struct mh_tx *tx, const char *action, const char *target)
 /* ---- Responses ----------------------------------------------------------------------------- */
 
 /* {"data": {access token…, "user_id", "tenant_id", "role"[, extra]}} + the refresh cookie. */
-static int session_reply(struct mh_request *req, struct mh_response *res, int status,
-			 const struct auth_grant *g, const char *refresh_token, const char *extra)
+int auth_session_reply(struct mh_request *req, struct mh_response *res, int status,
+		       const struct auth_grant *g, const char *refresh_token, const char *extra)
 {
 	struct mh_buf *b = &res->body;
 
@@ -220,6 +220,8 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 		return mh_db_reply_error(req, res, &tx, rc);
 	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_signup", p, 10);
+	/* The verification mail, in the signup's own transaction. */
+	auth_verify_queue(&tx, email);
 	rc = mh_tx_commit(&tx);
 	if (rc == MH_DB_ERROR && strcmp(tx.sqlstate, "MH409") == 0) {
 		struct mh_error_detail d = { "email", "is already registered; log in instead" };
@@ -247,7 +249,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 		mh_buf_json_cstr(&extra, PQgetvalue(r, 0, 2));
 		mh_buf_puts(&extra, ",\"email\":");
 		mh_buf_json_cstr(&extra, email);
-		return session_reply(req, res, 201, &g, token, mh_buf_cstr(&extra));
+		return auth_session_reply(req, res, 201, &g, token, mh_buf_cstr(&extra));
 	}
 }
 
@@ -314,6 +316,10 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	/* The user's own context, no tenant yet: auth_login_session picks the tenant and checks
 	 * the membership; auth_set_password stores a rehash for this user. */
 	req->principal.user_id = user_id;
+	/* The policy may keep unverified addresses out; the password was right, so saying so
+	 * tells nothing to someone who does not know it. */
+	if (auth_unverified_denied("login") && !auth_verified_or_reply(req, res, "login"))
+		return 0;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
@@ -338,7 +344,7 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	g.session_id = family;
 	req->principal.tenant_id = g.tenant_id;
 	auth_lockout_succeeded(req, l);
-	return session_reply(req, res, 200, &g, t.token, NULL);
+	return auth_session_reply(req, res, 200, &g, t.token, NULL);
 }
 
 int auth_login(struct mh_request *req, struct mh_response *res, const char *email,
@@ -465,7 +471,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 
 		req->principal.user_id = g.user_id;
 		req->principal.tenant_id = g.tenant_id;
-		return session_reply(req, res, 200, &g, token, NULL);
+		return auth_session_reply(req, res, 200, &g, token, NULL);
 	}
 }
 
@@ -629,6 +635,6 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 		struct auth_grant g = { req->principal.user_id, tenant_id, PQgetvalue(r, 0, 0),
 					strtoll(PQgetvalue(r, 0, 1), NULL, 10), family };
 
-		return session_reply(req, res, 200, &g, token, NULL);
+		return auth_session_reply(req, res, 200, &g, token, NULL);
 	}
 }

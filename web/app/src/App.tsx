@@ -1,5 +1,6 @@
 // App.tsx — the screens by path, behind the sign-in.
 import { useAuth } from "./auth/context";
+import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/Account";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { AuditPage } from "./pages/Audit";
@@ -39,9 +40,20 @@ function Screen({ path }: { path: string }) {
   return <NotFound />;
 }
 
+/** The pages a mailed link opens: the same whether or not someone is signed in. */
+function AccountScreen({ path }: { path: string }) {
+  if (path === "/forgot-password") return <ForgotPasswordPage />;
+  if (path === "/reset-password") return <ResetPasswordPage />;
+  if (path === "/verify-email") return <VerifyEmailPage />;
+  if (path === "/accept-invitation") return <AcceptInvitationPage />;
+  return null;
+}
+
 export function App() {
   const { status } = useAuth();
   const { path } = useLocation();
+  const account = AccountScreen({ path });
+  if (account) return account;
   if (status === "unknown") return <Loading label="Starting…" />;
   if (status === "signed-out") {
     if (path === "/signup") return <SignupPage />;
