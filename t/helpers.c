@@ -129,6 +129,13 @@ void t_get(const char *path, struct http_response *out)
 	cr_assert_eq(t_http("GET", path, NULL, NULL, 0, out), 0, "GET %s: transport error", path);
 }
 
+void t_get_internal(const char *path, struct http_response *out)
+{
+	cr_assert_eq(
+	        t_http_ex(t_env("MENHIR_TEST_INTERNAL_URL"), "GET", path, NULL, NULL, NULL, 0, out),
+	        0, "GET %s on the internal listener: transport error", path);
+}
+
 char *t_header(const struct http_response *r, const char *name)
 {
 	size_t n = strlen(name);

@@ -42,6 +42,9 @@ int t_http_request(const char *base, const char *method, const char *path,
 void t_http_source(const char *addr);
 /* Shorthand for GET; fails the test on a transport error. */
 void t_get(const char *path, struct http_response *out);
+/* GET through nginx's internal listener (MENHIR_TEST_INTERNAL_URL, plain HTTP: /metrics);
+ * fails the test on a transport error. */
+void t_get_internal(const char *path, struct http_response *out);
 
 /* Case-insensitive header lookup; returns a malloc'd value or NULL. */
 char *t_header(const struct http_response *r, const char *name);

@@ -425,7 +425,7 @@ static long long in_flight_now(void)
 	const char *at;
 	long long n;
 
-	t_get("/metrics", &r);
+	t_get_internal("/metrics", &r);
 	at = strstr(r.body, "\nmenhir_http_requests_in_flight ");
 	cr_assert_not_null(at, "%.300s", r.body);
 	n = atoll(at + strlen("\nmenhir_http_requests_in_flight "));

@@ -74,7 +74,8 @@ static const struct expectation table[] = {
         /* Operational and public. */
         {"GET", "/healthz", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
         {"GET", "/readyz", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
-        {"GET", "/metrics", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
+        /* Internal: the public listener never serves it (nginx's JSON 404), whoever asks. */
+        {"GET", "/metrics", NULL, PREP_NONE, 0, {404, 404, 404, 404, 404, 404, 404}},
         {"GET", "/api/v1/ping", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
         {"GET", "/.well-known/jwks.json", NULL, PREP_NONE, 0, {200, 200, 200, 200, 200, 200, 200}},
         /* Auth. Public routes ignore the bearer token; signup makes a separate account. */

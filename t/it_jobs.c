@@ -755,7 +755,7 @@ Test(jobs_api, queue_depth_is_in_metrics)
 
 	t_team_setup(&a, "jobs-depth");
 	ids = enqueue(&a.as[T_MEMBER], 3, NULL, 5, 3600);
-	t_get("/metrics", &r);
+	t_get_internal("/metrics", &r);
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(metric(r.body, "\nmenhir_jobs_depth_up "), 1, "%s", r.body);
 	/* Global totals (every tenant's), so at least this test's three. */

@@ -101,3 +101,132 @@ Test(logs, one_json_line_per_request_in_both_logs)
 	free(rid);
 	t_http_free(&r);
 }
+
+/* ---- Tracing (W3C traceparent) ----------------------------------------------------- */
+
+/* A fresh 32-hex trace id, so no earlier line of the logs can match. */
+static void fresh_trace_id(char out[33])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+	char uuid[64];
+	size_t n = 0;
+
+	cr_assert(f != NULL && fgets(uuid, sizeof(uuid), f) != NULL);
+	fclose(f);
+	for (const char *p = uuid; *p && n < 32; p++)
+		if (*p != '-' && *p != '\n')
+			out[n++] = *p;
+	out[n] = '\0';
+	cr_assert_eq(n, 32);
+}
+
+/* The trace_id of the line of `file` whose request_id is rid, waiting for nginx to
+ * write it; returns a malloc'd string ("" when the line has none). */
+static char *trace_of(const char *name, const char *rid)
+{
+	struct timespec pause = {0, 100 * 1000000L};
+	char path[1024];
+	json_object *o = NULL, *v;
+	char *out;
+
+	snprintf(path, sizeof(path), "%s/%s", t_env("MENHIR_TEST_STATE"), name);
+	for (int i = 0; i < 30 && o == NULL; i++) {
+		o = line_for(path, rid);
+		if (o == NULL)
+			nanosleep(&pause, NULL);
+	}
+	cr_assert(o != NULL, "%s has no line for %s", name, rid);
+	out = strdup(json_object_object_get_ex(o, "trace_id", &v) ? json_object_get_string(v) : "");
+	json_object_put(o);
+	return out;
+}
+
+/* Sends GET path with the given traceparent header line (or none); returns the request
+ * id (malloc'd). */
+static char *traced_get(const char *path, const char *header, long want_status)
+{
+	struct http_response r;
+	char *rid;
+
+	cr_assert_eq(t_http_ex(NULL, "GET", path, header, NULL, NULL, 0, &r), 0);
+	cr_assert_eq(r.status, want_status, "%ld %s", r.status, r.body);
+	rid = t_header(&r, "X-Request-Id");
+	cr_assert(rid != NULL);
+	t_http_free(&r);
+	return rid;
+}
+
+Test(logs, a_callers_traceparent_names_the_trace_in_both_logs)
+{
+	char tid[33], header[160], *rid, *app, *web;
+
+	fresh_trace_id(tid);
+	snprintf(header, sizeof(header), "traceparent: 00-%s-00f067aa0ba902b7-01", tid);
+	rid = traced_get("/api/v1/ping", header, 200);
+	app = trace_of("menhir.log", rid);
+	web = trace_of("nginx/access.log", rid);
+	cr_assert_str_eq(app, tid, "menhir logged trace %s", app);
+	cr_assert_str_eq(web, tid, "nginx logged trace %s", web);
+	free(app);
+	free(web);
+	free(rid);
+}
+
+/* No traceparent, or one Menhir must not trust (W3C: restart the trace): nginx starts one
+ * whose trace id is the request id. */
+Test(logs, without_a_valid_traceparent_nginx_starts_a_trace_named_by_the_request_id)
+{
+	static const char *const headers[] = {
+	        NULL,
+	        "traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+	        "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+	        "traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+	        "traceparent: ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	        "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+	        "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+	};
+
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		char *rid = traced_get("/api/v1/ping", headers[i], 200), *app, *web;
+
+		app = trace_of("menhir.log", rid);
+		web = trace_of("nginx/access.log", rid);
+		cr_assert_str_eq(app, rid, "case %zu: menhir logged trace %s for request %s", i,
+		                 app, rid);
+		cr_assert_str_eq(web, rid, "case %zu: nginx logged trace %s", i, web);
+		free(app);
+		free(web);
+		free(rid);
+	}
+}
+
+/* Not only the access line: whatever a request makes Menhir log carries its trace. */
+Test(logs, every_line_a_request_writes_carries_its_trace)
+{
+	char tid[33], header[160], path[1024], line[8192], *rid;
+	struct timespec pause = {0, 100 * 1000000L};
+	int lines = 0;
+
+	fresh_trace_id(tid);
+	snprintf(header, sizeof(header), "traceparent: 00-%s-00f067aa0ba902b7-01", tid);
+	/* More headers than a response holds: the dispatcher logs response_header_dropped. */
+	rid = traced_get("/api/v1/test/headers?n=40", header, 500);
+	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
+	for (int i = 0; i < 30 && lines < 2; i++) {
+		FILE *f = fopen(path, "r");
+
+		cr_assert(f != NULL);
+		lines = 0;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strstr(line, rid) != NULL) {
+				cr_assert(strstr(line, tid) != NULL, "a line without the trace: %s",
+				          line);
+				lines++;
+			}
+		fclose(f);
+		if (lines < 2)
+			nanosleep(&pause, NULL);
+	}
+	cr_assert_geq(lines, 2, "expected the dropped-header line and the request line");
+	free(rid);
+}

@@ -330,6 +330,163 @@ Test(server, killed_worker_is_replaced_and_requests_keep_succeeding)
 		cr_assert_neq(after[i], before[0], "the killed worker is still listed");
 }
 
+/* Size of menhir's log now: later searches start there. */
+static long menhir_log_size(void)
+{
+	char path[1024];
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+/* The first line of menhir's log past offset that holds needle (malloc'd), or NULL. */
+static char *menhir_log_line_after(long offset, const char *needle)
+{
+	char path[1024], line[8192];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "cannot open %s", path);
+	fseek(f, offset, SEEK_SET);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL) {
+			fclose(f);
+			return strdup(line);
+		}
+	fclose(f);
+	return NULL;
+}
+
+/* Sends a ping through nginx and returns the PID of the worker that served it, read
+ * from the worker's own access-log line (the one carrying the response's request id). */
+static pid_t ping_and_find_worker(long offset)
+{
+	struct http_response r;
+	char needle[128], *rid, *line = NULL, *p;
+	pid_t pid = 0;
+
+	t_get("/api/v1/ping", &r);
+	cr_assert_eq(r.status, 200, "ping answered %ld", r.status);
+	rid = t_header(&r, "X-Request-Id");
+	cr_assert(rid != NULL);
+	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", rid);
+	for (int i = 0; i < 300 && line == NULL; i++) {
+		line = menhir_log_line_after(offset, needle);
+		if (line == NULL)
+			sleep_ms(10);
+	}
+	cr_assert(line != NULL, "menhir logged no line for %s", rid);
+	p = strstr(line, "\"pid\":");
+	cr_assert(p != NULL, "%s", line);
+	pid = (pid_t)atol(p + 6);
+	free(line);
+	free(rid);
+	t_http_free(&r);
+	return pid;
+}
+
+static int pid_listed(const pid_t *pids, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* Waits up to timeout_ms for a full pool of want workers without gone; returns the ms
+ * it took, or -1. */
+static int wait_pool_without(int want, pid_t gone, int timeout_ms)
+{
+	struct timespec t0, t1;
+	pid_t now[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int n = t_worker_pids(now, 64), ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (n == want && !pid_listed(now, n, gone))
+			return ms;
+		if (ms > timeout_ms)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
+/* The review's fault: a worker killed every second stalled the API for seconds, because
+ * the crash-loop back-off also delayed replacing workers that had been serving fine.
+ * Three pools' worth of served workers die within a few seconds; each is replaced at
+ * once, and nothing is logged as a crash loop. */
+Test(server, a_worker_that_served_is_replaced_at_once_however_many_die, .timeout = 60)
+{
+	pid_t before[64];
+	int nbefore = t_worker_pids(before, 64);
+	long offset = menhir_log_size();
+	char *delayed;
+
+	cr_assert(nbefore >= 2, "expected a pool, found %d workers", nbefore);
+	for (int k = 0; k < 3 * nbefore; k++) {
+		pid_t victim = ping_and_find_worker(offset);
+		int ms;
+
+		cr_assert_eq(kill(victim, SIGKILL), 0, "kill %d", (int)victim);
+		ms = wait_pool_without(nbefore, victim, 2000);
+		cr_assert(ms >= 0, "kill %d of %d: worker %d not replaced within 2 s", k + 1,
+			  3 * nbefore, (int)victim);
+	}
+	delayed = menhir_log_line_after(offset, "\"event\":\"respawn_delayed\"");
+	cr_assert(delayed == NULL, "a served worker's respawn was delayed: %s", delayed);
+	cr_assert(t_wait_status("/api/v1/ping", 200, 3000));
+}
+
+/* A worker that dies before it takes a request (or lives a second) is the crash loop the
+ * guard exists for: once more of those die within 10 s than the pool has workers, their
+ * replacements wait. Every worker is killed the moment it appears, with no traffic. */
+Test(server, workers_that_die_before_serving_are_respawned_with_a_back_off, .timeout = 60)
+{
+	pid_t seen[512], now[64];
+	int nseen = 0, killed = 0, nbefore = t_worker_pids(now, 64);
+	long offset = menhir_log_size();
+	char *delayed = NULL;
+
+	cr_assert(nbefore >= 2, "expected a pool, found %d workers", nbefore);
+	/* The pool as it is: old, proven workers. Their deaths must not count. */
+	for (int i = 0; i < nbefore; i++) {
+		seen[nseen++] = now[i];
+		kill(now[i], SIGKILL);
+	}
+	for (int waited = 0; waited < 15000 && delayed == NULL && nseen < 500; waited += 5) {
+		int n = t_worker_pids(now, 64);
+
+		for (int i = 0; i < n; i++)
+			if (!pid_listed(seen, nseen, now[i])) {
+				seen[nseen++] = now[i];
+				cr_assert_eq(kill(now[i], SIGKILL), 0);
+				killed++;
+			}
+		delayed = menhir_log_line_after(offset, "\"event\":\"respawn_delayed\"");
+		sleep_ms(5);
+	}
+	cr_assert(delayed != NULL, "no back-off after %d workers died before serving", killed);
+	cr_assert(killed > nbefore, "back-off after only %d early deaths (pool of %d)", killed,
+		  nbefore);
+	free(delayed);
+	/* The back-off is bounded (5 s); then the pool is whole and serving again. */
+	cr_assert(wait_pool_without(nbefore, 0, 15000) >= 0, "the pool did not come back");
+	cr_assert(t_wait_status("/api/v1/ping", 200, 5000));
+	/* Leave proven workers to the next test. */
+	sleep_ms(1200);
+}
+
 static atomic_int loop_failures, loop_requests, loop_stop;
 
 static void *request_loop(void *arg)

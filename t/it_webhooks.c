@@ -671,3 +671,63 @@ Test(webhooks, processing_result_is_delivered)
 	json_object_put(event);
 	t_receiver_stop(&rcv);
 }
+
+/* Lines of work.log that hold both a and b. */
+static int work_log_lines_with(const char *a, const char *b)
+{
+	char path[1024], line[8192];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/work.log", t_env("MENHIR_TEST_STATE"));
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot open %s", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, a) != NULL && strstr(line, b) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* W3C Trace Context end to end: the request's trace goes with the job it queues (its log
+ * lines in menhir work) and with the webhook that job's end sends, whose traceparent has
+ * the same trace id and a span of Menhir's own. */
+Test(webhooks, the_request_trace_reaches_the_job_and_its_webhook)
+{
+	static const char *const script[] = {T_HTTP_200};
+	static const char trace_id[] = "6e0c63257de34c92bf9efcd03927272e";
+	const char *const headers[] = {
+	        "traceparent: 00-6e0c63257de34c92bf9efcd03927272e-00f067aa0ba902b7-01", NULL};
+	struct t_receiver rcv;
+	struct t_team t;
+	struct http_response r;
+	char secret[WEBHOOKS_SECRET_SIZE], doc[40], url[128], job[40], path[128], body[256];
+	char *tp;
+
+	t_team_setup(&t, "wh-trace");
+	t_doc_create(&t.as[T_MEMBER], "{\"title\":\"Traced\",\"body\":\"One two.\"}", doc);
+	enable_stats(&t.as[T_ADMIN]);
+	new_secret(&t.as[T_OWNER], secret);
+	cr_assert_eq(t_receiver_start(&rcv, script, 1), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/traced", rcv.port);
+	snprintf(path, sizeof(path), "/api/v1/documents/%s/process", doc);
+	snprintf(body, sizeof(body), "{\"feature\":\"stats\",\"webhook_url\":\"%s\"}", url);
+	t_doc_request("POST", path, t.as[T_MEMBER].access, headers, body, &r);
+	cr_assert_eq(r.status, 202, "%s", r.body);
+	t_doc_data_str(&r, "job_id", job, sizeof(job));
+	t_http_free(&r);
+
+	cr_assert_eq(t_receiver_wait(&rcv, 1, 20000), 1, "no delivery arrived");
+	tp = t_received_header(&rcv.received[0], "traceparent");
+	cr_assert_not_null(tp, "no traceparent in %s", rcv.received[0].head);
+	cr_assert_eq(strncmp(tp, "00-", 3), 0, "%s", tp);
+	cr_assert_eq(strncmp(tp + 3, trace_id, 32), 0, "another trace: %s", tp);
+	cr_assert(strstr(tp, "00f067aa0ba902b7") == NULL, "the caller's span was passed on: %s",
+	          tp);
+	free(tp);
+	t_receiver_stop(&rcv);
+	/* The processing job's own log line (menhir work) carries the request's trace. */
+	for (int i = 0; i < 50 && work_log_lines_with(job, trace_id) == 0; i++)
+		sleep_ms(100);
+	cr_assert_gt(work_log_lines_with(job, trace_id), 0, "no line of job %s has trace %s", job,
+	             trace_id);
+}

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "core/arena.h"
+#include "core/trace.h"
 #include "modules/mail/internal.h"
 
 static struct mh_arena a;
@@ -81,6 +82,23 @@ Test(mail, html_variables_are_escaped_and_headers_stay_one_line)
 	s = mail_render(&a, "{{missing}}{{k}}|{{open", v, MAIL_TEXT);
 	cr_assert_str_eq(s, "|{{open");
 	json_object_put(v);
+}
+
+/* The job that sends a message continues the trace of the request that queued it. */
+Test(mail, a_message_carries_the_trace_it_was_sent_in)
+{
+	char *m;
+
+	mh_trace_begin("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", NULL);
+	m = mail_message_build(&a, "noreply@example.test", "Menhir", "ada@example.test", "s", "t",
+	                       "<p>h</p>", "id3");
+	cr_assert(m != NULL);
+	cr_assert(strstr(m, "\r\nTraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-") != NULL, "%s",
+	          m);
+	mh_trace_end();
+	m = mail_message_build(&a, "noreply@example.test", "Menhir", "ada@example.test", "s", "t",
+	                       "<p>h</p>", "id4");
+	cr_assert(strstr(m, "Traceparent:") == NULL, "a header outside any trace");
 }
 
 Test(mail, message_is_multipart_with_short_lines)

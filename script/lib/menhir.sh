@@ -34,6 +34,9 @@ body_limit = 1048576
 database_url = $(pg_conninfo menhir_app)
 migrate_database_url = $(pg_conninfo menhir_owner)
 db_statement_timeout = 5000
+# A streaming replica for reads, while script/stack replica-start keeps one (else empty).
+database_replica_url = $(replica_conninfo menhir_app)
+replica_max_lag = ${MENHIR_REPLICA_MAX_LAG:-1000}
 redis_url = $(redis_url_with_password 0)
 redis_timeout = 500
 schema_dir = $MH_ROOT/schema

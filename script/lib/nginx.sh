@@ -37,9 +37,19 @@ nginx_render_site() {
 	fi
 	# bench/run's plain-HTTP listener: the same server block (locations, headers, logs)
 	# without TLS, to show what TLS costs. Never in nginx/menhir.conf itself.
+	# script/cluster's app hosts: the same TLS server on the host's network address too, for
+	# the load balancer in front.
+	for addr in ${MENHIR_NGINX_LISTEN_ADDRS:-}; do
+		[[ $addr =~ ^[0-9.]+$ ]] || mh_die "MENHIR_NGINX_LISTEN_ADDRS: not an IPv4 address: $addr"
+		tls_extra+="\\n    listen $addr:$MENHIR_HTTPS_PORT ssl http2;"
+	done
 	if [[ -n ${MENHIR_NGINX_PLAIN_PORT:-} ]]; then
 		tls_extra+="\n    listen 127.0.0.1:$MENHIR_NGINX_PLAIN_PORT;"
 	fi
+	# script/cluster: the publisher and the subscriber keep their channels in Redis (the
+	# upstream nginx_render_main declares); nchan takes this per location only.
+	local nchan_extra=""
+	[[ -z ${MENHIR_NCHAN_REDIS_URL:-} ]] || nchan_extra="\\n        nchan_redis_pass menhir_nchan_redis;"
 	# The mailbox (script/lib/mail.sh): only the local stack has this location, never the
 	# production site, so the mail it shows can be read in a browser.
 	tls_extra+="\n    location ^~ /_dev/mailbox/ { alias \"$(sed_repl "$STATE/mailbox/new/")\"; autoindex on; default_type text/plain; }"
@@ -50,6 +60,7 @@ nginx_render_site() {
 	sed -E \
 		-e "s|^( *)listen 80;|\\1listen 127.0.0.1:$MENHIR_HTTP_PORT;|" \
 		-e "/^ *listen \\[::\\]:(80|443)( ssl http2)?;/d" \
+		-e "s|^( *)listen 127.0.0.1:9180; .*|\\1listen 127.0.0.1:$MENHIR_INTERNAL_PORT;|" \
 		-e "s|^( *)listen 443 ssl http2;|\\1listen 127.0.0.1:$MENHIR_HTTPS_PORT ssl http2;$tls_extra|" \
 		-e "s|return 301 https://\\\$host\\\$request_uri;|return 301 https://\\\$host:$MENHIR_HTTPS_PORT\\\$request_uri;|" \
 		-e "s|^( *)ssl_certificate [^;]*;.*|\\1ssl_certificate \"$(sed_repl "$STATE/tls/cert.pem")\";|" \
@@ -63,6 +74,8 @@ nginx_render_site() {
 		-e "s|^( *)alias /usr/share/menhir/doc/openapi.json;|\\1alias \"$(sed_repl "$MH_ROOT/doc/openapi.json")\";|" \
 		-e "s|^( *)fastcgi_read_timeout [0-9]+s;|\\1fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;|" \
 		-e "s|^( *)default 0;|\\1default 0;$geo_extra|" \
+		-e "s|^( *)nchan_publisher;|\\1nchan_publisher;$nchan_extra|" \
+		-e "s|^( *)nchan_subscriber eventsource;|\\1nchan_subscriber eventsource;$nchan_extra|" \
 		"$src" >"$dst"
 	nginx_check_render "$dst"
 }
@@ -73,6 +86,8 @@ nginx_check_render() {
 	[[ -z $bad ]] || mh_die "nginx/menhir.conf has production lines script/lib/nginx.sh cannot render:"$'\n'"$bad"
 	grep -q "listen 127.0.0.1:$MENHIR_HTTPS_PORT ssl http2;" "$dst" ||
 		mh_die "rendered site lacks the TLS listen line"
+	grep -q "listen 127.0.0.1:$MENHIR_INTERNAL_PORT;" "$dst" ||
+		mh_die "rendered site lacks the internal listener"
 	grep -q "fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;" "$dst" ||
 		mh_die "rendered site lacks fastcgi_read_timeout"
 }
@@ -99,6 +114,16 @@ nginx_render_main() {
 	[[ -r $nchan ]] || mh_die "$nchan is missing: install libnginx-mod-nchan (script/bootstrap)"
 	cp /etc/nginx/mime.types /etc/nginx/fastcgi_params "$ngx/"
 	mkdir -p "$ngx/tmp"
+	# script/cluster: every host's nchan keeps its channels in the shared Redis, so an event
+	# published on one host reaches a stream opened on another. The URL carries Redis's
+	# password: the file is then the owner's only (nginx's master reads it as root).
+	local nchan_redis=""
+	if [[ -n ${MENHIR_NCHAN_REDIS_URL:-} ]]; then
+		nchan_redis="upstream menhir_nchan_redis {
+        nchan_redis_server \"$MENHIR_NCHAN_REDIS_URL\";
+    }"
+	fi
+	(umask 077 && : >"$ngx/nginx.conf")
 	cat >"$ngx/nginx.conf" <<CONF
 # Rendered by script/stack for the local stack in $STATE; rewritten on every start of nginx.
 load_module $nchan;
@@ -126,6 +151,7 @@ http {
     uwsgi_temp_path "$ngx/tmp/uwsgi";
     scgi_temp_path "$ngx/tmp/scgi";
     access_log "$ngx/access.log";
+    $nchan_redis
     $http_extra
     include "$ngx/menhir.conf";
 }
@@ -160,8 +186,8 @@ nginx_start() {
 		return 0
 	fi
 	local port
-	for port in "$MENHIR_HTTPS_PORT" "$MENHIR_HTTP_PORT"; do
-		mh_port_busy "$port" && mh_die "port $port is in use (set MENHIR_HTTPS_PORT / MENHIR_HTTP_PORT)"
+	for port in "$MENHIR_HTTPS_PORT" "$MENHIR_HTTP_PORT" "$MENHIR_INTERNAL_PORT"; do
+		mh_port_busy "$port" && mh_die "port $port is in use (set MENHIR_HTTPS_PORT / MENHIR_HTTP_PORT / MENHIR_INTERNAL_PORT)"
 	done
 	mkdir -p "$ngx"
 	nginx_render_site

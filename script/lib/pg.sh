@@ -1,7 +1,10 @@
 # script/lib/pg.sh — the local stack's throw-away PostgreSQL cluster (loopback, passwords).
 # shellcheck shell=bash
 # Sourced by script/stack after common.sh and secrets.sh; uses STATE (the state folder) and
-# MENHIR_PG_PORT.
+# MENHIR_PG_PORT. script/cluster, which runs the database on a host of its own, adds:
+# MENHIR_PG_LISTEN (addresses to listen on besides 127.0.0.1), MENHIR_PG_ALLOW (a network
+# whose clients may log in with a password, replication included), MENHIR_PG_HOST (where
+# clients reach the server over TCP, instead of the local socket).
 #
 # Every role logs in with a generated password (SCRAM-SHA-256), over the Unix socket as over
 # TCP: on a shared machine any local user can reach 127.0.0.1, so `trust` would let them in as
@@ -75,8 +78,8 @@ pg_layout() {
 # pg_conninfo USER: libpq conninfo for USER on the menhir database, over the Unix socket,
 # with USER's password (hex: no quoting needed).
 pg_conninfo() {
-	printf 'host=%s port=%s dbname=menhir user=%s password=%s' "$(mh_pqq "$PG_RUN")" \
-		"$MENHIR_PG_PORT" "$1" "$(mh_secret "pg-$1")"
+	printf 'host=%s port=%s dbname=menhir user=%s password=%s' \
+		"$(mh_pqq "${MENHIR_PG_HOST:-$PG_RUN}")" "$MENHIR_PG_PORT" "$1" "$(mh_secret "pg-$1")"
 }
 
 # pg_psql_super BIN ARGS...: psql as the superuser on the cluster's socket, in the database
@@ -98,7 +101,14 @@ pg_hba() {
 # TYPE  DATABASE  USER  ADDRESS       METHOD
 local   all       all                 scram-sha-256
 host    all       all   127.0.0.1/32  scram-sha-256
+# WAL streaming for the optional replica (script/lib/replica.sh), its own role only.
+local   replication  menhir_replicator                scram-sha-256
+host    replication  menhir_replicator  127.0.0.1/32  scram-sha-256
 EOF
+	if [[ -n ${MENHIR_PG_ALLOW:-} ]]; then
+		printf 'host    all          all                %s  scram-sha-256\n' "$MENHIR_PG_ALLOW"
+		printf 'host    replication  menhir_replicator  %s  scram-sha-256\n' "$MENHIR_PG_ALLOW"
+	fi
 }
 
 # pg_write_hba: install pg_hba when the cluster's file differs (a cluster made by an older
@@ -170,7 +180,10 @@ pg_start() {
 		mh_info "postgres already running (pid $pid)"
 	else
 		mh_port_busy "$MENHIR_PG_PORT" && mh_die "port $MENHIR_PG_PORT is in use (set MENHIR_PG_PORT)"
-		pg_as_owner sh -c "printf 'port = %s\n' '$MENHIR_PG_PORT' >'$PG_DATA/menhir_stack.conf'"
+		pg_as_owner sh -c "cat >'$PG_DATA/menhir_stack.conf'" <<EOF
+port = $MENHIR_PG_PORT
+listen_addresses = '127.0.0.1${MENHIR_PG_LISTEN:+,$MENHIR_PG_LISTEN}'
+EOF
 		# Statement statistics for profiling (bench/run's BENCH_PGSS): a preload library
 		# costs every statement a little, so only a stack that asks for it has one.
 		if [[ ${MENHIR_PG_STAT_STATEMENTS:-} == 1 ]]; then

@@ -1,6 +1,8 @@
 # script/lib/redis.sh — the local stack's Redis: loopback, a password, no persistence.
 # shellcheck shell=bash
 # Sourced by script/stack after common.sh and secrets.sh; uses STATE and MENHIR_REDIS_PORT.
+# script/cluster adds MENHIR_REDIS_LISTEN (addresses to bind besides 127.0.0.1) and
+# MENHIR_REDIS_HOST (where clients reach it).
 # The PID is in STATE/redis.pid.
 #
 # Any local user can reach 127.0.0.1, so Redis asks for the generated password (requirepass)
@@ -18,7 +20,8 @@ redis_pid() {
 # redis_url_with_password [DB]: the redis:// URL of this Redis, password included (hex, so
 # nothing needs percent-encoding).
 redis_url_with_password() {
-	printf 'redis://:%s@127.0.0.1:%s%s' "$(mh_secret redis)" "$MENHIR_REDIS_PORT" "${1:+/$1}"
+	printf 'redis://:%s@%s:%s%s' "$(mh_secret redis)" "${MENHIR_REDIS_HOST:-127.0.0.1}" \
+		"$MENHIR_REDIS_PORT" "${1:+/$1}"
 }
 
 # redis_render: STATE/redis.conf, 0600 since it holds the password.
@@ -27,7 +30,7 @@ redis_render() {
 	pw=$(mh_secret redis)
 	(umask 077 && cat >"$STATE/redis.conf.tmp") <<CONF
 # Rendered by script/stack; rewritten on every start of this Redis.
-bind 127.0.0.1
+bind 127.0.0.1${MENHIR_REDIS_LISTEN:+ $MENHIR_REDIS_LISTEN}
 protected-mode yes
 port $MENHIR_REDIS_PORT
 # Every client authenticates first (AUTH); see script/lib/redis.sh.

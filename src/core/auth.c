@@ -1,11 +1,13 @@
 /* auth.c - request authentication: bearer access token → principal, before any handler. */
 #include "core/auth.h"
 
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "core/apikey.h"
+#include "core/db.h"
 #include "core/jwt.h"
 #include "core/keys.h"
 #include "core/log.h"
@@ -47,26 +49,28 @@ static int invalid_token(struct mh_request *req, struct mh_response *res, const 
  * creator's membership, the role), so a key costs no extra round trip.
  */
 static int authenticate_key_or_reply(struct mh_request *req, struct mh_response *res,
-				     const char *key)
+                                     const char *key)
 {
 	if (!(req->route->flags & MH_API_KEY)) {
 		mh_reply_error(req, res, 403, "api_key_not_allowed",
-			       "this endpoint is for people: an API key cannot call it");
+		               "this endpoint is for people: an API key cannot call it");
 		return 0;
 	}
 	if (mh_apikey_parse(req->arena, key, &req->principal) < 0) {
 		memset(&req->principal, 0, sizeof(req->principal));
 		return invalid_token(req, res, "malformed api key");
 	}
-	switch (mh_revocation_check("", req->principal.api_key_id, "", 0)) {
-	case MH_TOKEN_VALID:
-		return 1;
+	/* A key has no issue time, and needs none here: its revocation is in PostgreSQL too,
+	 * which every transaction's context statement checks (app_enter_key). */
+	switch (mh_revocation_check("", req->principal.api_key_id, "", 0, LLONG_MAX)) {
+	case MH_TOKEN_VALID: return 1;
 	case MH_TOKEN_REVOKED:
 		req->principal.api_key_revoked = 1;
 		return invalid_token(req, res, "revoked api key");
 	default:
-		mh_reply_unavailable(req, res, "the token revocation service");
-		return 0;
+		/* Redis unreachable: PostgreSQL answers (core/db.c), as for access tokens. */
+		req->principal.revocation = MH_REVOCATION_IN_DB;
+		return 1;
 	}
 }
 
@@ -96,15 +100,17 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 		/* mh_jwt_verify refuses once exp <= now - leeway. */
 		mh_token_cache_put(h + 7, len, &c, c.exp + TOKEN_LEEWAY_SECONDS);
 	}
-	switch (mh_revocation_check(c.jti, c.sid, c.sub, c.ver)) {
+	switch (mh_revocation_check(c.jti, c.sid, c.sub, c.ver, c.iat)) {
 	case MH_TOKEN_VALID:
 		break;
 	case MH_TOKEN_REVOKED:
 		return invalid_token(req, res, "revoked");
 	default:
-		/* Fail closed: without Redis we cannot know the token is still good. */
-		mh_reply_unavailable(req, res, "the token revocation service");
-		return 0;
+		/* The table may be stale (Redis unreachable): the request's own transaction asks
+		 * PostgreSQL instead, in the round trip it makes anyway (core/db.c), and
+		 * mh_auth_settle_or_reply() covers a request that made none. */
+		req->principal.revocation = MH_REVOCATION_IN_DB;
+		break;
 	}
 	req->principal.user_id = mh_arena_strdup(a, c.sub);
 	req->principal.tenant_id = mh_arena_strdup(a, c.tid);
@@ -124,5 +130,41 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 			       "your role in this tenant does not allow this");
 		return 0;
 	}
+	return 1;
+}
+
+/* Whatever the handler built belonged to an answer the caller may not have. */
+static void discard_response(struct mh_request *req, struct mh_response *res)
+{
+	res->nheaders = 0;
+	res->dropped_header = NULL;
+	res->content_type = NULL;
+	res->error_code = NULL;
+	mh_buf_init(&res->body, req->arena, 256);
+}
+
+int mh_auth_settle_or_reply(struct mh_request *req, struct mh_response *res)
+{
+	struct mh_tx tx;
+	int rc;
+
+	if (req->principal.revocation != MH_REVOCATION_IN_DB)
+		return 0;
+	/* An empty transaction: its context statement is the check (core/db.c). */
+	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
+	if (rc == MH_DB_OK)
+		rc = mh_tx_commit(&tx);
+	if (rc == MH_DB_OK && req->principal.revocation == MH_REVOCATION_CHECKED)
+		return 0;
+	discard_response(req, res);
+	if (rc == MH_DB_UNAVAILABLE) {
+		mh_reply_unavailable(req, res, "the token revocation service");
+		return 1;
+	}
+	if (strcmp(tx.sqlstate, "MH401") == 0) {
+		invalid_token(req, res, "revoked (PostgreSQL)");
+		return 1;
+	}
+	mh_db_reply_error(req, res, &tx, rc == MH_DB_OK ? MH_DB_ERROR : rc);
 	return 1;
 }

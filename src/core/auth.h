@@ -19,4 +19,13 @@ int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen);
  */
 int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *res);
 
+/*
+ * After the handler, when the revocation table could not vouch for the token (Redis down)
+ * and no transaction of the request checked it in PostgreSQL (a handler that never touched
+ * the database): checks it now, in one round trip. Returns 0 when the response stands;
+ * otherwise it has been replaced by the 401 (revoked) or 503 (no database) and it
+ * returns 1.
+ */
+int mh_auth_settle_or_reply(struct mh_request *req, struct mh_response *res);
+
 #endif

@@ -74,6 +74,10 @@ static const struct key keys[] = {
 	    "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
 	INT(db_statement_timeout, 0, 3600000, "5000",
 	    "PostgreSQL statement_timeout in ms for serve; 0 = none"),
+	STR(database_replica_url, "",
+	    "libpq conninfo or URI of a streaming replica for GET reads (menhir_app); empty = none"),
+	INT(replica_max_lag, 0, 3600000, "1000",
+	    "ms behind the primary past which the replica is skipped"),
 	STR(redis_url, "redis://127.0.0.1:6379/0",
 	    "redis://[:password@]host[:port][/db] or unix:/path"),
 	INT(redis_timeout, 1, 60000, "500",
@@ -463,7 +467,8 @@ void mh_config_dump(const struct mh_config *cfg, int fd)
 
 		switch (k->kind) {
 		case K_STR:
-			if (strstr(k->name, "database_url") != NULL)
+			/* database_url, migrate_database_url, database_replica_url */
+			if (strstr(k->name, "database_") != NULL && strstr(k->name, "url") != NULL)
 				print_conninfo(fd, k->name, field);
 			else if (strstr(k->name, "url") != NULL)
 				print_url(fd, k->name, field);

@@ -28,6 +28,8 @@ struct mh_config {
 	char database_url[1024];
 	char migrate_database_url[1024];
 	int db_statement_timeout; /* milliseconds */
+	char database_replica_url[1024]; /* a streaming replica for reads; "" = none */
+	int replica_max_lag;             /* milliseconds behind past which it is skipped */
 	char redis_url[512];
 	int redis_timeout; /* milliseconds */
 	/* Passwords kept out of the file: a systemd credential name or an absolute path

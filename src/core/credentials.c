@@ -149,6 +149,12 @@ int mh_credentials_resolve(struct mh_config *cfg, char *err, size_t errlen)
 	               "migrate_database_url", cfg->migrate_database_url,
 	               sizeof(cfg->migrate_database_url), err, errlen) < 0)
 		return -1;
+	/* The replica is read as the same role: the same password, unless its URL has one. */
+	if (cfg->database_replica_url[0] != '\0' && !has_password(cfg->database_replica_url) &&
+	    resolve_pg("database_password_file", cfg->database_password_file, "database_replica_url",
+	               cfg->database_replica_url, sizeof(cfg->database_replica_url), err,
+	               errlen) < 0)
+		return -1;
 	cfg->redis_password[0] = '\0';
 	if (cfg->redis_password_file[0] == '\0')
 		return 0;

@@ -2,12 +2,15 @@
 #include "core/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/module.h"
+#include "core/replica.h"
 #include "core/scoreboard.h"
+#include "core/trace.h"
 
 #define MAX_STATEMENT_SETS 32
 /* After a failed connect, requests get 503 at once for this long instead of
@@ -15,44 +18,78 @@
 #define RECONNECT_BACKOFF_US 250000
 
 static const struct mh_db_statement core_statements[] = {
-	/* The context of a request with a tenant and a user: app.tenant_id, app.user_id,
-	 * and app.role = the user's CURRENT role in the tenant, read from memberships on
-	 * every request (instant demotion and removal), or SQLSTATE MH403 (app_refuse,
-	 * schema 0011) when the user is not an enabled member ranking at least the route's
-	 * minimum role; the error aborts the pipeline before the handler's statements run.
-	 * app_enter (schema 0002/0007) checks the same, but its PL/pgSQL call with a SET
-	 * clause costs the backend about 10 µs more CPU per request alone, and ran four times
-	 * as long under the benchmark's load (bench/README.md).
-	 * The lookup runs under RLS after the two set_config calls before it in the target
-	 * list (PostgreSQL evaluates the sub-select lazily, when the third column is
-	 * computed); were it ever evaluated first, the policies would show it no row and
-	 * every request would be refused, never let through. */
-	{ "mh_set_context", MH_DB_ENTER_SQL, 3 },
-	/* Every other context, app_enter: no tenant (the user must still exist, else MH401)
-	 * or no user (public routes: nothing to check). */
-	{ "mh_set_context_other", "SELECT app_enter($1, $2, $3)", 3 },
-	/* The same for an API key (schema 0010): tenant, key id, the key's SHA-256, minimum
-	 * role; the creator and the role come from the key's row. */
-	{ "mh_set_key_context", "SELECT app_enter_key($1, $2, $3::bytea, $4)", 4 },
-	{ "mh_key_refused", "SELECT app_key_refused($1::uuid, $2::uuid, $3, $4)", 4 },
-	{ "mh_keys_touch", "SELECT app_keys_touch($1::uuid[], $2::bigint[])", 2 },
-	{ "mh_ping", "SELECT 1", 0 },
-	{ NULL, NULL, 0 },
+        /* The context of a request with a tenant and a user: app.tenant_id, app.user_id,
+         * and app.role = the user's CURRENT role in the tenant, read from memberships on
+         * every request (instant demotion and removal), or SQLSTATE MH403 (app_refuse,
+         * schema 0011) when the user is not an enabled member ranking at least the route's
+         * minimum role; the error aborts the pipeline before the handler's statements run.
+         * app_enter (schema 0002/0007) checks the same, but its PL/pgSQL call with a SET
+         * clause costs the backend about 10 µs more CPU per request alone, and ran four times
+         * as long under the benchmark's load (bench/README.md).
+         * The lookup runs under RLS after the two set_config calls before it in the target
+         * list (PostgreSQL evaluates the sub-select lazily, when the third column is
+         * computed); were it ever evaluated first, the policies would show it no row and
+         * every request would be refused, never let through.
+         * Every context statement also sets app.traceparent, the request's or job's trace
+         * (core/trace.h): a job inserted in the transaction keeps it (schema 0013). */
+        {"mh_set_context", MH_DB_ENTER_SQL ", set_config('app.traceparent', $4, true)", 4},
+        /* Every other context, app_enter: no tenant (the user must still exist, else MH401)
+         * or no user (public routes: nothing to check). */
+        {"mh_set_context_other",
+         "SELECT app_enter($1, $2, $3), set_config('app.traceparent', $4, true)", 4},
+        /* The same for an API key (schema 0010): tenant, key id, the key's SHA-256, minimum
+         * role; the creator and the role come from the key's row. */
+        {"mh_set_key_context",
+         "SELECT app_enter_key($1, $2, $3::bytea, $4), set_config('app.traceparent', $5, true)", 5},
+        {"mh_key_refused", "SELECT app_key_refused($1::uuid, $2::uuid, $3, $4)", 4},
+        {"mh_keys_touch", "SELECT app_keys_touch($1::uuid[], $2::bigint[])", 2},
+        /* Queued right after the context while the shared revocation table cannot vouch for
+         * the caller's token (Redis unreachable, core/auth.c): raises MH401 when PostgreSQL's
+         * records say it is revoked (schema 0014), in the round trip the request makes
+         * anyway. */
+        {"mh_token_check", "SELECT app_token_check($1, $2, $3::bigint)", 3},
+        {"mh_ping", "SELECT 1", 0},
+        /* Read replicas (core/replica.c). After a write's COMMIT, in the same pipeline: a
+         * WAL position at or past the commit record, which a replica must have replayed
+         * before it may answer this client's reads. The insert position, not
+         * pg_current_wal_lsn() (what was written out): with synchronous_commit off the
+         * commit record may still sit in the WAL buffers. */
+        {"mh_commit_lsn", "SELECT pg_current_wal_insert_lsn()::text", 0},
+        /* On the replica: still a standby?, what it replayed, and how far behind that is
+         * (0 when it replayed all it received; otherwise the age of the last transaction
+         * it replayed, which overstates the lag of an idle primary: the safe side). */
+        {"mh_replica_status",
+         "SELECT pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn(), '0/0')::text,"
+         "       CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM"
+         "                 pg_last_wal_replay_lsn()"
+         "            THEN 0"
+         "            ELSE coalesce((extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
+         "                           * 1000)::bigint, 0) END",
+         0},
+        {NULL, NULL, 0},
 };
 
 static const struct mh_db_statement *statement_sets[MAX_STATEMENT_SETS] = { core_statements };
 static int nstatement_sets = 1;
 
-static char conninfo[1024];
+/* One PostgreSQL server a worker talks to: the primary, or the read replica (read-only
+ * transactions of GET requests, core/replica.c). Each has its own connection, back-off
+ * and transaction state. */
+struct mh_db_conn {
+	const char *name; /* for the logs */
+	char conninfo[1024];
+	PGconn *pg;
+	int64_t next_attempt_us;
+	/* Set between a mid-transaction fetch and its commit/rollback: libpq cannot
+	 * tell, since no sync point has reported the status yet. */
+	int in_transaction;
+	int connected_before;
+	unsigned serial;
+};
+
 static char application_name[64] = "menhir";
 static char statement_timeout_opt[64];
-static PGconn *conn;
-static int64_t next_attempt_us;
-/* Set between a mid-transaction fetch and its commit/rollback: libpq cannot
- * tell, since no sync point has reported the status yet. */
-static int in_transaction;
-static int connected_before;
-static unsigned connection_serial;
+static struct mh_db_conn primary = {.name = "primary"}, replica = {.name = "replica"};
 
 int mh_db_register(const struct mh_db_statement *statements)
 {
@@ -64,7 +101,9 @@ int mh_db_register(const struct mh_db_statement *statements)
 
 void mh_db_configure(const struct mh_config *cfg)
 {
-	snprintf(conninfo, sizeof(conninfo), "%s", cfg->database_url);
+	snprintf(primary.conninfo, sizeof(primary.conninfo), "%s", cfg->database_url);
+	snprintf(replica.conninfo, sizeof(replica.conninfo), "%s", cfg->database_replica_url);
+	mh_replica_configure(cfg);
 	snprintf(statement_timeout_opt, sizeof(statement_timeout_opt), "-c statement_timeout=%d",
 		 cfg->db_statement_timeout);
 }
@@ -74,22 +113,28 @@ void mh_db_set_application_name(const char *name)
 	snprintf(application_name, sizeof(application_name), "%s", name);
 }
 
-void mh_db_disconnect(void)
+static void conn_close(struct mh_db_conn *c)
 {
-	if (conn != NULL)
-		PQfinish(conn);
-	conn = NULL;
-	in_transaction = 0;
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	c->in_transaction = 0;
 }
 
-static void drop_connection(const char *why)
+void mh_db_disconnect(void)
 {
-	mh_log(MH_LOG_WARN, "db_disconnected", "%s", why);
-	mh_db_disconnect();
+	conn_close(&primary);
+	conn_close(&replica);
+}
+
+static void drop_connection(struct mh_db_conn *c, const char *why)
+{
+	mh_log(MH_LOG_WARN, "db_disconnected", "%s: %s", c->name, why);
+	conn_close(c);
 }
 
 /* Prepares every registered statement in one pipelined round trip. */
-static int prepare_all(void)
+static int prepare_all(PGconn *conn)
 {
 	int sent = 0, rc = MH_DB_OK;
 	PGresult *r;
@@ -123,65 +168,71 @@ static int prepare_all(void)
 	return rc;
 }
 
-int mh_db_connect(void)
+static int conn_open(struct mh_db_conn *c)
 {
 	const char *const keys[] = { "dbname", "application_name", "options", "connect_timeout",
 				     "keepalives_idle", NULL };
-	const char *const values[] = { conninfo, application_name, statement_timeout_opt, "2", "30",
-				       NULL };
+	const char *const values[] = {
+	        c->conninfo, application_name, statement_timeout_opt, "2", "30", NULL};
 	int rc;
 
-	if (conn != NULL)
+	if (c->pg != NULL)
 		return MH_DB_OK;
-	if (mh_now_us() < next_attempt_us)
+	if (mh_now_us() < c->next_attempt_us)
 		return MH_DB_UNAVAILABLE;
 	/* dbname comes first so the conninfo it expands to can be overridden by
 	 * the keywords after it. */
-	conn = PQconnectdbParams(keys, values, 1);
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		mh_log(MH_LOG_WARN, "db_connect_failed", "%s",
-		       conn ? PQerrorMessage(conn) : "out of memory");
-		mh_db_disconnect();
-		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
+	c->pg = PQconnectdbParams(keys, values, 1);
+	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+		mh_log(MH_LOG_WARN, "db_connect_failed", "%s: %s", c->name,
+		       c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		conn_close(c);
+		c->next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
 		return MH_DB_UNAVAILABLE;
 	}
-	if (!PQenterPipelineMode(conn)) {
-		drop_connection("cannot enter pipeline mode");
+	if (!PQenterPipelineMode(c->pg)) {
+		drop_connection(c, "cannot enter pipeline mode");
 		return MH_DB_UNAVAILABLE;
 	}
-	rc = prepare_all();
+	rc = prepare_all(c->pg);
 	if (rc != MH_DB_OK) {
-		drop_connection("cannot prepare statements");
-		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
+		drop_connection(c, "cannot prepare statements");
+		c->next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
 		return MH_DB_UNAVAILABLE;
 	}
-	if (connected_before)
+	if (c->connected_before)
 		mh_metrics_db_reconnect();
-	connected_before = 1;
-	connection_serial++;
-	mh_log(MH_LOG_DEBUG, "db_connected", "connected to PostgreSQL");
+	c->connected_before = 1;
+	c->serial++;
+	mh_log(MH_LOG_DEBUG, "db_connected", "connected to PostgreSQL (%s)", c->name);
 	return MH_DB_OK;
+}
+
+int mh_db_connect(void)
+{
+	return conn_open(&primary);
 }
 
 int mh_db_socket(void)
 {
-	return conn == NULL ? -1 : PQsocket(conn);
+	return primary.pg == NULL ? -1 : PQsocket(primary.pg);
 }
 
 unsigned mh_db_connection_serial(void)
 {
-	return connection_serial;
+	return primary.serial;
 }
 
 int mh_db_drain_notifications(void)
 {
+	PGconn *conn = primary.pg;
 	PGnotify *n;
 	int count = 0;
 
 	if (conn == NULL)
 		return MH_DB_UNAVAILABLE;
 	if (!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD) {
-		drop_connection("connection lost while idle");
+		drop_connection(&primary, "connection lost while idle");
 		return MH_DB_UNAVAILABLE;
 	}
 	while ((n = PQnotifies(conn)) != NULL) {
@@ -198,7 +249,7 @@ static void clear_result(void *r)
 
 /* Reads one statement's result and the NULL that ends it. Returns NULL when
  * the connection broke. */
-static PGresult *read_result(void)
+static PGresult *read_result(PGconn *conn)
 {
 	PGresult *r = PQgetResult(conn), *extra;
 
@@ -209,9 +260,9 @@ static PGresult *read_result(void)
 	return r;
 }
 
-static int connection_lost(void)
+static int connection_lost(const struct mh_db_conn *c)
 {
-	return conn == NULL || PQstatus(conn) == CONNECTION_BAD;
+	return c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD;
 }
 
 static void note_error(struct mh_tx *tx, const PGresult *r)
@@ -231,7 +282,7 @@ static int read_batch(struct mh_tx *tx, struct mh_arena_defer *const *slots)
 	int rc = MH_DB_OK;
 
 	for (; tx->nfetched < tx->nqueries; tx->nfetched++) {
-		PGresult *r = read_result();
+		PGresult *r = read_result(tx->conn->pg);
 		ExecStatusType st;
 
 		if (r == NULL)
@@ -249,6 +300,8 @@ static int read_batch(struct mh_tx *tx, struct mh_arena_defer *const *slots)
 
 static int send_query(struct mh_tx *tx, const struct mh_tx_query *q)
 {
+	PGconn *conn = tx->conn->pg;
+
 	/* Internal statements are named with a leading '!' and sent unprepared:
 	 * they are transaction control, which is parsed in no time. */
 	if (q->name[0] == '!')
@@ -275,14 +328,26 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 {
 	static const char *const empty[3] = { "", "", "" };
 	const char **ctx;
+	char *traceparent;
+	int entered = 0;
 
 	memset(tx, 0, sizeof(*tx));
 	tx->req = req;
 	tx->flags = flags;
-	if (mh_db_connect() != MH_DB_OK)
+	tx->conn = &primary;
+	/* A read may go to the replica when core/replica.c finds it fresh enough for this
+	 * caller; when it cannot be reached the primary answers instead. */
+	if ((flags & MH_TX_READ_ONLY) && replica.conninfo[0] != '\0' && mh_replica_choose(req)) {
+		if (conn_open(&replica) == MH_DB_OK)
+			tx->conn = &replica;
+		else
+			mh_replica_mark_down();
+	}
+	if (conn_open(tx->conn) != MH_DB_OK)
 		return MH_DB_UNAVAILABLE;
-	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 4);
-	if (ctx == NULL)
+	ctx = mh_arena_alloc(req->arena, sizeof(*ctx) * 5);
+	traceparent = mh_arena_alloc(req->arena, MH_TRACEPARENT_SIZE);
+	if (ctx == NULL || traceparent == NULL)
 		return MH_DB_ERROR;
 	ctx[0] = req->principal.tenant_id ? req->principal.tenant_id : empty[0];
 	ctx[1] = req->principal.user_id ? req->principal.user_id : empty[1];
@@ -292,12 +357,29 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 		ctx[1] = req->principal.api_key_id;
 		ctx[3] = ctx[2];
 		ctx[2] = req->principal.api_key_hash;
-		queue(tx, "mh_set_key_context", ctx, 4);
+		ctx[4] = mh_trace_traceparent(traceparent);
+		entered = queue(tx, "mh_set_key_context", ctx, 5);
 	} else {
+		ctx[3] = mh_trace_traceparent(traceparent);
 		queue(tx,
 		      ctx[0][0] != '\0' && ctx[1][0] != '\0' ? "mh_set_context"
-		                                               : "mh_set_context_other",
-		      ctx, 3);
+		                                             : "mh_set_context_other",
+		      ctx, 4);
+	}
+	if (req->principal.revocation == MH_REVOCATION_IN_DB && req->principal.api_key_id != NULL) {
+		/* app_enter_key refuses a revoked key itself (MHKRV). */
+		tx->revocation_check = entered;
+	} else if (req->principal.revocation == MH_REVOCATION_IN_DB) {
+		const char **chk = mh_arena_alloc(req->arena, sizeof(*chk) * 3);
+
+		if (chk == NULL)
+			return MH_DB_ERROR;
+		chk[0] = ctx[1];
+		chk[1] = req->principal.session_id ? req->principal.session_id : "";
+		chk[2] = mh_arena_sprintf(req->arena, "%lld", req->principal.token_version);
+		if (chk[2] == NULL)
+			return MH_DB_ERROR;
+		tx->revocation_check = queue(tx, "mh_token_check", chk, 3);
 	}
 	tx->began = 1;
 	return MH_DB_OK;
@@ -313,13 +395,14 @@ int mh_tx_query(struct mh_tx *tx, const char *statement, const char *const *para
 static int round_trip(struct mh_tx *tx, int end)
 {
 	struct mh_arena_defer *slots[MH_TX_MAX_QUERIES];
+	PGconn *conn = tx->conn->pg;
 	int rc;
 
 	if (tx->refused) {
 		tx->error = "a statement could not be queued (too many in one transaction)";
 		return MH_DB_ERROR;
 	}
-	if (connection_lost())
+	if (connection_lost(tx->conn))
 		return MH_DB_UNAVAILABLE;
 	/* Every result's cleanup slot is reserved before anything is sent: running out of
 	 * memory then fails the transaction while there is nothing to lose, and never
@@ -339,8 +422,12 @@ static int round_trip(struct mh_tx *tx, int end)
 	if (PQflush(conn) != 0)
 		return MH_DB_UNAVAILABLE;
 	tx->req->db_round_trips++;
-	in_transaction = !end;
+	tx->conn->in_transaction = !end;
 	rc = read_batch(tx, slots);
+	/* The token check answered: PostgreSQL vouched for the token. */
+	if (tx->revocation_check > 0 && tx->nfetched > tx->revocation_check &&
+	    PQresultStatus(tx->results[tx->revocation_check]) == PGRES_TUPLES_OK)
+		tx->req->principal.revocation = MH_REVOCATION_CHECKED;
 	if (rc == MH_DB_UNAVAILABLE)
 		return rc;
 	if (end) {
@@ -361,20 +448,22 @@ static int round_trip(struct mh_tx *tx, int end)
  * second try once the status is known. */
 static int finish_rollback(struct mh_tx *tx)
 {
+	PGconn *conn = tx->conn->pg;
 	PGresult *r;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (connection_lost())
+		if (connection_lost(tx->conn))
 			return MH_DB_UNAVAILABLE;
 		/* Without a fetch pending the last sync point is current: a transaction
 		 * that never reached the server has nothing to roll back. */
-		if ((attempt > 0 || !in_transaction) && PQtransactionStatus(conn) == PQTRANS_IDLE)
+		if ((attempt > 0 || !tx->conn->in_transaction) &&
+		    PQtransactionStatus(conn) == PQTRANS_IDLE)
 			break;
 		if (!PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
 		    !PQpipelineSync(conn) || PQflush(conn) != 0)
 			return MH_DB_UNAVAILABLE;
 		tx->req->db_round_trips++;
-		r = read_result();
+		r = read_result(conn);
 		if (r == NULL)
 			return MH_DB_UNAVAILABLE;
 		PQclear(r);
@@ -385,7 +474,7 @@ static int finish_rollback(struct mh_tx *tx)
 		}
 		PQclear(r);
 	}
-	in_transaction = 0;
+	tx->conn->in_transaction = 0;
 	return PQtransactionStatus(conn) == PQTRANS_IDLE ? MH_DB_OK : MH_DB_UNAVAILABLE;
 }
 
@@ -397,47 +486,93 @@ static int fail(struct mh_tx *tx, int rc)
 		tx->req->principal.api_key_revoked = 1;
 	mh_metrics_db_error();
 	if (rc == MH_DB_UNAVAILABLE || finish_rollback(tx) == MH_DB_UNAVAILABLE ||
-	    connection_lost()) {
-		drop_connection(tx->error ? tx->error : "connection lost");
+	    connection_lost(tx->conn)) {
+		drop_connection(tx->conn, tx->error ? tx->error : "connection lost");
 		return MH_DB_UNAVAILABLE;
 	}
 	/* Class 08 (connection exception) and 57P0x (server shutting down) mean
 	 * the database went away, not that the request was wrong. */
 	if (strncmp(tx->sqlstate, "08", 2) == 0 || strncmp(tx->sqlstate, "57P0", 4) == 0) {
-		drop_connection(tx->error);
+		drop_connection(tx->conn, tx->error);
 		return MH_DB_UNAVAILABLE;
 	}
 	return rc;
 }
 
+/*
+ * A read-only transaction none of whose results a handler has seen is safe to send again
+ * (end = 1: with its COMMIT). On the replica it goes to the primary instead, and the
+ * replica is skipped for a while: a replica that is down, or that cancelled the query to
+ * go on replaying (40001), must not fail a read the primary can answer. On the primary it
+ * is sent once more on a fresh connection (the old one died while idle: PostgreSQL
+ * restarted); a write never is, as we cannot know what ran. Returns the new rc, or rc
+ * when no replay applies.
+ */
+static int replay_read(struct mh_tx *tx, int rc, int end, int first_unsent)
+{
+	if (!(tx->flags & MH_TX_READ_ONLY) || first_unsent != 0)
+		return rc;
+	if (tx->conn == &replica) {
+		if (rc != MH_DB_UNAVAILABLE && strcmp(tx->sqlstate, "40001") != 0)
+			return rc;
+		mh_log(MH_LOG_WARN, "replica_failed", "%s; the primary answers this read",
+		       tx->error ? tx->error : "connection lost");
+		if (rc == MH_DB_UNAVAILABLE || finish_rollback(tx) != MH_DB_OK)
+			drop_connection(&replica, "given up for this read");
+		mh_replica_mark_down();
+		tx->conn = &primary;
+	} else {
+		if (rc != MH_DB_UNAVAILABLE)
+			return rc;
+		drop_connection(&primary, "connection lost; retrying read-only transaction");
+		primary.next_attempt_us = 0;
+	}
+	if (conn_open(tx->conn) != MH_DB_OK)
+		return MH_DB_UNAVAILABLE;
+	tx->nfetched = 0;
+	tx->sqlstate[0] = '\0';
+	tx->error = NULL;
+	return round_trip(tx, end);
+}
+
 int mh_tx_fetch(struct mh_tx *tx)
 {
+	int first_unsent = tx->nfetched;
 	int rc = round_trip(tx, 0);
 
+	if (rc != MH_DB_OK)
+		rc = replay_read(tx, rc, 0, first_unsent);
 	return rc == MH_DB_OK ? rc : fail(tx, rc);
+}
+
+/* After a write: where the WAL is now, at or past its commit record. */
+static void note_commit_lsn(struct mh_tx *tx, int idx)
+{
+	const PGresult *r = mh_tx_result(tx, idx);
+	uint64_t lsn;
+
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    mh_lsn_parse(PQgetvalue(r, 0, 0), &lsn) == 0 && lsn > tx->req->commit_lsn)
+		tx->req->commit_lsn = lsn;
 }
 
 int mh_tx_commit(struct mh_tx *tx)
 {
-	int first_unsent = tx->nfetched;
+	int first_unsent = tx->nfetched, lsn_idx = -1;
 	int rc;
 
 	if (queue(tx, "!COMMIT", NULL, 0) < 0)
 		return fail(tx, MH_DB_ERROR);
+	/* With a replica, the client learns where its write is in the WAL (core/replica.c);
+	 * pipelined after the COMMIT, so it costs no round trip. */
+	if (!(tx->flags & MH_TX_READ_ONLY) && replica.conninfo[0] != '\0' &&
+	    (lsn_idx = queue(tx, "mh_commit_lsn", NULL, 0)) < 0)
+		return fail(tx, MH_DB_ERROR);
 	rc = round_trip(tx, 1);
-	/* A read-only transaction that never reached the server (its connection
-	 * died while idle, e.g. PostgreSQL restarted) is safe to replay once on a
-	 * fresh connection; a write is not, as we cannot know what ran. */
-	if (rc == MH_DB_UNAVAILABLE && first_unsent == 0 && (tx->flags & MH_TX_READ_ONLY)) {
-		drop_connection("connection lost; retrying read-only transaction");
-		next_attempt_us = 0;
-		if (mh_db_connect() == MH_DB_OK) {
-			tx->nfetched = 0;
-			tx->sqlstate[0] = '\0';
-			tx->error = NULL;
-			rc = round_trip(tx, 1);
-		}
-	}
+	if (rc != MH_DB_OK)
+		rc = replay_read(tx, rc, 1, first_unsent);
+	if (rc == MH_DB_OK && lsn_idx >= 0)
+		note_commit_lsn(tx, lsn_idx);
 	return rc == MH_DB_OK ? rc : fail(tx, rc);
 }
 
@@ -453,16 +588,20 @@ int mh_tx_rollback(struct mh_tx *tx)
 
 void mh_db_request_done(struct mh_request *req)
 {
+	struct mh_db_conn *conns[2] = {&primary, &replica};
 	struct mh_tx tx;
 
-	if (!in_transaction || conn == NULL)
-		return;
 	/* A handler returned between mh_tx_fetch() and its commit (an early
 	 * error reply): nothing it queued may survive into the next request. */
-	memset(&tx, 0, sizeof(tx));
-	tx.req = req;
-	if (finish_rollback(&tx) != MH_DB_OK)
-		drop_connection("cannot roll back an abandoned transaction");
+	for (int i = 0; i < 2; i++) {
+		if (!conns[i]->in_transaction || conns[i]->pg == NULL)
+			continue;
+		memset(&tx, 0, sizeof(tx));
+		tx.req = req;
+		tx.conn = conns[i];
+		if (finish_rollback(&tx) != MH_DB_OK)
+			drop_connection(conns[i], "cannot roll back an abandoned transaction");
+	}
 }
 
 const PGresult *mh_tx_result(const struct mh_tx *tx, int idx)
@@ -479,26 +618,50 @@ int mh_db_ping(struct mh_request *req)
 
 	/* A readiness probe asks about PostgreSQL now: the back-off that spares
 	 * ordinary requests a connection attempt each must not answer for it. */
-	if (conn == NULL)
-		next_attempt_us = 0;
+	if (primary.pg == NULL)
+		primary.next_attempt_us = 0;
 	if (mh_db_connect() != MH_DB_OK)
 		return MH_DB_UNAVAILABLE;
 	memset(&tx, 0, sizeof(tx));
 	tx.req = req;
+	tx.conn = &primary;
 	queue(&tx, "mh_ping", NULL, 0);
 	rc = round_trip(&tx, 1);
 	/* A connection that died while idle (PostgreSQL restarted) says nothing
 	 * about PostgreSQL now: ask again on a fresh one, as read-only
 	 * transactions do, before reporting the database down. */
 	if (rc == MH_DB_UNAVAILABLE) {
-		drop_connection("connection lost; retrying the ping");
-		next_attempt_us = 0;
+		drop_connection(&primary, "connection lost; retrying the ping");
+		primary.next_attempt_us = 0;
 		if (mh_db_connect() == MH_DB_OK) {
 			tx.nfetched = 0;
 			rc = round_trip(&tx, 1);
 		}
 	}
 	return rc == MH_DB_OK ? rc : fail(&tx, rc);
+}
+
+int mh_db_replica_probe(struct mh_request *req, struct mh_replica_status *st)
+{
+	struct mh_tx tx;
+	const PGresult *r;
+	int rc;
+
+	if (replica.conninfo[0] == '\0' || conn_open(&replica) != MH_DB_OK)
+		return MH_DB_UNAVAILABLE;
+	memset(&tx, 0, sizeof(tx));
+	tx.req = req;
+	tx.conn = &replica;
+	queue(&tx, "mh_replica_status", NULL, 0);
+	rc = round_trip(&tx, 1);
+	if (rc != MH_DB_OK)
+		return fail(&tx, rc);
+	r = tx.results[0];
+	if (PQntuples(r) != 1 || mh_lsn_parse(PQgetvalue(r, 0, 1), &st->replay_lsn) < 0)
+		return MH_DB_ERROR;
+	st->in_recovery = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	st->lag_ms = atoll(PQgetvalue(r, 0, 2));
+	return MH_DB_OK;
 }
 
 void mh_db_put_fields(struct mh_buf *b, const PGresult *r, int row, const char *const *names,
@@ -540,7 +703,7 @@ int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const str
 		 * left the tenant. One answer for all, as for an access token. */
 		mh_response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
 		return mh_reply_error(req, res, 401, "invalid_token",
-				      "the API key is invalid, expired or revoked");
+		                      "the API key is invalid, expired or revoked");
 	}
 	if (strcmp(tx->sqlstate, "MH401") == 0)
 		return mh_reply_error(req, res, 401, "unauthenticated", "authentication is required");

@@ -2,6 +2,8 @@
 #ifndef MH_DB_H
 #define MH_DB_H
 
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 #include "core/buf.h"
@@ -53,13 +55,17 @@ struct mh_tx_query {
  * transaction costs one round trip unless the handler asks for results
  * midway with mh_tx_fetch().
  */
+struct mh_db_conn; /* the primary's or the replica's connection (db.c) */
+
 struct mh_tx {
 	struct mh_request *req;
+	struct mh_db_conn *conn;
 	unsigned flags;
 	int nqueries;
 	int nfetched;
 	int began;
 	int refused; /* a statement did not fit: no round trip may happen any more */
+	int revocation_check; /* index of mh_token_check (Redis down), 0 when none */
 	struct mh_tx_query queries[MH_TX_MAX_QUERIES];
 	PGresult *results[MH_TX_MAX_QUERIES];
 	char sqlstate[6];
@@ -132,6 +138,17 @@ void mh_db_put_fields(struct mh_buf *b, const PGresult *r, int row, const char *
 		      int ncols);
 void mh_db_put_row(struct mh_buf *b, const PGresult *r, int row, const char *const *names,
 		   int ncols);
+
+/* What a read replica says about itself (core/replica.c decides with it). */
+struct mh_replica_status {
+	int in_recovery;     /* 0 once promoted: no longer a copy of our primary */
+	uint64_t replay_lsn; /* WAL replayed so far */
+	long long lag_ms;    /* 0 when it replayed all it received */
+};
+
+/* One round trip to the replica (database_replica_url) for its status. Returns MH_DB_OK,
+ * or MH_DB_UNAVAILABLE / MH_DB_ERROR when it cannot say (it is then to be skipped). */
+int mh_db_replica_probe(struct mh_request *req, struct mh_replica_status *st);
 
 /* Maps a failed transaction to the client's answer: 503 + Retry-After when the
  * database is unreachable, 409 for a uniqueness conflict, otherwise 500; logs

@@ -15,8 +15,10 @@
 #include "core/metrics.h"
 #include "core/module.h"
 #include "core/query.h"
+#include "core/replica.h"
 #include "core/router.h"
 #include "core/scoreboard.h"
+#include "core/trace.h"
 
 /* Replaces whatever the handler had built with a 500 envelope: its headers and media
  * type belonged to the answer it could not give. */
@@ -85,9 +87,11 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req, stru
 	case MH_MATCH_OK: break;
 	}
 	req->route = route;
-	if ((route->flags & MH_INTERNAL) && !mh_address_is_internal(req->remote_addr)) {
+	/* The listener decides, never the client address: behind a load balancer every
+	 * client looks private. */
+	if ((route->flags & MH_INTERNAL) && !req->internal) {
 		mh_reply_error(req, res, 403, "forbidden",
-		               "this endpoint is reachable only from the internal network");
+		               "this endpoint is served only on the internal listener");
 		return 0;
 	}
 
@@ -182,7 +186,7 @@ static void access_log(const struct mh_request *req, const struct mh_response *r
  * audited (one more transaction, which the refused client does not wait for), a use is
  * remembered for the batched last-use write. */
 static void api_key_after_reply(FCGX_Request *fr, struct mh_request *req,
-				const struct mh_response *res)
+                                const struct mh_response *res)
 {
 	if (req->principal.api_key_revoked) {
 		FCGX_FFlush(fr->out);
@@ -210,6 +214,9 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 		mh_metrics_in_flight(-1);
 		return;
 	}
+	/* nginx passes the client's or load balancer's traceparent, or one it started whose
+	 * trace id is the request id (nginx/menhir.conf). */
+	mh_trace_begin(FCGX_GetParam("TRACEPARENT", fr->envp), req.request_id);
 	if (check_request_or_reply(fr, &req, &res, cfg)) {
 		int rc = req.route->handler(&req, &res);
 
@@ -219,6 +226,11 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 			reply_internal_error(&req, &res, "an internal error occurred");
 		}
 	}
+	/* Redis was unreachable and no transaction checked the token in PostgreSQL. */
+	(void)mh_auth_settle_or_reply(&req, &res);
+	/* A write's WAL position, for this client's next reads on a replica. A header that
+	 * did not fit is recorded in dropped_header, handled just below. */
+	(void)mh_replica_reply_headers(&req, &res);
 	if (res.dropped_header != NULL) {
 		/* A response without its Retry-After, ETag or Location would be wrong
 		 * in a way no client can see: fail it loudly instead. */
@@ -245,4 +257,5 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	access_log(&req, &res, bytes);
 	if (req.principal.api_key_id != NULL)
 		api_key_after_reply(fr, &req, &res);
+	mh_trace_end();
 }

@@ -75,6 +75,9 @@ int mh_fcgi_read_head(FCGX_Request *fr, struct mh_request *req)
 	req->path = uri ? uri : "/";
 	v = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	req->remote_addr = v ? v : "";
+	/* Not an HTTP_ param: no client header can set it, only nginx's configuration. */
+	v = FCGX_GetParam("MENHIR_LISTENER", fr->envp);
+	req->internal = v != NULL && strcmp(v, "internal") == 0;
 
 	for (char **e = fr->envp; *e != NULL; e++)
 		nenv++;

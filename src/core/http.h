@@ -3,6 +3,7 @@
 #define MH_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -43,7 +44,13 @@ struct mh_principal {
 	const char *api_key_id;
 	const char *api_key_hash;
 	int api_key_revoked; /* the key was refused as revoked: audited after the reply */
+	/* The shared revocation table could not vouch for the token (Redis unreachable):
+	 * MH_REVOCATION_IN_DB until a transaction of this request has checked it in
+	 * PostgreSQL (core/db.c), MH_REVOCATION_CHECKED after. 0 when the table vouched. */
+	int revocation;
 };
+
+enum { MH_REVOCATION_IN_DB = 1, MH_REVOCATION_CHECKED = 2 };
 
 struct mh_request {
 	struct mh_arena *arena;
@@ -64,10 +71,16 @@ struct mh_request {
 	struct json_object *json; /* parsed body on routes that declare one */
 	const char *request_id;
 	const char *remote_addr;
+	/* Came through nginx's internal listener (MENHIR_LISTENER=internal, a FastCGI param
+	 * only that server block sets): the one thing that admits MH_INTERNAL routes. */
+	int internal;
 	const struct mh_route *route;
 	size_t route_index; /* for metrics; MH_METRICS_UNMATCHED until routed */
 	struct mh_principal principal;
 	int db_round_trips;
+	/* With a read replica: the WAL position at or past this request's last commit, 0
+	 * when it wrote nothing (core/replica.c sends it to the client). */
+	uint64_t commit_lsn;
 	long long started_us;
 	/* MH_RAW_BODY routes: the FastCGI input stream and the bytes of the body not read
 	 * yet (Content-Length, already checked against upload_limit). */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/trace.h"
 #include "core/utf8.h"
 
 static enum mh_log_level min_level = MH_LOG_INFO;
@@ -125,6 +126,9 @@ void mh_logline_begin(struct mh_logline *l, enum mh_log_level level, const char 
 	put(l, head, (size_t)n);
 	mh_logline_int(l, "pid", (long long)getpid());
 	mh_logline_str(l, "event", event);
+	/* Every line written for a request or a job names its trace (core/trace.h). */
+	if (mh_trace_id() != NULL)
+		mh_logline_str(l, "trace_id", mh_trace_id());
 }
 
 void mh_logline_strn(struct mh_logline *l, const char *key, const char *value, size_t len)

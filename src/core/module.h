@@ -15,7 +15,7 @@ typedef int (*mh_handler_fn)(struct mh_request *req, struct mh_response *res);
 enum mh_route_flags {
 	MH_PUBLIC = 1 << 0,    /* no authentication (health, login, ...) */
 	MH_TEST_ONLY = 1 << 2, /* exists only with enable_test_routes = true */
-	MH_INTERNAL = 1 << 3,  /* only from loopback or private addresses (/metrics) */
+	MH_INTERNAL = 1 << 3,  /* only through nginx's internal listener (/metrics) */
 	/* The body is a file upload of up to upload_limit bytes: the dispatcher leaves it in
 	 * the FastCGI stream and the handler pulls it with mh_request_body_read(), so an upload
 	 * never has to fit in the request arena. */

@@ -1,6 +1,7 @@
 /* redis.c - one hiredis connection per worker, with timeouts and reconnect. */
 #include "core/redis.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,8 +233,22 @@ fail:
 	return NULL;
 }
 
+/* 1 when the idle connection has something to read: Redis closed it (a restart, a timeout)
+ * while the worker waited. Sending on it would fail the request that happens to be next. */
+static int closed_while_idle(void)
+{
+	struct pollfd pfd = {.fd = ctx->fd, .events = POLLIN};
+
+	return poll(&pfd, 1, 0) != 0;
+}
+
 int mh_redis_connect(void)
 {
+	if (ctx != NULL && closed_while_idle()) {
+		mh_log(MH_LOG_INFO, "redis_reconnect", "the connection was closed while idle");
+		mh_redis_disconnect();
+		next_attempt_us = 0;
+	}
 	if (ctx != NULL)
 		return 0;
 	if (mh_now_us() < next_attempt_us)

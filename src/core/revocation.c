@@ -44,6 +44,9 @@ struct table {
 	atomic_flag write_lock;
 	_Atomic uint64_t seq;
 	_Atomic int healthy; /* the master's view matches Redis */
+	/* Since when Redis holds every revocation (unix seconds, mh:rv:since): a Redis that
+	 * restarted without its data, or was flushed, remembers nothing older. */
+	_Atomic int64_t history_since;
 	_Atomic int full;
 	_Atomic uint32_t used;
 	struct entry slots[TABLE_SLOTS];
@@ -153,13 +156,17 @@ static int get(uint64_t key, int64_t now, int64_t *value)
 }
 
 int mh_revocation_check(const char *jti, const char *sid, const char *user_id,
-			long long token_version)
+                        long long token_version, long long issued_at)
 {
 	int64_t now = (int64_t)time(NULL), v;
 	uint64_t seq;
 	int revoked;
 
 	if (table == NULL || !atomic_load(&table->healthy) || atomic_load(&table->full))
+		return MH_REVOCATION_UNKNOWN;
+	/* Issued before Redis's memory starts (or in that same second, which cannot tell): a
+	 * revocation of it may have been lost. */
+	if (issued_at <= atomic_load(&table->history_since))
 		return MH_REVOCATION_UNKNOWN;
 	do {
 		seq = atomic_load_explicit(&table->seq, memory_order_acquire);
@@ -325,11 +332,45 @@ static int load_all(void)
 	return ok ? 0 : -1;
 }
 
+/*
+ * Where Redis's record of revocations starts: mh:rv:since, set once (NX) by whichever
+ * master finds it missing. It goes missing with the data it dates (a restart without
+ * persistence, FLUSHALL), and is then set again to now, so tokens issued before are checked
+ * in PostgreSQL until they expire (one access-token lifetime). Returns 0 or -1.
+ */
+static int load_history(void)
+{
+	redisContext *c = mh_redis_open();
+	redisReply *set = NULL, *get = NULL;
+	int64_t since, before = atomic_load(&table->history_since);
+	int ok = 0;
+
+	if (c == NULL)
+		return -1;
+	set = redisCommand(c, "SET mh:rv:since %lld NX", (long long)time(NULL));
+	get = set ? redisCommand(c, "GET mh:rv:since") : NULL;
+	if (get != NULL && get->type == REDIS_REPLY_STRING) {
+		since = strtoll(get->str, NULL, 10);
+		atomic_store(&table->history_since, since);
+		if (before != 0 && since != before)
+			mh_log(MH_LOG_WARN, "revocation_history_restarted",
+			       "Redis lost its revocations (restart without persistence, flush): "
+			       "tokens issued before %lld are checked in PostgreSQL until they "
+			       "expire",
+			       (long long)since);
+		ok = 1;
+	}
+	freeReplyObject(set);
+	freeReplyObject(get);
+	redisFree(c);
+	return ok ? 0 : -1;
+}
+
 static void disconnect(const char *why)
 {
 	if (sub_ctx != NULL) {
 		mh_log(MH_LOG_WARN, "revocation_unsynced",
-		       "%s: authenticated requests are refused until Redis is back", why);
+		       "%s: tokens are checked in PostgreSQL until Redis is back", why);
 		redisFree(sub_ctx);
 	}
 	sub_ctx = NULL;
@@ -356,7 +397,7 @@ static void connect_subscriber(void)
 		return;
 	}
 	freeReplyObject(r);
-	if (load_all() < 0) {
+	if (load_history() < 0 || load_all() < 0) {
 		disconnect("cannot load revocations from Redis");
 		return;
 	}
@@ -428,7 +469,7 @@ void mh_revocation_master_tick(void)
 	 * possible, but a missed write is) cannot linger. */
 	if (now >= next_resync_us) {
 		compact();
-		if (load_all() < 0)
+		if (load_history() < 0 || load_all() < 0)
 			disconnect("cannot resynchronise revocations");
 		next_resync_us = now + RESYNC_INTERVAL_US;
 	}

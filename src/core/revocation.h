@@ -21,8 +21,9 @@ enum mh_revocation_rc { MH_TOKEN_VALID = 0, MH_TOKEN_REVOKED = 1, MH_REVOCATION_
  * other machines and loads the whole record from Redis whenever its
  * subscription (re)starts. A check is therefore a lookup in local memory: no
  * system call, no round trip. While the master's subscription is down the
- * table may be stale, so checks answer MH_REVOCATION_UNKNOWN and requests
- * are refused (fail closed).
+ * table may be stale, and a Redis that lost its data (mh:rv:since moved) cannot
+ * vouch for tokens issued before: checks then answer MH_REVOCATION_UNKNOWN and
+ * the request's transaction asks PostgreSQL instead (core/auth.c, core/db.c).
  */
 
 /* Maps the shared table; once, in the master, before fork. Returns 0 or -1. */
@@ -32,9 +33,10 @@ int mh_revocation_init(void);
 void mh_revocation_configure(int access_token_ttl);
 
 /* In a worker, per request: MH_TOKEN_VALID, MH_TOKEN_REVOKED (the jti, the
- * session or the version), or MH_REVOCATION_UNKNOWN (refuse: fail closed). */
+ * session or the version), or MH_REVOCATION_UNKNOWN (the table cannot vouch:
+ * ask PostgreSQL). issued_at is the token's iat. */
 int mh_revocation_check(const char *jti, const char *sid, const char *user_id,
-			long long token_version);
+                        long long token_version, long long issued_at);
 
 /* Revokes one token id until expires_at (unix seconds). Returns 0, or -1 when
  * Redis did not take it (then nothing must report success). */

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/scoreboard.h"
+#include "core/trace.h"
 
 static const struct mh_config *cfg;
 static struct mh_runner_state *own_state;
@@ -33,18 +34,19 @@ static struct mh_runner_state *own_state;
  * needs beyond that. */
 #define COL_TENANT 14
 #define COL_PAYLOAD 15
+#define COL_TRACEPARENT 16
 static const struct mh_db_statement runner_statements[] = {
-	{ "mh_work_claim",
-	  "SELECT " MH_QUEUE_JOB_COLUMNS ", j.tenant_id, j.payload::text"
-	  "  FROM jobs_claim($1, $2::int) j",
-	  2 },
-	{ "mh_work_finish",
-	  "SELECT " MH_QUEUE_JOB_COLUMNS
-	  "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
-	  6 },
-	{ "mh_work_schedule",
-	  "SELECT jobs_schedule_system($1, $1, now() + make_interval(secs => $2::int))", 2 },
-	{ NULL, NULL, 0 },
+        {"mh_work_claim",
+         "SELECT " MH_QUEUE_JOB_COLUMNS ", j.tenant_id, j.payload::text, j.traceparent"
+         "  FROM jobs_claim($1, $2::int) j",
+         2},
+        {"mh_work_finish",
+         "SELECT " MH_QUEUE_JOB_COLUMNS
+         "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
+         6},
+        {"mh_work_schedule",
+         "SELECT jobs_schedule_system($1, $1, now() + make_interval(secs => $2::int))", 2},
+        {NULL, NULL, 0},
 };
 
 struct runner {
@@ -376,7 +378,13 @@ static int claim_and_run(struct runner *r)
 	res = mh_tx_result(&tx, idx);
 	if (res == NULL || PQntuples(res) == 0)
 		return 0;
+	/* The job continues the trace of the request (or job) that queued it: its log lines,
+	 * the jobs it queues and the webhooks it sends carry that trace id. */
+	mh_trace_begin(PQgetisnull(res, 0, COL_TRACEPARENT) ? NULL
+	                                                    : PQgetvalue(res, 0, COL_TRACEPARENT),
+	               NULL);
 	run_job(r, res);
+	mh_trace_end();
 	return 1;
 }
 

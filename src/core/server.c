@@ -25,10 +25,15 @@
 #include "core/worker.h"
 
 #define SD_LISTEN_FDS_START 3
-/* Crash-loop guard: more crashes than this within the window slow respawns
- * down exponentially instead of burning the CPU on a worker that cannot run. */
+/* Crash-loop guard, as php-fpm's emergency_restart_*: only a worker that dies before it
+ * proved it can run (no request taken, under PROVEN_UPTIME_US old) counts as an early
+ * death; more early deaths within the window than the pool has workers slow its respawn
+ * down exponentially instead of burning the CPU on a worker that cannot start. A worker
+ * that served and then died (a kill, a crash on one request) is replaced at once, however
+ * many have died: delaying it only takes capacity away from healthy traffic. */
 #define CRASH_WINDOW_US (10 * 1000000LL)
 #define MAX_RESPAWN_DELAY_US (5 * 1000000LL)
+#define PROVEN_UPTIME_US 1000000LL
 /* nginx gives up at request_timeout (504); the worker is killed just after. */
 #define TIMEOUT_GRACE_US 1000000LL
 #define TICK_MS 100
@@ -42,6 +47,8 @@ struct slot_info {
 	int killed_for_timeout;
 	int64_t respawn_at_us;
 	int64_t stop_sent_us;
+	int64_t started_us;
+	uint64_t requests_at_spawn; /* the slot's scoreboard counter when forked */
 };
 
 static struct {
@@ -52,8 +59,8 @@ static struct {
 	int signal_fd;
 	int own_socket; /* we created the path, so we remove it */
 	unsigned generation;
-	int64_t crash_times[64];
-	size_t ncrash;
+	int64_t early_deaths[64]; /* ring of the times of recent early deaths */
+	size_t nearly;
 } m;
 
 static int inherited_socket(void)
@@ -135,6 +142,8 @@ static void spawn(int i)
 	pid_t pid;
 
 	atomic_store(&m.sb->slots[i].busy_since_us, 0);
+	s->requests_at_spawn = atomic_load(&m.sb->slots[i].requests);
+	s->started_us = mh_now_us();
 	pid = fork();
 	if (pid < 0) {
 		mh_log(MH_LOG_ERROR, "fork_failed", "%s", strerror(errno));
@@ -171,23 +180,40 @@ static void spawn_generation(void)
 	mh_log(MH_LOG_INFO, "workers_started", "generation %u: %d workers", m.generation, started);
 }
 
-static int64_t respawn_delay(int64_t now)
+/* Records an early death and returns how long its slot should wait before the
+ * next fork: 0 until the window holds more early deaths than the pool has workers,
+ * then 200 ms doubling up to MAX_RESPAWN_DELAY_US. */
+static int64_t early_death_delay(int64_t now)
 {
-	size_t recent = 0;
+	size_t recent = 0, over;
 	int workers = mh_config_worker_count(m.cfg);
+	int64_t delay;
 
-	for (size_t k = 0; k < m.ncrash && k < 64; k++)
-		if (now - m.crash_times[k] < CRASH_WINDOW_US)
+	m.early_deaths[m.nearly++ % 64] = now;
+	for (size_t k = 0; k < m.nearly && k < 64; k++)
+		if (now - m.early_deaths[k] < CRASH_WINDOW_US)
 			recent++;
 	if ((int)recent <= workers)
 		return 0;
-	int64_t delay = 100000LL << (recent - (size_t)workers > 6 ? 6 : recent - (size_t)workers);
+	over = recent - (size_t)workers;
+	delay = 100000LL << (over > 6 ? 6 : over);
 	return delay > MAX_RESPAWN_DELAY_US ? MAX_RESPAWN_DELAY_US : delay;
+}
+
+/* 1 when the worker in slot i took a request or lived long enough to show that it
+ * starts: its death is then no sign of a crash loop. */
+static int proved_itself(int i, int64_t now)
+{
+	const struct slot_info *s = &m.slots[i];
+
+	return atomic_load(&m.sb->slots[i].requests) != s->requests_at_spawn ||
+	       atomic_load(&m.sb->slots[i].busy_since_us) != 0 ||
+	       now - s->started_us >= PROVEN_UPTIME_US;
 }
 
 static void on_child_exit(pid_t pid, int status, int stopping)
 {
-	int64_t now = mh_now_us();
+	int64_t now = mh_now_us(), delay = 0;
 	const char *cause;
 	int i;
 
@@ -212,8 +238,9 @@ static void on_child_exit(pid_t pid, int status, int stopping)
 	       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	mh_metrics_worker_pid((size_t)i, 0);
 	if (strcmp(cause, "crash") == 0) {
-		m.crash_times[m.ncrash++ % 64] = now;
 		mh_metrics_restart(MH_RESTART_CRASH);
+		if (!proved_itself(i, now))
+			delay = early_death_delay(now);
 	} else if (strcmp(cause, "recycle") == 0) {
 		mh_metrics_restart(MH_RESTART_RECYCLE);
 	} else if (strcmp(cause, "timeout") == 0) {
@@ -224,8 +251,14 @@ static void on_child_exit(pid_t pid, int status, int stopping)
 		s->pid = 0;
 		return;
 	}
+	if (delay > 0)
+		mh_log(MH_LOG_WARN, "respawn_delayed",
+		       "worker %d died before serving a request, as more than %d did "
+		       "within %lld s; its replacement starts in %lld ms",
+		       (int)pid, mh_config_worker_count(m.cfg), CRASH_WINDOW_US / 1000000LL,
+		       (long long)(delay / 1000));
 	s->state = SLOT_RESPAWN;
-	s->respawn_at_us = now + respawn_delay(now);
+	s->respawn_at_us = now + delay;
 }
 
 static void reap(int stopping)

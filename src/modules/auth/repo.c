@@ -42,6 +42,8 @@ const struct mh_db_statement auth_statements[] = {
 	{ "auth_logout", "SELECT user_id, tenant_id, family_id FROM auth_logout($1::bytea, $2, $3)",
 	  3 },
 	{ "auth_revoke_all", "SELECT auth_revoke_all(NULL)", 0 },
+	/* A logout by access token ends its session's refresh family too (schema 0014). */
+	{ "auth_session_end", "SELECT auth_session_end($1::uuid, $2::uuid)", 2 },
 	{ "auth_switch_tenant",
 	  "SELECT role, token_version"
 	  "  FROM auth_switch_tenant($1::uuid, $2::bytea, $3::uuid, $4::int, $5, $6)",

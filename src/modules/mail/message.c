@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "core/buf.h"
+#include "core/trace.h"
 
 /* base64 of data in lines of 76 characters, each ending in CRLF (RFC 2045). */
 static void put_base64_lines(struct mh_buf *b, const char *data, size_t len)
@@ -89,7 +90,7 @@ char *mail_message_build(struct mh_arena *a, const char *from, const char *from_
                          const char *message_id)
 {
 	unsigned char rnd[12];
-	char boundary[64], date[64];
+	char boundary[64], date[64], traceparent[MH_TRACEPARENT_SIZE];
 	const char *domain = strchr(from, '@');
 	time_t now = time(NULL);
 	struct tm tm;
@@ -110,6 +111,11 @@ char *mail_message_build(struct mh_arena *a, const char *from, const char *from_
 	mh_buf_printf(&b, "\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\n", date, message_id,
 	              domain ? domain + 1 : "localhost");
 	mh_buf_puts(&b, "MIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
+	/* The trace of the request that queued the message (the mail job continues it,
+	 * core/trace.h), as webhooks carry it: a bounce or a support ticket quoting the
+	 * headers leads to that request's log lines. */
+	if (mh_trace_traceparent(traceparent)[0] != '\0')
+		mh_buf_printf(&b, "Traceparent: %s\r\n", traceparent);
 	mh_buf_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
 	put_part(&b, boundary, "text/plain", text);
 	put_part(&b, boundary, "text/html", html);

@@ -91,14 +91,16 @@ static const struct mh_doc_response get_metrics_responses[] = {
 };
 static const struct mh_route_doc get_metrics_doc = {
         .operation_id = "getMetrics",
-        /* nginx lets only internal addresses in and does not rate-limit them. */
+        /* The internal listener has no rate limit. */
         .flags = MH_DOC_NOT_RATE_LIMITED,
         .summary = "Prometheus metrics (internal only)",
         .description = "Requests by route, method and status class, latency histograms, "
                        "in-flight requests, worker restarts, database and Redis errors, RSS. "
-                       "Answered only to clients on loopback or a private network: nginx "
-                       "allow-lists those addresses and Menhir refuses any other as well "
-                       "(403 from either).",
+                       "Served only on nginx's internal listener (its own server block on a "
+                       "loopback or private-network port, which sets the FastCGI param "
+                       "MENHIR_LISTENER=internal); the public listener answers 404, and "
+                       "Menhir refuses a request without that param with 403 whatever its "
+                       "client address.",
         .responses = get_metrics_responses,
 };
 

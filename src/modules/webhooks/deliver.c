@@ -30,6 +30,7 @@
 
 #include "core/log.h"
 #include "core/scoreboard.h"
+#include "core/trace.h"
 #include "core/validate.h"
 
 /* What a receiver may answer before we stop reading; the body is not used. */
@@ -95,7 +96,8 @@ int webhooks_http_post(struct webhooks_post *p)
 {
 	struct post_state st = { .allow_private = p->allow_private };
 	struct curl_slist *h = NULL, *h2;
-	char sig[WEBHOOKS_SIGNATURE_SIZE + 32], evt[128];
+	char sig[WEBHOOKS_SIGNATURE_SIZE + 32], evt[128], tp[MH_TRACEPARENT_SIZE + 16];
+	char trace[MH_TRACEPARENT_SIZE];
 	int64_t started = mh_now_us();
 	long status = 0;
 	CURLcode rc;
@@ -115,9 +117,16 @@ int webhooks_http_post(struct webhooks_post *p)
 	}
 	snprintf(sig, sizeof(sig), "Menhir-Signature: %s", p->signature);
 	snprintf(evt, sizeof(evt), "Menhir-Event-Id: %s", p->event_id);
-	const char *const lines[] = { "Content-Type: application/json", sig, evt,
-				      "Expect:" /* no 100-continue round trip */ };
-	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+	const char *lines[5] = {"Content-Type: application/json", sig, evt,
+	                        "Expect:" /* no 100-continue round trip */};
+	size_t nlines = 4;
+	/* The trace of the request that queued the reported job, with this delivery's span as
+	 * parent (W3C Trace Context), so the receiver's logs join ours. */
+	if (mh_trace_traceparent(trace)[0] != '\0') {
+		snprintf(tp, sizeof(tp), "traceparent: %s", trace);
+		lines[nlines++] = tp;
+	}
+	for (size_t i = 0; i < nlines; i++) {
 		if ((h2 = curl_slist_append(h, lines[i])) == NULL) {
 			curl_slist_free_all(h);
 			p->error_code = "internal_error";
