@@ -444,15 +444,20 @@ Test(processing, accepted_job_and_its_audit_row)
 	json_object_put(root);
 	t_http_free(&r);
 	cr_assert_eq(t_job_audit_count(&a.as[T_MEMBER], "job.queued", job), 1);
-	/* What the job will read: the canonical parameters. */
+	/* What the job will read: its document, the canonical parameters and the webhook, all
+	 * in the payload the module owns (the queue has no column for either). */
 	{
 		PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
 		const char *p[1] = {job};
 		PGresult *q = PQexecParams(su, "SELECT payload::text FROM jobs WHERE id = $1", 1,
 		                           NULL, p, NULL, NULL, 0);
+		char want[300];
 
-		cr_assert_str_eq(PQgetvalue(q, 0, 0),
-		                 "{\"feature\": \"summary\", \"parameters\": {\"sentences\": 2}}");
+		snprintf(want, sizeof(want),
+		         "{\"feature\": \"summary\", \"parameters\": {\"sentences\": 2},"
+		         " \"document_id\": \"%s\", \"webhook_url\": \"http://127.0.0.1:9/hook\"}",
+		         doc);
+		cr_assert_str_eq(PQgetvalue(q, 0, 0), want);
 		PQclear(q);
 		PQfinish(su);
 	}

@@ -22,7 +22,6 @@ int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen)
 	mh_jwt_configure(cfg->jwt_issuer, cfg->jwt_audience, TOKEN_LEEWAY_SECONDS);
 	mh_password_configure(cfg->password_time_cost, cfg->password_memory_kib,
 			      cfg->password_parallelism);
-	mh_revocation_configure(cfg->access_token_ttl);
 	return 0;
 }
 
@@ -69,7 +68,7 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 		return -1;
 	/* The database re-checks the current role inside the request's
 	 * transaction (app_enter); this early check spares it obvious refusals. */
-	if (mh_role_parse(c.role) < req->route->min_role) {
+	if (mh_role_parse(c.role) < (enum mh_role)req->min_role) {
 		mh_reply_error(req, res, 403, "forbidden",
 			       "your role in this tenant does not allow this");
 		return 0;

@@ -7,7 +7,7 @@
 #include "core/config.h"
 #include "core/http.h"
 
-/* Loads the keyring and applies token, password and revocation settings; in
+/* Loads the keyring and applies the token and password settings; in
  * the master, at start-up and on reload. Returns 0 or -1 (err). */
 int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen);
 

@@ -9,77 +9,103 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_STR, K_INT, K_MODE, K_BOOL, K_LEVEL };
+#include "core/module.h"
 
-/* One row per key: the single place that knows names, types, ranges and
- * defaults, so the file parser, the environment and `menhir config` agree. */
-struct key {
-	const char *name;
-	enum kind kind;
-	size_t offset;
-	size_t size; /* for strings */
-	long min, max;
-	const char *def;
+#define CFG struct mh_config
+#define MODE(f, def, help) { #f, MH_SETTING_MODE, offsetof(CFG, f), 0, 0, 0777, def, help }
+#define LEVEL(f, def, help) { #f, MH_SETTING_LEVEL, offsetof(CFG, f), 0, 0, 0, def, help }
+
+/* The core's keys: the single place that knows their names, types, ranges and defaults, so
+ * the file parser, the environment and `menhir config` agree. Modules' keys live in their
+ * struct mh_module (struct mh_settings). */
+static const struct mh_config_key core_keys[] = {
+	MH_KEY_STR(CFG, socket, "/run/menhir/menhir.sock",
+		   "the FastCGI unix socket (ignored under systemd socket activation)"),
+	MODE(socket_mode, "0660", "permissions of that socket"),
+	MH_KEY_INT(CFG, listen_backlog, 1, 65535, "1024", "listen(2) backlog of the socket"),
+	MH_KEY_INT(CFG, workers, 0, 1024, "0", "worker processes; 0 = one per online CPU"),
+	MH_KEY_INT(CFG, max_requests, 0, INT_MAX, "10000",
+		   "requests after which a worker is recycled; 0 = never"),
+	MH_KEY_INT(CFG, request_timeout, 1, 3600, "30", "seconds a request may run"),
+	MH_KEY_INT(CFG, shutdown_timeout, 1, 3600, "30",
+		   "seconds a graceful stop waits for requests (and jobs) in flight"),
+	MH_KEY_INT(CFG, body_limit, 1024, 1 << 30, "1048576",
+		   "largest request body in bytes (413 above)"),
+	MH_KEY_INT(CFG, upload_limit, 1, 1 << 30, "10485760",
+		   "largest body in bytes of a route that streams it (file uploads; 413 above)"),
+	MH_KEY_STR(CFG, database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
+		   "libpq conninfo or URI of serve and work (the menhir_app role)"),
+	MH_KEY_STR(CFG, migrate_database_url,
+		   "dbname=menhir user=menhir_owner host=/var/run/postgresql",
+		   "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
+	MH_KEY_INT(CFG, db_statement_timeout, 0, 3600000, "5000",
+		   "PostgreSQL statement_timeout in ms; 0 = none"),
+	MH_KEY_STR(CFG, redis_url, "redis://127.0.0.1:6379/0",
+		   "redis://[:password@]host[:port][/db] or unix:/path"),
+	MH_KEY_INT(CFG, redis_timeout, 1, 60000, "500", "Redis connect and command timeout in ms"),
+	MH_KEY_STR(CFG, schema_dir, "/usr/share/menhir/schema",
+		   "where migrate finds the NNNN_*.sql files"),
+	LEVEL(log_level, "info", "the least important log lines written"),
+	MH_KEY_INT(CFG, retry_after, 1, 3600, "5", "seconds sent in Retry-After with a 503"),
+	MH_KEY_BOOL(CFG, enable_test_routes, "false",
+		    "adds the /api/v1/test/* routes and the test.echo job; never in production"),
+	MH_KEY_STR(CFG, keys_dir, "/etc/menhir/keys", "the RS256 signing keys (menhir keys)"),
+	MH_KEY_STR(CFG, jwt_issuer, "menhir", "iss of the access tokens"),
+	MH_KEY_STR(CFG, jwt_audience, "menhir-api", "aud of the access tokens"),
+	MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
+	MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
+	MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
+	MH_KEY_STR(CFG, events_socket, "/run/menhir/events.sock",
+		   "nginx's nchan publisher socket (live events); empty = none"),
+	MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
+		   "ms one event publication may take (events are best effort)"),
+	MH_KEY_INT(CFG, work_concurrency, 1, 256, "2",
+		   "job runners per menhir work (--concurrency overrides)"),
+	MH_KEY_INT(CFG, jobs_lease, 5, 3600, "30",
+		   "seconds a claimed job stays leased unless renewed"),
+	MH_KEY_INT(CFG, jobs_poll, 1, 3600, "5",
+		   "seconds between an idle runner's polls (NOTIFY wakes it sooner)"),
+	MH_KEY_INT(CFG, jobs_backoff_base, 1, 3600000, "2000",
+		   "ms before a job's first retry; doubles per attempt"),
+	MH_KEY_INT(CFG, jobs_backoff_max, 1, 86400, "600", "the longest retry delay in seconds"),
+	MH_KEY_INT(CFG, jobs_max_attempts, 1, 100, "5",
+		   "attempts of a job when neither its kind nor its creator says"),
+	{ 0 },
 };
 
-#define STR(f, d) { #f, K_STR, offsetof(struct mh_config, f), sizeof(((struct mh_config *)0)->f), 0, 0, d }
-#define INT(f, lo, hi, d) { #f, K_INT, offsetof(struct mh_config, f), 0, lo, hi, d }
-
-static const struct key keys[] = {
-	STR(socket, "/run/menhir/menhir.sock"),
-	{ "socket_mode", K_MODE, offsetof(struct mh_config, socket_mode), 0, 0, 0777, "0660" },
-	INT(listen_backlog, 1, 65535, "1024"),
-	INT(workers, 0, 1024, "0"),
-	INT(max_requests, 0, INT_MAX, "10000"),
-	INT(request_timeout, 1, 3600, "30"),
-	INT(shutdown_timeout, 1, 3600, "30"),
-	INT(body_limit, 1024, 1 << 30, "1048576"),
-	STR(database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql"),
-	STR(migrate_database_url, "dbname=menhir user=menhir_owner host=/var/run/postgresql"),
-	INT(db_statement_timeout, 0, 3600000, "5000"),
-	STR(redis_url, "redis://127.0.0.1:6379/0"),
-	INT(redis_timeout, 1, 60000, "500"),
-	STR(schema_dir, "/usr/share/menhir/schema"),
-	{ "log_level", K_LEVEL, offsetof(struct mh_config, log_level), 0, 0, 0, "info" },
-	INT(retry_after, 1, 3600, "5"),
-	{ "enable_test_routes", K_BOOL, offsetof(struct mh_config, enable_test_routes), 0, 0, 0, "false" },
-	STR(keys_dir, "/etc/menhir/keys"),
-	STR(jwt_issuer, "menhir"),
-	STR(jwt_audience, "menhir-api"),
-	INT(access_token_ttl, 60, 86400, "900"),
-	INT(refresh_token_ttl, 300, 31536000, "604800"),
-	INT(refresh_reuse_grace, 0, 300, "10"),
-	INT(password_time_cost, 1, 100, "3"),
-	INT(password_memory_kib, 8, 4194304, "65536"),
-	INT(password_parallelism, 1, 64, "1"),
-	INT(login_max_failures, 1, 1000, "5"),
-	INT(login_lockout, 1, 86400, "900"),
-	STR(allowed_origins, "https://localhost:8443"),
-	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true" },
-	INT(upload_limit, 1, 1 << 30, "10485760"),
-	STR(storage_dir, "/var/lib/menhir/files"),
-	STR(events_socket, "/run/menhir/events.sock"),
-	INT(events_timeout, 1, 10000, "250"),
-	INT(work_concurrency, 1, 256, "2"),
-	INT(jobs_lease, 5, 3600, "30"),
-	INT(jobs_poll, 1, 3600, "5"),
-	INT(jobs_backoff_base, 1, 3600000, "2000"),
-	INT(jobs_backoff_max, 1, 86400, "600"),
-	INT(jobs_max_attempts, 1, 100, "5"),
-	INT(jobs_cleanup_every, 10, 604800, "3600"),
-	INT(jobs_keep_days, 1, 3650, "30"),
-	{ "webhook_allow_private", K_BOOL, offsetof(struct mh_config, webhook_allow_private), 0, 0, 0, "false" },
-	INT(webhook_timeout, 100, 60000, "10000"),
-	INT(webhook_max_attempts, 1, 100, "8"),
-};
-
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-static const struct key *find_key(const char *name)
+/* Each module's values start on a boundary any field type is happy with. */
+#define ALIGN 16
+static size_t aligned(size_t n)
 {
-	for (size_t i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
+
+/* Key table t of a registry: 0 is the core's, then each module's that has settings, in
+ * registry order. Returns where its values live in cfg (the module's slice of cfg->modules)
+ * and sets keys and owner (NULL for the core), or returns NULL past the last table. */
+static unsigned char *table(const struct mh_module *const *mods, const struct mh_config *cfg,
+			    size_t t, const struct mh_config_key **keys,
+			    const struct mh_module **owner)
+{
+	size_t offset = 0;
+
+	if (t == 0) {
+		*keys = core_keys;
+		*owner = NULL;
+		return (unsigned char *)cfg;
+	}
+	for (size_t m = 0; mods[m] != NULL; m++) {
+		const struct mh_settings *s = mods[m]->settings;
+
+		if (s == NULL)
+			continue;
+		if (--t == 0) {
+			*keys = s->keys;
+			*owner = mods[m];
+			return (unsigned char *)cfg->modules + offset;
+		}
+		offset += aligned(s->size);
+	}
 	return NULL;
 }
 
@@ -94,61 +120,56 @@ static int parse_long(const char *s, int base, long *out)
 	return (errno != 0 || *end != '\0') ? -1 : 0;
 }
 
-int mh_config_set(struct mh_config *cfg, const char *name, const char *value, const char *origin,
-		  char *err, size_t errlen)
+/* Parses value as key k and stores it at base + k->offset. */
+static int set_value(const struct mh_config_key *k, unsigned char *base, const char *value,
+		     const char *origin, char *err, size_t errlen)
 {
-	const struct key *k = find_key(name);
-	char *field;
+	unsigned char *field = base + k->offset;
 	long v;
 
-	if (k == NULL) {
-		snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
-		return -1;
-	}
-	field = (char *)cfg + k->offset;
-	switch (k->kind) {
-	case K_STR:
+	switch (k->type) {
+	case MH_SETTING_STR:
 		if (strlen(value) >= k->size) {
-			snprintf(err, errlen, "%s: %s is longer than %zu characters", origin, name,
-				 k->size - 1);
+			snprintf(err, errlen, "%s: %s is longer than %zu characters", origin,
+				 k->name, k->size - 1);
 			return -1;
 		}
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
-	case K_INT:
+	case MH_SETTING_INT:
 		if (parse_long(value, 10, &v) < 0 || v < k->min || v > k->max) {
 			snprintf(err, errlen, "%s: %s must be an integer from %ld to %ld, not '%s'",
-				 origin, name, k->min, k->max, value);
+				 origin, k->name, k->min, k->max, value);
 			return -1;
 		}
-		*(int *)field = (int)v;
+		*(int *)(void *)field = (int)v;
 		return 0;
-	case K_MODE:
+	case MH_SETTING_MODE:
 		if (parse_long(value, 8, &v) < 0 || v < 0 || v > 0777) {
 			snprintf(err, errlen, "%s: %s must be an octal file mode like 0660, not '%s'",
-				 origin, name, value);
+				 origin, k->name, value);
 			return -1;
 		}
-		*(int *)field = (int)v;
+		*(int *)(void *)field = (int)v;
 		return 0;
-	case K_BOOL:
+	case MH_SETTING_BOOL:
 		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
 		    strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
-			*(int *)field = 1;
+			*(int *)(void *)field = 1;
 		else if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
 			 strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
-			*(int *)field = 0;
+			*(int *)(void *)field = 0;
 		else {
-			snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin, name,
-				 value);
+			snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin,
+				 k->name, value);
 			return -1;
 		}
 		return 0;
-	case K_LEVEL:
-		if (mh_log_level_parse(value, (enum mh_log_level *)field) < 0) {
+	case MH_SETTING_LEVEL:
+		if (mh_log_level_parse(value, (enum mh_log_level *)(void *)field) < 0) {
 			snprintf(err, errlen,
 				 "%s: %s must be one of debug, info, warn, error, not '%s'", origin,
-				 name, value);
+				 k->name, value);
 			return -1;
 		}
 		return 0;
@@ -156,14 +177,90 @@ int mh_config_set(struct mh_config *cfg, const char *name, const char *value, co
 	return -1;
 }
 
+int mh_config_set(struct mh_config *cfg, const char *name, const char *value, const char *origin,
+		  char *err, size_t errlen)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, name) == 0)
+				return set_value(k, base, value, origin, err, errlen);
+	snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
+	return -1;
+}
+
+/* The bytes a key's value takes in its struct. */
+static size_t value_size(const struct mh_config_key *k)
+{
+	return k->type == MH_SETTING_STR     ? k->size
+	       : k->type == MH_SETTING_LEVEL ? sizeof(enum mh_log_level)
+					     : sizeof(int);
+}
+
+int mh_config_check_registry(const struct mh_module *const *mods, char *err, size_t errlen)
+{
+	static struct mh_config scratch;
+	const struct mh_config_key *keys, *other;
+	const struct mh_module *owner, *other_owner;
+	unsigned char *base;
+	size_t used = 0;
+
+	for (size_t t = 0; (base = table(mods, &scratch, t, &keys, &owner)) != NULL; t++) {
+		size_t size = owner ? owner->settings->size : sizeof(scratch);
+		const char *who = owner ? owner->name : "core";
+
+		if (owner != NULL && (used += aligned(size)) > MH_CONFIG_MODULE_BYTES) {
+			snprintf(err, errlen, "module %s: the modules' settings exceed %d bytes", who,
+				 MH_CONFIG_MODULE_BYTES);
+			return -1;
+		}
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			char e[256];
+
+			if (k->offset + value_size(k) > size) {
+				snprintf(err, errlen, "%s: key %s lies outside its struct", who, k->name);
+				return -1;
+			}
+			if (set_value(k, base, k->def ? k->def : "", "default", e, sizeof(e)) < 0) {
+				snprintf(err, errlen, "%s: %s", who, e);
+				return -1;
+			}
+			/* Every key declared before this one, in this table or an earlier one. */
+			for (size_t u = 0; u <= t; u++) {
+				table(mods, &scratch, u, &other, &other_owner);
+				for (; other != k && other->name != NULL; other++)
+					if (strcmp(other->name, k->name) == 0) {
+						snprintf(err, errlen, "%s: key %s is already declared by %s",
+							 who, k->name,
+							 other_owner ? other_owner->name : "the core");
+						return -1;
+					}
+			}
+		}
+	}
+	return 0;
+}
+
 void mh_config_defaults(struct mh_config *cfg)
 {
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
 	char err[256];
 
+	/* A clash or a bad default is a programming error: the binary must not start. */
+	if (mh_config_check_registry(mh_modules, err, sizeof(err)) < 0) {
+		fprintf(stderr, "menhir: configuration keys: %s\n", err);
+		abort();
+	}
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < NKEYS; i++)
-		if (mh_config_set(cfg, keys[i].name, keys[i].def, "default", err, sizeof(err)) < 0)
-			abort(); /* a bad built-in default is a programming error */
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++)
+			if (set_value(k, base, k->def ? k->def : "", "default", err, sizeof(err)) < 0)
+				abort();
 }
 
 static char *trim(char *s)
@@ -232,23 +329,27 @@ static int load_file(struct mh_config *cfg, const char *path, int required, char
 
 static int load_env(struct mh_config *cfg, char *err, size_t errlen)
 {
-	char var[64], origin[80];
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+	char var[80], origin[100];
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		const char *value;
-		size_t j;
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			const char *value;
+			size_t j;
 
-		memcpy(var, "MENHIR_", 7);
-		for (j = 0; keys[i].name[j] != '\0' && j + 8 < sizeof(var); j++)
-			var[7 + j] = (char)toupper((unsigned char)keys[i].name[j]);
-		var[7 + j] = '\0';
-		value = getenv(var);
-		if (value == NULL)
-			continue;
-		snprintf(origin, sizeof(origin), "environment %s", var);
-		if (mh_config_set(cfg, keys[i].name, value, origin, err, errlen) < 0)
-			return -1;
-	}
+			memcpy(var, "MENHIR_", 7);
+			for (j = 0; k->name[j] != '\0' && j + 8 < sizeof(var); j++)
+				var[7 + j] = (char)toupper((unsigned char)k->name[j]);
+			var[7 + j] = '\0';
+			value = getenv(var);
+			if (value == NULL)
+				continue;
+			snprintf(origin, sizeof(origin), "environment %s", var);
+			if (set_value(k, base, value, origin, err, errlen) < 0)
+				return -1;
+		}
 	return 0;
 }
 
@@ -259,6 +360,40 @@ int mh_config_load(struct mh_config *cfg, const char *path, int required, char *
 	if (load_file(cfg, path, required, err, errlen) < 0)
 		return -1;
 	return load_env(cfg, err, errlen);
+}
+
+int mh_config_apply(const struct mh_config *cfg, char *err, size_t errlen)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+	char why[512];
+
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++) {
+		const struct mh_settings *s = owner->settings;
+
+		why[0] = '\0';
+		if (s->apply != NULL && s->apply(base, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "module %s: %s", owner->name,
+				 why[0] ? why : "refused its settings");
+			return -1;
+		}
+	}
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		memcpy(owner->settings->values, base, owner->settings->size);
+	return 0;
+}
+
+const void *mh_config_module_values(const struct mh_config *cfg, const struct mh_module *m)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		if (owner == m)
+			return base;
+	return NULL;
 }
 
 /* libpq conninfo may carry password=...; never print it. */
@@ -272,33 +407,57 @@ static void print_conninfo(int fd, const char *name, const char *value)
 		dprintf(fd, "%s = %.*spassword=***\n", name, (int)(pw - value), value);
 }
 
-void mh_config_dump(const struct mh_config *cfg, int fd)
+/* "# help [1..3600, default 30]" */
+static void print_help(int fd, const struct mh_config_key *k)
+{
+	dprintf(fd, "# %s [", k->help ? k->help : k->name);
+	switch (k->type) {
+	case MH_SETTING_STR: break;
+	case MH_SETTING_INT: dprintf(fd, "%ld..%ld, ", k->min, k->max); break;
+	case MH_SETTING_BOOL: dprintf(fd, "true|false, "); break;
+	case MH_SETTING_MODE: dprintf(fd, "octal, "); break;
+	case MH_SETTING_LEVEL: dprintf(fd, "debug|info|warn|error, "); break;
+	}
+	dprintf(fd, "default %s]\n", k->def && k->def[0] ? k->def : "empty");
+}
+
+static void print_value(int fd, const struct mh_config_key *k, const unsigned char *base)
 {
 	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	const void *field = base + k->offset;
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
-		const char *field = (const char *)cfg + k->offset;
+	switch (k->type) {
+	case MH_SETTING_STR:
+		if (strstr(k->name, "url") != NULL)
+			print_conninfo(fd, k->name, field);
+		else
+			dprintf(fd, "%s = %s\n", k->name, (const char *)field);
+		break;
+	case MH_SETTING_INT: dprintf(fd, "%s = %d\n", k->name, *(const int *)field); break;
+	case MH_SETTING_MODE:
+		dprintf(fd, "%s = %04o\n", k->name, (unsigned)*(const int *)field);
+		break;
+	case MH_SETTING_BOOL:
+		dprintf(fd, "%s = %s\n", k->name, *(const int *)field ? "true" : "false");
+		break;
+	case MH_SETTING_LEVEL:
+		dprintf(fd, "%s = %s\n", k->name, levels[*(const enum mh_log_level *)field]);
+		break;
+	}
+}
 
-		switch (k->kind) {
-		case K_STR:
-			if (strstr(k->name, "url") != NULL)
-				print_conninfo(fd, k->name, field);
-			else
-				dprintf(fd, "%s = %s\n", k->name, field);
-			break;
-		case K_INT:
-			dprintf(fd, "%s = %d\n", k->name, *(const int *)field);
-			break;
-		case K_MODE:
-			dprintf(fd, "%s = %04o\n", k->name, (unsigned)*(const int *)field);
-			break;
-		case K_BOOL:
-			dprintf(fd, "%s = %s\n", k->name, *(const int *)field ? "true" : "false");
-			break;
-		case K_LEVEL:
-			dprintf(fd, "%s = %s\n", k->name, levels[*(const enum mh_log_level *)field]);
-			break;
+void mh_config_dump(const struct mh_config *cfg, int fd)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++) {
+		if (owner != NULL)
+			dprintf(fd, "\n# ---- module %s ----\n", owner->name);
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			print_help(fd, k);
+			print_value(fd, k, base);
 		}
 	}
 }

@@ -52,6 +52,7 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		break;
 	}
 	req->route = route;
+	req->min_role = route->min_role;
 	if ((route->flags & MH_INTERNAL) && !mh_address_is_internal(req->remote_addr)) {
 		mh_reply_error(req, res, 403, "forbidden",
 			       "this endpoint is reachable only from the internal network");

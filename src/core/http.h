@@ -56,6 +56,9 @@ struct mh_request {
 	const struct mh_route *route;
 	size_t route_index; /* for metrics; MH_METRICS_UNMATCHED until routed */
 	struct mh_principal principal;
+	/* The enum mh_role the caller must still hold, re-read by every transaction (app_enter):
+	 * the route's minimum role, or a job kind's when `menhir work` runs a job. */
+	int min_role;
 	int db_round_trips;
 	long long started_us;
 	/* MH_RAW_BODY routes: the FastCGI input stream and the bytes of the body not read

@@ -38,15 +38,18 @@ struct mh_route {
 	enum mh_role min_role;
 };
 
+struct mh_arena;
 struct mh_job;
 struct mh_job_kind;
 struct mh_tx;
+struct pg_result; /* libpq's PGresult */
 
 struct mh_module {
 	const char *name;
 	const struct mh_route *routes; /* ends with a zeroed entry */
-	/* Runs once in the master before fork (register prepared statements,
-	 * validate settings); returns 0 or -1 to refuse to start. May be NULL. */
+	/* Runs once in the master before fork (register prepared statements); returns 0 or -1
+	 * to refuse to start. Settings are checked by settings->apply, which also runs on every
+	 * reload. May be NULL. */
 	int (*init)(const struct mh_config *cfg);
 	/* Background work this module runs (core/queue.h); ends with a zeroed entry. May be
 	 * NULL. */
@@ -58,6 +61,16 @@ struct mh_module {
 	 * be NULL. */
 	int (*on_job_finished)(const struct mh_job *job, const char *status,
 			       const char *result_json, struct mh_tx *tx);
+	/* The configuration keys this module reads and the struct that holds their values
+	 * (core/config.h): loaded, checked, printed and reloaded on SIGHUP by the core. May be
+	 * NULL. */
+	const struct mh_settings *settings;
+	/* Called by `menhir work` after a tenant job's status change committed (claimed:
+	 * running; ended: succeeded, failed, dead, or queued again for a retry), with the job's
+	 * row (MH_QUEUE_JOB_COLUMNS, core/queue.h) at `row` of r. Best effort, for live views:
+	 * the database stays the truth. May be NULL. */
+	void (*on_job_status)(const struct mh_job *job, const struct pg_result *r, int row,
+			      struct mh_arena *arena);
 };
 
 /* The registry: every module, NULL-terminated, in src/modules/modules.c.

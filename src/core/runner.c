@@ -15,12 +15,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "core/arena.h"
 #include "core/db.h"
-#include "core/json.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/scoreboard.h"
@@ -28,16 +26,10 @@
 static const struct mh_config *cfg;
 static struct mh_runner_state *own_state;
 
-/* Claims run as nobody (no tenant): jobs_claim is SECURITY DEFINER. The claim returns the job
- * rendered like GET /jobs/:id (columns 0..13, for the "running" event), then what the runner
- * needs beyond that. */
-#define COL_TENANT 14
-#define COL_PAYLOAD 15
+/* Claims run as nobody (no tenant): jobs_claim is SECURITY DEFINER. Claim and finish both
+ * return the job's MH_QUEUE_JOB_COLUMNS (core/queue.h). */
 static const struct mh_db_statement runner_statements[] = {
-	{ "mh_work_claim",
-	  "SELECT " MH_QUEUE_JOB_COLUMNS ", j.tenant_id, j.payload::text"
-	  "  FROM jobs_claim($1, $2::int) j",
-	  2 },
+	{ "mh_work_claim", "SELECT " MH_QUEUE_JOB_COLUMNS " FROM jobs_claim($1, $2::int) j", 2 },
 	{ "mh_work_finish",
 	  "SELECT " MH_QUEUE_JOB_COLUMNS
 	  "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
@@ -105,7 +97,7 @@ static uint64_t next_random(struct runner *r)
 }
 
 /* Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries
- * of many jobs that failed together (a webhook receiver down) spread out instead of
+ * of many jobs that failed together (a service they call is down) spread out instead of
  * returning in a herd. */
 static long long retry_delay_ms(struct runner *r, int attempt)
 {
@@ -222,7 +214,6 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 					    const struct mh_job_kind *kind,
 					    struct mh_request *req, const char *sqlstate)
 {
-	static const struct mh_route anyone = { 0 };
 	struct outcome o;
 	struct mh_tx tx;
 	const PGresult *res;
@@ -237,7 +228,8 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 		o.error = mh_arena_sprintf(&r->arena, "database_error: SQLSTATE %s", sqlstate);
 	}
 	o.result_json = NULL;
-	req->route = &anyone;
+	/* Recording the end needs no role: the failure may be that the creator lost theirs. */
+	req->min_role = MH_ROLE_NONE;
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
 	    (res = finish(r, &tx, job, kind, &o, 1)) != NULL)
 		return res;
@@ -251,9 +243,18 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 	return NULL;
 }
 
+/* Tells every module a tenant job's committed status (row `row` of res). */
+static void announce(struct runner *r, const struct mh_job *job, const PGresult *res)
+{
+	if (res == NULL || job->tenant_id[0] == '\0' || PQntuples(res) != 1)
+		return;
+	for (size_t m = 0; mh_modules[m] != NULL; m++)
+		if (mh_modules[m]->on_job_status != NULL)
+			mh_modules[m]->on_job_status(job, res, 0, &r->arena);
+}
+
 static void run_job(struct runner *r, const PGresult *claim)
 {
-	struct mh_route route = { 0 };
 	struct mh_request req;
 	struct mh_job job;
 	struct mh_job_run run = { 0 };
@@ -264,27 +265,14 @@ static void run_job(struct runner *r, const PGresult *claim)
 	const char *status;
 	int64_t started = mh_now_us();
 
-	memset(&job, 0, sizeof(job));
-	job.id = mh_arena_strdup(&r->arena, PQgetvalue(claim, 0, 0));
-	job.kind = mh_arena_strdup(&r->arena, PQgetvalue(claim, 0, 1));
-	job.document_id = PQgetisnull(claim, 0, 3) ? NULL : PQgetvalue(claim, 0, 3);
-	job.attempt = atoi(PQgetvalue(claim, 0, 4));
-	job.max_attempts = atoi(PQgetvalue(claim, 0, 5));
-	job.webhook_url = PQgetisnull(claim, 0, 9) ? NULL : PQgetvalue(claim, 0, 9);
-	job.created_by = PQgetisnull(claim, 0, 10) ? "" : PQgetvalue(claim, 0, 10);
-	job.tenant_id = PQgetisnull(claim, 0, COL_TENANT) ? "" : PQgetvalue(claim, 0, COL_TENANT);
-	job.payload = mh_json_defer(&r->arena, json_tokener_parse(PQgetvalue(claim, 0, COL_PAYLOAD)));
-	if (job.payload == NULL)
-		job.payload = mh_json_defer(&r->arena, json_object_new_object());
-
+	if (mh_queue_job_from_row(&r->arena, claim, 0, &job) < 0)
+		return; /* no memory: the lease runs out and the job is retried */
 	begin_request(r, &req, mh_arena_sprintf(&r->arena, "job:%s", job.id));
 	req.path = job.kind;
 	req.principal.tenant_id = job.tenant_id;
 	req.principal.user_id = job.created_by;
 	atomic_store(&own_state->busy_since_us, started);
-
-	if (job.tenant_id[0] != '\0')
-		mh_queue_publish(&r->arena, job.tenant_id, claim, 0); /* running */
+	announce(r, &job, claim); /* running */
 
 	kind = mh_queue_kind(job.kind);
 	if (kind == NULL) {
@@ -299,8 +287,7 @@ static void run_job(struct runner *r, const PGresult *claim)
 		o.kind = MH_JOB_FAILED;
 		o.error = "creator_gone: the user who queued the job no longer exists";
 	} else {
-		route.min_role = kind->min_role;
-		req.route = &route;
+		req.min_role = kind->min_role;
 		if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) != MH_DB_OK) {
 			/* No database: the lease runs out and the job is retried. */
 			atomic_store(&own_state->busy_since_us, 0);
@@ -328,27 +315,23 @@ static void run_job(struct runner *r, const PGresult *claim)
 		}
 		goto out;
 	}
-	/* Ended before running: no effects, only the status. */
-	{
-		static const struct mh_route anyone = { 0 };
-		req.route = &anyone;
-		req.principal.user_id = job.created_by;
+	/* Ended before running: no effects, only the status, which needs no role. */
+	req.min_role = MH_ROLE_NONE;
+	if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
+		done = finish(r, &tx, &job, kind, &o, job.created_by[0] != '\0');
+	if (done == NULL) {
+		/* The creator's context is refused (removed from the tenant): end it as nobody,
+		 * without the hooks. */
+		req.principal.tenant_id = "";
+		req.principal.user_id = "";
 		if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
-			done = finish(r, &tx, &job, kind, &o, job.created_by[0] != '\0');
-		if (done == NULL) {
-			/* The creator's context is refused (removed from the tenant): end it as
-			 * nobody, without the hooks. */
-			req.principal.tenant_id = "";
-			req.principal.user_id = "";
-			if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
-				done = finish(r, &tx, &job, kind, &o, 0);
-		}
+			done = finish(r, &tx, &job, kind, &o, 0);
 	}
 out:
-	status = done != NULL && PQntuples(done) == 1 ? PQgetvalue(done, 0, 2) : "unfinished";
+	status = done != NULL && PQntuples(done) == 1 ? PQgetvalue(done, 0, MH_JOB_STATUS)
+						      : "unfinished";
 	log_run(&job, status, &o, started);
-	if (done != NULL && job.tenant_id[0] != '\0')
-		mh_queue_publish(&r->arena, job.tenant_id, done, 0);
+	announce(r, &job, done);
 	atomic_store(&own_state->busy_since_us, 0);
 }
 

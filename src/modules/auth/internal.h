@@ -6,15 +6,16 @@
 #include "core/db.h"
 #include "core/http.h"
 
-/* The settings the flows read, copied from the configuration in the master before fork. */
+/* The module's configuration keys (routes.c declares them; the core loads them and hands
+ * them over at start-up and on every reload, before workers fork). */
 struct auth_settings {
-	int access_ttl;
-	int refresh_ttl;
-	int refresh_grace;
-	int max_failures;    /* per account; per IP it is AUTH_IP_FAILURE_FACTOR times this */
-	int lockout;         /* seconds */
+	int access_token_ttl;    /* seconds */
+	int refresh_token_ttl;   /* seconds */
+	int refresh_reuse_grace; /* seconds a just-rotated refresh token still works */
+	int login_max_failures;  /* per account; per IP it is AUTH_IP_FAILURE_FACTOR times this */
+	int login_lockout;       /* seconds */
 	int cookie_secure;
-	char origins[1024];  /* space-separated */
+	char allowed_origins[1024]; /* space-separated, for cookie-authenticated routes */
 };
 
 /* An address is shared by many people (NAT, offices): it gets a larger budget than one
@@ -25,6 +26,8 @@ struct auth_settings {
 #define AUTH_COOKIE_PATH "/api/v1/auth"
 
 extern struct auth_settings auth_settings;
+/* settings.c: the keys and the struct above, for the module's registration. */
+extern const struct mh_settings auth_config;
 
 /* repo.c: the module's prepared statements. */
 extern const struct mh_db_statement auth_statements[];

@@ -120,13 +120,7 @@ static int handle_jwks(struct mh_request *req, struct mh_response *res)
 
 static int auth_init(const struct mh_config *cfg)
 {
-	auth_settings.access_ttl = cfg->access_token_ttl;
-	auth_settings.refresh_ttl = cfg->refresh_token_ttl;
-	auth_settings.refresh_grace = cfg->refresh_reuse_grace;
-	auth_settings.max_failures = cfg->login_max_failures;
-	auth_settings.lockout = cfg->login_lockout;
-	auth_settings.cookie_secure = cfg->cookie_secure;
-	snprintf(auth_settings.origins, sizeof(auth_settings.origins), "%s", cfg->allowed_origins);
+	(void)cfg;
 	return mh_db_register(auth_statements);
 }
 
@@ -145,4 +139,5 @@ const struct mh_module auth_module = {
 	.name = "auth",
 	.routes = auth_routes,
 	.init = auth_init,
+	.settings = &auth_config,
 };

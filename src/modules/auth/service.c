@@ -18,18 +18,16 @@
 #include "core/redis.h"
 #include "core/revocation.h"
 
-struct auth_settings auth_settings;
-
 /* ---- Helpers shared with other modules (auth.h) ------------------------------------------ */
 
 int auth_access_ttl(void)
 {
-	return auth_settings.access_ttl;
+	return auth_settings.access_token_ttl;
 }
 
 int auth_refresh_ttl(void)
 {
-	return auth_settings.refresh_ttl;
+	return auth_settings.refresh_token_ttl;
 }
 
 const char *auth_client_ip(const struct mh_request *req)
@@ -100,7 +98,7 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 	snprintf(c.tid, sizeof(c.tid), "%s", g->tenant_id);
 	snprintf(c.role, sizeof(c.role), "%s", g->role);
 	c.ver = g->token_version;
-	if (mh_jwt_issue(&c, (long long)time(NULL), auth_settings.access_ttl, token,
+	if (mh_jwt_issue(&c, (long long)time(NULL), auth_settings.access_token_ttl, token,
 			 sizeof(token)) < 0) {
 		mh_log(MH_LOG_ERROR, "token_issue_failed", "request %s: cannot sign a token",
 		       req->request_id);
@@ -108,7 +106,7 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 	}
 	mh_buf_puts(b, "\"access_token\":");
 	mh_buf_json_cstr(b, token);
-	mh_buf_printf(b, ",\"token_type\":\"Bearer\",\"expires_in\":%d", auth_settings.access_ttl);
+	mh_buf_printf(b, ",\"token_type\":\"Bearer\",\"expires_in\":%d", auth_settings.access_token_ttl);
 	return 0;
 }
 
@@ -122,7 +120,7 @@ void auth_set_refresh_cookie(struct mh_request *req, struct mh_response *res,
 		v = mh_arena_sprintf(req->arena,
 				     AUTH_COOKIE_NAME "=%s; Path=" AUTH_COOKIE_PATH
 						      "; Max-Age=%d; HttpOnly%s; SameSite=Strict",
-				     token, auth_settings.refresh_ttl, secure);
+				     token, auth_settings.refresh_token_ttl, secure);
 	else
 		v = mh_arena_sprintf(req->arena,
 				     AUTH_COOKIE_NAME "=; Path=" AUTH_COOKIE_PATH
@@ -203,7 +201,7 @@ static int invalid_refresh(struct mh_request *req, struct mh_response *res, cons
 static int origin_ok_or_reply(struct mh_request *req, struct mh_response *res)
 {
 	const char *origin = mh_header(req, "origin");
-	const char *p = auth_settings.origins;
+	const char *p = auth_settings.allowed_origins;
 	size_t n = origin ? strlen(origin) : 0;
 
 	while (origin != NULL && *p) {
@@ -296,11 +294,11 @@ static int lockout_check_or_reply(struct mh_request *req, struct mh_response *re
 	if (i->type == REDIS_REPLY_STRING)
 		ni = strtoll(i->str, NULL, 10);
 	*failures = na;
-	if (na < auth_settings.max_failures &&
-	    ni < (long long)auth_settings.max_failures * AUTH_IP_FAILURE_FACTOR)
+	if (na < auth_settings.login_max_failures &&
+	    ni < (long long)auth_settings.login_max_failures * AUTH_IP_FAILURE_FACTOR)
 		return 1;
-	wait = na >= auth_settings.max_failures ? ta->integer : 0;
-	if (ni >= (long long)auth_settings.max_failures * AUTH_IP_FAILURE_FACTOR &&
+	wait = na >= auth_settings.login_max_failures ? ta->integer : 0;
+	if (ni >= (long long)auth_settings.login_max_failures * AUTH_IP_FAILURE_FACTOR &&
 	    ti->integer > wait)
 		wait = ti->integer;
 	if (wait < 1)
@@ -318,9 +316,9 @@ static int lockout_check_or_reply(struct mh_request *req, struct mh_response *re
  * an attacker keeps sending. */
 static void lockout_fail(struct mh_request *req, const struct lockout_keys *k)
 {
-	int ok = mh_redis_append("SET %s 0 EX %d NX", k->account, auth_settings.lockout) == 0 &&
+	int ok = mh_redis_append("SET %s 0 EX %d NX", k->account, auth_settings.login_lockout) == 0 &&
 		 mh_redis_append("INCR %s", k->account) == 0 &&
-		 mh_redis_append("SET %s 0 EX %d NX", k->ip, auth_settings.lockout) == 0 &&
+		 mh_redis_append("SET %s 0 EX %d NX", k->ip, auth_settings.login_lockout) == 0 &&
 		 mh_redis_append("INCR %s", k->ip) == 0;
 
 	/* Read every queued reply (NULL after a failure), keeping the connection in step. */
@@ -347,7 +345,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 
 	if (hash == NULL || slug == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
 		return -1;
-	ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p = mh_arena_alloc(req->arena, sizeof(*p) * 9);
 	if (p == NULL || ttl == NULL)
 		return -1;
@@ -487,7 +485,7 @@ int auth_login(struct mh_request *req, struct mh_response *res, const char *emai
 
 		if (p == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
 			return -1;
-		ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+		ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 		p[0] = token_hash;
 		p[1] = g.user_id;
 		p[2] = g.tenant_id;
@@ -535,8 +533,8 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 		return -1;
 	p[0] = old_hash;
 	p[1] = token_hash;
-	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_grace);
-	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_reuse_grace);
+	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p[4] = auth_client_ip(req);
 	p[5] = req->request_id;
 	if (p[2] == NULL || p[3] == NULL)
@@ -665,7 +663,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 		return -1;
 	p[0] = tenant_id;
 	p[1] = token_hash;
-	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p[3] = auth_client_ip(req);
 	p[4] = req->request_id;
 	/* No tenant context: the user may have left the current tenant; the definer function

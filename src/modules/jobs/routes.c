@@ -22,4 +22,5 @@ const struct mh_module jobs_module = {
 	.name = "jobs",
 	.routes = jobs_routes,
 	.init = jobs_init,
+	.on_job_status = jobs_on_status,
 };

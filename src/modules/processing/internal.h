@@ -10,6 +10,8 @@
 
 /* The job kind that runs a feature on a document (run.c). */
 #define PROCESSING_KIND "document.process"
+/* The payload member naming the document (the jobs API shows and filters by it). */
+#define PROCESSING_PAYLOAD_DOCUMENT "document_id"
 
 /* The longest Idempotency-Key (as documents accept). */
 
@@ -25,8 +27,6 @@ struct processing_request {
 
 /* ---- validate.c: each *_or_reply answers 400/404/422 itself and returns 0 on bad input ---- */
 
-/* Remembers webhook_allow_private for the webhook_url check (module init). */
-void processing_validate_configure(const struct mh_config *cfg);
 int processing_no_query_or_reply(struct mh_request *req, struct mh_response *res);
 int processing_no_body_or_reply(struct mh_request *req, struct mh_response *res);
 /* The whole POST /documents/:id/process: :id (404 when malformed), body, headers. */

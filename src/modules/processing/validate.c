@@ -14,14 +14,6 @@
 #include "modules/auth/auth.h"
 #include "modules/webhooks/webhooks.h"
 
-/* webhook_allow_private: the test and development stacks deliver to loopback over http. */
-static int allow_private;
-
-void processing_validate_configure(const struct mh_config *cfg)
-{
-	allow_private = cfg->webhook_allow_private;
-}
-
 static int reply_400(struct mh_request *req, struct mh_response *res, const char *message,
                      const struct auth_errors *e)
 {
@@ -115,7 +107,7 @@ static int check_body(struct mh_request *req, struct processing_request *out, st
 	}
 	if (json_object_object_get_ex(req->json, "webhook_url", &v) &&
 	    (out->webhook_url = string_member(v, "webhook_url", e)) != NULL &&
-	    webhooks_url_check(out->webhook_url, allow_private, &why) < 0)
+	    webhooks_target_check(out->webhook_url, &why) < 0)
 		auth_error_add(e, "webhook_url", why ? why : "is not an acceptable webhook URL");
 	return 0;
 }

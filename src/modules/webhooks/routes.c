@@ -4,8 +4,6 @@
 
 #include "modules/auth/auth.h"
 
-struct webhooks_settings webhooks_settings;
-
 /* POST /api/v1/tenants/current/webhook-secret (admin+, no body) 201 {secret, created_at}:
  * a new secret replaces the old one at once; this answer is the only place it appears. */
 static int handle_secret_rotate(struct mh_request *req, struct mh_response *res)
@@ -43,9 +41,7 @@ static int handle_deliveries(struct mh_request *req, struct mh_response *res)
 
 static int webhooks_init(const struct mh_config *cfg)
 {
-	webhooks_settings.allow_private = cfg->webhook_allow_private;
-	webhooks_settings.timeout_ms = cfg->webhook_timeout;
-	webhooks_settings.max_attempts = cfg->webhook_max_attempts;
+	(void)cfg;
 	return mh_db_register(webhooks_statements);
 }
 
@@ -64,4 +60,5 @@ const struct mh_module webhooks_module = {
 	.init = webhooks_init,
 	.job_kinds = webhooks_job_kinds,
 	.on_job_finished = webhooks_on_job_finished,
+	.settings = &webhooks_config,
 };
