@@ -96,18 +96,15 @@ static uint64_t next_random(struct runner *r)
 	return r->rnd * 0x2545F4914F6CDD1DULL;
 }
 
-/* Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries
- * of many jobs that failed together (a service they call is down) spread out instead of
- * returning in a herd. */
-static long long retry_delay_ms(struct runner *r, int attempt)
+long long mh_runner_retry_delay_ms(int base_ms, int max_s, int attempt, uint64_t random)
 {
-	long long cap = (long long)cfg->jobs_backoff_max * 1000, d = cfg->jobs_backoff_base;
+	long long cap = (long long)max_s * 1000, d = base_ms;
 
 	for (int i = 1; i < attempt && d < cap; i++)
 		d *= 2;
 	if (d > cap)
 		d = cap;
-	return d / 2 + (long long)(next_random(r) % (uint64_t)(d / 2 + 1));
+	return d / 2 + (long long)(random % (uint64_t)(d / 2 + 1));
 }
 
 static const char *outcome_name(enum mh_job_outcome o)
@@ -115,14 +112,13 @@ static const char *outcome_name(enum mh_job_outcome o)
 	return o == MH_JOB_SUCCEEDED ? "succeeded" : o == MH_JOB_FAILED ? "failed" : "retry";
 }
 
-/* The status jobs_finish() will give: a retry whose attempts are used up is dead. */
-static const char *final_status(const struct mh_job *job, enum mh_job_outcome o)
+const char *mh_runner_final_status(enum mh_job_outcome o, int attempt, int max_attempts)
 {
 	if (o == MH_JOB_SUCCEEDED)
 		return "succeeded";
 	if (o == MH_JOB_FAILED)
 		return "failed";
-	return job->attempt >= job->max_attempts ? "dead" : NULL;
+	return attempt >= max_attempts ? "dead" : NULL;
 }
 
 struct outcome {
@@ -138,7 +134,7 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 			      const struct mh_job_kind *kind, const struct outcome *o, int hooks)
 {
 	const char **p = mh_arena_alloc(&r->arena, sizeof(*p) * 6);
-	const char *status = final_status(job, o->kind);
+	const char *status = mh_runner_final_status(o->kind, job->attempt, job->max_attempts);
 	int idx;
 
 	if (p == NULL)
@@ -149,7 +145,11 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 	p[3] = o->kind == MH_JOB_SUCCEEDED ? (o->result_json ? o->result_json : "{}") : NULL;
 	p[4] = o->kind == MH_JOB_SUCCEEDED ? NULL : (o->error ? o->error : "failed");
 	p[5] = mh_arena_sprintf(&r->arena, "%lld",
-				o->kind == MH_JOB_RETRY ? retry_delay_ms(r, job->attempt) : 0LL);
+				o->kind == MH_JOB_RETRY
+					? mh_runner_retry_delay_ms(cfg->jobs_backoff_base,
+								   cfg->jobs_backoff_max, job->attempt,
+								   next_random(r))
+					: 0LL);
 	idx = mh_tx_query(tx, "mh_work_finish", p, 6);
 	if (idx < 0)
 		return NULL;
