@@ -5,8 +5,7 @@
 
 #include <criterion/criterion.h>
 
-PGresult *t_fake_result(int ncols, const char *const *names, int nrows,
-			const char *const *values)
+PGresult *t_fake_result(int ncols, const char *const *names, int nrows, const char *const *values)
 {
 	PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 	PGresAttDesc attrs[64];

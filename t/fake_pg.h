@@ -7,7 +7,6 @@
 
 /* A PGRES_TUPLES_OK result with ncols text columns named names[] and nrows rows of
  * values[] (row-major; a NULL pointer is SQL NULL). The caller PQclear()s it. */
-PGresult *t_fake_result(int ncols, const char *const *names, int nrows,
-			const char *const *values);
+PGresult *t_fake_result(int ncols, const char *const *names, int nrows, const char *const *values);
 
 #endif

@@ -18,16 +18,16 @@
 #define VIEWER "db000000-0000-4000-8000-0000000000a2"
 
 static const struct mh_db_statement statements[] = {
-	{ "t_context",
-	  "SELECT current_setting('app.tenant_id', true), current_setting('app.user_id', true),"
-	  "       current_setting('app.role', true)",
-	  0 },
-	{ "t_fail", "SELECT 1 / $1::int", 1 },
-	{ "t_write", "UPDATE jobs SET status = status WHERE false", 0 },
-	{ "t_mark", "SELECT set_config('menhir_test.mark', $1, true)", 1 },
-	{ "t_read_mark", "SELECT current_setting('menhir_test.mark', true)", 0 },
-	{ "t_backend", "SELECT pg_backend_pid()::text", 0 },
-	{ NULL, NULL, 0 },
+        {"t_context",
+         "SELECT current_setting('app.tenant_id', true), current_setting('app.user_id', true),"
+         "       current_setting('app.role', true)",
+         0},
+        {"t_fail", "SELECT 1 / $1::int", 1},
+        {"t_write", "UPDATE jobs SET status = status WHERE false", 0},
+        {"t_mark", "SELECT set_config('menhir_test.mark', $1, true)", 1},
+        {"t_read_mark", "SELECT current_setting('menhir_test.mark', true)", 0},
+        {"t_backend", "SELECT pg_backend_pid()::text", 0},
+        {NULL, NULL, 0},
 };
 
 static struct mh_arena arena;
@@ -41,13 +41,13 @@ static void fixtures(void)
 	PQclear(t_pg_ok(su, "DELETE FROM tenants WHERE id = '" TENANT "'"));
 	PQclear(t_pg_ok(su, "DELETE FROM users WHERE id IN ('" OWNER "', '" VIEWER "')"));
 	PQclear(t_pg_ok(su, "INSERT INTO tenants (id, name, slug) VALUES"
-			    " ('" TENANT "', 'Db', 'it-db-tenant')"));
+	                    " ('" TENANT "', 'Db', 'it-db-tenant')"));
 	PQclear(t_pg_ok(su, "INSERT INTO users (id, email, password_hash) VALUES"
-			    " ('" OWNER "', 'it-db-owner@example.test', 'x'),"
-			    " ('" VIEWER "', 'it-db-viewer@example.test', 'x')"));
+	                    " ('" OWNER "', 'it-db-owner@example.test', 'x'),"
+	                    " ('" VIEWER "', 'it-db-viewer@example.test', 'x')"));
 	PQclear(t_pg_ok(su, "INSERT INTO memberships (tenant_id, user_id, role) VALUES"
-			    " ('" TENANT "', '" OWNER "', 'owner'),"
-			    " ('" TENANT "', '" VIEWER "', 'viewer')"));
+	                    " ('" TENANT "', '" OWNER "', 'owner'),"
+	                    " ('" TENANT "', '" VIEWER "', 'viewer')"));
 	PQfinish(su);
 }
 
@@ -85,7 +85,7 @@ static void as(const char *tenant, const char *user, enum mh_role min_role)
 Test(db, a_transaction_is_one_round_trip)
 {
 	struct mh_tx tx;
-	const char *p[1] = { "1" };
+	const char *p[1] = {"1"};
 	int a, b;
 
 	as("", "", MH_ROLE_NONE);
@@ -143,7 +143,7 @@ Test(db, a_member_below_the_minimum_role_is_refused_by_the_database)
 Test(db, a_failed_statement_keeps_its_sqlstate_and_leaves_the_connection_clean)
 {
 	struct mh_tx tx;
-	const char *zero[1] = { "0" };
+	const char *zero[1] = {"0"};
 	int q;
 
 	as("", "", MH_ROLE_NONE);
@@ -178,7 +178,7 @@ Test(db, a_read_only_transaction_refuses_writes)
 Test(db, a_result_wanted_midway_costs_one_more_round_trip)
 {
 	struct mh_tx tx;
-	const char *p[1] = { "7" };
+	const char *p[1] = {"7"};
 	int q;
 
 	as("", "", MH_ROLE_NONE);
@@ -196,7 +196,7 @@ Test(db, a_result_wanted_midway_costs_one_more_round_trip)
 Test(db, a_transaction_left_open_is_rolled_back_after_the_request)
 {
 	struct mh_tx tx;
-	const char *mark[1] = { "left-open" };
+	const char *mark[1] = {"left-open"};
 	int q;
 
 	as("", "", MH_ROLE_NONE);
@@ -225,7 +225,7 @@ static void kill_connection(void)
 	cr_assert_eq(mh_tx_commit(&tx), MH_DB_OK);
 	su = t_pg("MENHIR_TEST_PG_SUPER");
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%s)",
-		 PQgetvalue(mh_tx_result(&tx, q), 0, 0));
+	         PQgetvalue(mh_tx_result(&tx, q), 0, 0));
 	PQclear(t_pg_ok(su, sql));
 	PQfinish(su);
 }

@@ -29,7 +29,7 @@ static void write_config(const char *text, size_t len)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -97,12 +97,12 @@ static int login_expires_in(const struct t_session *s)
 	int ttl;
 
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", s->email,
-		 T_SECRET_PASSWORD);
+	         T_SECRET_PASSWORD);
 	t_auth_request("POST", "/api/v1/auth/login", NULL, NULL, NULL, body, &r);
 	cr_assert_eq(r.status, 200, "login: %ld %s", r.status, r.body);
 	root = t_auth_json(&r);
 	cr_assert(json_object_object_get_ex(root, "data", &data) &&
-		  json_object_object_get_ex(data, "expires_in", &v));
+	          json_object_object_get_ex(data, "expires_in", &v));
 	ttl = json_object_get_int(v);
 	json_object_put(root);
 	t_http_free(&r);
@@ -126,7 +126,7 @@ Test(reload, a_module_setting_changed_in_the_file_takes_effect_on_sighup)
 	set_key("access_token_ttl", before == 1234 ? "1235" : "1234");
 	reload();
 	cr_assert_eq(login_expires_in(&s), before == 1234 ? 1235 : 1234,
-		     "the new workers still issue tokens for %d s", before);
+	             "the new workers still issue tokens for %d s", before);
 
 	/* And back: the value is the file's, not one a worker kept from its start. */
 	restore();

@@ -120,8 +120,8 @@ static void assert_refused(int status, const char *code, const char *challenge)
 	cr_assert(strstr(res.body.data, code) != NULL, "%s", res.body.data);
 	if (challenge != NULL)
 		cr_assert(header("WWW-Authenticate") != NULL &&
-				  strstr(header("WWW-Authenticate"), challenge) != NULL,
-			  "WWW-Authenticate: %s", header("WWW-Authenticate"));
+		                  strstr(header("WWW-Authenticate"), challenge) != NULL,
+		          "WWW-Authenticate: %s", header("WWW-Authenticate"));
 	cr_assert_null(req.principal.user_id, "no principal for a refused request");
 }
 
@@ -191,7 +191,7 @@ Test(auth, a_valid_token_becomes_the_requests_principal)
 	synced();
 	with_token("member", (long long)time(NULL), 600, &c);
 	cr_assert_eq(mh_auth_authenticate_or_reply(&req, &res), 1, "%d %s", res.status,
-		     res.body.data);
+	             res.body.data);
 	cr_assert_str_eq(req.principal.user_id, SUB);
 	cr_assert_str_eq(req.principal.tenant_id, TID);
 	cr_assert_str_eq(req.principal.role, "member");

@@ -44,22 +44,21 @@ static const char *header(const char *name)
 
 Test(db, a_row_renders_text_as_json_strings_and_null_as_null)
 {
-	static const char *const names[] = { "id", "title", "deleted_at" };
-	PGresult *r = t_fake_result(3, names, 1,
-				    (const char *const[]){ "42", "say \"hi\"\n", NULL });
+	static const char *const names[] = {"id", "title", "deleted_at"};
+	PGresult *r = t_fake_result(3, names, 1, (const char *const[]){"42", "say \"hi\"\n", NULL});
 	struct mh_buf b;
 
 	mh_buf_init(&b, &arena, 64);
 	mh_db_put_row(&b, r, 0, names, 3);
 	cr_assert_str_eq(mh_buf_cstr(&b),
-			 "{\"id\":\"42\",\"title\":\"say \\\"hi\\\"\\n\",\"deleted_at\":null}");
+	                 "{\"id\":\"42\",\"title\":\"say \\\"hi\\\"\\n\",\"deleted_at\":null}");
 	PQclear(r);
 }
 
 Test(db, put_fields_leaves_the_braces_to_the_caller)
 {
-	static const char *const names[] = { "a" };
-	PGresult *r = t_fake_result(1, names, 1, (const char *const[]){ "x" });
+	static const char *const names[] = {"a"};
+	PGresult *r = t_fake_result(1, names, 1, (const char *const[]){"x"});
 	struct mh_buf b;
 
 	mh_buf_init(&b, &arena, 64);
@@ -150,7 +149,7 @@ Test(db, a_result_not_fetched_yet_is_null)
 
 Test(db, statement_sets_are_limited)
 {
-	static const struct mh_db_statement none[] = { { NULL, NULL, 0 } };
+	static const struct mh_db_statement none[] = {{NULL, NULL, 0}};
 	int registered = 0;
 
 	while (mh_db_register(none) == 0 && registered < 1000)
@@ -168,7 +167,7 @@ Test(db, begin_without_a_reachable_database_is_unavailable_not_a_crash)
 	mh_config_defaults(&cfg);
 	/* Port 1 on loopback: refused at once. */
 	snprintf(cfg.database_url, sizeof(cfg.database_url),
-		 "host=127.0.0.1 port=1 dbname=menhir user=nobody");
+	         "host=127.0.0.1 port=1 dbname=menhir user=nobody");
 	mh_db_configure(&cfg);
 	cr_assert_eq(mh_tx_begin(&tx, &req, MH_TX_READ_ONLY), MH_DB_UNAVAILABLE);
 	cr_assert_eq(mh_db_socket(), -1);

@@ -53,7 +53,7 @@ Test(queue, an_unknown_kind_is_null)
 
 Test(queue, enqueue_refuses_a_kind_no_module_runs)
 {
-	struct mh_job_spec spec = { .kind = "no.such.kind" };
+	struct mh_job_spec spec = {.kind = "no.such.kind"};
 
 	cr_assert_eq(mh_queue_enqueue(&tx, &spec), MH_DB_ERROR);
 	cr_assert_eq(tx.nqueries, 0, "nothing may be queued");
@@ -61,7 +61,7 @@ Test(queue, enqueue_refuses_a_kind_no_module_runs)
 
 Test(queue, enqueue_refuses_a_system_kind_from_a_tenants_transaction)
 {
-	struct mh_job_spec spec = { .kind = "system.cleanup" };
+	struct mh_job_spec spec = {.kind = "system.cleanup"};
 
 	cr_assert_eq(mh_queue_enqueue(&tx, &spec), MH_DB_ERROR);
 	cr_assert_eq(tx.nqueries, 0);
@@ -69,8 +69,10 @@ Test(queue, enqueue_refuses_a_system_kind_from_a_tenants_transaction)
 
 Test(queue, enqueue_binds_kind_payload_key_and_delay_never_tenant_or_creator)
 {
-	struct mh_job_spec spec = { .kind = "test.echo", .payload_json = "{\"n\":1}",
-				    .unique_key = "k1", .delay_seconds = 30 };
+	struct mh_job_spec spec = {.kind = "test.echo",
+	                           .payload_json = "{\"n\":1}",
+	                           .unique_key = "k1",
+	                           .delay_seconds = 30};
 	int idx = mh_queue_enqueue(&tx, &spec);
 	const struct mh_tx_query *q = &tx.queries[idx];
 
@@ -85,7 +87,7 @@ Test(queue, enqueue_binds_kind_payload_key_and_delay_never_tenant_or_creator)
 
 Test(queue, enqueue_passes_absent_payload_and_key_as_null)
 {
-	struct mh_job_spec spec = { .kind = "test.echo" };
+	struct mh_job_spec spec = {.kind = "test.echo"};
 	int idx = mh_queue_enqueue(&tx, &spec);
 
 	cr_assert_null(tx.queries[idx].params[1]);
@@ -95,7 +97,7 @@ Test(queue, enqueue_passes_absent_payload_and_key_as_null)
 
 Test(queue, max_attempts_is_the_enqueuers_else_five_when_the_kind_has_none)
 {
-	struct mh_job_spec spec = { .kind = "test.echo", .max_attempts = 9 };
+	struct mh_job_spec spec = {.kind = "test.echo", .max_attempts = 9};
 	int idx = mh_queue_enqueue(&tx, &spec);
 
 	cr_assert_str_eq(tx.queries[idx].params[4], "9");
@@ -128,17 +130,28 @@ Test(queue, the_select_list_has_one_expression_per_named_column)
 }
 
 static const char *const names[MH_JOB_NCOLUMNS] = {
-	"id", "kind", "status", "attempts", "max_attempts", "run_at", "result", "error",
-	"created_by", "created_at", "updated_at", "finished_at", "tenant_id", "payload",
+        "id",    "kind",       "status",     "attempts",   "max_attempts", "run_at",    "result",
+        "error", "created_by", "created_at", "updated_at", "finished_at",  "tenant_id", "payload",
 };
 
 /* One job row; tenant, creator and payload as given (NULL is SQL NULL). */
 static PGresult *row(const char *tenant, const char *creator, const char *payload)
 {
 	const char *v[MH_JOB_NCOLUMNS] = {
-		"9d1e0c3a-0000-4000-8000-000000000001", "test.echo", "running", "2", "5",
-		"2026-01-01T00:00:00.000000Z", NULL, NULL, creator,
-		"2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z", NULL, tenant, payload,
+	        "9d1e0c3a-0000-4000-8000-000000000001",
+	        "test.echo",
+	        "running",
+	        "2",
+	        "5",
+	        "2026-01-01T00:00:00.000000Z",
+	        NULL,
+	        NULL,
+	        creator,
+	        "2026-01-01T00:00:00.000000Z",
+	        "2026-01-01T00:00:00.000000Z",
+	        NULL,
+	        tenant,
+	        payload,
 	};
 
 	return t_fake_result(MH_JOB_NCOLUMNS, names, 1, v);
@@ -147,7 +160,7 @@ static PGresult *row(const char *tenant, const char *creator, const char *payloa
 Test(queue, a_row_is_read_by_its_named_columns)
 {
 	PGresult *r = row("7c2f0000-0000-4000-8000-0000000000aa",
-			  "5b3e0000-0000-4000-8000-0000000000bb", "{\"n\":7}");
+	                  "5b3e0000-0000-4000-8000-0000000000bb", "{\"n\":7}");
 	struct mh_job job;
 	struct json_object *n;
 
@@ -176,7 +189,7 @@ Test(queue, a_system_job_without_creator_reads_as_empty_strings)
 
 Test(queue, a_payload_that_is_not_an_object_reads_as_an_empty_object)
 {
-	static const char *const bad[] = { "[1,2]", "not json", "\"text\"", NULL };
+	static const char *const bad[] = {"[1,2]", "not json", "\"text\"", NULL};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		PGresult *r = row(NULL, NULL, bad[i]);
@@ -184,7 +197,7 @@ Test(queue, a_payload_that_is_not_an_object_reads_as_an_empty_object)
 
 		cr_assert_eq(mh_queue_job_from_row(&arena, r, 0, &job), 0);
 		cr_assert(json_object_is_type(job.payload, json_type_object), "%s",
-			  bad[i] ? bad[i] : "NULL");
+		          bad[i] ? bad[i] : "NULL");
 		cr_assert_eq(json_object_object_length(job.payload), 0);
 		PQclear(r);
 	}
@@ -193,7 +206,7 @@ Test(queue, a_payload_that_is_not_an_object_reads_as_an_empty_object)
 Test(queue, a_missing_row_or_a_short_row_is_refused)
 {
 	PGresult *r = row(NULL, NULL, "{}");
-	PGresult *short_row = t_fake_result(2, names, 1, (const char *const[]){ "x", "y" });
+	PGresult *short_row = t_fake_result(2, names, 1, (const char *const[]){"x", "y"});
 	struct mh_job job;
 
 	cr_assert_eq(mh_queue_job_from_row(&arena, r, 1, &job), -1);

@@ -8,7 +8,7 @@
 #include "core/runner.h"
 
 #define BASE 2000 /* ms */
-#define MAX 600   /* s */
+#define MAX  600  /* s */
 
 Test(runner, the_first_retry_waits_between_half_and_all_of_the_base)
 {

@@ -11,66 +11,68 @@
 
 #include "core/module.h"
 
+/* clang-format off */
 #define CFG struct mh_config
 #define MODE(f, def, help) { #f, MH_SETTING_MODE, offsetof(CFG, f), 0, 0, 0777, def, help }
 #define LEVEL(f, def, help) { #f, MH_SETTING_LEVEL, offsetof(CFG, f), 0, 0, 0, def, help }
+/* clang-format on */
 
 /* The core's keys: the single place that knows their names, types, ranges and defaults, so
  * the file parser, the environment and `menhir config` agree. Modules' keys live in their
  * struct mh_module (struct mh_settings). */
 static const struct mh_config_key core_keys[] = {
-	MH_KEY_STR(CFG, socket, "/run/menhir/menhir.sock",
-		   "the FastCGI unix socket (ignored under systemd socket activation)"),
-	MODE(socket_mode, "0660", "permissions of that socket"),
-	MH_KEY_INT(CFG, listen_backlog, 1, 65535, "1024", "listen(2) backlog of the socket"),
-	MH_KEY_INT(CFG, workers, 0, 1024, "0", "worker processes; 0 = one per online CPU"),
-	MH_KEY_INT(CFG, max_requests, 0, INT_MAX, "10000",
-		   "requests after which a worker is recycled; 0 = never"),
-	MH_KEY_INT(CFG, request_timeout, 1, 3600, "30", "seconds a request may run"),
-	MH_KEY_INT(CFG, shutdown_timeout, 1, 3600, "30",
-		   "seconds a graceful stop waits for requests (and jobs) in flight"),
-	MH_KEY_INT(CFG, body_limit, 1024, 1 << 30, "1048576",
-		   "largest request body in bytes (413 above)"),
-	MH_KEY_INT(CFG, upload_limit, 1, 1 << 30, "10485760",
-		   "largest body in bytes of a route that streams it (file uploads; 413 above)"),
-	MH_KEY_STR(CFG, database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
-		   "libpq conninfo or URI of serve and work (the menhir_app role)"),
-	MH_KEY_STR(CFG, migrate_database_url,
-		   "dbname=menhir user=menhir_owner host=/var/run/postgresql",
-		   "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
-	MH_KEY_INT(CFG, db_statement_timeout, 0, 3600000, "5000",
-		   "PostgreSQL statement_timeout in ms; 0 = none"),
-	MH_KEY_STR(CFG, redis_url, "redis://127.0.0.1:6379/0",
-		   "redis://[:password@]host[:port][/db] or unix:/path"),
-	MH_KEY_INT(CFG, redis_timeout, 1, 60000, "500", "Redis connect and command timeout in ms"),
-	MH_KEY_STR(CFG, schema_dir, "/usr/share/menhir/schema",
-		   "where migrate finds the NNNN_*.sql files"),
-	LEVEL(log_level, "info", "the least important log lines written"),
-	MH_KEY_INT(CFG, retry_after, 1, 3600, "5", "seconds sent in Retry-After with a 503"),
-	MH_KEY_BOOL(CFG, enable_test_routes, "false",
-		    "adds the /api/v1/test/* routes and the test.echo job; never in production"),
-	MH_KEY_STR(CFG, keys_dir, "/etc/menhir/keys", "the RS256 signing keys (menhir keys)"),
-	MH_KEY_STR(CFG, jwt_issuer, "menhir", "iss of the access tokens"),
-	MH_KEY_STR(CFG, jwt_audience, "menhir-api", "aud of the access tokens"),
-	MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
-	MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
-	MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
-	MH_KEY_STR(CFG, events_socket, "/run/menhir/events.sock",
-		   "nginx's nchan publisher socket (live events); empty = none"),
-	MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
-		   "ms one event publication may take (events are best effort)"),
-	MH_KEY_INT(CFG, work_concurrency, 1, 256, "2",
-		   "job runners per menhir work (--concurrency overrides)"),
-	MH_KEY_INT(CFG, jobs_lease, 5, 3600, "30",
-		   "seconds a claimed job stays leased unless renewed"),
-	MH_KEY_INT(CFG, jobs_poll, 1, 3600, "5",
-		   "seconds between an idle runner's polls (NOTIFY wakes it sooner)"),
-	MH_KEY_INT(CFG, jobs_backoff_base, 1, 3600000, "2000",
-		   "ms before a job's first retry; doubles per attempt"),
-	MH_KEY_INT(CFG, jobs_backoff_max, 1, 86400, "600", "the longest retry delay in seconds"),
-	MH_KEY_INT(CFG, jobs_max_attempts, 1, 100, "5",
-		   "attempts of a job when neither its kind nor its creator says"),
-	{ 0 },
+        MH_KEY_STR(CFG, socket, "/run/menhir/menhir.sock",
+                   "the FastCGI unix socket (ignored under systemd socket activation)"),
+        MODE(socket_mode, "0660", "permissions of that socket"),
+        MH_KEY_INT(CFG, listen_backlog, 1, 65535, "1024", "listen(2) backlog of the socket"),
+        MH_KEY_INT(CFG, workers, 0, 1024, "0", "worker processes; 0 = one per online CPU"),
+        MH_KEY_INT(CFG, max_requests, 0, INT_MAX, "10000",
+                   "requests after which a worker is recycled; 0 = never"),
+        MH_KEY_INT(CFG, request_timeout, 1, 3600, "30", "seconds a request may run"),
+        MH_KEY_INT(CFG, shutdown_timeout, 1, 3600, "30",
+                   "seconds a graceful stop waits for requests (and jobs) in flight"),
+        MH_KEY_INT(CFG, body_limit, 1024, 1 << 30, "1048576",
+                   "largest request body in bytes (413 above)"),
+        MH_KEY_INT(CFG, upload_limit, 1, 1 << 30, "10485760",
+                   "largest body in bytes of a route that streams it (file uploads; 413 above)"),
+        MH_KEY_STR(CFG, database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
+                   "libpq conninfo or URI of serve and work (the menhir_app role)"),
+        MH_KEY_STR(CFG, migrate_database_url,
+                   "dbname=menhir user=menhir_owner host=/var/run/postgresql",
+                   "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
+        MH_KEY_INT(CFG, db_statement_timeout, 0, 3600000, "5000",
+                   "PostgreSQL statement_timeout in ms; 0 = none"),
+        MH_KEY_STR(CFG, redis_url, "redis://127.0.0.1:6379/0",
+                   "redis://[:password@]host[:port][/db] or unix:/path"),
+        MH_KEY_INT(CFG, redis_timeout, 1, 60000, "500", "Redis connect and command timeout in ms"),
+        MH_KEY_STR(CFG, schema_dir, "/usr/share/menhir/schema",
+                   "where migrate finds the NNNN_*.sql files"),
+        LEVEL(log_level, "info", "the least important log lines written"),
+        MH_KEY_INT(CFG, retry_after, 1, 3600, "5", "seconds sent in Retry-After with a 503"),
+        MH_KEY_BOOL(CFG, enable_test_routes, "false",
+                    "adds the /api/v1/test/* routes and the test.echo job; never in production"),
+        MH_KEY_STR(CFG, keys_dir, "/etc/menhir/keys", "the RS256 signing keys (menhir keys)"),
+        MH_KEY_STR(CFG, jwt_issuer, "menhir", "iss of the access tokens"),
+        MH_KEY_STR(CFG, jwt_audience, "menhir-api", "aud of the access tokens"),
+        MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
+        MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
+        MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
+        MH_KEY_STR(CFG, events_socket, "/run/menhir/events.sock",
+                   "nginx's nchan publisher socket (live events); empty = none"),
+        MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
+                   "ms one event publication may take (events are best effort)"),
+        MH_KEY_INT(CFG, work_concurrency, 1, 256, "2",
+                   "job runners per menhir work (--concurrency overrides)"),
+        MH_KEY_INT(CFG, jobs_lease, 5, 3600, "30",
+                   "seconds a claimed job stays leased unless renewed"),
+        MH_KEY_INT(CFG, jobs_poll, 1, 3600, "5",
+                   "seconds between an idle runner's polls (NOTIFY wakes it sooner)"),
+        MH_KEY_INT(CFG, jobs_backoff_base, 1, 3600000, "2000",
+                   "ms before a job's first retry; doubles per attempt"),
+        MH_KEY_INT(CFG, jobs_backoff_max, 1, 86400, "600", "the longest retry delay in seconds"),
+        MH_KEY_INT(CFG, jobs_max_attempts, 1, 100, "5",
+                   "attempts of a job when neither its kind nor its creator says"),
+        {0},
 };
 
 /* Each module's values start on a boundary any field type is happy with. */
@@ -84,8 +86,8 @@ static size_t aligned(size_t n)
  * registry order. Returns where its values live in cfg (the module's slice of cfg->modules)
  * and sets keys and owner (NULL for the core), or returns NULL past the last table. */
 static unsigned char *table(const struct mh_module *const *mods, const struct mh_config *cfg,
-			    size_t t, const struct mh_config_key **keys,
-			    const struct mh_module **owner)
+                            size_t t, const struct mh_config_key **keys,
+                            const struct mh_module **owner)
 {
 	size_t offset = 0;
 
@@ -122,7 +124,7 @@ static int parse_long(const char *s, int base, long *out)
 
 /* Parses value as key k and stores it at base + k->offset. */
 static int set_value(const struct mh_config_key *k, unsigned char *base, const char *value,
-		     const char *origin, char *err, size_t errlen)
+                     const char *origin, char *err, size_t errlen)
 {
 	unsigned char *field = base + k->offset;
 	long v;
@@ -131,7 +133,7 @@ static int set_value(const struct mh_config_key *k, unsigned char *base, const c
 	case MH_SETTING_STR:
 		if (strlen(value) >= k->size) {
 			snprintf(err, errlen, "%s: %s is longer than %zu characters", origin,
-				 k->name, k->size - 1);
+			         k->name, k->size - 1);
 			return -1;
 		}
 		memcpy(field, value, strlen(value) + 1);
@@ -139,15 +141,16 @@ static int set_value(const struct mh_config_key *k, unsigned char *base, const c
 	case MH_SETTING_INT:
 		if (parse_long(value, 10, &v) < 0 || v < k->min || v > k->max) {
 			snprintf(err, errlen, "%s: %s must be an integer from %ld to %ld, not '%s'",
-				 origin, k->name, k->min, k->max, value);
+			         origin, k->name, k->min, k->max, value);
 			return -1;
 		}
 		*(int *)(void *)field = (int)v;
 		return 0;
 	case MH_SETTING_MODE:
 		if (parse_long(value, 8, &v) < 0 || v < 0 || v > 0777) {
-			snprintf(err, errlen, "%s: %s must be an octal file mode like 0660, not '%s'",
-				 origin, k->name, value);
+			snprintf(err, errlen,
+			         "%s: %s must be an octal file mode like 0660, not '%s'", origin,
+			         k->name, value);
 			return -1;
 		}
 		*(int *)(void *)field = (int)v;
@@ -157,19 +160,19 @@ static int set_value(const struct mh_config_key *k, unsigned char *base, const c
 		    strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
 			*(int *)(void *)field = 1;
 		else if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
-			 strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+		         strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
 			*(int *)(void *)field = 0;
 		else {
 			snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin,
-				 k->name, value);
+			         k->name, value);
 			return -1;
 		}
 		return 0;
 	case MH_SETTING_LEVEL:
 		if (mh_log_level_parse(value, (enum mh_log_level *)(void *)field) < 0) {
 			snprintf(err, errlen,
-				 "%s: %s must be one of debug, info, warn, error, not '%s'", origin,
-				 k->name, value);
+			         "%s: %s must be one of debug, info, warn, error, not '%s'", origin,
+			         k->name, value);
 			return -1;
 		}
 		return 0;
@@ -178,7 +181,7 @@ static int set_value(const struct mh_config_key *k, unsigned char *base, const c
 }
 
 int mh_config_set(struct mh_config *cfg, const char *name, const char *value, const char *origin,
-		  char *err, size_t errlen)
+                  char *err, size_t errlen)
 {
 	const struct mh_config_key *keys;
 	const struct mh_module *owner;
@@ -197,7 +200,7 @@ static size_t value_size(const struct mh_config_key *k)
 {
 	return k->type == MH_SETTING_STR     ? k->size
 	       : k->type == MH_SETTING_LEVEL ? sizeof(enum mh_log_level)
-					     : sizeof(int);
+	                                     : sizeof(int);
 }
 
 int mh_config_check_registry(const struct mh_module *const *mods, char *err, size_t errlen)
@@ -213,15 +216,16 @@ int mh_config_check_registry(const struct mh_module *const *mods, char *err, siz
 		const char *who = owner ? owner->name : "core";
 
 		if (owner != NULL && (used += aligned(size)) > MH_CONFIG_MODULE_BYTES) {
-			snprintf(err, errlen, "module %s: the modules' settings exceed %d bytes", who,
-				 MH_CONFIG_MODULE_BYTES);
+			snprintf(err, errlen, "module %s: the modules' settings exceed %d bytes",
+			         who, MH_CONFIG_MODULE_BYTES);
 			return -1;
 		}
 		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
 			char e[256];
 
 			if (k->offset + value_size(k) > size) {
-				snprintf(err, errlen, "%s: key %s lies outside its struct", who, k->name);
+				snprintf(err, errlen, "%s: key %s lies outside its struct", who,
+				         k->name);
 				return -1;
 			}
 			if (set_value(k, base, k->def ? k->def : "", "default", e, sizeof(e)) < 0) {
@@ -233,9 +237,11 @@ int mh_config_check_registry(const struct mh_module *const *mods, char *err, siz
 				table(mods, &scratch, u, &other, &other_owner);
 				for (; other != k && other->name != NULL; other++)
 					if (strcmp(other->name, k->name) == 0) {
-						snprintf(err, errlen, "%s: key %s is already declared by %s",
-							 who, k->name,
-							 other_owner ? other_owner->name : "the core");
+						snprintf(err, errlen,
+						         "%s: key %s is already declared by %s",
+						         who, k->name,
+						         other_owner ? other_owner->name
+						                     : "the core");
 						return -1;
 					}
 			}
@@ -259,7 +265,8 @@ void mh_config_defaults(struct mh_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
 		for (const struct mh_config_key *k = keys; k->name != NULL; k++)
-			if (set_value(k, base, k->def ? k->def : "", "default", err, sizeof(err)) < 0)
+			if (set_value(k, base, k->def ? k->def : "", "default", err, sizeof(err)) <
+			    0)
 				abort();
 }
 
@@ -276,7 +283,7 @@ static char *trim(char *s)
 }
 
 static int load_file(struct mh_config *cfg, const char *path, int required, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[2048], origin[600];
@@ -353,8 +360,7 @@ static int load_env(struct mh_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err,
-		   size_t errlen)
+int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err, size_t errlen)
 {
 	mh_config_defaults(cfg);
 	if (load_file(cfg, path, required, err, errlen) < 0)
@@ -375,7 +381,7 @@ int mh_config_apply(const struct mh_config *cfg, char *err, size_t errlen)
 		why[0] = '\0';
 		if (s->apply != NULL && s->apply(base, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "module %s: %s", owner->name,
-				 why[0] ? why : "refused its settings");
+			         why[0] ? why : "refused its settings");
 			return -1;
 		}
 	}
@@ -423,7 +429,7 @@ static void print_help(int fd, const struct mh_config_key *k)
 
 static void print_value(int fd, const struct mh_config_key *k, const unsigned char *base)
 {
-	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	static const char *const levels[] = {"debug", "info", "warn", "error"};
 	const void *field = base + k->offset;
 
 	switch (k->type) {

@@ -38,12 +38,14 @@ struct mh_config_key {
 };
 
 /* Key tables name a field of their struct once: the key is called like the field. */
+/* clang-format off */
 #define MH_KEY_STR(type, field, def, help)                                                     \
 	{ #field, MH_SETTING_STR, offsetof(type, field), sizeof(((type *)0)->field), 0, 0, def, help }
 #define MH_KEY_INT(type, field, lo, hi, def, help)                                             \
 	{ #field, MH_SETTING_INT, offsetof(type, field), 0, lo, hi, def, help }
 #define MH_KEY_BOOL(type, field, def, help)                                                    \
 	{ #field, MH_SETTING_BOOL, offsetof(type, field), 0, 0, 1, def, help }
+/* clang-format on */
 
 /*
  * What a module declares about its settings. The loader fills a private copy of `values`
@@ -112,13 +114,12 @@ void mh_config_defaults(struct mh_config *cfg);
  * it); an unknown key, a malformed line or an out-of-range value always is.
  * Returns 0, or -1 with a message for the operator in err.
  */
-int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err,
-		   size_t errlen);
+int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err, size_t errlen);
 
 /* Applies one key = value pair (a core key or a module's); origin names where it came from
  * in errors. Returns 0 or -1 (err). */
 int mh_config_set(struct mh_config *cfg, const char *key, const char *value, const char *origin,
-		  char *err, size_t errlen);
+                  char *err, size_t errlen);
 
 /*
  * Hands every module the values cfg holds for it: runs each module's apply hook on them,

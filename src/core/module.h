@@ -60,7 +60,7 @@ struct mh_module {
 	 * is NULL unless succeeded. Returns 0, or -1 to roll the run back and retry it. May
 	 * be NULL. */
 	int (*on_job_finished)(const struct mh_job *job, const char *status,
-			       const char *result_json, struct mh_tx *tx);
+	                       const char *result_json, struct mh_tx *tx);
 	/* The configuration keys this module reads and the struct that holds their values
 	 * (core/config.h): loaded, checked, printed and reloaded on SIGHUP by the core. May be
 	 * NULL. */
@@ -70,7 +70,7 @@ struct mh_module {
 	 * row (MH_QUEUE_JOB_COLUMNS, core/queue.h) at `row` of r. Best effort, for live views:
 	 * the database stays the truth. May be NULL. */
 	void (*on_job_status)(const struct mh_job *job, const struct pg_result *r, int row,
-			      struct mh_arena *arena);
+	                      struct mh_arena *arena);
 };
 
 /* The registry: every module, NULL-terminated, in src/modules/modules.c.

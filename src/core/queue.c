@@ -16,15 +16,15 @@ enum { P_KIND, P_PAYLOAD, P_UNIQUE_KEY, P_DELAY, P_MAX_ATTEMPTS, P_COUNT };
  * (app_enter), never from parameters, so a request cannot queue work for someone else.
  * The INSERT policy adds member+ and created_by = the caller. */
 static const struct mh_db_statement queue_statements[] = {
-	{ "mh_queue_enqueue",
-	  "INSERT INTO jobs AS j (tenant_id, created_by, kind, payload, unique_key, run_at,"
-	  "                       max_attempts)"
-	  " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), $1,"
-	  "         coalesce($2::jsonb, '{}'), $3, now() + make_interval(secs => $4::int),"
-	  "         $5::int)"
-	  " RETURNING " MH_QUEUE_JOB_COLUMNS,
-	  P_COUNT },
-	{ NULL, NULL, 0 },
+        {"mh_queue_enqueue",
+         "INSERT INTO jobs AS j (tenant_id, created_by, kind, payload, unique_key, run_at,"
+         "                       max_attempts)"
+         " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), $1,"
+         "         coalesce($2::jsonb, '{}'), $3, now() + make_interval(secs => $4::int),"
+         "         $5::int)"
+         " RETURNING " MH_QUEUE_JOB_COLUMNS,
+         P_COUNT},
+        {NULL, NULL, 0},
 };
 
 int mh_queue_init(void)
@@ -53,9 +53,9 @@ int mh_queue_enqueue(struct mh_tx *tx, const struct mh_job_spec *spec)
 		mh_log(MH_LOG_ERROR, "queue", "no tenant job kind named %s", spec->kind);
 		return MH_DB_ERROR;
 	}
-	max_attempts = spec->max_attempts > 0 ? spec->max_attempts
-		       : kind->max_attempts > 0 ? kind->max_attempts
-						: 5;
+	max_attempts = spec->max_attempts > 0   ? spec->max_attempts
+	               : kind->max_attempts > 0 ? kind->max_attempts
+	                                        : 5;
 	p = mh_arena_alloc(tx->req->arena, sizeof(*p) * P_COUNT);
 	if (p == NULL)
 		return MH_DB_ERROR;

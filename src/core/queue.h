@@ -26,7 +26,7 @@ struct mh_job {
 enum mh_job_outcome {
 	MH_JOB_SUCCEEDED = 0, /* run->result_json is the result; committed with the effects */
 	MH_JOB_RETRY,         /* transient (a dependency failed): again after a backoff,
-			       * dead once max_attempts are used */
+	                       * dead once max_attempts are used */
 	MH_JOB_FAILED,        /* permanent: the same input would fail the same way */
 };
 
@@ -53,9 +53,9 @@ struct mh_job_run {
 struct mh_job_kind {
 	const char *name; /* jobs.kind: [a-z][a-z0-9_.]* */
 	enum mh_job_outcome (*run)(const struct mh_job *job, struct mh_job_run *run);
-	int max_attempts;       /* when the enqueuer gives none; 0 means 5 */
-	enum mh_role min_role;  /* the creator's role needed when the job runs */
-	int system;             /* 1: a system job (no tenant); 0: a tenant's */
+	int max_attempts;      /* when the enqueuer gives none; 0 means 5 */
+	enum mh_role min_role; /* the creator's role needed when the job runs */
+	int system;            /* 1: a system job (no tenant); 0: a tenant's */
 	/* > 0: a periodic system job; after each run the runner queues the next one this many
 	 * seconds later (unique key = the kind's name), and `menhir work` queues the first. */
 	int every_seconds;
@@ -67,7 +67,7 @@ struct mh_job_spec {
 	const char *kind;
 	const char *payload_json; /* a JSON object; NULL means {} */
 	const char *unique_key;   /* NULL for none; an active duplicate makes the INSERT fail
-				   * with 23505 (mh_db_reply_error answers 409) */
+	                           * with 23505 (mh_db_reply_error answers 409) */
 	int delay_seconds;        /* run_at = now() + delay */
 	int max_attempts;         /* 0: the kind's default */
 };
@@ -100,18 +100,24 @@ enum mh_job_column {
 };
 #define MH_QUEUE_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 /* SQL select-list of those columns for a table aliased j. */
-#define MH_QUEUE_JOB_COLUMNS                                                                   \
-	"j.id, j.kind, j.status, j.attempts, j.max_attempts, " MH_QUEUE_TS("j.run_at") ","       \
-	" j.result::text, j.error, j.created_by, " MH_QUEUE_TS("j.created_at") ","               \
-	" " MH_QUEUE_TS("j.updated_at") ", " MH_QUEUE_TS("j.finished_at") ","                    \
-	" j.tenant_id, j.payload::text"
+#define MH_QUEUE_JOB_COLUMNS                                                                           \
+	"j.id, j.kind, j.status, j.attempts, j.max_attempts, " MH_QUEUE_TS(                            \
+	        "j.run_at") ","                                                                        \
+	                    " j.result::text, j.error, j.created_by, " MH_QUEUE_TS(                    \
+	                            "j.created_at") ","                                                \
+	                                            " " MH_QUEUE_TS(                                   \
+	                                                    "j.updated_at") ", " MH_QUEUE_TS("j."      \
+	                                                                                     "fin"     \
+	                                                                                     "ish"     \
+	                                                                                     "ed_"     \
+	                                                                                     "at") "," \
+	                                                                                           " j.tenant_id, j.payload::text"
 
 /* Fills job from row `row` of r (MH_QUEUE_JOB_COLUMNS): strings point into r, the payload is
  * parsed into an object registered with arena (an unreadable or missing payload becomes {}).
  * attempt is the row's attempts. Returns 0, or -1 when the row is not there or arena is
  * exhausted. */
-int mh_queue_job_from_row(struct mh_arena *arena, const PGresult *r, int row,
-			  struct mh_job *job);
+int mh_queue_job_from_row(struct mh_arena *arena, const PGresult *r, int row, struct mh_job *job);
 
 /* The job kind registered under name by some module, or NULL. */
 const struct mh_job_kind *mh_queue_kind(const char *name);

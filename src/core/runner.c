@@ -29,14 +29,14 @@ static struct mh_runner_state *own_state;
 /* Claims run as nobody (no tenant): jobs_claim is SECURITY DEFINER. Claim and finish both
  * return the job's MH_QUEUE_JOB_COLUMNS (core/queue.h). */
 static const struct mh_db_statement runner_statements[] = {
-	{ "mh_work_claim", "SELECT " MH_QUEUE_JOB_COLUMNS " FROM jobs_claim($1, $2::int) j", 2 },
-	{ "mh_work_finish",
-	  "SELECT " MH_QUEUE_JOB_COLUMNS
-	  "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
-	  6 },
-	{ "mh_work_schedule",
-	  "SELECT jobs_schedule_system($1, $1, now() + make_interval(secs => $2::int))", 2 },
-	{ NULL, NULL, 0 },
+        {"mh_work_claim", "SELECT " MH_QUEUE_JOB_COLUMNS " FROM jobs_claim($1, $2::int) j", 2},
+        {"mh_work_finish",
+         "SELECT " MH_QUEUE_JOB_COLUMNS
+         "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
+         6},
+        {"mh_work_schedule",
+         "SELECT jobs_schedule_system($1, $1, now() + make_interval(secs => $2::int))", 2},
+        {NULL, NULL, 0},
 };
 
 struct runner {
@@ -131,7 +131,7 @@ struct outcome {
  * `hooks`), the next run of a periodic kind, and commits. Returns the finished row's result
  * (for the event), NULL when the transaction failed (tx->sqlstate says why). */
 static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct mh_job *job,
-			      const struct mh_job_kind *kind, const struct outcome *o, int hooks)
+                              const struct mh_job_kind *kind, const struct outcome *o, int hooks)
 {
 	const char **p = mh_arena_alloc(&r->arena, sizeof(*p) * 6);
 	const char *status = mh_runner_final_status(o->kind, job->attempt, job->max_attempts);
@@ -145,11 +145,11 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 	p[3] = o->kind == MH_JOB_SUCCEEDED ? (o->result_json ? o->result_json : "{}") : NULL;
 	p[4] = o->kind == MH_JOB_SUCCEEDED ? NULL : (o->error ? o->error : "failed");
 	p[5] = mh_arena_sprintf(&r->arena, "%lld",
-				o->kind == MH_JOB_RETRY
-					? mh_runner_retry_delay_ms(cfg->jobs_backoff_base,
-								   cfg->jobs_backoff_max, job->attempt,
-								   next_random(r))
-					: 0LL);
+	                        o->kind == MH_JOB_RETRY
+	                                ? mh_runner_retry_delay_ms(cfg->jobs_backoff_base,
+	                                                           cfg->jobs_backoff_max,
+	                                                           job->attempt, next_random(r))
+	                                : 0LL);
 	idx = mh_tx_query(tx, "mh_work_finish", p, 6);
 	if (idx < 0)
 		return NULL;
@@ -157,14 +157,16 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 		for (size_t m = 0; mh_modules[m] != NULL; m++) {
 			if (mh_modules[m]->on_job_finished == NULL)
 				continue;
-			if (mh_modules[m]->on_job_finished(job, status,
-							   o->kind == MH_JOB_SUCCEEDED
-								   ? (o->result_json ? o->result_json : "{}")
-								   : NULL,
-							   tx) < 0) {
+			if (mh_modules[m]->on_job_finished(
+			            job, status,
+			            o->kind == MH_JOB_SUCCEEDED
+			                    ? (o->result_json ? o->result_json : "{}")
+			                    : NULL,
+			            tx) < 0) {
 				snprintf(tx->sqlstate, sizeof(tx->sqlstate), "MHHOK");
-				tx->error = mh_arena_sprintf(&r->arena, "module %s refused the end of the job",
-							     mh_modules[m]->name);
+				tx->error = mh_arena_sprintf(&r->arena,
+				                             "module %s refused the end of the job",
+				                             mh_modules[m]->name);
 				mh_tx_rollback(tx);
 				return NULL;
 			}
@@ -184,7 +186,7 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 }
 
 static void log_run(const struct mh_job *job, const char *status, const struct outcome *o,
-		    int64_t started_us)
+                    int64_t started_us)
 {
 	struct mh_logline l;
 
@@ -211,8 +213,8 @@ static const char *error_text(struct runner *r, const char *code, const char *me
  * fresh transaction: with the creator's context (so a final status still reaches the
  * modules' hooks), or, when even that is refused (the creator was removed), with none. */
 static const PGresult *finish_after_failure(struct runner *r, const struct mh_job *job,
-					    const struct mh_job_kind *kind,
-					    struct mh_request *req, const char *sqlstate)
+                                            const struct mh_job_kind *kind, struct mh_request *req,
+                                            const char *sqlstate)
 {
 	struct outcome o;
 	struct mh_tx tx;
@@ -238,8 +240,10 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
 	    (res = finish(r, &tx, job, kind, &o, 0)) != NULL)
 		return res;
-	mh_log(MH_LOG_ERROR, "job", "job %s: cannot record its failure (SQLSTATE %s); its lease "
-	       "will run out and it will be retried", job->id, tx.sqlstate);
+	mh_log(MH_LOG_ERROR, "job",
+	       "job %s: cannot record its failure (SQLSTATE %s); its lease "
+	       "will run out and it will be retried",
+	       job->id, tx.sqlstate);
 	return NULL;
 }
 
@@ -257,9 +261,9 @@ static void run_job(struct runner *r, const PGresult *claim)
 {
 	struct mh_request req;
 	struct mh_job job;
-	struct mh_job_run run = { 0 };
+	struct mh_job_run run = {0};
 	struct mh_tx tx;
-	struct outcome o = { MH_JOB_RETRY, NULL, NULL };
+	struct outcome o = {MH_JOB_RETRY, NULL, NULL};
 	const struct mh_job_kind *kind;
 	const PGresult *done = NULL;
 	const char *status;
@@ -279,10 +283,13 @@ static void run_job(struct runner *r, const PGresult *claim)
 		o.kind = MH_JOB_FAILED;
 		o.error = "unknown_kind: no module runs jobs of this kind";
 	} else if (job.attempt > job.max_attempts) {
-		/* Every claim counts: a job that keeps killing its runner ends dead, not in a loop. */
+		/* Every claim counts: a job that keeps killing its runner ends dead, not in a loop.
+		 */
 		o.kind = MH_JOB_RETRY;
-		o.error = mh_arena_sprintf(&r->arena, "runner_lost: the runner stopped during "
-					   "each of its %d attempts", job.max_attempts);
+		o.error = mh_arena_sprintf(&r->arena,
+		                           "runner_lost: the runner stopped during "
+		                           "each of its %d attempts",
+		                           job.max_attempts);
 	} else if (job.tenant_id[0] != '\0' && job.created_by[0] == '\0') {
 		o.kind = MH_JOB_FAILED;
 		o.error = "creator_gone: the user who queued the job no longer exists";
@@ -329,7 +336,7 @@ static void run_job(struct runner *r, const PGresult *claim)
 	}
 out:
 	status = done != NULL && PQntuples(done) == 1 ? PQgetvalue(done, 0, MH_JOB_STATUS)
-						      : "unfinished";
+	                                              : "unfinished";
 	log_run(&job, status, &o, started);
 	announce(r, &job, done);
 	atomic_store(&own_state->busy_since_us, 0);
@@ -366,8 +373,8 @@ static int claim_and_run(struct runner *r)
 /* Sleeps until a NOTIFY, a signal or timeout_ms. */
 static void idle_wait(struct runner *r, int timeout_ms)
 {
-	struct pollfd pfd[2] = { { .fd = r->signal_fd, .events = POLLIN },
-				 { .fd = mh_db_socket(), .events = POLLIN } };
+	struct pollfd pfd[2] = {{.fd = r->signal_fd, .events = POLLIN},
+	                        {.fd = mh_db_socket(), .events = POLLIN}};
 
 	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout_ms) > 0 && (pfd[1].revents & POLLIN))
 		mh_db_drain_notifications();
@@ -375,7 +382,7 @@ static void idle_wait(struct runner *r, int timeout_ms)
 }
 
 void mh_runner_main(const struct mh_config *config, struct mh_runner_state *shared,
-		    const char *host, pid_t master)
+                    const char *host, pid_t master)
 {
 	struct runner r;
 	sigset_t set;

@@ -31,7 +31,7 @@ int mh_runner_register(void);
 /* The runner's life, in a child of the master: until SIGTERM, then exit(0). Its lease
  * owner name is "<host>:<pid>". */
 __attribute__((noreturn)) void mh_runner_main(const struct mh_config *cfg,
-					      struct mh_runner_state *state, const char *host,
-					      pid_t master);
+                                              struct mh_runner_state *state, const char *host,
+                                              pid_t master);
 
 #endif

@@ -6,23 +6,23 @@
  * stands for the folder src/modules/<name>/, which defines `const struct mh_module
  * <name>_module` and lists its sources in src/modules/<name>/module.am.
  */
-#define MH_MODULE_LIST(X)                                                                      \
-	X(health)                                                                              \
-	X(metrics)                                                                             \
-	X(system)                                                                              \
-	X(testsupport)                                                                         \
-	X(auth)                                                                                \
-	X(tenants)                                                                             \
-	X(users)                                                                               \
-	X(documents)                                                                           \
-	X(jobs)                                                                                \
-	X(processing)                                                                          \
-	X(webhooks)                                                                            \
+#define MH_MODULE_LIST(X)                                                                          \
+	X(health)                                                                                  \
+	X(metrics)                                                                                 \
+	X(system)                                                                                  \
+	X(testsupport)                                                                             \
+	X(auth)                                                                                    \
+	X(tenants)                                                                                 \
+	X(users)                                                                                   \
+	X(documents)                                                                               \
+	X(jobs)                                                                                    \
+	X(processing)                                                                              \
+	X(webhooks)                                                                                \
 	/* the end of the list: a new module is one line `X(name) \` anywhere above */
 
 #define MH_MODULE_DECLARE(name) extern const struct mh_module name##_module;
-#define MH_MODULE_ENTRY(name) &name##_module,
+#define MH_MODULE_ENTRY(name)   &name##_module,
 
 MH_MODULE_LIST(MH_MODULE_DECLARE)
 
-const struct mh_module *const mh_modules[] = { MH_MODULE_LIST(MH_MODULE_ENTRY) NULL };
+const struct mh_module *const mh_modules[] = {MH_MODULE_LIST(MH_MODULE_ENTRY) NULL};

@@ -7,19 +7,19 @@ struct auth_settings auth_settings;
 
 #define S struct auth_settings
 static const struct mh_config_key auth_keys[] = {
-	MH_KEY_INT(S, access_token_ttl, 60, 86400, "900", "seconds an access token lives"),
-	MH_KEY_INT(S, refresh_token_ttl, 300, 31536000, "604800",
-		   "seconds a refresh token lives (every refresh issues a new one)"),
-	MH_KEY_INT(S, refresh_reuse_grace, 0, 300, "10",
-		   "seconds a just-rotated refresh token still works once (two tabs)"),
-	MH_KEY_INT(S, login_max_failures, 1, 1000, "5",
-		   "failed logins per account (10x per address) before a lockout"),
-	MH_KEY_INT(S, login_lockout, 1, 86400, "900",
-		   "seconds a lockout lasts from the first failure of its window"),
-	MH_KEY_STR(S, allowed_origins, "https://localhost:8443",
-		   "space-separated origins the cookie-authenticated routes accept (CSRF)"),
-	MH_KEY_BOOL(S, cookie_secure, "true", "the refresh cookie says Secure"),
-	{ 0 },
+        MH_KEY_INT(S, access_token_ttl, 60, 86400, "900", "seconds an access token lives"),
+        MH_KEY_INT(S, refresh_token_ttl, 300, 31536000, "604800",
+                   "seconds a refresh token lives (every refresh issues a new one)"),
+        MH_KEY_INT(S, refresh_reuse_grace, 0, 300, "10",
+                   "seconds a just-rotated refresh token still works once (two tabs)"),
+        MH_KEY_INT(S, login_max_failures, 1, 1000, "5",
+                   "failed logins per account (10x per address) before a lockout"),
+        MH_KEY_INT(S, login_lockout, 1, 86400, "900",
+                   "seconds a lockout lasts from the first failure of its window"),
+        MH_KEY_STR(S, allowed_origins, "https://localhost:8443",
+                   "space-separated origins the cookie-authenticated routes accept (CSRF)"),
+        MH_KEY_BOOL(S, cookie_secure, "true", "the refresh cookie says Secure"),
+        {0},
 };
 #undef S
 
@@ -35,5 +35,8 @@ static int auth_apply(const void *values, char *err, size_t errlen)
 }
 
 const struct mh_settings auth_config = {
-	auth_keys, &auth_settings, sizeof(auth_settings), auth_apply,
+        auth_keys,
+        &auth_settings,
+        sizeof(auth_settings),
+        auth_apply,
 };

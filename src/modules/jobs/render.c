@@ -12,7 +12,7 @@
 /* The payload's members the API shows at the top level of every job (null when absent):
  * the processing module's document and any job's webhook target (modules/webhooks). The
  * rest of the payload stays private to the job's module. */
-static const char *const shown_payload[] = { "document_id", "webhook_url" };
+static const char *const shown_payload[] = {"document_id", "webhook_url"};
 enum { SHOWN_DOCUMENT, SHOWN_WEBHOOK, SHOWN_COUNT };
 
 static void put_string_or_null(struct mh_buf *b, const char *s)
@@ -32,8 +32,8 @@ static void put_column(struct mh_buf *b, const PGresult *r, int row, int col)
 void jobs_put(struct mh_buf *b, const PGresult *r, int row)
 {
 	struct json_object *payload = json_tokener_parse(
-		PQgetisnull(r, row, MH_JOB_PAYLOAD) ? "{}" : PQgetvalue(r, row, MH_JOB_PAYLOAD));
-	const char *shown[SHOWN_COUNT] = { NULL, NULL };
+	        PQgetisnull(r, row, MH_JOB_PAYLOAD) ? "{}" : PQgetvalue(r, row, MH_JOB_PAYLOAD));
+	const char *shown[SHOWN_COUNT] = {NULL, NULL};
 
 	for (int i = 0; i < SHOWN_COUNT; i++) {
 		struct json_object *v;
@@ -52,11 +52,11 @@ void jobs_put(struct mh_buf *b, const PGresult *r, int row)
 	put_string_or_null(b, shown[SHOWN_DOCUMENT]);
 	/* Numbers and the result (jsonb's text) are already JSON. */
 	mh_buf_printf(b, ",\"attempts\":%s,\"max_attempts\":%s,\"run_at\":",
-		      PQgetvalue(r, row, MH_JOB_ATTEMPTS), PQgetvalue(r, row, MH_JOB_MAX_ATTEMPTS));
+	              PQgetvalue(r, row, MH_JOB_ATTEMPTS), PQgetvalue(r, row, MH_JOB_MAX_ATTEMPTS));
 	put_column(b, r, row, MH_JOB_RUN_AT);
 	mh_buf_puts(b, ",\"result\":");
 	mh_buf_puts(b, PQgetisnull(r, row, MH_JOB_RESULT) ? "null"
-							  : PQgetvalue(r, row, MH_JOB_RESULT));
+	                                                  : PQgetvalue(r, row, MH_JOB_RESULT));
 	mh_buf_puts(b, ",\"error\":");
 	put_column(b, r, row, MH_JOB_ERROR);
 	mh_buf_puts(b, ",\"webhook_url\":");
@@ -89,7 +89,7 @@ void jobs_publish(struct mh_arena *a, const PGresult *r, int row)
 }
 
 void jobs_on_status(const struct mh_job *job, const struct pg_result *r, int row,
-		    struct mh_arena *a)
+                    struct mh_arena *a)
 {
 	(void)job; /* the channel is the job's: subscribing is authorized per job */
 	jobs_publish(a, r, row);
