@@ -235,7 +235,7 @@ int mh_config_check_registry(const struct mh_module *const *mods, char *err, siz
 			/* Every key declared before this one, in this table or an earlier one. */
 			for (size_t u = 0; u <= t; u++) {
 				table(mods, &scratch, u, &other, &other_owner);
-				for (; other != k && other->name != NULL; other++)
+				for (; (u < t || other != k) && other->name != NULL; other++)
 					if (strcmp(other->name, k->name) == 0) {
 						snprintf(err, errlen,
 						         "%s: key %s is already declared by %s",

@@ -32,7 +32,7 @@ enum mh_role mh_role_parse(const char *name);
 
 struct mh_route {
 	unsigned method;
-	const char *pattern; /* "/api/v1/documents/:id" */
+	const char *pattern; /* "/api/v1/items/:id" */
 	mh_handler_fn handler;
 	unsigned flags;
 	enum mh_role min_role;
@@ -56,7 +56,7 @@ struct mh_module {
 	const struct mh_job_kind *job_kinds;
 	/* Called by `menhir work` for every module inside the transaction that gives a tenant's
 	 * job a final status ("succeeded", "failed", "dead"), before it commits, so what a
-	 * module adds (a webhook delivery) exists if and only if the status does. result_json
+	 * module adds (a delivery it queues) exists if and only if the status does. result_json
 	 * is NULL unless succeeded. Returns 0, or -1 to roll the run back and retry it. May
 	 * be NULL. */
 	int (*on_job_finished)(const struct mh_job *job, const char *status,
