@@ -7,7 +7,7 @@
 -- `menhir work` connect as, and is subject to row-level security (NOBYPASSRLS, not owner of
 -- any table). Creating roles is the one thing migrations cannot do, hence this file.
 -- Passwords are not set here: in production set them with \password (or use peer auth);
--- the local stack uses trust auth on loopback.
+-- the local stack (script/lib/pg.sh) sets generated ones after running this file.
 \set ON_ERROR_STOP on
 
 DO $$

@@ -334,8 +334,8 @@ int t_auth_menhir(const char *input, char *out, size_t outlen, const char *const
 long long t_auth_redis(const char *fmt, ...)
 {
 	const char *url = t_env("MENHIR_TEST_REDIS_URL");
-	const char *hp = strstr(url, "://");
-	char host[256];
+	const char *hp = strstr(url, "://"), *at;
+	char host[256], password[256] = "";
 	int port = 6379;
 	redisContext *c;
 	redisReply *r;
@@ -343,13 +343,30 @@ long long t_auth_redis(const char *fmt, ...)
 	long long v = -1;
 
 	cr_assert(hp != NULL);
-	snprintf(host, sizeof(host), "%s", hp + 3);
+	hp += 3;
+	/* redis://:PASSWORD@host:port (script/stack's generated password needs no decoding). */
+	at = strchr(hp, '@');
+	if (at != NULL) {
+		const char *colon = memchr(hp, ':', (size_t)(at - hp));
+
+		cr_assert(colon != NULL && (size_t)(at - colon) < sizeof(password));
+		memcpy(password, colon + 1, (size_t)(at - colon - 1));
+		password[at - colon - 1] = '\0';
+		hp = at + 1;
+	}
+	snprintf(host, sizeof(host), "%s", hp);
+	host[strcspn(host, "/")] = '\0';
 	if (strchr(host, ':') != NULL) {
 		port = atoi(strchr(host, ':') + 1);
 		*strchr(host, ':') = '\0';
 	}
 	c = redisConnect(host, port);
 	cr_assert(c != NULL && c->err == 0, "cannot connect to Redis");
+	if (password[0] != '\0') {
+		r = redisCommand(c, "AUTH %s", password);
+		cr_assert(r != NULL && r->type == REDIS_REPLY_STATUS, "Redis AUTH failed");
+		freeReplyObject(r);
+	}
 	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
 	va_end(ap);

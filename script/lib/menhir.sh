@@ -18,8 +18,9 @@ menhir_pid() {
 }
 
 # menhir_render: STATE/menhir.conf, every key spelt out so the file alone describes the stack.
+# 0600: its database and Redis URLs carry the stack's passwords.
 menhir_render() {
-	cat >"$STATE/menhir.conf" <<CONF
+	(umask 077 && cat >"$STATE/menhir.conf.tmp") <<CONF
 # Rendered by script/stack for the local stack in $STATE; rewritten on every start of menhir.
 socket = $STATE/menhir.sock
 # The local nginx runs as the same user as menhir (see nginx.conf), so owner-only access suffices.
@@ -33,7 +34,7 @@ body_limit = 1048576
 database_url = $(pg_conninfo menhir_app)
 migrate_database_url = $(pg_conninfo menhir_owner)
 db_statement_timeout = 5000
-redis_url = redis://127.0.0.1:$MENHIR_REDIS_PORT/0
+redis_url = $(redis_url_with_password 0)
 redis_timeout = 500
 schema_dir = $MH_ROOT/schema
 log_level = $MENHIR_LOG_LEVEL
@@ -54,7 +55,7 @@ allowed_origins = https://localhost:$MENHIR_HTTPS_PORT https://127.0.0.1:$MENHIR
 cookie_secure = true
 upload_limit = 10485760
 storage_dir = $STATE/files
-events_socket = $STATE/nginx/events.sock
+events_socket = $STATE/events/events.sock
 events_timeout = 250
 work_concurrency = ${MENHIR_WORK_CONCURRENCY:-2}
 jobs_lease = ${MENHIR_JOBS_LEASE:-30}
@@ -68,6 +69,8 @@ webhook_allow_private = ${MENHIR_WEBHOOK_ALLOW_PRIVATE:-false}
 webhook_timeout = 10000
 webhook_max_attempts = 8
 CONF
+	chmod 0600 "$STATE/menhir.conf.tmp"
+	mv "$STATE/menhir.conf.tmp" "$STATE/menhir.conf"
 }
 
 # menhir_keys: the first start makes a signing key (later starts keep the existing ones, so

@@ -51,7 +51,7 @@ nginx_render_site() {
 		-e "s|return 301 https://\\\$host\\\$request_uri;|return 301 https://\\\$host:$MENHIR_HTTPS_PORT\\\$request_uri;|" \
 		-e "s|^( *)ssl_certificate [^;]*;.*|\\1ssl_certificate \"$(sed_repl "$STATE/tls/cert.pem")\";|" \
 		-e "s|^( *)ssl_certificate_key [^;]*;.*|\\1ssl_certificate_key \"$(sed_repl "$STATE/tls/key.pem")\";|" \
-		-e "s|^( *)listen unix:/run/menhir/events.sock;|\\1listen \"unix:$(sed_repl "$ngx/events.sock")\";|" \
+		-e "s|^( *)listen unix:/run/menhir/events/events.sock;|\\1listen \"unix:$(sed_repl "$STATE/events/events.sock")\";|" \
 		-e "s|^( *)server unix:/run/menhir/menhir.sock;|\\1server \"unix:$(sed_repl "$STATE/menhir.sock")\";$up_extra|" \
 		-e "s|^( *)access_log /var/log/nginx/menhir.access.log |\\1access_log \"$(sed_repl "$ngx/access.log")\" |" \
 		-e "s|^( *)error_log /var/log/nginx/menhir.error.log;|\\1error_log \"$(sed_repl "$ngx/error.log")\";|" \
@@ -123,6 +123,17 @@ http {
 CONF
 }
 
+# nginx_events_dir: STATE/events, where nginx's master creates the live-events socket (nchan's
+# publisher). nginx makes every unix socket 0666, so the directory is the guard: 0700 and
+# ours, the user that runs Menhir and nginx alike here (production: /run/menhir/events,
+# menhir:menhir 0700, systemd/menhir-tmpfiles.conf). Any other local user who could connect
+# could announce any event to any tenant's job stream.
+nginx_events_dir() {
+	mkdir -p "$STATE/events"
+	chmod 0700 "$STATE/events"
+	rm -f "$STATE/events/events.sock"
+}
+
 # nginx_cmd ARGS...: nginx with our prefix, config and early error log (-e: before the
 # config is read nginx would otherwise try /var/log/nginx/error.log).
 nginx_cmd() {
@@ -146,13 +157,15 @@ nginx_start() {
 	mkdir -p "$ngx"
 	nginx_render_site
 	nginx_render_main
+	# Before `nginx -t`, which binds the unix socket too.
+	nginx_events_dir
 	nginx_cmd -t -q 2>"$ngx/config-test.log" || {
 		cat "$ngx/config-test.log" >&2
 		mh_die "nginx -t rejected $ngx/nginx.conf"
 	}
 	rm -f "$ngx/nginx.pid"
 	# A killed nginx leaves its unix socket behind, and bind() would refuse the path.
-	rm -f "$ngx/events.sock"
+	rm -f "$STATE/events/events.sock"
 	# nginx daemonizes (its master calls setsid) and writes the master's PID itself.
 	# 9>&-: the daemon must not inherit script/stack's lock on STATE/.lock.
 	nginx_cmd </dev/null 9>&- || mh_die "nginx did not start (log: $ngx/error.log)"

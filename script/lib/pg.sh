@@ -1,6 +1,12 @@
-# script/lib/pg.sh — the local stack's throw-away PostgreSQL cluster (loopback, trust auth).
+# script/lib/pg.sh — the local stack's throw-away PostgreSQL cluster (loopback, passwords).
 # shellcheck shell=bash
-# Sourced by script/stack after common.sh; uses STATE (the state folder) and MENHIR_PG_PORT.
+# Sourced by script/stack after common.sh and secrets.sh; uses STATE (the state folder) and
+# MENHIR_PG_PORT.
+#
+# Every role logs in with a generated password (SCRAM-SHA-256), over the Unix socket as over
+# TCP: on a shared machine any local user can reach 127.0.0.1, so `trust` would let them in as
+# any role, the superuser included. The passwords live in STATE/secrets (secrets.sh) and in
+# the conninfo strings of STATE/menhir.conf and STATE/env, both 0600.
 #
 # PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user of
 # the Debian package, otherwise as the invoking user. `postgres` may be unable to reach the
@@ -66,9 +72,39 @@ pg_layout() {
 	fi
 }
 
-# pg_conninfo USER: libpq conninfo for USER on the menhir database, over the Unix socket.
+# pg_conninfo USER: libpq conninfo for USER on the menhir database, over the Unix socket,
+# with USER's password (hex: no quoting needed).
 pg_conninfo() {
-	printf 'host=%s port=%s dbname=menhir user=%s' "$(mh_pqq "$PG_RUN")" "$MENHIR_PG_PORT" "$1"
+	printf 'host=%s port=%s dbname=menhir user=%s password=%s' "$(mh_pqq "$PG_RUN")" \
+		"$MENHIR_PG_PORT" "$1" "$(mh_secret "pg-$1")"
+}
+
+# pg_psql_super BIN ARGS...: psql as the superuser on the cluster's socket. The password
+# travels in the environment (readable by this user only), not on the command line.
+pg_psql_super() {
+	local bin=$1
+	shift
+	PGPASSWORD=$(mh_secret pg-postgres) "$bin/psql" -X -q -v ON_ERROR_STOP=1 \
+		"host=$(mh_pqq "$PG_RUN") port=$MENHIR_PG_PORT dbname=postgres user=postgres" "$@"
+}
+
+# pg_hba: the only pg_hba.conf the stack's cluster may have. Every connection, on the socket
+# and on 127.0.0.1, proves a password.
+pg_hba() {
+	cat <<EOF
+# Rendered by script/stack on every start: password authentication only.
+# Any local user can reach the port on 127.0.0.1; SCRAM keeps them out of every role.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 scram-sha-256
+host    all       all   127.0.0.1/32  scram-sha-256
+EOF
+}
+
+# pg_write_hba: install pg_hba when the cluster's file differs (a cluster made by an older
+# script/stack with trust auth, or an edit); true when it changed something.
+pg_write_hba() {
+	[[ $(pg_as_owner cat "$PG_DATA/pg_hba.conf" 2>/dev/null) != "$(pg_hba)" ]] || return 1
+	pg_hba | pg_as_owner sh -c "cat >'$PG_DATA/pg_hba.conf'"
 }
 
 # pg_pid: the postmaster's PID if it runs, else nothing.
@@ -80,9 +116,7 @@ pg_pid() {
 	fi
 }
 
-# pg_init: create the cluster the first time. Trust auth is tolerable only because the
-# cluster listens on 127.0.0.1, its socket is 0700 (root gets through anyway, as root does),
-# and it holds throw-away data.
+# pg_init: create the cluster the first time, the superuser's password set by initdb.
 pg_init() {
 	local bin=$1
 	[[ -f $PG_DATA/PG_VERSION ]] && return 0
@@ -96,11 +130,18 @@ pg_init() {
 		pg_as_owner mkdir -p "$PG_DATA" "$PG_RUN"
 		pg_as_owner touch "$PG_LOG"
 	fi
-	pg_as_owner "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C \
+	# initdb reads the password from a file, which the cluster's owner (`postgres` when we
+	# are root) must be able to open: a copy in its own 0700 run dir, removed right after.
+	pg_as_owner sh -c "umask 077 && cat >'$PG_RUN/initdb.pw'" <"$(mh_secret_file pg-postgres)"
+	pg_as_owner "$bin/initdb" -D "$PG_DATA" -U postgres --pwfile="$PG_RUN/initdb.pw" \
+		--auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C \
 		--no-sync >"$STATE/initdb.log" 2>&1 || {
+		pg_as_owner rm -f "$PG_RUN/initdb.pw"
 		cat "$STATE/initdb.log" >&2
 		mh_die "initdb failed"
 	}
+	pg_as_owner rm -f "$PG_RUN/initdb.pw"
+	pg_write_hba || true
 	# Settings that change per start (the port) live in menhir_stack.conf, rewritten by pg_start.
 	pg_as_owner sh -c "cat >>'$PG_DATA/postgresql.conf'" <<EOF
 
@@ -108,6 +149,7 @@ pg_init() {
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PG_RUN'
 unix_socket_permissions = 0700
+password_encryption = 'scram-sha-256'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -136,6 +178,30 @@ pg_start() {
 		mh_info "postgres started (pid $(pg_pid), port $MENHIR_PG_PORT)"
 	fi
 	pg_apply_roles "$bin"
+	pg_require_passwords "$bin"
+}
+
+# pg_require_passwords BIN: give the three login roles their passwords (on every start: the
+# statement is idempotent, and a role re-created by hand gets its password back), then put
+# pg_hba back if it differs (a cluster made before passwords existed had trust) and reload.
+# In that order, so that an old trust cluster lets us in to set the passwords first. The SQL
+# goes through psql's stdin, so no password shows on a command line; log_statement is off,
+# and script/test checks that pg.log never holds one.
+pg_require_passwords() {
+	local bin=$1 role
+	for role in postgres menhir_owner menhir_app; do
+		printf "ALTER ROLE %s PASSWORD '%s';\n" "$role" "$(mh_secret "pg-$role")"
+	done | pg_psql_super "$bin" >"$STATE/passwords.log" 2>&1 || {
+		sed -E "s/'[0-9a-f]{64}'/'…'/g" "$STATE/passwords.log" >&2
+		rm -f "$STATE/passwords.log"
+		mh_die "setting the roles' passwords failed"
+	}
+	rm -f "$STATE/passwords.log"
+	if pg_write_hba; then
+		pg_as_owner "$bin/pg_ctl" reload -D "$PG_DATA" -s >/dev/null ||
+			mh_die "pg_ctl reload failed after rewriting pg_hba.conf"
+		mh_info "postgres: pg_hba.conf rewritten (password authentication only) and reloaded"
+	fi
 }
 
 # pg_apply_roles: run schema/roles.sql as superuser whenever it changed since the last run
@@ -144,9 +210,7 @@ pg_apply_roles() {
 	local bin=$1 sum stamp=$PG_HOME/roles.sha256
 	sum=$(sha256sum "$MH_ROOT/schema/roles.sql" | cut -d' ' -f1)
 	[[ -f $stamp && $(<"$stamp") == "$sum" ]] && return 0
-	"$bin/psql" -X -q -v ON_ERROR_STOP=1 \
-		"host=$(mh_pqq "$PG_RUN") port=$MENHIR_PG_PORT dbname=postgres user=postgres" \
-		-f "$MH_ROOT/schema/roles.sql" >"$STATE/roles.log" 2>&1 || {
+	pg_psql_super "$bin" -f "$MH_ROOT/schema/roles.sql" >"$STATE/roles.log" 2>&1 || {
 		cat "$STATE/roles.log" >&2
 		mh_die "schema/roles.sql failed"
 	}

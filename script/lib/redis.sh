@@ -1,6 +1,11 @@
-# script/lib/redis.sh — the local stack's Redis: loopback, no persistence, PID in STATE/redis.pid.
+# script/lib/redis.sh — the local stack's Redis: loopback, a password, no persistence.
 # shellcheck shell=bash
-# Sourced by script/stack after common.sh; uses STATE and MENHIR_REDIS_PORT.
+# Sourced by script/stack after common.sh and secrets.sh; uses STATE and MENHIR_REDIS_PORT.
+# The PID is in STATE/redis.pid.
+#
+# Any local user can reach 127.0.0.1, so Redis asks for the generated password (requirepass)
+# before any command: without it a local user could read or forge revocations and rate-limit
+# counters. Menhir and the tests send it from their redis:// URLs (redis_url_with_password).
 
 redis_pid() {
 	local pid
@@ -10,12 +15,23 @@ redis_pid() {
 	fi
 }
 
+# redis_url_with_password [DB]: the redis:// URL of this Redis, password included (hex, so
+# nothing needs percent-encoding).
+redis_url_with_password() {
+	printf 'redis://:%s@127.0.0.1:%s%s' "$(mh_secret redis)" "$MENHIR_REDIS_PORT" "${1:+/$1}"
+}
+
+# redis_render: STATE/redis.conf, 0600 since it holds the password.
 redis_render() {
-	cat >"$STATE/redis.conf" <<CONF
+	local pw
+	pw=$(mh_secret redis)
+	(umask 077 && cat >"$STATE/redis.conf.tmp") <<CONF
 # Rendered by script/stack; rewritten on every start of this Redis.
 bind 127.0.0.1
 protected-mode yes
 port $MENHIR_REDIS_PORT
+# Every client authenticates first (AUTH); see script/lib/redis.sh.
+requirepass $pw
 # Cache and counters only: nothing here must survive a restart.
 save ""
 appendonly no
@@ -24,6 +40,8 @@ logfile $STATE/redis.log
 # Run in the foreground of a process we background ourselves, so \$! is its exact PID.
 daemonize no
 CONF
+	chmod 0600 "$STATE/redis.conf.tmp"
+	mv "$STATE/redis.conf.tmp" "$STATE/redis.conf"
 }
 
 redis_start() {
@@ -52,16 +70,18 @@ redis_start() {
 	mh_info "redis started (pid $pid, port $MENHIR_REDIS_PORT)"
 }
 
-# redis_ping: true when Redis answers PING (bash /dev/tcp, so redis-cli is not needed).
+# redis_ping: true when Redis answers AUTH and PING (bash /dev/tcp, so redis-cli is not
+# needed, and the password never appears on a command line).
 redis_ping() {
-	local reply
+	local reply pw
+	pw=$(mh_secret redis)
 	# In a subshell: a failed `exec` redirection would end the script itself.
 	reply=$(
 		exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$MENHIR_REDIS_PORT" || exit 1
-		printf 'PING\r\n' >&3
-		read -r -t 2 line <&3 && printf '%s' "$line"
+		printf 'AUTH %s\r\nPING\r\n' "$pw" >&3
+		read -r -t 2 auth <&3 && read -r -t 2 line <&3 && printf '%s %s' "$auth" "$line"
 	) || return 1
-	[[ $reply == "+PONG"* ]]
+	[[ $reply == "+OK"*" +PONG"* ]]
 }
 
 redis_stop() {

@@ -57,7 +57,7 @@ static const struct mh_config_key core_keys[] = {
         MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
         MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
         MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
-        MH_KEY_STR(CFG, events_socket, "/run/menhir/events.sock",
+        MH_KEY_STR(CFG, events_socket, "/run/menhir/events/events.sock",
                    "nginx's nchan publisher socket (live events); empty = none"),
         MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
                    "ms one event publication may take (events are best effort)"),
