@@ -12,22 +12,35 @@
 /* The payload's members the API shows at the top level of every job (null when absent):
  * the processing module's document and any job's webhook target (modules/webhooks). The
  * rest of the payload stays private to the job's module. */
-static const char *const shown_payload[] = {"document_id", "webhook_url"};
-enum { SHOWN_DOCUMENT, SHOWN_WEBHOOK, SHOWN_COUNT };
+enum shown { SHOWN_DOCUMENT, SHOWN_WEBHOOK, SHOWN_COUNT };
+static const char *const shown_payload[SHOWN_COUNT] = {"document_id", "webhook_url"};
 
-static void put_string_or_null(struct mh_buf *b, const char *s)
-{
-	if (s == NULL)
-		mh_buf_puts(b, "null");
-	else
-		mh_buf_json_cstr(b, s);
-}
-
-/* The row's column col as a JSON string, or null. */
-static void put_column(struct mh_buf *b, const PGresult *r, int row, int col)
-{
-	put_string_or_null(b, PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col));
-}
+/* The job's members in the API's order, and where each comes from. */
+enum source {
+	TEXT,    /* a queue column, as a JSON string (null for SQL NULL) */
+	JSON,    /* a queue column that is JSON already: numbers, the result (null for NULL) */
+	PAYLOAD, /* a member of the payload (enum shown) */
+};
+static const struct member {
+	const char *name;
+	enum source source;
+	int index;
+} members[] = {
+        {"id", TEXT, MH_JOB_ID},
+        {"kind", TEXT, MH_JOB_KIND},
+        {"status", TEXT, MH_JOB_STATUS},
+        {"document_id", PAYLOAD, SHOWN_DOCUMENT},
+        {"attempts", JSON, MH_JOB_ATTEMPTS},
+        {"max_attempts", JSON, MH_JOB_MAX_ATTEMPTS},
+        {"run_at", TEXT, MH_JOB_RUN_AT},
+        {"result", JSON, MH_JOB_RESULT},
+        {"error", TEXT, MH_JOB_ERROR},
+        {"webhook_url", PAYLOAD, SHOWN_WEBHOOK},
+        {"created_by", TEXT, MH_JOB_CREATED_BY},
+        {"created_at", TEXT, MH_JOB_CREATED_AT},
+        {"updated_at", TEXT, MH_JOB_UPDATED_AT},
+        {"finished_at", TEXT, MH_JOB_FINISHED_AT},
+};
 
 void jobs_put(struct mh_buf *b, const PGresult *r, int row)
 {
@@ -42,33 +55,22 @@ void jobs_put(struct mh_buf *b, const PGresult *r, int row)
 		    json_object_is_type(v, json_type_string))
 			shown[i] = json_object_get_string(v);
 	}
-	mh_buf_puts(b, "{\"id\":");
-	put_column(b, r, row, MH_JOB_ID);
-	mh_buf_puts(b, ",\"kind\":");
-	put_column(b, r, row, MH_JOB_KIND);
-	mh_buf_puts(b, ",\"status\":");
-	put_column(b, r, row, MH_JOB_STATUS);
-	mh_buf_puts(b, ",\"document_id\":");
-	put_string_or_null(b, shown[SHOWN_DOCUMENT]);
-	/* Numbers and the result (jsonb's text) are already JSON. */
-	mh_buf_printf(b, ",\"attempts\":%s,\"max_attempts\":%s,\"run_at\":",
-	              PQgetvalue(r, row, MH_JOB_ATTEMPTS), PQgetvalue(r, row, MH_JOB_MAX_ATTEMPTS));
-	put_column(b, r, row, MH_JOB_RUN_AT);
-	mh_buf_puts(b, ",\"result\":");
-	mh_buf_puts(b, PQgetisnull(r, row, MH_JOB_RESULT) ? "null"
-	                                                  : PQgetvalue(r, row, MH_JOB_RESULT));
-	mh_buf_puts(b, ",\"error\":");
-	put_column(b, r, row, MH_JOB_ERROR);
-	mh_buf_puts(b, ",\"webhook_url\":");
-	put_string_or_null(b, shown[SHOWN_WEBHOOK]);
-	mh_buf_puts(b, ",\"created_by\":");
-	put_column(b, r, row, MH_JOB_CREATED_BY);
-	mh_buf_puts(b, ",\"created_at\":");
-	put_column(b, r, row, MH_JOB_CREATED_AT);
-	mh_buf_puts(b, ",\"updated_at\":");
-	put_column(b, r, row, MH_JOB_UPDATED_AT);
-	mh_buf_puts(b, ",\"finished_at\":");
-	put_column(b, r, row, MH_JOB_FINISHED_AT);
+	for (size_t i = 0; i < sizeof(members) / sizeof(*members); i++) {
+		const struct member *m = &members[i];
+		const char *v = m->source == PAYLOAD            ? shown[m->index]
+		                : PQgetisnull(r, row, m->index) ? NULL
+		                                                : PQgetvalue(r, row, m->index);
+
+		mh_buf_puts(b, i == 0 ? "{\"" : ",\"");
+		mh_buf_puts(b, m->name);
+		mh_buf_puts(b, "\":");
+		if (v == NULL)
+			mh_buf_puts(b, "null");
+		else if (m->source == JSON)
+			mh_buf_puts(b, v);
+		else
+			mh_buf_json_cstr(b, v);
+	}
 	mh_buf_putc(b, '}');
 	if (payload != NULL)
 		json_object_put(payload); /* after the last use of shown[], which point into it */
