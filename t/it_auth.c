@@ -593,6 +593,57 @@ Test(auth, signup_validation)
 	}
 }
 
+/* Sends body to path (as the bearer's, when given) and asserts a 422 naming "email". */
+static void refused_email(const char *path, const char *bearer, const char *body)
+{
+	struct http_response r;
+
+	t_auth_request("POST", path, bearer, NULL, NULL, body, &r);
+	t_assert_error(&r, 422, "validation_failed");
+	cr_assert(has_detail(&r, "email"), "%s: %s", body, r.body);
+	t_http_free(&r);
+}
+
+Test(auth, one_email_rule_for_signup_login_and_new_members)
+{
+	static const char *const bad[] = {"<script>@b.test",
+	                                  "\xd0\xb0"
+	                                  "dmin@b.test",
+	                                  "anna@b\xc3\xbc"
+	                                  "cher.example",
+	                                  "a..b@b.test"};
+	struct t_session s;
+	char body[512];
+
+	t_auth_signup(&s, "mailrule");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body),
+		         "{\"email\":\"%s\",\"password\":\"" T_SECRET_PASSWORD
+		         "\",\"tenant_name\":\"Mail\"}",
+		         bad[i]);
+		refused_email("/api/v1/auth/signup", NULL, body);
+		snprintf(body, sizeof(body),
+		         "{\"email\":\"%s\",\"password\":\"" T_SECRET_PASSWORD "\"}", bad[i]);
+		refused_email("/api/v1/auth/login", NULL, body);
+		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", bad[i]);
+		refused_email("/api/v1/tenants/current/members", s.access, body);
+	}
+	/* The shell's admin commands refuse the same addresses, before the database. */
+	{
+		const char *user_args[] = {"admin", "create-user", bad[0], NULL};
+		const char *tenant_args[] = {"admin",   "create-tenant", "Mail",
+		                             "--owner", bad[1],          NULL};
+		char out[256];
+
+		cr_assert_eq(t_auth_menhir(T_SECRET_PASSWORD "\n", out, sizeof(out), user_args), 2);
+		cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), tenant_args), 2);
+	}
+	/* The normal form is lower-case: the same account whatever the spelling. */
+	for (char *p = s.email; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	cr_assert_eq(t_auth_login(&s, s.email, T_SECRET_PASSWORD, NULL), 200);
+}
+
 Test(auth, signup_slug_gets_a_suffix_when_taken)
 {
 	struct http_response r;

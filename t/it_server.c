@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -160,6 +161,47 @@ Test(server, malformed_json_is_400)
 	}
 }
 
+static void post_echo(const char *content_type, const char *body, struct http_response *r)
+{
+	cr_assert_eq(t_http("POST", "/api/v1/test/echo", content_type, body, strlen(body), r), 0);
+}
+
+Test(server, a_json_member_given_twice_is_400_naming_it)
+{
+	struct http_response r;
+
+	post_echo("application/json", "{\"title\":\"first\",\"title\":\"second\"}", &r);
+	t_assert_error(&r, 400, "validation_failed");
+	cr_assert(strstr(r.body, "{\"field\":\"title\"") != NULL, "%s", r.body);
+	t_http_free(&r);
+	post_echo("application/json", "{\"parameters\":{\"k\":1,\"\\u006b\":2}}", &r);
+	t_assert_error(&r, 400, "validation_failed");
+	cr_assert(strstr(r.body, "{\"field\":\"parameters.k\"") != NULL, "%s", r.body);
+	t_http_free(&r);
+}
+
+Test(server, a_lone_surrogate_escape_is_400)
+{
+	struct http_response r;
+
+	post_echo("application/json", "{\"title\":\"\\ud800\"}", &r);
+	t_assert_error(&r, 400, "invalid_json");
+	cr_assert(strstr(r.body, "surrogate") != NULL, "%s", r.body);
+	t_http_free(&r);
+}
+
+Test(server, a_json_body_in_another_charset_is_415)
+{
+	struct http_response r;
+
+	post_echo("application/json; charset=latin1", "{\"a\":1}", &r);
+	t_assert_error(&r, 415, "unsupported_media_type");
+	t_http_free(&r);
+	post_echo("application/json; charset=\"UTF-8\"", "{\"a\":1}", &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	t_http_free(&r);
+}
+
 Test(server, json_body_round_trips)
 {
 	const char *body = "{\"name\":\"caf\xc3\xa9\",\"n\":[1,2,3]}";
@@ -170,6 +212,51 @@ Test(server, json_body_round_trips)
 		     0);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert_str_eq(r.body, "{\"data\":{\"name\":\"caf\xc3\xa9\",\"n\":[1,2,3]}}");
+	t_http_free(&r);
+}
+
+/* 1 when menhir's log has a line holding both a and b (waits up to 3 s for it). */
+static int log_has_line(const char *a, const char *b)
+{
+	char path[1024], line[8192];
+
+	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
+	for (int i = 0; i < 30; i++) {
+		FILE *f = fopen(path, "r");
+		int found = 0;
+
+		cr_assert(f != NULL, "cannot open %s", path);
+		while (!found && fgets(line, sizeof(line), f) != NULL)
+			found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+		fclose(f);
+		if (found)
+			return 1;
+		sleep_ms(100);
+	}
+	return 0;
+}
+
+Test(server, a_response_header_that_does_not_fit_fails_the_request_loudly)
+{
+	struct http_response r;
+	char *h, *rid;
+
+	t_get("/api/v1/test/headers?n=2", &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	h = t_header(&r, "X-Test-2");
+	cr_assert(h != NULL, "the test route adds its headers");
+	free(h);
+	t_http_free(&r);
+	/* One more than the response's header table holds. */
+	t_get("/api/v1/test/headers?n=17", &r);
+	t_assert_error(&r, 500, "internal_error");
+	h = t_header(&r, "X-Test-1");
+	cr_assert_null(h, "the failed answer keeps none of the handler's headers");
+	rid = t_header(&r, "X-Request-Id");
+	cr_assert(rid != NULL);
+	cr_assert(log_has_line(rid, "\"response_header_dropped\""),
+	          "no error line names the dropped header");
+	free(rid);
 	t_http_free(&r);
 }
 

@@ -74,3 +74,42 @@ Test(arena, strings_and_printf)
 	cr_assert_null(mh_arena_calloc(&a, SIZE_MAX / 2, 4));
 	mh_arena_destroy(&a);
 }
+
+Test(arena, a_reserved_slot_runs_what_it_is_filled_with_and_an_unfilled_one_nothing)
+{
+	struct mh_arena a;
+	static int ids[2] = {0, 1};
+	struct mh_arena_defer *filled, *unfilled;
+
+	memset(cleaned, 0, sizeof(cleaned));
+	norder = 0;
+	mh_arena_init(&a, 1024);
+	filled = mh_arena_defer_reserve(&a);
+	unfilled = mh_arena_defer_reserve(&a);
+	cr_assert(filled != NULL && unfilled != NULL);
+	mh_arena_defer_set(filled, mark, &ids[1]);
+	mh_arena_reset(&a);
+	cr_assert_eq(norder, 1);
+	cr_assert_eq(cleaned[1], 1);
+	mh_arena_destroy(&a);
+}
+
+Test(arena, past_its_limit_the_arena_fails_like_exhausted_memory)
+{
+	struct mh_arena a;
+	static int id = 0;
+
+	memset(cleaned, 0, sizeof(cleaned));
+	norder = 0;
+	mh_arena_init(&a, 1024);
+	cr_assert_not_null(mh_arena_alloc(&a, 16));
+	a.limit = a.bytes_in_use;
+	cr_assert_null(mh_arena_alloc(&a, 1));
+	cr_assert_null(mh_arena_defer_reserve(&a));
+	/* mh_arena_defer releases what it could not register, so nothing leaks. */
+	cr_assert_eq(mh_arena_defer(&a, mark, &id), -1);
+	cr_assert_eq(cleaned[0], 1);
+	a.limit = 0;
+	cr_assert_not_null(mh_arena_alloc(&a, 1));
+	mh_arena_destroy(&a);
+}

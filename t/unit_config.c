@@ -189,29 +189,6 @@ Test(config, a_module_that_refuses_its_values_refuses_the_whole_configuration)
 			             600, "the running value changed");
 }
 
-Test(config, dump_prints_every_modules_keys_under_its_name_with_help)
-{
-	struct mh_config c;
-	char err[256], out[32768];
-	int fds[2];
-	ssize_t n, len = 0;
-
-	cr_assert_eq(mh_config_load(&c, "/nonexistent", 0, err, sizeof(err)), 0);
-	cr_assert_eq(pipe(fds), 0);
-	mh_config_dump(&c, fds[1]);
-	close(fds[1]);
-	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += n;
-	close(fds[0]);
-	out[len] = '\0';
-	cr_assert(strstr(out, "\nworkers = 0\n") != NULL);
-	cr_assert(strstr(out, "# ---- module auth ----\n") != NULL, "%s", out);
-	cr_assert(strstr(out, "# seconds an access token lives [60..86400, default 900]\n"
-	                      "access_token_ttl = 900\n") != NULL);
-	cr_assert(strstr(out, "\nstorage_dir = /var/lib/menhir/files\n") != NULL);
-	cr_assert(strstr(out, "\nwebhook_allow_private = false\n") != NULL);
-}
-
 /* A registry is checked before anything is loaded: two declarations of one key (by the core
  * and a module, or by two modules) cannot both be meant. */
 static struct fake_settings {
@@ -254,4 +231,111 @@ Test(config, a_registry_declaring_a_key_twice_or_a_bad_default_is_refused)
 	cr_assert(strstr(err, "again") != NULL && strstr(err, "own") != NULL, "%s", err);
 	cr_assert_eq(mh_config_check_registry(bad, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "value") != NULL, "%s", err);
+}
+
+/* What `menhir config` prints for c (malloc'd, caller frees). */
+static char *dump(const struct mh_config *c)
+{
+	FILE *f = tmpfile();
+	char *out;
+	long n;
+
+	cr_assert(f != NULL);
+	mh_config_dump(c, fileno(f));
+	n = lseek(fileno(f), 0, SEEK_CUR);
+	cr_assert(n > 0);
+	out = calloc(1, (size_t)n + 1);
+	cr_assert_eq(pread(fileno(f), out, (size_t)n, 0), n);
+	fclose(f);
+	return out;
+}
+
+/* The dump's line for key (malloc'd, without the newline). */
+static char *dump_line(const struct mh_config *c, const char *key)
+{
+	char *all = dump(c), *line, prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "\n%s = ", key);
+	line = strstr(all, prefix);
+	cr_assert(line != NULL, "no %s line in\n%s", key, all);
+	line = strndup(line + 1, strcspn(line + 1, "\n"));
+	free(all);
+	return line;
+}
+
+Test(config, dump_masks_the_password_of_a_postgresql_uri)
+{
+	struct mh_config c;
+	char *line;
+
+	mh_config_defaults(&c);
+	snprintf(c.database_url, sizeof(c.database_url),
+	         "postgresql://menhir_app:s3cr%%21t@db.example:5433/menhir?sslmode=require");
+	line = dump_line(&c, "database_url");
+	cr_assert(strstr(line, "s3cr") == NULL, "%s", line);
+	cr_assert(strstr(line, "password=***") != NULL, "%s", line);
+	cr_assert(strstr(line, "user=menhir_app") != NULL && strstr(line, "host=db.example"), "%s",
+	          line);
+	free(line);
+}
+
+Test(config, dump_masks_a_quoted_password_in_a_key_value_conninfo)
+{
+	struct mh_config c;
+	char *line;
+
+	mh_config_defaults(&c);
+	snprintf(c.migrate_database_url, sizeof(c.migrate_database_url),
+	         "host=/run/pg dbname=menhir password='it\\'s secret' user=menhir_owner");
+	line = dump_line(&c, "migrate_database_url");
+	cr_assert(strstr(line, "secret") == NULL, "%s", line);
+	cr_assert(strstr(line, "user=menhir_owner") != NULL, "a masked conninfo keeps the rest: %s",
+	          line);
+	free(line);
+}
+
+Test(config, dump_shows_a_conninfo_without_a_password_unchanged)
+{
+	struct mh_config c;
+	char *line;
+
+	mh_config_defaults(&c);
+	line = dump_line(&c, "database_url");
+	cr_assert_str_eq(line,
+	                 "database_url = dbname=menhir user=menhir_app host=/var/run/postgresql");
+	free(line);
+}
+
+Test(config, dump_masks_the_password_of_a_redis_url)
+{
+	static const char *const urls[] = {"redis://:s3cret@127.0.0.1:6379/0",
+	                                   "redis://menhir:s3cret@127.0.0.1/1",
+	                                   "redis://s3cret@127.0.0.1"};
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		struct mh_config c;
+		char *line;
+
+		mh_config_defaults(&c);
+		snprintf(c.redis_url, sizeof(c.redis_url), "%s", urls[i]);
+		line = dump_line(&c, "redis_url");
+		cr_assert(strstr(line, "s3cret") == NULL, "%s", line);
+		cr_assert(strstr(line, "***@127.0.0.1") != NULL, "%s", line);
+		free(line);
+	}
+}
+
+Test(config, dump_prints_every_modules_keys_under_its_name_with_help)
+{
+	struct mh_config c;
+	char *out;
+
+	mh_config_defaults(&c);
+	out = dump(&c);
+	cr_assert(strstr(out, "\nworkers = 0\n") != NULL);
+	cr_assert(strstr(out, "# ---- module auth ----\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "# seconds an access token lives [60..86400, default 900]\n"
+	                      "access_token_ttl = 900\n") != NULL);
+	cr_assert(strstr(out, "\nstorage_dir = /var/lib/menhir/files\n") != NULL);
+	cr_assert(strstr(out, "\nwebhook_allow_private = false\n") != NULL);
+	free(out);
 }

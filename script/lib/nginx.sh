@@ -55,7 +55,7 @@ nginx_render_site() {
 		-e "s|^( *)server unix:/run/menhir/menhir.sock;|\\1server \"unix:$(sed_repl "$STATE/menhir.sock")\";$up_extra|" \
 		-e "s|^( *)access_log /var/log/nginx/menhir.access.log |\\1access_log \"$(sed_repl "$ngx/access.log")\" |" \
 		-e "s|^( *)error_log /var/log/nginx/menhir.error.log;|\\1error_log \"$(sed_repl "$ngx/error.log")\";|" \
-		-e "s|^( *)root /usr/share/menhir/web;|\\1root \"$(sed_repl "$MH_ROOT/web")\";|" \
+		-e "s|^( *)root /usr/share/menhir/web(/[^;]*)?;|\\1root \"$(sed_repl "$MH_ROOT/web")\\2\";|" \
 		-e "s|^( *)alias /var/lib/menhir/files/;|\\1alias \"$(sed_repl "$STATE/files/")\";|" \
 		-e "s|^( *)alias /usr/share/menhir/doc/openapi.json;|\\1alias \"$(sed_repl "$MH_ROOT/doc/openapi.json")\";|" \
 		-e "s|^( *)fastcgi_read_timeout [0-9]+s;|\\1fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;|" \

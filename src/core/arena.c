@@ -53,6 +53,8 @@ void *mh_arena_alloc(struct mh_arena *a, size_t size)
 	if (size > SIZE_MAX - MH_ARENA_ALIGN)
 		return NULL;
 	size = size == 0 ? 1 : size;
+	if (a->limit != 0 && (size > a->limit || a->bytes_in_use > a->limit - size))
+		return NULL;
 	off = (c->used + MH_ARENA_ALIGN - 1) & ~(MH_ARENA_ALIGN - 1);
 	if (off <= c->size && c->size - off >= size) {
 		c->used = off + size;
@@ -120,21 +122,37 @@ char *mh_arena_sprintf(struct mh_arena *a, const char *fmt, ...)
 	return p;
 }
 
+struct mh_arena_defer *mh_arena_defer_reserve(struct mh_arena *a)
+{
+	struct mh_arena_defer *d = mh_arena_alloc(a, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->fn = NULL;
+	d->ptr = NULL;
+	d->next = a->defers;
+	a->defers = d;
+	return d;
+}
+
+void mh_arena_defer_set(struct mh_arena_defer *slot, mh_arena_cleanup_fn fn, void *ptr)
+{
+	slot->fn = fn;
+	slot->ptr = ptr;
+}
+
 int mh_arena_defer(struct mh_arena *a, mh_arena_cleanup_fn fn, void *ptr)
 {
 	struct mh_arena_defer *d;
 
 	if (ptr == NULL)
 		return 0;
-	d = mh_arena_alloc(a, sizeof(*d));
+	d = mh_arena_defer_reserve(a);
 	if (d == NULL) {
 		fn(ptr);
 		return -1;
 	}
-	d->fn = fn;
-	d->ptr = ptr;
-	d->next = a->defers;
-	a->defers = d;
+	mh_arena_defer_set(d, fn, ptr);
 	return 0;
 }
 
@@ -145,7 +163,8 @@ static void run_defers(struct mh_arena *a)
 	/* The list lives in the arena itself, so walk it before freeing chunks. */
 	while (d != NULL) {
 		struct mh_arena_defer *next = d->next;
-		d->fn(d->ptr);
+		if (d->fn != NULL && d->ptr != NULL)
+			d->fn(d->ptr);
 		d = next;
 	}
 	a->defers = NULL;

@@ -19,6 +19,9 @@ struct mh_arena {
 	struct mh_arena_defer *defers; /* LIFO list of cleanups */
 	size_t chunk_size;
 	size_t bytes_in_use;
+	/* 0, or the most bytes the arena hands out before it fails as if memory were
+	 * exhausted: how tests reach the out-of-memory paths without a failing malloc. */
+	size_t limit;
 };
 
 typedef void (*mh_arena_cleanup_fn)(void *ptr);
@@ -44,8 +47,19 @@ char *mh_arena_sprintf(struct mh_arena *a, const char *fmt, ...)
 
 /* Registers fn(ptr) to run at the next reset, newest first. A NULL ptr is
  * ignored. Returns 0, or -1 (having called fn(ptr) at once) on exhaustion, so
- * the caller never leaks. */
+ * the caller never leaks. Only for a resource the caller holds alone: anything
+ * that may already be stored elsewhere reserves its slot first (below). */
 int mh_arena_defer(struct mh_arena *a, mh_arena_cleanup_fn fn, void *ptr);
+
+/*
+ * Reserves a cleanup slot before the resource it will release is taken, as nginx's
+ * ngx_pool_cleanup_add() does, so that running out of memory happens while there is
+ * nothing to lose yet. Returns the slot (it runs at the next reset, in the same
+ * newest-first order as mh_arena_defer), or NULL on exhaustion. Until
+ * mh_arena_defer_set() fills it, the slot does nothing.
+ */
+struct mh_arena_defer *mh_arena_defer_reserve(struct mh_arena *a);
+void mh_arena_defer_set(struct mh_arena_defer *slot, mh_arena_cleanup_fn fn, void *ptr);
 
 /* Runs the deferred cleanups and releases every chunk but the first, which
  * is kept so that a steady-state request costs no malloc at all. */

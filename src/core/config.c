@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "core/module.h"
 
 /* clang-format off */
@@ -402,15 +404,114 @@ const void *mh_config_module_values(const struct mh_config *cfg, const struct mh
 	return NULL;
 }
 
-/* libpq conninfo may carry password=...; never print it. */
+/* A bounded line for `menhir config`; what does not fit is counted, not written. */
+struct line {
+	char data[2048];
+	size_t len;
+};
+
+static void line_putc(struct line *b, char c)
+{
+	if (b->len + 1 < sizeof(b->data)) {
+		b->data[b->len] = c;
+		b->data[b->len + 1] = '\0';
+	}
+	b->len++;
+}
+
+static void line_puts(struct line *b, const char *s)
+{
+	while (*s)
+		line_putc(b, *s++);
+}
+
+/* Appends value to out as a libpq key=value value: quoted when it must be. */
+static void put_conninfo_value(struct line *out, const char *v)
+{
+	int quote = *v == '\0' || strpbrk(v, " \t\n\r\f\v'\\") != NULL;
+
+	if (quote)
+		line_putc(out, '\'');
+	for (; *v; v++) {
+		if (*v == '\'' || *v == '\\')
+			line_putc(out, '\\');
+		line_putc(out, *v);
+	}
+	if (quote)
+		line_putc(out, '\'');
+}
+
+/*
+ * A libpq connection string, key=value or postgresql:// URI alike, without its secrets:
+ * libpq itself parses it (PQconninfoParse), so no spelling of a password (URI userinfo,
+ * ?password=, quoted values) slips through. With a secret in it, the string is printed
+ * as the key=value pairs libpq read, the secrets as ***; one libpq cannot parse is not
+ * printed at all.
+ */
 static void print_conninfo(int fd, const char *name, const char *value)
 {
-	const char *pw = strstr(value, "password=");
+	static const char *const secrets[] = {"password", "sslpassword"};
+	PQconninfoOption *opts;
+	struct line out = {"", 0};
+	char *perr = NULL;
+	int has_secret = 0;
 
-	if (pw == NULL)
+	opts = PQconninfoParse(value, &perr);
+	if (opts == NULL) {
+		PQfreemem(perr);
+		dprintf(fd, "%s = (not shown: libpq cannot parse it)\n", name);
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		int secret = 0;
+
+		if (o->val == NULL)
+			continue;
+		for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+			secret |= strcmp(o->keyword, secrets[i]) == 0;
+		has_secret |= secret;
+		if (out.len > 0)
+			line_putc(&out, ' ');
+		line_puts(&out, o->keyword);
+		line_putc(&out, '=');
+		if (secret)
+			line_puts(&out, "***");
+		else
+			put_conninfo_value(&out, o->val);
+	}
+	PQconninfoFree(opts);
+	if (!has_secret)
 		dprintf(fd, "%s = %s\n", name, value);
+	else if (out.len >= sizeof(out.data))
+		dprintf(fd, "%s = (not shown: too long)\n", name);
 	else
-		dprintf(fd, "%s = %.*spassword=***\n", name, (int)(pw - value), value);
+		dprintf(fd, "%s = %s\n", name, out.data);
+}
+
+/* A scheme://user:password@host/… URL with *** for the password; a user part
+ * without ':' may itself be a password (redis://secret@host), so it is masked whole. */
+static void print_url(int fd, const char *name, const char *value)
+{
+	const char *auth = strstr(value, "://"), *end, *at = NULL, *colon;
+
+	if (auth == NULL) {
+		dprintf(fd, "%s = %s\n", name, value);
+		return;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL) {
+		dprintf(fd, "%s = %s\n", name, value);
+		return;
+	}
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (colon == NULL)
+		dprintf(fd, "%s = %.*s***%s\n", name, (int)(auth - value), value, at);
+	else
+		dprintf(fd, "%s = %.*s***%s\n", name, (int)(colon + 1 - value), value, at);
 }
 
 /* "# help [1..3600, default 30]" */
@@ -434,8 +535,10 @@ static void print_value(int fd, const struct mh_config_key *k, const unsigned ch
 
 	switch (k->type) {
 	case MH_SETTING_STR:
-		if (strstr(k->name, "url") != NULL)
+		if (strstr(k->name, "database_url") != NULL)
 			print_conninfo(fd, k->name, field);
+		else if (strstr(k->name, "url") != NULL)
+			print_url(fd, k->name, field);
 		else
 			dprintf(fd, "%s = %s\n", k->name, (const char *)field);
 		break;

@@ -207,9 +207,9 @@ static void note_error(struct mh_tx *tx, const PGresult *r)
 	tx->error = mh_arena_strdup(tx->req->arena, PQresultErrorMessage(r));
 }
 
-/* Reads results nfetched..nqueries-1 of the batch just sent. Statement results
- * land in tx->results (owned by the arena); internal ones are cleared. */
-static int read_batch(struct mh_tx *tx)
+/* Reads results nfetched..nqueries-1 of the batch just sent into tx->results; each one
+ * goes into the cleanup slot reserved for it (slots[i]), so the arena frees it. */
+static int read_batch(struct mh_tx *tx, struct mh_arena_defer *const *slots)
 {
 	int rc = MH_DB_OK;
 
@@ -224,8 +224,8 @@ static int read_batch(struct mh_tx *tx)
 			note_error(tx, r);
 			rc = MH_DB_ERROR;
 		}
+		mh_arena_defer_set(slots[tx->nfetched], clear_result, r);
 		tx->results[tx->nfetched] = r;
-		mh_arena_defer(tx->req->arena, clear_result, r);
 	}
 	return rc;
 }
@@ -241,8 +241,13 @@ static int send_query(struct mh_tx *tx, const struct mh_tx_query *q)
 
 static int queue(struct mh_tx *tx, const char *name, const char *const *params, int nparams)
 {
-	if (tx->nqueries == MH_TX_MAX_QUERIES)
+	if (tx->nqueries == MH_TX_MAX_QUERIES) {
+		/* Sticky: whatever the caller does with this return value, the transaction
+		 * can no longer reach the server (round_trip), so an ignored refusal, say of
+		 * a role check, fails closed. */
+		tx->refused = 1;
 		return MH_DB_ERROR;
+	}
 	tx->queries[tx->nqueries].name = name;
 	tx->queries[tx->nqueries].params = params;
 	tx->queries[tx->nqueries].nparams = nparams;
@@ -280,10 +285,25 @@ int mh_tx_query(struct mh_tx *tx, const char *statement, const char *const *para
  * (midway), and reads their results. */
 static int round_trip(struct mh_tx *tx, int end)
 {
+	struct mh_arena_defer *slots[MH_TX_MAX_QUERIES];
 	int rc;
 
+	if (tx->refused) {
+		tx->error = "a statement could not be queued (too many in one transaction)";
+		return MH_DB_ERROR;
+	}
 	if (connection_lost())
 		return MH_DB_UNAVAILABLE;
+	/* Every result's cleanup slot is reserved before anything is sent: running out of
+	 * memory then fails the transaction while there is nothing to lose, and never
+	 * frees a result that tx->results still points to. */
+	for (int i = tx->nfetched; i < tx->nqueries; i++) {
+		slots[i] = mh_arena_defer_reserve(tx->req->arena);
+		if (slots[i] == NULL) {
+			tx->error = "out of memory for the results";
+			return MH_DB_ERROR;
+		}
+	}
 	for (int i = tx->nfetched; i < tx->nqueries; i++)
 		if (!send_query(tx, &tx->queries[i]))
 			return MH_DB_UNAVAILABLE;
@@ -293,7 +313,7 @@ static int round_trip(struct mh_tx *tx, int end)
 		return MH_DB_UNAVAILABLE;
 	tx->req->db_round_trips++;
 	in_transaction = !end;
-	rc = read_batch(tx);
+	rc = read_batch(tx, slots);
 	if (rc == MH_DB_UNAVAILABLE)
 		return rc;
 	if (end) {
@@ -319,7 +339,9 @@ static int finish_rollback(struct mh_tx *tx)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (connection_lost())
 			return MH_DB_UNAVAILABLE;
-		if (attempt > 0 && PQtransactionStatus(conn) == PQTRANS_IDLE)
+		/* Without a fetch pending the last sync point is current: a transaction
+		 * that never reached the server has nothing to roll back. */
+		if ((attempt > 0 || !in_transaction) && PQtransactionStatus(conn) == PQTRANS_IDLE)
 			break;
 		if (!PQsendQueryParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
 		    !PQpipelineSync(conn) || PQflush(conn) != 0)

@@ -48,6 +48,7 @@ struct mh_tx {
 	int nqueries;
 	int nfetched;
 	int began;
+	int refused; /* a statement did not fit: no round trip may happen any more */
 	struct mh_tx_query queries[MH_TX_MAX_QUERIES];
 	PGresult *results[MH_TX_MAX_QUERIES];
 	char sqlstate[6];
@@ -89,7 +90,9 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags);
 
 /* Queues a prepared statement; params must stay valid until the results are
  * read (arena or caller's frame). Returns the query's index for
- * mh_tx_result(), or MH_DB_ERROR when the transaction is full. */
+ * mh_tx_result(), or MH_DB_ERROR when the transaction is full; the
+ * transaction is then refused as a whole (its next fetch or commit fails with
+ * MH_DB_ERROR), so a statement that was not queued can never be skipped. */
 int mh_tx_query(struct mh_tx *tx, const char *statement, const char *const *params, int nparams);
 
 /* Sends what is queued and reads its results (one round trip) without ending

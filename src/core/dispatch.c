@@ -16,16 +16,6 @@
 #include "core/router.h"
 #include "core/scoreboard.h"
 
-/* "application/json" with optional parameters ("; charset=utf-8"). */
-static int is_json_media_type(const char *ct)
-{
-	size_t n = strlen("application/json");
-
-	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
-		return 0;
-	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
 /* Everything the route table promises a handler before it runs. Returns 1
  * when the request may reach the handler, 0 when res already holds the
  * error. */
@@ -34,7 +24,7 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 {
 	const struct mh_route *route = NULL;
 	unsigned allowed;
-	const char *err = NULL;
+	const char *err = NULL, *field = NULL;
 	long long clen;
 	int nq, limit;
 
@@ -110,12 +100,18 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		}
 		return 1;
 	}
-	if (!is_json_media_type(mh_header(req, "content-type"))) {
+	if (!mh_json_media_type_ok(mh_header(req, "content-type"))) {
 		mh_reply_error(req, res, 415, "unsupported_media_type",
-			       "the request body must be application/json");
+		               "the request body must be application/json (UTF-8)");
 		return 0;
 	}
-	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err);
+	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err, &field);
+	if (req->json == NULL && field != NULL) {
+		/* Valid JSON whose meaning depends on the parser: the member is named. */
+		struct mh_error_detail d = {field, "is given more than once"};
+		mh_reply_error_details(req, res, 400, "validation_failed", err, &d, 1);
+		return 0;
+	}
 	if (req->json == NULL) {
 		mh_reply_error(req, res, 400, "invalid_json", err);
 		return 0;
@@ -126,6 +122,17 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		return 0;
 	}
 	return 1;
+}
+
+/* Replaces whatever the handler had built with a 500 envelope: its headers and media
+ * type belonged to the answer it could not give. */
+static void reply_internal_error(struct mh_request *req, struct mh_response *res,
+                                 const char *message)
+{
+	res->nheaders = 0;
+	res->dropped_header = NULL;
+	res->content_type = NULL;
+	mh_reply_error(req, res, 500, "internal_error", message);
 }
 
 static void access_log(const struct mh_request *req, const struct mh_response *res,
@@ -178,9 +185,16 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 		if (rc < 0 || res.status == 0 || res.body.failed) {
 			mh_log(MH_LOG_ERROR, "handler_failed", "request %s: %s %s returned %d",
 			       req.request_id, req.method_name, req.route->pattern, rc);
-			mh_reply_error(&req, &res, 500, "internal_error",
-				       "an internal error occurred");
+			reply_internal_error(&req, &res, "an internal error occurred");
 		}
+	}
+	if (res.dropped_header != NULL) {
+		/* A response without its Retry-After, ETag or Location would be wrong
+		 * in a way no client can see: fail it loudly instead. */
+		mh_log(MH_LOG_ERROR, "response_header_dropped", "request %s: %s %s: no room for %s",
+		       req.request_id, req.method_name, req.route ? req.route->pattern : req.path,
+		       res.dropped_header);
+		reply_internal_error(&req, &res, "an internal error occurred");
 	}
 	/* An upload the handler refused early (401, 404, 415…) still sits in the stream; the
 	 * FastCGI connection must be read to its end before the answer. */
@@ -190,9 +204,8 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	if (res.body.failed) {
 		/* The arena is exhausted: retry the envelope in a fresh buffer, which
 		 * needs only a few hundred bytes. */
-		res.nheaders = 0;
 		mh_buf_init(&res.body, arena, 256);
-		mh_reply_error(&req, &res, 500, "internal_error", "out of memory");
+		reply_internal_error(&req, &res, "out of memory");
 	}
 	bytes = mh_fcgi_write_response(fr, &req, &res);
 	mh_metrics_in_flight(-1);

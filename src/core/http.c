@@ -40,8 +40,11 @@ const char *mh_header(const struct mh_request *req, const char *lower_name)
 
 int mh_response_header(struct mh_response *res, const char *name, const char *value)
 {
-	if (res->nheaders >= MH_MAX_RESPONSE_HEADERS)
+	if (res->nheaders >= MH_MAX_RESPONSE_HEADERS || name == NULL || value == NULL) {
+		if (res->dropped_header == NULL)
+			res->dropped_header = name ? name : "(a header whose name was not built)";
 		return -1;
+	}
 	res->headers[res->nheaders].key = name;
 	res->headers[res->nheaders].value = value;
 	res->nheaders++;

@@ -76,6 +76,9 @@ struct mh_response {
 	size_t nheaders;
 	struct mh_buf body;
 	const char *error_code; /* for the access log */
+	/* The first header mh_response_header() could not add: the dispatcher then
+	 * answers 500 instead of a response without it (a lost Retry-After or ETag). */
+	const char *dropped_header;
 };
 
 /* A detail line of a validation error: which field, what is wrong. */
@@ -94,7 +97,9 @@ const char *mh_header(const struct mh_request *req, const char *lower_name);
 long mh_request_body_read(struct mh_request *req, void *buf, size_t len);
 
 /* Adds a response header; both strings must outlive the response (arena or
- * static). Returns 0, or -1 when the header table is full. */
+ * static). Returns 0, or -1 when the header table is full or name or value is
+ * NULL (it could not be built); the response then records the loss in dropped_header and
+ * the dispatcher turns it into a 500, so callers need not check. */
 int mh_response_header(struct mh_response *res, const char *name, const char *value);
 
 /* Standard reason phrase for a status code ("Not Found"). */

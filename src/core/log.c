@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/utf8.h"
+
 static enum mh_log_level min_level = MH_LOG_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -44,22 +46,32 @@ static void put(struct mh_logline *l, const char *s, size_t n)
 	l->len += n;
 }
 
+/* A JSON string of s[0..n). Every line must be valid UTF-8 JSON whatever a client put
+ * in a path or header: well-formed UTF-8 passes through, each byte of an ill-formed
+ * sequence becomes U+FFFD. */
 static void put_escaped(struct mh_logline *l, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 
 	put(l, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
+	for (size_t i = 0; i < n;) {
+		unsigned char c = u[i];
+		size_t len = c >= 0x80 ? mh_utf8_seq_len(u + i, n - i) : 1;
+
+		if (len == 0) {
+			put(l, "\\ufffd", 6);
+			len = 1;
+		} else if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
 			put(l, e, 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 			put(l, e, 6);
 		} else {
-			put(l, (const char *)&c, 1);
+			put(l, s + i, len);
 		}
+		i += len;
 	}
 	put(l, "\"", 1);
 }

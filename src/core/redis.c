@@ -13,74 +13,155 @@
 #define RECONNECT_BACKOFF_US 250000
 
 static struct {
-	char host[256];
-	int port;
-	char unix_path[256];
-	char password[256];
-	int db;
+	struct mh_redis_url url;
 	struct timeval timeout;
 } settings;
 
 static redisContext *ctx;
 static int64_t next_attempt_us;
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..len) into out (size bytes, NUL-terminated). Returns 0, or -1 on
+ * a malformed escape, a decoded NUL or no room. */
+static int percent_decode(const char *s, size_t len, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= len || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
+				return -1;
+			c = hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]);
+			i += 2;
+		}
+		if (c == 0 || n + 1 >= size)
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The userinfo before '@': "user:password" or ":password", each percent-decoded. */
+static const char *parse_userinfo(const char *s, size_t len, struct mh_redis_url *out)
+{
+	const char *colon = memchr(s, ':', len);
+
+	if (colon == NULL)
+		return "a user name needs a password (redis://user:password@host)";
+	if (percent_decode(s, (size_t)(colon - s), out->user, sizeof(out->user)) < 0 ||
+	    percent_decode(colon + 1, len - (size_t)(colon + 1 - s), out->password,
+	                   sizeof(out->password)) < 0)
+		return "the user name or password has a malformed %-escape, a NUL or is too long";
+	if (out->user[0] != '\0' && out->password[0] == '\0')
+		return "a user name needs a password (redis://user:password@host)";
+	return NULL;
+}
+
+/* host, [v6 host], then :port and /db. */
+static const char *parse_hostport(const char *p, struct mh_redis_url *out)
+{
+	const char *host = p, *end;
+	size_t hlen;
+	char *num_end;
+
+	if (*p == '[') {
+		host = p + 1;
+		end = strchr(host, ']');
+		if (end == NULL)
+			return "an IPv6 address needs its closing ']'";
+		hlen = (size_t)(end - host);
+		p = end + 1;
+	} else {
+		hlen = strcspn(p, ":/");
+		p += hlen;
+	}
+	if (hlen == 0 || hlen >= sizeof(out->host))
+		return "the host is missing or too long";
+	memcpy(out->host, host, hlen);
+	out->host[hlen] = '\0';
+	out->port = 6379;
+	if (*p == ':') {
+		long port = strtol(p + 1, &num_end, 10);
+
+		if (num_end == p + 1 || (*num_end != '\0' && *num_end != '/') || port < 1 ||
+		    port > 65535)
+			return "the port must be a number from 1 to 65535";
+		out->port = (int)port;
+		p = num_end;
+	}
+	if (*p == '/' && p[1] != '\0') {
+		long db = strtol(p + 1, &num_end, 10);
+
+		if (num_end == p + 1 || *num_end != '\0' || db < 0 || db > 15)
+			return "the database must be a number from 0 to 15";
+		out->db = (int)db;
+	} else if (*p != '\0' && strcmp(p, "/") != 0) {
+		return "unexpected characters after the host";
+	}
+	return NULL;
+}
+
+int mh_redis_url_parse(const char *url, struct mh_redis_url *out, char *err, size_t errlen)
+{
+	const char *p, *authority_end, *at = NULL, *why;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(url, "unix:", 5) == 0) {
+		if (snprintf(out->unix_path, sizeof(out->unix_path), "%s", url + 5) >=
+		            (int)sizeof(out->unix_path) ||
+		    out->unix_path[0] != '/') {
+			why = "a unix socket needs an absolute path that fits";
+			goto bad;
+		}
+		return 0;
+	}
+	if (strncmp(url, "redis://", 8) != 0) {
+		why = "it must start with redis:// or unix:";
+		goto bad;
+	}
+	p = url + 8;
+	/* The userinfo ends at the last '@' of the authority: a password's reserved
+	 * characters are percent-encoded, but a raw '@' is still read right. */
+	authority_end = p + strcspn(p, "/");
+	for (const char *q = p; q < authority_end; q++)
+		if (*q == '@')
+			at = q;
+	if (at != NULL) {
+		if ((why = parse_userinfo(p, (size_t)(at - p), out)) != NULL)
+			goto bad;
+		p = at + 1;
+	}
+	if ((why = parse_hostport(p, out)) != NULL)
+		goto bad;
+	return 0;
+bad:
+	memset(out, 0, sizeof(*out));
+	snprintf(err, errlen,
+	         "redis_url must look like redis://[[user]:password@]host[:port][/db] or "
+	         "unix:/path: %s",
+	         why);
+	return -1;
+}
+
 int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen)
 {
-	const char *url = cfg->redis_url;
-	const char *p, *at, *colon, *slash;
-	char *end;
-
 	memset(&settings, 0, sizeof(settings));
 	settings.timeout.tv_sec = cfg->redis_timeout / 1000;
 	settings.timeout.tv_usec = (cfg->redis_timeout % 1000) * 1000;
-	if (strncmp(url, "unix:", 5) == 0) {
-		if (snprintf(settings.unix_path, sizeof(settings.unix_path), "%s", url + 5) >=
-			    (int)sizeof(settings.unix_path) ||
-		    settings.unix_path[0] != '/')
-			goto bad;
-		return 0;
-	}
-	if (strncmp(url, "redis://", 8) != 0)
-		goto bad;
-	p = url + 8;
-	at = strchr(p, '@');
-	if (at != NULL) {
-		/* Only the password part of userinfo is used (":secret@"). */
-		const char *pw = memchr(p, ':', (size_t)(at - p));
-		pw = pw ? pw + 1 : p;
-		if ((size_t)(at - pw) >= sizeof(settings.password))
-			goto bad;
-		memcpy(settings.password, pw, (size_t)(at - pw));
-		p = at + 1;
-	}
-	slash = strchr(p, '/');
-	colon = strchr(p, ':');
-	if (colon != NULL && slash != NULL && colon > slash)
-		colon = NULL;
-	{
-		size_t hlen = colon ? (size_t)(colon - p) : slash ? (size_t)(slash - p) : strlen(p);
-		if (hlen == 0 || hlen >= sizeof(settings.host))
-			goto bad;
-		memcpy(settings.host, p, hlen);
-	}
-	settings.port = 6379;
-	if (colon != NULL) {
-		long port = strtol(colon + 1, &end, 10);
-		if (end == colon + 1 || (*end != '\0' && *end != '/') || port < 1 || port > 65535)
-			goto bad;
-		settings.port = (int)port;
-	}
-	if (slash != NULL && slash[1] != '\0') {
-		long db = strtol(slash + 1, &end, 10);
-		if (*end != '\0' || db < 0 || db > 15)
-			goto bad;
-		settings.db = (int)db;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen,
-		 "redis_url must look like redis://[:password@]host[:port][/db] or unix:/path");
-	return -1;
+	return mh_redis_url_parse(cfg->redis_url, &settings.url, err, errlen);
 }
 
 void mh_redis_disconnect(void)
@@ -104,10 +185,10 @@ redisContext *mh_redis_open(void)
 {
 	redisContext *c;
 
-	if (settings.unix_path[0] != '\0')
-		c = redisConnectUnixWithTimeout(settings.unix_path, settings.timeout);
+	if (settings.url.unix_path[0] != '\0')
+		c = redisConnectUnixWithTimeout(settings.url.unix_path, settings.timeout);
 	else
-		c = redisConnectWithTimeout(settings.host, settings.port, settings.timeout);
+		c = redisConnectWithTimeout(settings.url.host, settings.url.port, settings.timeout);
 	if (c == NULL || c->err) {
 		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s", c ? c->errstr : "out of memory");
 		goto fail;
@@ -115,10 +196,17 @@ redisContext *mh_redis_open(void)
 	/* The connect timeout does not cover later commands; this one does. */
 	if (redisSetTimeout(c, settings.timeout) != REDIS_OK)
 		goto fail;
-	if (settings.password[0] != '\0' &&
-	    setup_on(c, "AUTH", redisCommand(c, "AUTH %s", settings.password)) < 0)
+	/* An ACL user (Redis 6+) authenticates with both names; the default user with the
+	 * password alone. */
+	if (settings.url.user[0] != '\0' &&
+	    setup_on(c, "AUTH",
+	             redisCommand(c, "AUTH %s %s", settings.url.user, settings.url.password)) < 0)
 		goto fail;
-	if (settings.db != 0 && setup_on(c, "SELECT", redisCommand(c, "SELECT %d", settings.db)) < 0)
+	if (settings.url.user[0] == '\0' && settings.url.password[0] != '\0' &&
+	    setup_on(c, "AUTH", redisCommand(c, "AUTH %s", settings.url.password)) < 0)
+		goto fail;
+	if (settings.url.db != 0 &&
+	    setup_on(c, "SELECT", redisCommand(c, "SELECT %d", settings.url.db)) < 0)
 		goto fail;
 	return c;
 fail:
@@ -149,10 +237,14 @@ static void free_reply(void *r)
 
 redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 {
+	struct mh_arena_defer *slot;
 	redisReply *r;
 	va_list ap;
 
 	if (mh_redis_connect() < 0)
+		return NULL;
+	/* The reply's cleanup slot first: out of memory, the command is never sent. */
+	if ((slot = mh_arena_defer_reserve(req->arena)) == NULL)
 		return NULL;
 	va_start(ap, fmt);
 	r = redisvCommand(ctx, fmt, ap);
@@ -164,8 +256,7 @@ redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 		mh_redis_disconnect();
 		return NULL;
 	}
-	if (mh_arena_defer(req->arena, free_reply, r) < 0)
-		return NULL;
+	mh_arena_defer_set(slot, free_reply, r);
 	if (r->type == REDIS_REPLY_ERROR) {
 		mh_metrics_redis_error();
 		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
@@ -189,18 +280,24 @@ int mh_redis_append(const char *fmt, ...)
 
 redisReply *mh_redis_reply(struct mh_request *req)
 {
+	struct mh_arena_defer *slot;
 	void *reply = NULL;
 
 	if (ctx == NULL)
 		return NULL;
+	/* The reply's cleanup slot first. Without one the pipeline's remaining replies can
+	 * no longer be read in order, so the connection goes, as after an I/O error. */
+	if ((slot = mh_arena_defer_reserve(req->arena)) == NULL) {
+		mh_redis_disconnect();
+		return NULL;
+	}
 	if (redisGetReply(ctx, &reply) != REDIS_OK || reply == NULL) {
 		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
 		mh_metrics_redis_error();
 		mh_redis_disconnect();
 		return NULL;
 	}
-	if (mh_arena_defer(req->arena, free_reply, reply) < 0)
-		return NULL;
+	mh_arena_defer_set(slot, free_reply, reply);
 	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
 		mh_metrics_redis_error();
 		mh_log(MH_LOG_WARN, "redis_error", "%s", ((redisReply *)reply)->str);

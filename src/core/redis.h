@@ -7,9 +7,26 @@
 #include "core/config.h"
 #include "core/http.h"
 
-/* Parses redis_url (redis://[:password@]host[:port][/db] or unix:/path) and
- * remembers it; called in the master so a bad URL refuses to start.
- * Returns 0 or -1 with a message in err. */
+/* What a redis_url names. */
+struct mh_redis_url {
+	char host[256]; /* without the brackets of an IPv6 literal */
+	int port;
+	char unix_path[256]; /* set instead of host for unix:/path */
+	char user[128];      /* an ACL user (AUTH user password); "" for the default user */
+	char password[256];  /* "" for none */
+	int db;
+};
+
+/*
+ * Parses redis://[[user]:password@]host[:port][/db] (user and password percent-decoded;
+ * a user without a password is refused; host may be [v6]) or unix:/path into out.
+ * Returns 0, or -1 with a message for the operator in err (it never repeats the
+ * password).
+ */
+int mh_redis_url_parse(const char *url, struct mh_redis_url *out, char *err, size_t errlen);
+
+/* Parses cfg->redis_url (mh_redis_url_parse) and remembers it with the timeouts; called
+ * in the master so a bad URL refuses to start. Returns 0 or -1 with a message in err. */
 int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen);
 
 /* A new connection of its own with the configured address, timeouts,

@@ -46,7 +46,8 @@ int auth_errors_reply_if_any(struct mh_request *req, struct mh_response *res,
 int auth_query_or_reply(struct mh_request *req, struct mh_response *res,
 			const char *const *names);
 
-/* Input rules; each returns NULL when s is acceptable, else the message for the client. */
+/* Input rules; each returns NULL when s is acceptable, else the message for the client.
+ * E-mail: the core's rule (mh_email_check); auth_lower() then gives its normal form. */
 const char *auth_check_email(const char *s);
 const char *auth_check_password(const char *s);
 /* A display name: at most max characters, no control characters; empty allowed unless

@@ -42,7 +42,7 @@ static int handle_signup(struct mh_request *req, struct mh_response *res)
  * 503 when Redis (the lockout counters) or the database is down. */
 static int handle_login(struct mh_request *req, struct mh_response *res)
 {
-	const char *email, *password, *tenant;
+	const char *email, *password, *tenant, *m;
 	const struct auth_field fields[] = {
 		{ "email", 1, &email },
 		{ "password", 1, &password },
@@ -52,10 +52,10 @@ static int handle_login(struct mh_request *req, struct mh_response *res)
 
 	if (!auth_fields_or_reply(req, res, fields, 3, &e))
 		return 0;
-	/* Only the shape is checked: a syntactically odd e-mail is just an unknown account,
-	 * and password rules apply when one is set, not when one is tried. */
-	if (email && (strlen(email) == 0 || strlen(email) > 254))
-		auth_error_add(&e, "email", "must be between 1 and 254 characters");
+	/* The e-mail rule is the one sign-up applies (no other address can exist); password
+	 * rules apply when one is set, not when one is tried. */
+	if (email && (m = auth_check_email(email)) != NULL)
+		auth_error_add(&e, "email", m);
 	if (password && strlen(password) > 1024)
 		auth_error_add(&e, "password", "must be at most 1024 bytes");
 	if (tenant && (strlen(tenant) == 0 || strlen(tenant) > 63))

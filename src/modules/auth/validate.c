@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "core/cursor.h"
+#include "core/email.h"
 #include "core/password.h"
 
 void auth_error_add(struct auth_errors *e, const char *field, const char *message)
@@ -116,24 +117,7 @@ static long text_length(const char *s)
 
 const char *auth_check_email(const char *s)
 {
-	const char *at = strchr(s, '@'), *dot;
-	size_t len = strlen(s);
-
-	if (len < 3 || len > 254)
-		return "must be between 3 and 254 characters";
-	if (at == NULL || at == s || strchr(at + 1, '@') != NULL || at - s > 64)
-		return "must be an e-mail address (name@example.com)";
-	for (const char *p = s; p < at; p++)
-		if (!isgraph((unsigned char)*p) && !((unsigned char)*p & 0x80))
-			return "must be an e-mail address (name@example.com)";
-	dot = strrchr(at + 1, '.');
-	if (dot == NULL || at[1] == '.' || at[1] == '-' || dot[1] == '\0' ||
-	    strstr(at, "..") != NULL)
-		return "must be an e-mail address (name@example.com)";
-	for (const char *p = at + 1; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-			return "must be an e-mail address (name@example.com)";
-	return NULL;
+	return mh_email_check(s); /* the core's one rule (core/email.h) */
 }
 
 const char *auth_check_password(const char *s)

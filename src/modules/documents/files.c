@@ -262,13 +262,15 @@ static enum recv_rc receive(struct mh_request *req, const struct file_type *type
 	unsigned char *buf = mh_arena_alloc(req->arena, CHUNK), md[EVP_MAX_MD_SIZE];
 	const char *tmpdir = mh_arena_sprintf(req->arena, "%s/.tmp", documents_settings.storage_dir);
 	const char *rnd = random_hex(req->arena);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct mh_arena_defer *slot = mh_arena_defer_reserve(req->arena);
+	EVP_MD_CTX *ctx = slot ? EVP_MD_CTX_new() : NULL;
 	enum recv_rc rc = RECV_FAIL;
 	unsigned mdlen = 0;
-	int fd = -1, first = 1;
+	int fd = -1, first = 1, closed;
 
-	if (ctx == NULL || mh_arena_defer(req->arena, ctx_free, ctx) < 0)
+	if (ctx == NULL)
 		return RECV_FAIL;
+	mh_arena_defer_set(slot, ctx_free, ctx);
 	if (buf == NULL || tmpdir == NULL || rnd == NULL ||
 	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 || ensure_dir(documents_settings.storage_dir) < 0 ||
 	    ensure_dir(tmpdir) < 0)
@@ -315,12 +317,16 @@ static enum recv_rc receive(struct mh_request *req, const struct file_type *type
 		goto fail;
 	}
 	/* The row will say the file exists: its bytes must be on disk before the commit. */
-	if (fdatasync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
+	if (fdatasync(fd) < 0) {
 		mh_log(MH_LOG_ERROR, "storage", "sync %s: %s", out->tmp_path, strerror(errno));
+		goto fail; /* closes fd */
+	}
+	closed = close(fd);
+	fd = -1;
+	if (closed < 0) {
+		mh_log(MH_LOG_ERROR, "storage", "close %s: %s", out->tmp_path, strerror(errno));
 		goto fail;
 	}
-	fd = -1;
 	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
 		goto fail;
 	for (unsigned i = 0; i < mdlen; i++)

@@ -80,8 +80,9 @@ int documents_list(struct mh_request *req, struct mh_response *res,
 
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
-	if (q->include_deleted)
-		documents_repo_require_admin(&tx);
+	/* Fail closed: without the admin check queued, deleted rows are never asked for. */
+	if (q->include_deleted && documents_repo_require_admin(&tx) < 0)
+		return -1;
 	idx = documents_repo_list(&tx, q);
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
@@ -124,8 +125,8 @@ int documents_get(struct mh_request *req, struct mh_response *res, const char *i
 
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
-	if (include_deleted)
-		documents_repo_require_admin(&tx);
+	if (include_deleted && documents_repo_require_admin(&tx) < 0)
+		return -1; /* fail closed, as in documents_list */
 	idx = documents_repo_get(&tx, id, include_deleted);
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);

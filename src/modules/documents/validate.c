@@ -188,12 +188,12 @@ static const char *member_str(struct json_object *o, const char *name)
 static int decode_cursor(struct mh_arena *a, const char *c, struct documents_list_query *q)
 {
 	size_t len;
-	const char *out, *err, *s, *k, *i, *f, *fp;
+	const char *out, *err, *field, *s, *k, *i, *f, *fp;
 	struct json_object *o;
 
 	if (strlen(c) > 2048 || (out = mh_base64url_decode(a, c, &len)) == NULL)
 		return -1;
-	o = mh_json_parse(a, out, len, &err);
+	o = mh_json_parse(a, out, len, &err, &field);
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
 	    json_object_object_length(o) != 4)
 		return -1;

@@ -174,7 +174,11 @@ int tenants_admin_create_tenant(const struct mh_config *cfg, int argc, char **ar
 		fprintf(stderr, "usage: menhir admin create-tenant NAME --owner EMAIL [--slug SLUG]\n");
 		return 2;
 	}
-	if ((m = auth_check_text(name, 200, 1)) != NULL || (m = auth_check_email(owner)) != NULL ||
+	if ((m = auth_check_email(owner)) != NULL) {
+		fprintf(stderr, "menhir: invalid --owner EMAIL: %s\n", m);
+		return 2;
+	}
+	if ((m = auth_check_text(name, 200, 1)) != NULL ||
 	    (slug && (m = auth_check_slug(slug)) != NULL)) {
 		fprintf(stderr, "menhir: invalid argument: %s\n", m);
 		return 2;

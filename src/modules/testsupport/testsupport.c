@@ -60,6 +60,24 @@ static int testsupport_sleep(struct mh_request *req, struct mh_response *res)
 	return mh_reply_data(req, res, 200, "{\"slept\":true}");
 }
 
+/* Adds ?n= headers (X-Test-1 …) to a 200: more than the response's header table holds
+ * proves that a dropped header fails the request (500) instead of vanishing. */
+static int testsupport_headers(struct mh_request *req, struct mh_response *res)
+{
+	const char *n = mh_query(req, "n");
+	char *end;
+	long v = n ? strtol(n, &end, 10) : -1;
+
+	if (n == NULL || *end != '\0' || v < 0 || v > 64) {
+		struct mh_error_detail d = {"n", "must be an integer from 0 to 64"};
+		return mh_reply_error_details(req, res, 400, "validation_failed",
+		                              "invalid query parameter", &d, 1);
+	}
+	for (long i = 1; i <= v; i++)
+		mh_response_header(res, mh_arena_sprintf(req->arena, "X-Test-%ld", i), "1");
+	return mh_reply_data(req, res, 200, "{\"headers\":true}");
+}
+
 /* Returns the JSON body it was sent: exercises 413/415/400 body handling. */
 static int testsupport_echo(struct mh_request *req, struct mh_response *res)
 {
@@ -207,11 +225,15 @@ static int testsupport_init(const struct mh_config *cfg)
 }
 
 static const struct mh_route testsupport_routes[] = {
-	{ MH_GET, "/api/v1/test/sleep", testsupport_sleep, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/test/echo", testsupport_echo, MH_PUBLIC | MH_TEST_ONLY | MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_GET, "/api/v1/test/audit", testsupport_audit, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/test/jobs", testsupport_enqueue, MH_TEST_ONLY | MH_JSON_BODY, MH_ROLE_MEMBER },
-	{ 0 },
+        {MH_GET, "/api/v1/test/sleep", testsupport_sleep, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE},
+        {MH_POST, "/api/v1/test/echo", testsupport_echo, MH_PUBLIC | MH_TEST_ONLY | MH_JSON_BODY,
+         MH_ROLE_NONE},
+        {MH_GET, "/api/v1/test/audit", testsupport_audit, MH_PUBLIC | MH_TEST_ONLY, MH_ROLE_NONE},
+        {MH_GET, "/api/v1/test/headers", testsupport_headers, MH_PUBLIC | MH_TEST_ONLY,
+         MH_ROLE_NONE},
+        {MH_POST, "/api/v1/test/jobs", testsupport_enqueue, MH_TEST_ONLY | MH_JSON_BODY,
+         MH_ROLE_MEMBER},
+        {0},
 };
 
 const struct mh_module testsupport_module = {

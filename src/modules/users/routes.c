@@ -90,8 +90,12 @@ int users_admin_create_user(const struct mh_config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: menhir admin create-user EMAIL [--name NAME] < password\n");
 		return 2;
 	}
-	if ((m = auth_check_email(email)) != NULL || (m = auth_check_text(name, 200, 0)) != NULL) {
-		fprintf(stderr, "menhir: invalid argument: %s\n", m);
+	if ((m = auth_check_email(email)) != NULL) {
+		fprintf(stderr, "menhir: invalid EMAIL: %s\n", m);
+		return 2;
+	}
+	if ((m = auth_check_text(name, 200, 0)) != NULL) {
+		fprintf(stderr, "menhir: invalid --name: %s\n", m);
 		return 2;
 	}
 	if (fgets(pw, sizeof(pw), stdin) == NULL) {
