@@ -28,6 +28,7 @@ static const struct mh_db_statement statements[] = {
         {"t_mark", "SELECT set_config('menhir_test.mark', $1, true)", 1},
         {"t_read_mark", "SELECT current_setting('menhir_test.mark', true)", 0},
         {"t_backend", "SELECT pg_backend_pid()::text", 0},
+        {"it_db_one", "SELECT 1", 0},
         {NULL, NULL, 0},
 };
 
