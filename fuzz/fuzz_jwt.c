@@ -28,12 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define ISS "menhir-fuzz"
 #define AUD "menhir-fuzz-api"
 #define LEEWAY 30
+/* The access-token lifetime: exp - iat may not exceed it (plus LEEWAY). */
+#define TTL 900
 /* Fixed, so the seed payloads' times stay meaningful. */
 #define NOW 1700000000LL
 #define VALID_PAYLOAD                                                                      \
 	"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d\"," \
 	"\"tid\":\"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\",\"role\":\"admin\","                 \
-	"\"jti\":\"11111111-2222-4333-8444-555555555555\",\"ver\":0,\"iat\":1700000000,"       \
+	"\"jti\":\"11111111-2222-4333-8444-555555555555\","                                   \
+	"\"sid\":\"22222222-3333-4444-8555-666666666666\",\"ver\":0,\"iat\":1700000000,"       \
 	"\"nbf\":1700000000,\"exp\":1700000900}"
 
 static EVP_PKEY *signing_key;
@@ -84,7 +87,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	BIO_free(bio);
 	if (signing_key == NULL)
 		abort();
-	mh_jwt_configure(ISS, AUD, LEEWAY);
+	mh_jwt_configure(ISS, AUD, LEEWAY, TTL);
 
 	/* The valid token the single-part modes start from; it must verify. */
 	snprintf(header, sizeof(header), "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
@@ -208,8 +211,16 @@ static void check_accepted_claims(const char *pl, size_t len, const struct mh_to
 	FUZZ_CHECK(json_object_object_get_ex(p, "exp", &v) && json_object_is_type(v, json_type_int) &&
 			   json_object_get_int64(v) == c->exp,
 		   "exp claim differs from the payload");
-	FUZZ_CHECK(is_uuid(c->sub) && is_uuid(c->tid) && is_uuid(c->jti), "accepted a bad id");
-	FUZZ_CHECK(str_eq(p, "sub", c->sub) && str_eq(p, "tid", c->tid) && str_eq(p, "jti", c->jti),
+	FUZZ_CHECK(c->exp - c->iat <= TTL + LEEWAY, "accepted a lifetime of %lld s",
+		   c->exp - c->iat);
+	FUZZ_CHECK(json_object_object_get_ex(p, "iat", &v) &&
+			   json_object_is_type(v, json_type_int) &&
+			   json_object_get_int64(v) == c->iat,
+		   "iat claim differs from the payload");
+	FUZZ_CHECK(is_uuid(c->sub) && is_uuid(c->tid) && is_uuid(c->jti) && is_uuid(c->sid),
+		   "accepted a bad id");
+	FUZZ_CHECK(str_eq(p, "sub", c->sub) && str_eq(p, "tid", c->tid) &&
+			   str_eq(p, "jti", c->jti) && str_eq(p, "sid", c->sid),
 		   "claims differ from the payload");
 	FUZZ_CHECK(strcmp(c->role, "owner") == 0 || strcmp(c->role, "admin") == 0 ||
 			   strcmp(c->role, "member") == 0 || strcmp(c->role, "viewer") == 0,

@@ -15,6 +15,7 @@
 #include "core/router.h"
 #include "core/server.h"
 #include "core/work.h"
+#include "modules/auth/auth.h"
 #include "modules/seed/seed.h"
 #include "modules/tenants/tenants.h"
 #include "modules/users/users.h"
@@ -36,6 +37,8 @@ static void usage(FILE *out)
 		"                    create a user (password on standard input)\n"
 		"  admin create-tenant NAME --owner EMAIL [--slug SLUG]\n"
 		"                    create a tenant owned by an existing user\n"
+		"  admin unlock-login EMAIL\n"
+		"                    lift the failed-login throttle of an account\n"
 		"  admin seed --tenants N --docs M\n"
 		"                    N tenants with a user of each role and M documents each\n"
 		"  admin seed --demo [--docs M]\n"
@@ -161,6 +164,8 @@ int main(int argc, char **argv)
 			return users_admin_create_user(&cfg, argc - argi - 1, argv + argi + 1);
 		if (strcmp(argv[argi], "create-tenant") == 0)
 			return tenants_admin_create_tenant(&cfg, argc - argi - 1, argv + argi + 1);
+		if (strcmp(argv[argi], "unlock-login") == 0)
+			return auth_admin_unlock_login(&cfg, argc - argi - 1, argv + argi + 1);
 		if (strcmp(argv[argi], "seed") == 0)
 			return seed_admin_command(&cfg, argc - argi - 1, argv + argi + 1);
 		usage(stderr);

@@ -206,29 +206,53 @@ static void b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
 	free(tmp);
 }
 
-const char *t_auth_token_kid(const char *token)
+/* One base64url segment of a token (the first one at s, up to a dot) as parsed JSON. */
+static json_object *token_segment(const char *s)
 {
-	static char kid[128];
-	char in[1024];
-	unsigned char out[1024];
-	size_t n = strcspn(token, ".");
+	char in[4096];
+	unsigned char out[4096];
+	size_t n = strcspn(s, ".");
 	int len;
-	json_object *h, *v;
+	json_object *o;
 
 	cr_assert(n < sizeof(in) - 4);
 	for (size_t i = 0; i < n; i++)
-		in[i] = token[i] == '-' ? '+' : token[i] == '_' ? '/' : token[i];
+		in[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
 	while (n % 4)
 		in[n++] = '=';
 	in[n] = '\0';
 	len = EVP_DecodeBlock(out, (unsigned char *)in, (int)n);
 	cr_assert(len > 0);
 	out[len] = '\0';
-	h = json_tokener_parse((char *)out);
-	cr_assert(h != NULL && json_object_object_get_ex(h, "kid", &v), "no kid in %s", out);
+	o = json_tokener_parse((char *)out);
+	cr_assert(o != NULL, "not JSON: %s", out);
+	return o;
+}
+
+const char *t_auth_token_kid(const char *token)
+{
+	static char kid[128];
+	json_object *h = token_segment(token), *v;
+
+	cr_assert(json_object_object_get_ex(h, "kid", &v), "no kid in the header");
 	snprintf(kid, sizeof(kid), "%s", json_object_get_string(v));
 	json_object_put(h);
 	return kid;
+}
+
+const char *t_auth_token_claim(const char *token, const char *name)
+{
+	static char value[256];
+	const char *dot = strchr(token, '.');
+	json_object *p, *v;
+
+	cr_assert(dot != NULL, "not a token: %s", token);
+	p = token_segment(dot + 1);
+	value[0] = '\0';
+	if (json_object_object_get_ex(p, name, &v) && json_object_is_type(v, json_type_string))
+		snprintf(value, sizeof(value), "%s", json_object_get_string(v));
+	json_object_put(p);
+	return value;
 }
 
 const char *t_auth_active_kid(void)
@@ -377,4 +401,34 @@ long long t_auth_redis(const char *fmt, ...)
 	freeReplyObject(r);
 	redisFree(c);
 	return v;
+}
+
+void t_auth_sql(const char *sql)
+{
+	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
+
+	PQclear(t_pg_ok(su, sql));
+	PQfinish(su);
+}
+
+long t_auth_sql_long(const char *sql)
+{
+	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
+	PGresult *res = t_pg_ok(su, sql);
+	long n = atol(PQgetvalue(res, 0, 0));
+
+	PQclear(res);
+	PQfinish(su);
+	return n;
+}
+
+void t_auth_sql_str(const char *sql, char *out, size_t outlen)
+{
+	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
+	PGresult *res = t_pg_ok(su, sql);
+
+	cr_assert(PQntuples(res) > 0, "no row: %s", sql);
+	snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(su);
 }

@@ -57,6 +57,8 @@ const char *t_auth_config(const char *key);
 
 /* The kid in a token's header (static storage). */
 const char *t_auth_token_kid(const char *token);
+/* A string claim of a token's payload, e.g. "sid" (static storage; "" when absent). */
+const char *t_auth_token_claim(const char *token, const char *name);
 
 /* Signs header.payload (JSON texts) with the stack's active RS256 private key, or with
  * HMAC-SHA256 when hmac_key is non-NULL; writes the compact token into out. */
@@ -69,6 +71,13 @@ const char *t_auth_active_kid(void);
 /* Runs `menhir --config $MENHIR_CONFIG ARGS…` with a clean environment, stdin from
  * input (may be NULL); returns the exit status and the first line of stdout in out. */
 int t_auth_menhir(const char *input, char *out, size_t outlen, const char *const *args);
+
+/* Runs sql as the PostgreSQL superuser (asserting success); the _long form returns the
+ * first column of the first row as a number. */
+void t_auth_sql(const char *sql);
+long t_auth_sql_long(const char *sql);
+/* The first column of the first row as text, into out (asserting there is a row). */
+void t_auth_sql_str(const char *sql, char *out, size_t outlen);
 
 /* Runs one Redis command against the stack's Redis (hiredis format); returns the integer
  * or -1. */

@@ -44,6 +44,13 @@ static size_t collect(char *ptr, size_t size, size_t n, void *userdata)
 	return add;
 }
 
+static char source_address[64];
+
+void t_http_source(const char *addr)
+{
+	snprintf(source_address, sizeof(source_address), "%s", addr ? addr : "");
+}
+
 int t_http_request(const char *base, const char *method, const char *path,
 		   const char *const *headers, const char *body, size_t body_len,
 		   struct http_response *out)
@@ -64,6 +71,12 @@ int t_http_request(const char *base, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(c, CURLOPT_CAINFO, t_env("MENHIR_TEST_CA"));
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	if (source_address[0] != '\0') {
+		char iface[80];
+
+		snprintf(iface, sizeof(iface), "host!%s", source_address);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);

@@ -35,6 +35,11 @@ int t_http_ex(const char *base, const char *method, const char *path, const char
 int t_http_request(const char *base, const char *method, const char *path,
 		   const char *const *headers, const char *body, size_t body_len,
 		   struct http_response *out);
+/* Makes later requests of this test come from the loopback address addr (e.g.
+ * "127.0.0.3"; nginx listens on 127.0.0.1 and sees addr as the client), or from the default
+ * source again with NULL. Only 127.0.0.1 is exempt from nginx's rate limits on the test
+ * stack; 127.0.0.2 is spent by the nginx checks. */
+void t_http_source(const char *addr);
 /* Shorthand for GET; fails the test on a transport error. */
 void t_get(const char *path, struct http_response *out);
 

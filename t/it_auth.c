@@ -65,8 +65,8 @@ static void exec_sql(const char *sql)
 }
 
 /* signup → login → me → refresh (rotated) → reuse of the old cookie within the grace
- * interval works, after it → 401 and the whole family revoked → login again → logout-all
- * kills every access token at once. */
+ * interval hands back the same successor, after it → 401 and the whole family revoked →
+ * login again → logout-all kills every access token at once. */
 Test(auth, whole_flow)
 {
 	struct t_session s, l, again;
@@ -100,11 +100,13 @@ Test(auth, whole_flow)
 	json_object_put(root);
 	t_http_free(&r);
 
-	/* The old cookie again, within refresh_reuse_grace: two tabs refreshing at once. */
+	/* The old cookie again, within refresh_reuse_grace: two tabs refreshing at once get
+	 * the same successor (it_sessions.c has the rest of the grace rules). */
 	refresh(l.refresh, &r);
 	cr_assert_eq(r.status, 200, "reuse within the grace interval: %s", r.body);
 	grace_cookie = t_auth_set_cookie(&r);
-	cr_assert(grace_cookie != NULL);
+	cr_assert(grace_cookie != NULL && strcmp(grace_cookie, rotated) == 0,
+		  "a grace replay minted a token of its own");
 	t_http_free(&r);
 
 	/* Past the grace interval (rotated_at moved back): reuse → 401, family revoked. */
@@ -127,18 +129,23 @@ Test(auth, whole_flow)
 		 " AND actor_id = '%s'",
 		 s.user_id);
 	cr_assert_eq(count_sql(sql), 1, "reuse was not audited");
+	/* The revoked session's access tokens die with it. */
+	t_auth_request("GET", "/api/v1/users/me", l.access, NULL, NULL, NULL, &r);
+	assert_invalid_token(&r, "an access token of a session revoked for reuse");
+	t_http_free(&r);
 	/* The signup's own family (another device) is untouched. */
+	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 200);
 	refresh(s.refresh, &r);
 	cr_assert_eq(r.status, 200, "an unrelated family was revoked: %s", r.body);
 	t_http_free(&r);
 
 	/* Log in again, then logout-all: both access tokens die at once. */
 	cr_assert_eq(t_auth_login(&again, s.email, T_SECRET_PASSWORD, NULL), 200);
-	cr_assert_eq(status_of("GET", "/api/v1/users/me", l.access), 200);
+	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 200);
 	t_auth_request("POST", "/api/v1/auth/logout-all", again.access, NULL, NULL, NULL, &r);
 	cr_assert_eq(r.status, 204, "%s", r.body);
 	t_http_free(&r);
-	t_auth_request("GET", "/api/v1/users/me", l.access, NULL, NULL, NULL, &r);
+	t_auth_request("GET", "/api/v1/users/me", s.access, NULL, NULL, NULL, &r);
 	assert_invalid_token(&r, "an older token after logout-all");
 	t_http_free(&r);
 	t_auth_request("GET", "/api/v1/users/me", again.access, NULL, NULL, NULL, &r);
@@ -237,18 +244,19 @@ static void forge(const struct t_session *s, const char *alg, const char *kid, l
 		  long long nbf, long long exp, const char *iss, const char *aud,
 		  const char *hmac_key, size_t hmac_len, char *out, size_t outlen)
 {
-	char header[512], payload[2048], jti[40];
+	char header[512], payload[2048], jti[40], sid[40];
 	char issuer[512], audience[512];
 
 	snprintf(issuer, sizeof(issuer), "%s", iss ? iss : t_auth_config("jwt_issuer"));
 	snprintf(audience, sizeof(audience), "%s", aud ? aud : t_auth_config("jwt_audience"));
 	uuid(jti);
+	uuid(sid);
 	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}", alg,
 		 kid ? kid : t_auth_active_kid());
 	snprintf(payload, sizeof(payload),
-		 "{\"sub\":\"%s\",\"tid\":\"%s\",\"role\":\"%s\",\"jti\":\"%s\",\"ver\":0,"
-		 "\"iat\":%lld,\"nbf\":%lld,\"exp\":%lld,\"iss\":\"%s\",\"aud\":\"%s\"}",
-		 s->user_id, s->tenant_id, s->role, jti, iat, nbf, exp, issuer, audience);
+		 "{\"sub\":\"%s\",\"tid\":\"%s\",\"role\":\"%s\",\"jti\":\"%s\",\"sid\":\"%s\","
+		 "\"ver\":0,\"iat\":%lld,\"nbf\":%lld,\"exp\":%lld,\"iss\":\"%s\",\"aud\":\"%s\"}",
+		 s->user_id, s->tenant_id, s->role, jti, sid, iat, nbf, exp, issuer, audience);
 	if (strcmp(alg, "none") == 0) {
 		/* Unsigned: header.payload. and nothing after the dot. */
 		t_auth_forge(header, payload, "", 0, out, outlen);
@@ -275,6 +283,7 @@ Test(auth, jwt_attack_list)
 	struct http_response r;
 	char tok[8192], path[1024], *pub;
 	long long now = (long long)time(NULL);
+	long long ttl = atoll(t_auth_config("access_token_ttl"));
 	size_t publen;
 
 	t_auth_signup(&s, "attack");
@@ -325,6 +334,40 @@ Test(auth, jwt_attack_list)
 	t_auth_request("GET", "/api/v1/users/me", tok, NULL, NULL, NULL, &r);
 	assert_invalid_token(&r, "not yet valid");
 	t_http_free(&r);
+
+	/* Validly signed, but living longer than access_token_ttl plus the 30 s leeway: a
+	 * leaked key must not mint tokens for years. */
+	forge(&s, "RS256", NULL, now, now, now + 10LL * 365 * 86400, NULL, NULL, NULL, 0, tok,
+	      sizeof(tok));
+	t_auth_request("GET", "/api/v1/users/me", tok, NULL, NULL, NULL, &r);
+	assert_invalid_token(&r, "a ten-year lifetime");
+	t_http_free(&r);
+	forge(&s, "RS256", NULL, now, now, now + ttl + 31, NULL, NULL, NULL, 0, tok, sizeof(tok));
+	t_auth_request("GET", "/api/v1/users/me", tok, NULL, NULL, NULL, &r);
+	assert_invalid_token(&r, "a lifetime one second over the bound");
+	t_http_free(&r);
+	forge(&s, "RS256", NULL, now, now, now + ttl + 30, NULL, NULL, NULL, 0, tok, sizeof(tok));
+	cr_assert_eq(status_of("GET", "/api/v1/users/me", tok), 200,
+		     "the longest lifetime allowed");
+	/* Without iat there is no lifetime to bound. */
+	{
+		char header[256], payload[1024], jti[40], sid[40];
+
+		uuid(jti);
+		uuid(sid);
+		snprintf(header, sizeof(header),
+			 "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", t_auth_active_kid());
+		snprintf(payload, sizeof(payload),
+			 "{\"sub\":\"%s\",\"tid\":\"%s\",\"role\":\"%s\",\"jti\":\"%s\","
+			 "\"sid\":\"%s\",\"ver\":0,\"nbf\":%lld,\"exp\":%lld,\"iss\":\"%s\","
+			 "\"aud\":\"%s\"}",
+			 s.user_id, s.tenant_id, s.role, jti, sid, now, now + 300,
+			 t_auth_config("jwt_issuer"), t_auth_config("jwt_audience"));
+		t_auth_forge(header, payload, NULL, 0, tok, sizeof(tok));
+		t_auth_request("GET", "/api/v1/users/me", tok, NULL, NULL, NULL, &r);
+		assert_invalid_token(&r, "no iat");
+		t_http_free(&r);
+	}
 
 	forge(&s, "RS256", NULL, now, now, now + 300, "https://evil.example", NULL, NULL, 0, tok,
 	      sizeof(tok));
@@ -471,6 +514,8 @@ static long login_status(const char *email, const char *password, struct http_re
 	return out->status;
 }
 
+/* The throttle of one (account, address) pair; it_login.c has the rest of the design (other
+ * addresses unaffected, growing delays, the account-wide lock). */
 Test(auth, account_lockout_after_max_failures)
 {
 	struct t_session s, other;
@@ -487,7 +532,7 @@ Test(auth, account_lockout_after_max_failures)
 			     "failure %d: %s", i + 1, r.body);
 		t_http_free(&r);
 	}
-	/* Locked: even the right password is refused now, with Retry-After. */
+	/* This address waits: even the right password is refused now, with Retry-After. */
 	cr_assert_eq(login_status(s.email, T_SECRET_PASSWORD, &r), 429, "%s", r.body);
 	t_assert_error(&r, 429, "too_many_attempts");
 	retry = t_header(&r, "Retry-After");
@@ -496,7 +541,7 @@ Test(auth, account_lockout_after_max_failures)
 	t_http_free(&r);
 	/* Another account from the same address is not affected. */
 	cr_assert_eq(t_auth_login(&other, other.email, T_SECRET_PASSWORD, NULL), 200);
-	/* An unknown e-mail locks exactly the same way (no enumeration by lockout). */
+	/* An unknown e-mail is throttled exactly the same way (no enumeration by lockout). */
 	{
 		char email[160];
 

@@ -20,6 +20,7 @@
 
 #define SUB "6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d"
 #define TID "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+#define SID "5e5e5e5e-1111-4222-8333-444444444444"
 /* RSA key generation is slow: one key for the whole run, made before the tests fork. */
 #define ENV_DIR "MENHIR_UNIT_AUTH_KEYS"
 
@@ -64,6 +65,8 @@ static void setup(void)
 	cr_assert_not_null(getenv(ENV_DIR), "the PRE_ALL hook did not run");
 	snprintf(cfg.keys_dir, sizeof(cfg.keys_dir), "%s", getenv(ENV_DIR));
 	cr_assert_eq(mh_auth_configure(&cfg, err, sizeof(err)), 0, "%s", err);
+	/* The token lifetime is the auth module's setting, handed to the core as at start-up. */
+	cr_assert_eq(mh_config_apply(&cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(mh_arena_init(&arena, 16384), 0);
 	memset(&req, 0, sizeof(req));
 	req.arena = &arena;
@@ -99,6 +102,7 @@ static void with_token(const char *role, long long now, int ttl, struct mh_token
 	memset(c, 0, sizeof(*c));
 	snprintf(c->sub, sizeof(c->sub), "%s", SUB);
 	snprintf(c->tid, sizeof(c->tid), "%s", TID);
+	snprintf(c->sid, sizeof(c->sid), "%s", SID);
 	snprintf(c->role, sizeof(c->role), "%s", role);
 	cr_assert_eq(mh_jwt_issue(c, now, ttl, token, sizeof(token)), 0);
 	snprintf(value, sizeof(value), "Bearer %s", token);
@@ -181,7 +185,7 @@ static void synced(void)
 	cr_assert_eq(mh_redis_configure(&cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(mh_revocation_init(), 0);
 	mh_revocation_master_tick(); /* subscribes and loads the record */
-	cr_assert_eq(mh_revocation_check("x", SUB, 0), MH_TOKEN_VALID, "table not in sync");
+	cr_assert_eq(mh_revocation_check("x", SID, SUB, 0), MH_TOKEN_VALID, "table not in sync");
 }
 
 Test(auth, a_valid_token_becomes_the_requests_principal)
@@ -196,6 +200,7 @@ Test(auth, a_valid_token_becomes_the_requests_principal)
 	cr_assert_str_eq(req.principal.tenant_id, TID);
 	cr_assert_str_eq(req.principal.role, "member");
 	cr_assert_str_eq(req.principal.jti, c.jti);
+	cr_assert_str_eq(req.principal.session_id, SID);
 	cr_assert_eq(req.principal.expires_at, c.exp);
 	mh_revocation_master_stop();
 }

@@ -20,6 +20,9 @@
 #define SUB "6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d"
 #define TID "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 #define JTI "11111111-2222-4333-8444-555555555555"
+#define SID "22222222-3333-4444-8555-666666666666"
+/* The access-token lifetime the verifier is configured with. */
+#define TTL 900
 
 /*
  * RSA-3072 generation takes a while, so the keys are made once per run (in
@@ -77,7 +80,7 @@ static void setup(void)
 	snprintf(other_kid, sizeof(other_kid), "%s", mh_keyring_active_kid());
 	load("ring");
 	snprintf(ring_kid, sizeof(ring_kid), "%s", mh_keyring_active_kid());
-	mh_jwt_configure(ISS, AUD, 0);
+	mh_jwt_configure(ISS, AUD, 0, TTL);
 	now = (long long)time(NULL);
 }
 
@@ -184,9 +187,9 @@ static void header(char *out, size_t len, const char *alg, const char *kid)
  */
 static void payload(char *out, size_t len, const char *name, const char *value)
 {
-	char std[10][64];
-	const char *names[10] = { "iss", "aud", "sub", "tid", "role",
-				  "jti", "ver", "iat", "nbf", "exp" };
+	char std[11][64];
+	const char *names[11] = { "iss", "aud", "sub", "tid", "role", "jti",
+				  "sid", "ver", "iat", "nbf", "exp" };
 	size_t off;
 	int found = 0;
 
@@ -196,12 +199,13 @@ static void payload(char *out, size_t len, const char *name, const char *value)
 	snprintf(std[3], 64, "\"%s\"", TID);
 	snprintf(std[4], 64, "\"member\"");
 	snprintf(std[5], 64, "\"%s\"", JTI);
-	snprintf(std[6], 64, "3");
-	snprintf(std[7], 64, "%lld", now);
+	snprintf(std[6], 64, "\"%s\"", SID);
+	snprintf(std[7], 64, "3");
 	snprintf(std[8], 64, "%lld", now);
-	snprintf(std[9], 64, "%lld", now + 900);
+	snprintf(std[9], 64, "%lld", now);
+	snprintf(std[10], 64, "%lld", now + 900);
 	off = (size_t)snprintf(out, len, "{");
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < 11; i++) {
 		const char *v = std[i];
 
 		if (name != NULL && strcmp(name, names[i]) == 0) {
@@ -263,6 +267,7 @@ static char *issue(long long at, int ttl)
 
 	strcpy(c.sub, SUB);
 	strcpy(c.tid, TID);
+	strcpy(c.sid, SID);
 	strcpy(c.role, "admin");
 	cr_assert_eq(mh_jwt_issue(&c, at, ttl, out, 4096), 0);
 	return out;
@@ -278,6 +283,7 @@ Test(jwt, issue_then_verify_round_trips_every_claim)
 
 	strcpy(c.sub, SUB);
 	strcpy(c.tid, TID);
+	strcpy(c.sid, SID);
 	strcpy(c.role, "owner");
 	cr_assert_eq(mh_jwt_issue(&c, now, 900, token, sizeof(token)), 0);
 	/* jti generated: a version-4 UUID. */
@@ -292,6 +298,7 @@ Test(jwt, issue_then_verify_round_trips_every_claim)
 	cr_assert_str_eq(v.tid, TID);
 	cr_assert_str_eq(v.role, "owner");
 	cr_assert_str_eq(v.jti, c.jti);
+	cr_assert_str_eq(v.sid, SID);
 	cr_assert_str_eq(v.kid, ring_kid);
 	cr_assert_eq(v.ver, 7);
 	cr_assert_eq(v.iat, now);
@@ -312,6 +319,9 @@ Test(jwt, issue_refuses_what_verify_would_refuse)
 
 	strcpy(c.sub, SUB);
 	strcpy(c.tid, TID);
+	strcpy(c.role, "viewer");
+	cr_assert_eq(mh_jwt_issue(&c, now, 900, token, sizeof(token)), -1, "no session");
+	strcpy(c.sid, SID);
 	strcpy(c.role, "root");
 	cr_assert_eq(mh_jwt_issue(&c, now, 900, token, sizeof(token)), -1);
 	strcpy(c.role, "viewer");
@@ -321,6 +331,7 @@ Test(jwt, issue_refuses_what_verify_would_refuse)
 	cr_assert_eq(mh_jwt_issue(&c, now, 900, token, 10), -1, "must not truncate");
 	cr_assert_eq(mh_jwt_issue(&c, now, 0, token, sizeof(token)), -1, "born expired");
 	cr_assert_eq(mh_jwt_issue(&c, now, -900, token, sizeof(token)), -1, "born expired");
+	cr_assert_eq(mh_jwt_issue(&c, now, TTL + 1, token, sizeof(token)), -1, "lives too long");
 	cr_assert_eq(mh_jwt_issue(&c, now, 900, token, sizeof(token)), 0);
 	mh_keyring_free();
 	cr_assert_eq(mh_jwt_issue(&c, now, 900, token, sizeof(token)), -1, "no active key");
@@ -589,7 +600,7 @@ Test(jwt, rejects_an_expired_token_with_leeway_as_documented)
 	cr_assert_eq(verify_at(t, now - 101, &c, &why), 0, "%s", why);
 	/* exp > now - leeway: exactly at exp is already too late without leeway. */
 	cr_assert_eq(verify_at(t, now - 100, &c, &why), -1);
-	mh_jwt_configure(ISS, AUD, 60);
+	mh_jwt_configure(ISS, AUD, 60, TTL);
 	cr_assert_eq(verify_at(t, now - 41, &c, &why), 0, "%s", why);
 	cr_assert_eq(verify_at(t, now - 40, &c, &why), -1);
 	free(t);
@@ -606,7 +617,7 @@ Test(jwt, rejects_nbf_in_the_future)
 	cr_assert_eq(verify_at(t, now, &c, &why), -1);
 	cr_assert_str_eq(why, "not yet valid");
 	cr_assert_eq(verify_at(t, now + 120, &c, &why), 0, "%s", why);
-	mh_jwt_configure(ISS, AUD, 120);
+	mh_jwt_configure(ISS, AUD, 120, TTL);
 	cr_assert_eq(verify_at(t, now, &c, &why), 0, "within leeway: %s", why);
 	cr_assert_eq(verify_at(t, now - 1, &c, &why), -1);
 	free(t);
@@ -622,9 +633,50 @@ Test(jwt, rejects_iat_in_the_future)
 	t = signed_with_claim("iat", value);
 	cr_assert_eq(verify_at(t, now, &c, &why), -1);
 	cr_assert_str_eq(why, "issued in the future");
-	mh_jwt_configure(ISS, AUD, 120);
+	mh_jwt_configure(ISS, AUD, 120, TTL);
 	cr_assert_eq(verify_at(t, now, &c, &why), 0, "within leeway: %s", why);
 	free(t);
+}
+
+/* A leaked key must not mint tokens that live for years: exp - iat is bounded by the
+ * access-token lifetime plus the leeway, whatever the signature says. */
+Test(jwt, rejects_a_lifetime_longer_than_the_access_token_ttl)
+{
+	char iat[32], exp[32], p[2048], h[256], *t;
+	EVP_PKEY *key = private_key_of("ring");
+	const char *why;
+
+	header(h, sizeof(h), "RS256", ring_kid);
+	/* Ten years, signed with the real key. */
+	snprintf(exp, sizeof(exp), "%lld", now + 10LL * 365 * 86400);
+	t = signed_with_claim("exp", exp);
+	cr_assert_eq(verify_at(t, now, NULL, &why), -1, "a ten-year token was accepted");
+	cr_assert_str_eq(why, "lifetime too long");
+	free(t);
+	/* The bound is exact: TTL + leeway is the longest accepted, one second more is not. */
+	mh_jwt_configure(ISS, AUD, 30, TTL);
+	snprintf(exp, sizeof(exp), "%lld", now + TTL + 30);
+	t = signed_with_claim("exp", exp);
+	assert_accepted(t, "exp - iat = ttl + leeway");
+	free(t);
+	snprintf(exp, sizeof(exp), "%lld", now + TTL + 31);
+	t = signed_with_claim("exp", exp);
+	cr_assert_eq(verify_at(t, now, NULL, &why), -1);
+	cr_assert_str_eq(why, "lifetime too long");
+	free(t);
+	/* An old iat does not make room: the lifetime counts from iat, not from now. */
+	snprintf(iat, sizeof(iat), "%lld", now - 3600);
+	t = signed_with_claim("iat", iat);
+	cr_assert_eq(verify_at(t, now, NULL, &why), -1);
+	cr_assert_str_eq(why, "lifetime too long");
+	free(t);
+	/* Without iat there is no lifetime to bound: refused. */
+	payload(p, sizeof(p), "iat", NULL);
+	t = sign_json(h, p, key);
+	cr_assert_eq(verify_at(t, now, NULL, &why), -1, "a token without iat was accepted");
+	cr_assert_str_eq(why, "bad time claims");
+	free(t);
+	EVP_PKEY_free(key);
 }
 
 /* ---- issuer, audience, claims ---- */
@@ -640,9 +692,9 @@ Test(jwt, rejects_a_wrong_issuer)
 	assert_rejected(t, "iss as an array");
 	free(t);
 	/* Issued by this code under another configured issuer. */
-	mh_jwt_configure("another-menhir", AUD, 0);
+	mh_jwt_configure("another-menhir", AUD, 0, TTL);
 	t = issue(now, 900);
-	mh_jwt_configure(ISS, AUD, 0);
+	mh_jwt_configure(ISS, AUD, 0, TTL);
 	cr_assert_eq(verify_at(t, now, NULL, &why), -1);
 	cr_assert_str_eq(why, "wrong issuer");
 	free(t);
@@ -672,8 +724,8 @@ Test(jwt, rejects_a_wrong_audience_and_accepts_an_array_holding_ours)
 
 Test(jwt, rejects_a_token_missing_any_claim)
 {
-	static const char *const names[] = { "iss", "aud", "sub", "tid", "role",
-					     "jti", "ver", "iat", "nbf", "exp" };
+	static const char *const names[] = { "iss", "aud", "sub", "tid", "role", "jti",
+					     "sid", "ver", "iat", "nbf", "exp" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *t = signed_with_claim(names[i], NULL);
@@ -694,6 +746,10 @@ Test(jwt, rejects_malformed_claims)
 		{ "tid", "\"\"" },
 		{ "tid", "null" },
 		{ "jti", "\"x\"" },
+		{ "sid", "\"x\"" },
+		{ "sid", "\"\"" },
+		{ "sid", "null" },
+		{ "sid", "[\"" SID "\"]" },
 		{ "role", "\"superuser\"" },
 		{ "role", "\"Owner\"" },
 		{ "role", "\"owner\\u0000\"" },
@@ -860,11 +916,12 @@ Test(jwt, refuses_to_work_unconfigured)
 	header(h, sizeof(h), "RS256", ring_kid);
 	snprintf(p, sizeof(p),
 		 "{\"iss\":\"\",\"aud\":\"\",\"sub\":\"" SUB "\",\"tid\":\"" TID
-		 "\",\"role\":\"member\",\"jti\":\"" JTI "\",\"ver\":0,\"iat\":%lld,"
+		 "\",\"role\":\"member\",\"jti\":\"" JTI "\",\"sid\":\"" SID
+		 "\",\"ver\":0,\"iat\":%lld,"
 		 "\"nbf\":%lld,\"exp\":%lld}",
 		 now, now, now + 900);
 	t = sign_json(h, p, key);
-	mh_jwt_configure("", "", 0);
+	mh_jwt_configure("", "", 0, TTL);
 	assert_rejected(t, "unconfigured verifier");
 	free(t);
 	EVP_PKEY_free(key);

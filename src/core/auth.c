@@ -15,11 +15,21 @@
 /* Clock skew accepted between machines that issue and verify tokens. */
 #define TOKEN_LEEWAY_SECONDS 30
 
+/* 0 until the module that issues tokens says: no token verifies before that. */
+static int token_lifetime;
+
+void mh_auth_set_token_lifetime(int seconds)
+{
+	token_lifetime = seconds;
+	mh_jwt_set_max_ttl(seconds);
+	mh_revocation_configure(seconds);
+}
+
 int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen)
 {
 	if (mh_keyring_load(cfg->keys_dir, err, errlen) < 0)
 		return -1;
-	mh_jwt_configure(cfg->jwt_issuer, cfg->jwt_audience, TOKEN_LEEWAY_SECONDS);
+	mh_jwt_configure(cfg->jwt_issuer, cfg->jwt_audience, TOKEN_LEEWAY_SECONDS, token_lifetime);
 	mh_password_configure(cfg->password_time_cost, cfg->password_memory_kib,
 			      cfg->password_parallelism);
 	return 0;
@@ -47,7 +57,7 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 	}
 	if (mh_jwt_verify(h + 7, strlen(h + 7), (long long)time(NULL), &c, &why) < 0)
 		return invalid_token(req, res, why ? why : "invalid");
-	switch (mh_revocation_check(c.jti, c.sub, c.ver)) {
+	switch (mh_revocation_check(c.jti, c.sid, c.sub, c.ver)) {
 	case MH_TOKEN_VALID:
 		break;
 	case MH_TOKEN_REVOKED:
@@ -61,10 +71,12 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 	req->principal.tenant_id = mh_arena_strdup(a, c.tid);
 	req->principal.role = mh_arena_strdup(a, c.role);
 	req->principal.jti = mh_arena_strdup(a, c.jti);
+	req->principal.session_id = mh_arena_strdup(a, c.sid);
 	req->principal.token_version = c.ver;
 	req->principal.expires_at = c.exp;
 	if (req->principal.user_id == NULL || req->principal.tenant_id == NULL ||
-	    req->principal.role == NULL || req->principal.jti == NULL)
+	    req->principal.role == NULL || req->principal.jti == NULL ||
+	    req->principal.session_id == NULL)
 		return -1;
 	/* The database re-checks the current role inside the request's
 	 * transaction (app_enter); this early check spares it obvious refusals. */

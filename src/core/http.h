@@ -33,6 +33,7 @@ struct mh_principal {
 	const char *user_id;
 	const char *role; /* from the token; the database re-reads the current one */
 	const char *jti;
+	const char *session_id; /* the token's sid: the session it was issued in */
 	long long token_version;
 	long long expires_at; /* unix seconds */
 };

@@ -30,6 +30,7 @@ static struct {
 	char issuer[256];
 	char audience[256];
 	int leeway;
+	int max_ttl;
 } conf;
 
 static int is_uuid(const char *s, size_t len);
@@ -48,11 +49,17 @@ static int check_signature(EVP_PKEY *pkey, const char *signed_part, size_t signe
 			   const unsigned char *sig, size_t siglen);
 static const char *check_claims(struct json_object *p, long long now, struct mh_token_claims *c);
 
-void mh_jwt_configure(const char *issuer, const char *audience, int leeway)
+void mh_jwt_configure(const char *issuer, const char *audience, int leeway, int max_ttl)
 {
 	snprintf(conf.issuer, sizeof(conf.issuer), "%s", issuer);
 	snprintf(conf.audience, sizeof(conf.audience), "%s", audience);
 	conf.leeway = leeway < 0 ? 0 : leeway;
+	conf.max_ttl = max_ttl < 0 ? 0 : max_ttl;
+}
+
+void mh_jwt_set_max_ttl(int max_ttl)
+{
+	conf.max_ttl = max_ttl < 0 ? 0 : max_ttl;
 }
 
 static int is_uuid(const char *s, size_t len)
@@ -110,9 +117,9 @@ int mh_jwt_issue(struct mh_token_claims *c, long long now, int ttl, char *out, s
 
 	/* Refuse to sign what mh_jwt_verify would refuse to accept. */
 	if (pem == NULL || kid == NULL || conf.issuer[0] == '\0' || conf.audience[0] == '\0' ||
-	    ttl <= 0 || now < 0 || now + ttl >= TIME_MAX || c->ver < 0 ||
+	    ttl <= 0 || ttl > conf.max_ttl || now < 0 || now + ttl >= TIME_MAX || c->ver < 0 ||
 	    !is_uuid(c->sub, strlen(c->sub)) || !is_uuid(c->tid, strlen(c->tid)) ||
-	    !role_valid(c->role, strlen(c->role)))
+	    !is_uuid(c->sid, strlen(c->sid)) || !role_valid(c->role, strlen(c->role)))
 		return -1;
 	if (c->jti[0] == '\0') {
 		if (make_uuid_v4(jti) < 0)
@@ -128,6 +135,7 @@ int mh_jwt_issue(struct mh_token_claims *c, long long now, int ttl, char *out, s
 	    jwt_add_grant(jwt, "aud", conf.audience) != 0 ||
 	    jwt_add_grant(jwt, "sub", c->sub) != 0 || jwt_add_grant(jwt, "tid", c->tid) != 0 ||
 	    jwt_add_grant(jwt, "role", c->role) != 0 || jwt_add_grant(jwt, "jti", jti) != 0 ||
+	    jwt_add_grant(jwt, "sid", c->sid) != 0 ||
 	    jwt_add_grant_int(jwt, "ver", (long)c->ver) != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
 	    jwt_add_grant_int(jwt, "nbf", (long)now) != 0 ||
@@ -338,9 +346,13 @@ static const char *check_claims(struct json_object *p, long long now, struct mh_
 		return "not yet valid";
 	if (c->iat > now + conf.leeway)
 		return "issued in the future";
+	/* Both bounded by TIME_MAX above, so the difference cannot overflow. */
+	if (c->exp - c->iat > (long long)conf.max_ttl + conf.leeway)
+		return "lifetime too long";
 	if (str_claim(p, "sub", c->sub, sizeof(c->sub), is_uuid) < 0 ||
 	    str_claim(p, "tid", c->tid, sizeof(c->tid), is_uuid) < 0 ||
 	    str_claim(p, "jti", c->jti, sizeof(c->jti), is_uuid) < 0 ||
+	    str_claim(p, "sid", c->sid, sizeof(c->sid), is_uuid) < 0 ||
 	    str_claim(p, "role", c->role, sizeof(c->role), role_valid) < 0 ||
 	    !json_object_object_get_ex(p, "ver", &v) || get_int(v, 0, INT64_MAX - 1, &c->ver) < 0)
 		return "bad claims";

@@ -26,7 +26,7 @@
 #define HEARTBEAT_INTERVAL_US (2 * 1000000LL)
 #define HEARTBEAT_TIMEOUT_US (6 * 1000000LL)
 
-enum kind { KIND_TOKEN = 1, KIND_MIN_VERSION = 2 };
+enum kind { KIND_TOKEN = 1, KIND_MIN_VERSION = 2, KIND_SESSION = 3 };
 
 struct entry {
 	_Atomic uint64_t key; /* 0 = empty; written last, so readers see whole entries */
@@ -152,7 +152,8 @@ static int get(uint64_t key, int64_t now, int64_t *value)
 	return 0;
 }
 
-int mh_revocation_check(const char *jti, const char *user_id, long long token_version)
+int mh_revocation_check(const char *jti, const char *sid, const char *user_id,
+			long long token_version)
 {
 	int64_t now = (int64_t)time(NULL), v;
 	uint64_t seq;
@@ -165,6 +166,7 @@ int mh_revocation_check(const char *jti, const char *user_id, long long token_ve
 		if (seq & 1)
 			continue;
 		revoked = get(key_of(KIND_TOKEN, jti), now, &v) ||
+			  get(key_of(KIND_SESSION, sid), now, &v) ||
 			  (get(key_of(KIND_MIN_VERSION, user_id), now, &v) && token_version < v);
 		atomic_thread_fence(memory_order_acquire);
 	} while ((seq & 1) || seq != atomic_load_explicit(&table->seq, memory_order_relaxed));
@@ -200,6 +202,21 @@ int mh_revocation_revoke_token(struct mh_request *req, const char *jti, long lon
 	return 0;
 }
 
+int mh_revocation_revoke_session(struct mh_request *req, const char *sid)
+{
+	long long expires = (long long)time(NULL) + record_ttl;
+	char event[128];
+
+	/* One access-token lifetime plus a minute: longer than any token issued before now
+	 * can live, clock leeway included. */
+	snprintf(event, sizeof(event), "s %s 1 %lld", sid, expires);
+	if (record(req, "SET mh:rs:%s %lld EX %lld", sid, 1, record_ttl, event) < 0)
+		return -1;
+	if (table != NULL)
+		put(KIND_SESSION, sid, 1, expires);
+	return 0;
+}
+
 int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 				  long long min_version)
 {
@@ -224,11 +241,12 @@ static void apply_event(const char *msg)
 	long long value, expires;
 
 	if (sscanf(msg, "%c %63s %lld %lld", &kind, id, &value, &expires) != 4 ||
-	    (kind != 't' && kind != 'v')) {
+	    (kind != 't' && kind != 's' && kind != 'v')) {
 		mh_log(MH_LOG_WARN, "revocation_event", "ignoring malformed event");
 		return;
 	}
-	put(kind == 't' ? KIND_TOKEN : KIND_MIN_VERSION, id, value, expires);
+	put(kind == 't' ? KIND_TOKEN : kind == 's' ? KIND_SESSION : KIND_MIN_VERSION, id, value,
+	    expires);
 }
 
 /* Rebuilds the table without its expired entries. */
@@ -269,7 +287,8 @@ static int load_all(void)
 	int ok = c != NULL;
 
 	while (ok) {
-		redisReply *r = redisCommand(c, "SCAN %s MATCH mh:[rt][jv]:* COUNT 1000", cursor);
+		/* mh:rj: tokens, mh:rs: sessions, mh:tv: minimum versions. */
+		redisReply *r = redisCommand(c, "SCAN %s MATCH mh:[rt][jsv]:* COUNT 1000", cursor);
 
 		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
 			freeReplyObject(r);
@@ -286,8 +305,12 @@ static int load_all(void)
 				ok = 0;
 			} else if (v->type == REDIS_REPLY_STRING && t->type == REDIS_REPLY_INTEGER &&
 				   t->integer > 0) {
-				enum kind kind = strncmp(key, "mh:rj:", 6) == 0 ? KIND_TOKEN
-										 : KIND_MIN_VERSION;
+				enum kind kind = KIND_MIN_VERSION;
+
+				if (strncmp(key, "mh:rj:", 6) == 0)
+					kind = KIND_TOKEN;
+				else if (strncmp(key, "mh:rs:", 6) == 0)
+					kind = KIND_SESSION;
 				put(kind, key + 6, strtoll(v->str, NULL, 10), now + t->integer);
 			}
 			freeReplyObject(v);

@@ -7,8 +7,11 @@
 enum mh_revocation_rc { MH_TOKEN_VALID = 0, MH_TOKEN_REVOKED = 1, MH_REVOCATION_UNKNOWN = -1 };
 
 /*
- * Two kinds of revocation: a revoked token id (logout), kept until the token
- * would have expired anyway, and a user's minimum token version (logout
+ * Three kinds of revocation: a revoked token id, kept until the token would
+ * have expired anyway; a revoked session (the refresh-token family a token's
+ * sid names: logout, reuse of a rotated refresh token), kept for one
+ * access-token lifetime from the revocation, which outlives every token the
+ * session was issued before it; and a user's minimum token version (logout
  * everywhere, password change), kept for one access-token lifetime.
  *
  * Redis is the shared record (every machine, survives restarts). Each
@@ -28,12 +31,18 @@ int mh_revocation_init(void);
 /* Access-token lifetime: how long revocation records must last. */
 void mh_revocation_configure(int access_token_ttl);
 
-/* In a worker, per request. */
-int mh_revocation_check(const char *jti, const char *user_id, long long token_version);
+/* In a worker, per request: MH_TOKEN_VALID, MH_TOKEN_REVOKED (the jti, the
+ * session or the version), or MH_REVOCATION_UNKNOWN (refuse: fail closed). */
+int mh_revocation_check(const char *jti, const char *sid, const char *user_id,
+			long long token_version);
 
 /* Revokes one token id until expires_at (unix seconds). Returns 0, or -1 when
  * Redis did not take it (then nothing must report success). */
 int mh_revocation_revoke_token(struct mh_request *req, const char *jti, long long expires_at);
+
+/* Every access token of session sid issued until now stops working. Returns 0,
+ * or -1 when Redis did not take it. */
+int mh_revocation_revoke_session(struct mh_request *req, const char *sid);
 
 /* Every token of user_id with a version below min_version stops working.
  * Returns 0 or -1. */

@@ -71,11 +71,16 @@ struct auth_grant {
 	const char *tenant_id;
 	const char *role;
 	long long token_version;
+	const char *session_id; /* the refresh family: the token's sid */
 };
 
 /* A new refresh token (256 random bits, base64url) and the parameter that stores its
  * SHA-256 (bytea hex text); both in the arena. Returns 0 or -1. */
 int auth_refresh_new(struct mh_arena *a, const char **token, const char **hash_param);
+
+/* A new session (refresh family) id: a random UUID in the arena, or NULL. The caller stores
+ * it with the session's first refresh token and names it in the access tokens it issues. */
+const char *auth_session_new(struct mh_arena *a);
 
 /* Appends "access_token":"…","token_type":"Bearer","expires_in":N (no braces) for g.
  * Returns 0 or -1 (signing failed). */
@@ -95,6 +100,15 @@ int auth_audit_queue(struct mh_tx *tx, const char *action, const char *target);
 
 /* The request's client address and id, as audit parameters. */
 const char *auth_client_ip(const struct mh_request *req);
+
+/* Lifts every login throttle on the account of email (its lock and the delays of every
+ * address): what a password reset does once the owner has proved who they are. Returns 0,
+ * or -1 when Redis did not take it. */
+int auth_lockout_clear(struct mh_request *req, const char *email);
+
+/* `menhir admin unlock-login EMAIL`: auth_lockout_clear from the shell. Returns the exit
+ * status. */
+int auth_admin_unlock_login(const struct mh_config *cfg, int argc, char **argv);
 
 /* Seconds an access token lives (access_token_ttl); a refresh token (refresh_token_ttl). */
 int auth_access_ttl(void);

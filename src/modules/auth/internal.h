@@ -6,21 +6,24 @@
 #include "core/db.h"
 #include "core/http.h"
 
-/* The module's configuration keys (routes.c declares them; the core loads them and hands
+/* The module's configuration keys (settings.c declares them; the core loads them and hands
  * them over at start-up and on every reload, before workers fork). */
 struct auth_settings {
 	int access_token_ttl;    /* seconds */
 	int refresh_token_ttl;   /* seconds */
 	int refresh_reuse_grace; /* seconds a just-rotated refresh token still works */
-	int login_max_failures;  /* per account; per IP it is AUTH_IP_FAILURE_FACTOR times this */
-	int login_lockout;       /* seconds */
+	int login_max_failures;  /* per (account, address) before delays start */
+	int login_lockout;       /* seconds: the throttle's window and longest delay */
 	int cookie_secure;
 	char allowed_origins[1024]; /* space-separated, for cookie-authenticated routes */
 };
-
-/* An address is shared by many people (NAT, offices): it gets a larger budget than one
- * account before it is locked out. */
+/* The throttle (lockout.c). A pair (account, address) waits 1 s after max_failures
+ * failures, doubling with each further failure up to the window. An address is shared by
+ * many people (NAT, offices): it is locked only after this many times max_failures, over
+ * every account. An account is locked for everyone only after this many times max_failures
+ * from every address: a distributed guess, which no single address can produce. */
 #define AUTH_IP_FAILURE_FACTOR 10
+#define AUTH_ACCOUNT_FAILURE_FACTOR 20
 
 #define AUTH_COOKIE_NAME "mh_refresh"
 #define AUTH_COOKIE_PATH "/api/v1/auth"
@@ -41,6 +44,50 @@ int auth_refresh(struct mh_request *req, struct mh_response *res);
 int auth_logout(struct mh_request *req, struct mh_response *res);
 int auth_logout_all(struct mh_request *req, struct mh_response *res);
 int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const char *tenant_id);
+
+/* lockout.c */
+struct auth_lockout {
+	const char *ip; /* the client address ("" when unknown) */
+	const char *account_key, *pairs_key, *ip_key;
+	long long pair_failures; /* as the check read them */
+};
+/* What the check reads from Redis; times in milliseconds, TTLs in seconds. */
+struct auth_lockout_state {
+	long long pair_failures, pair_last_ms;
+	long long account_failures, account_ttl;
+	long long ip_failures, ip_ttl;
+	long long now_ms;
+};
+/* Seconds before the next attempt may go ahead (0: now) under the rules above. */
+long long auth_lockout_wait(const struct auth_lockout_state *s, int max_failures, int window);
+/* Reads the counters for email from this request's address into l. Returns 1 when the
+ * attempt may go ahead; 0 having replied 429 (with Retry-After) or 503 (Redis down: an
+ * outage must not lift a lock); -1 out of memory. The same work whether or not an account
+ * has this e-mail. */
+int auth_lockout_check_or_reply(struct mh_request *req, struct mh_response *res,
+				const char *email, struct auth_lockout *l);
+/* Counts a failed attempt (one Redis round trip; logged, not fatal, when it fails). */
+void auth_lockout_fail(struct mh_request *req, const struct auth_lockout *l);
+/* A successful login: this address's delays for the account start afresh. */
+void auth_lockout_succeeded(struct mh_request *req, const struct auth_lockout *l);
+
+/* tokens.c */
+struct auth_refresh_token {
+	const char *token;      /* 43 base64url characters: the cookie value */
+	const char *hash_param; /* "\x…": the bytea parameter holding SHA-256(token) */
+	unsigned char raw[32];
+};
+/* A new refresh token from the CSPRNG. Returns 0 or -1. */
+int auth_refresh_make(struct mh_arena *a, struct auth_refresh_token *t);
+/* The bytea parameter holding SHA-256(token), in the arena. */
+const char *auth_token_hash_param(struct mh_arena *a, const char *token);
+/* The successor's 32 bytes sealed under token (what refresh_tokens.successor_box keeps), as
+ * a bytea parameter; NULL on failure. */
+const char *auth_refresh_seal(struct mh_arena *a, const char *token,
+			      const unsigned char successor[32]);
+/* Opens a chain of sealed successors (bytea text "\x…", 32 bytes each) starting from
+ * token: the last one, i.e. the family's current token. NULL when malformed. */
+const char *auth_refresh_open(struct mh_arena *a, const char *token, const char *boxes_hex);
 
 /* validate.c */
 /* Lower-case hex SHA-256 of s, in the arena. */

@@ -1,46 +1,47 @@
 /* repo.c - the auth module's SQL: prepared statements over the narrow SECURITY DEFINER
- * functions of schema 0002/0003 (menhir_app cannot read password hashes or refresh tokens). */
+ * functions of schema 0002/0003/0007 (menhir_app cannot read password hashes or refresh
+ * tokens). */
 #include "modules/auth/internal.h"
 
 const struct mh_db_statement auth_statements[] = {
 	/* Signup in one statement: user, tenant, owner membership, refresh token, audit. */
 	{ "auth_signup",
 	  "SELECT user_id, tenant_id, tenant_slug, token_version"
-	  "  FROM auth_signup_session($1, $2, $3, $4, $5, $6::bytea, $7::int, $8, $9)",
-	  9 },
-	/* What a login needs: the hash and one row per tenant, most recently joined first. */
+	  "  FROM auth_signup_session($1, $2, $3, $4, $5, $6::bytea, $7::uuid, $8::int, $9, $10)",
+	  10 },
+	/* What a password check needs, and nothing about the account's tenants: a failure must
+	 * cost the same for every e-mail (schema 0007). */
 	{ "auth_login_lookup",
-	  "SELECT l.user_id, l.password_hash, l.token_version, l.disabled,"
-	  "       t.tenant_id, t.tenant_slug, t.role"
-	  "  FROM auth_login_lookup($1) l"
-	  "  LEFT JOIN LATERAL auth_user_tenants(l.user_id) t ON true"
-	  " ORDER BY t.joined_at DESC NULLS LAST, t.tenant_id",
-	  1 },
-	{ "auth_refresh_issue",
-	  "SELECT auth_refresh_issue($1::bytea, NULL, $2::uuid, $3::uuid, $4::int)", 4 },
+	  "SELECT user_id, password_hash, token_version, disabled FROM auth_login_lookup($1)", 1 },
+	/* Every failure, known e-mail or not: the same probes and one row written. */
+	{ "auth_login_failed",
+	  "SELECT auth_login_failed(nullif($1, '')::uuid, $2, $3, $4)", 4 },
+	{ "auth_login_session",
+	  "SELECT tenant_id, role, token_version"
+	  "  FROM auth_login_session($1::uuid, $2, $3::bytea, $4::uuid, $5::int, $6, $7)",
+	  7 },
 	/* An audit row in the transaction's own tenant (RLS WITH CHECK holds it there). */
 	{ "auth_audit_here",
 	  "INSERT INTO audit_log (tenant_id, actor_id, action, target, ip, request_id)"
 	  " VALUES (app_tenant_id(), app_user_id(), $1, $2, nullif($3, '')::inet, $4)",
 	  4 },
-	/* A failed login has no context: the tenant is named; nothing is written for an
-	 * unknown e-mail ($1 = ''), but the statement costs the same round trip. */
-	{ "auth_audit_failed_login",
-	  "SELECT auth_audit(nullif($1, '')::uuid, nullif($2, '')::uuid, 'login_failed', $3, $4, $5)"
-	  " WHERE $1 <> ''",
-	  5 },
 	/* An audit row for a named tenant, the actor being the context's user. */
 	{ "auth_audit_named",
 	  "SELECT auth_audit($1::uuid, app_user_id(), $2, $3, $4, $5)", 5 },
 	{ "auth_set_password", "SELECT auth_set_password($1)", 1 },
+	/* Columns: outcome, user, tenant, family (the session), role, version, and for a
+	 * replay inside the grace window the sealed successors and the current token's hash. */
 	{ "auth_refresh_use",
-	  "SELECT outcome, user_id, tenant_id, role, token_version"
-	  "  FROM auth_refresh_use($1::bytea, $2::bytea, $3::int, $4::int, $5, $6)",
-	  6 },
-	{ "auth_logout", "SELECT user_id FROM auth_logout($1::bytea, $2, $3)", 3 },
+	  "SELECT outcome, user_id, tenant_id, coalesce(family_id::text, ''), role, token_version,"
+	  "       boxes, current_hash"
+	  "  FROM auth_refresh_use($1::bytea, $2::bytea, $3::bytea, $4::int, $5::int, $6, $7)",
+	  7 },
+	{ "auth_logout", "SELECT user_id, tenant_id, family_id FROM auth_logout($1::bytea, $2, $3)",
+	  3 },
 	{ "auth_revoke_all", "SELECT auth_revoke_all(NULL)", 0 },
 	{ "auth_switch_tenant",
-	  "SELECT role, token_version FROM auth_switch_tenant($1::uuid, $2::bytea, $3::int, $4, $5)",
-	  5 },
+	  "SELECT role, token_version"
+	  "  FROM auth_switch_tenant($1::uuid, $2::bytea, $3::uuid, $4::int, $5, $6)",
+	  6 },
 	{ NULL, NULL, 0 },
 };

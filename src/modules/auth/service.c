@@ -1,5 +1,5 @@
-/* service.c - the auth flows: sign-up, login (with lockout), refresh rotation, logout,
- * logout everywhere, tenant switch; and the session helpers other modules use. */
+/* service.c - the auth flows: sign-up, login, refresh rotation, logout, logout everywhere,
+ * tenant switch; and the session helpers other modules use. */
 #include "modules/auth/auth.h"
 #include "modules/auth/internal.h"
 
@@ -10,12 +10,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
 #include "core/jwt.h"
 #include "core/log.h"
 #include "core/password.h"
-#include "core/redis.h"
 #include "core/revocation.h"
 
 /* ---- Helpers shared with other modules (auth.h) ------------------------------------------ */
@@ -40,53 +37,6 @@ const char *auth_client_ip(const struct mh_request *req)
 	return "";
 }
 
-static void base64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0, i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)in[i] << 16;
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-	}
-	out[o] = '\0';
-}
-
-/* The bytea parameter ("\x…" hex text) holding SHA-256(token). */
-static const char *token_hash_param(struct mh_arena *a, const char *token)
-{
-	char *hex = auth_sha256_hex(a, token, strlen(token));
-
-	return hex ? mh_arena_sprintf(a, "\\x%s", hex) : NULL;
-}
-
-int auth_refresh_new(struct mh_arena *a, const char **token, const char **hash_param)
-{
-	unsigned char raw[32];
-	char *t = mh_arena_alloc(a, 44);
-
-	if (t == NULL || RAND_bytes(raw, sizeof(raw)) != 1)
-		return -1;
-	base64url(raw, sizeof(raw), t);
-	*token = t;
-	*hash_param = token_hash_param(a, t);
-	return *hash_param ? 0 : -1;
-}
-
 int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 			   struct mh_buf *b)
 {
@@ -97,6 +47,7 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 	snprintf(c.sub, sizeof(c.sub), "%s", g->user_id);
 	snprintf(c.tid, sizeof(c.tid), "%s", g->tenant_id);
 	snprintf(c.role, sizeof(c.role), "%s", g->role);
+	snprintf(c.sid, sizeof(c.sid), "%s", g->session_id ? g->session_id : "");
 	c.ver = g->token_version;
 	if (mh_jwt_issue(&c, (long long)time(NULL), auth_settings.access_token_ttl, token,
 			 sizeof(token)) < 0) {
@@ -178,14 +129,6 @@ static int session_reply(struct mh_request *req, struct mh_response *res, int st
 	return 0;
 }
 
-static int invalid_credentials(struct mh_request *req, struct mh_response *res)
-{
-	/* Exactly this answer for an unknown e-mail, a wrong password, a disabled account
-	 * and an account without a usable password: nothing tells them apart. */
-	return mh_reply_error(req, res, 401, "invalid_credentials",
-			      "the e-mail or password is incorrect");
-}
-
 static int invalid_refresh(struct mh_request *req, struct mh_response *res, const char *why)
 {
 	mh_log(MH_LOG_INFO, "refresh_rejected", "request %s: %s", req->request_id, why);
@@ -248,88 +191,6 @@ static const char *refresh_cookie(struct mh_request *req)
 	return NULL;
 }
 
-/* ---- Lockout ------------------------------------------------------------------------------- */
-
-struct lockout_keys {
-	const char *account;
-	const char *ip;
-};
-
-static int lockout_keys(struct mh_request *req, const char *email, struct lockout_keys *k)
-{
-	/* Hashed: Redis never holds an e-mail address. */
-	const char *h = auth_sha256_hex(req->arena, email, strlen(email));
-
-	k->account = h ? mh_arena_sprintf(req->arena, "mh:lf:a:%s", h) : NULL;
-	k->ip = mh_arena_sprintf(req->arena, "mh:lf:i:%s", req->remote_addr ? req->remote_addr : "");
-	return k->account && k->ip ? 0 : -1;
-}
-
-/*
- * 1 when the account and the address may try a password; otherwise replies 429 (locked,
- * with Retry-After) or 503 (Redis down: without the counters we cannot tell, so we refuse)
- * and returns 0. *failures gets the account's count.
- */
-static int lockout_check_or_reply(struct mh_request *req, struct mh_response *res,
-				  const struct lockout_keys *k, long long *failures)
-{
-	redisReply *a, *i, *ta, *ti;
-	long long na = 0, ni = 0, wait;
-	int ok_append = mh_redis_append("GET %s", k->account) == 0 &&
-			mh_redis_append("GET %s", k->ip) == 0 &&
-			mh_redis_append("TTL %s", k->account) == 0 &&
-			mh_redis_append("TTL %s", k->ip) == 0;
-
-	/* Read every reply that was queued, so the connection stays in step. */
-	a = ok_append ? mh_redis_reply(req) : NULL;
-	i = ok_append ? mh_redis_reply(req) : NULL;
-	ta = ok_append ? mh_redis_reply(req) : NULL;
-	ti = ok_append ? mh_redis_reply(req) : NULL;
-	if (!ok_append || a == NULL || i == NULL || ta == NULL || ti == NULL) {
-		mh_reply_unavailable(req, res, "the login service");
-		return 0;
-	}
-	if (a->type == REDIS_REPLY_STRING)
-		na = strtoll(a->str, NULL, 10);
-	if (i->type == REDIS_REPLY_STRING)
-		ni = strtoll(i->str, NULL, 10);
-	*failures = na;
-	if (na < auth_settings.login_max_failures &&
-	    ni < (long long)auth_settings.login_max_failures * AUTH_IP_FAILURE_FACTOR)
-		return 1;
-	wait = na >= auth_settings.login_max_failures ? ta->integer : 0;
-	if (ni >= (long long)auth_settings.login_max_failures * AUTH_IP_FAILURE_FACTOR &&
-	    ti->integer > wait)
-		wait = ti->integer;
-	if (wait < 1)
-		wait = 1;
-	mh_log(MH_LOG_INFO, "login_locked", "request %s: too many failed logins",
-	       req->request_id);
-	mh_response_header(res, "Retry-After", mh_arena_sprintf(req->arena, "%lld", wait));
-	mh_reply_error(req, res, 429, "too_many_attempts",
-		       "too many failed logins; retry after the time in Retry-After");
-	return 0;
-}
-
-/* Counts a failure for the account and the address. The window starts at the first
- * failure (SET NX EX), so a locked account unlocks login_lockout seconds later whatever
- * an attacker keeps sending. */
-static void lockout_fail(struct mh_request *req, const struct lockout_keys *k)
-{
-	int ok = mh_redis_append("SET %s 0 EX %d NX", k->account, auth_settings.login_lockout) == 0 &&
-		 mh_redis_append("INCR %s", k->account) == 0 &&
-		 mh_redis_append("SET %s 0 EX %d NX", k->ip, auth_settings.login_lockout) == 0 &&
-		 mh_redis_append("INCR %s", k->ip) == 0;
-
-	/* Read every queued reply (NULL after a failure), keeping the connection in step. */
-	for (int n = 0; ok && n < 4; n++)
-		if (mh_redis_reply(req) == NULL)
-			ok = 0;
-	if (!ok)
-		mh_log(MH_LOG_WARN, "lockout_count_failed", "request %s: cannot count a failed login",
-		       req->request_id);
-}
-
 /* ---- Flows --------------------------------------------------------------------------------- */
 
 int auth_signup(struct mh_request *req, struct mh_response *res, const char *email,
@@ -337,16 +198,18 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 {
 	const char *hash = auth_password_hash(req, password), *token, *token_hash;
 	const char *slug = auth_slug_from_name(req->arena, tenant_name), *ttl;
+	const char *family = auth_session_new(req->arena);
 	const char **p;
 	struct auth_grant g;
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
 
-	if (hash == NULL || slug == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
+	if (hash == NULL || slug == NULL || family == NULL ||
+	    auth_refresh_new(req->arena, &token, &token_hash) < 0)
 		return -1;
 	ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-	p = mh_arena_alloc(req->arena, sizeof(*p) * 9);
+	p = mh_arena_alloc(req->arena, sizeof(*p) * 10);
 	if (p == NULL || ttl == NULL)
 		return -1;
 	p[0] = email;
@@ -355,13 +218,14 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	p[3] = tenant_name;
 	p[4] = slug;
 	p[5] = token_hash;
-	p[6] = ttl;
-	p[7] = auth_client_ip(req);
-	p[8] = req->request_id;
+	p[6] = family;
+	p[7] = ttl;
+	p[8] = auth_client_ip(req);
+	p[9] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_signup", p, 9);
+	q = mh_tx_query(&tx, "auth_signup", p, 10);
 	rc = mh_tx_commit(&tx);
 	if (rc == MH_DB_ERROR && strcmp(tx.sqlstate, "MH409") == 0) {
 		struct mh_error_detail d = { "email", "is already registered; log in instead" };
@@ -377,6 +241,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	g.tenant_id = PQgetvalue(r, 0, 1);
 	g.role = "owner";
 	g.token_version = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	g.session_id = family;
 	req->principal.user_id = g.user_id;
 	req->principal.tenant_id = g.tenant_id;
 	mh_response_header(res, "Location", "/api/v1/users/me");
@@ -392,36 +257,110 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	}
 }
 
-/* Picks the login's tenant among the user's rows (all of one user): the one asked for by
- * id or slug, else the most recently joined. Returns the row or -1. */
-static int pick_tenant(const PGresult *r, const char *tenant)
+/*
+ * A failed login. Every failure does the same work whoever the e-mail belongs to, so the
+ * time it takes tells nothing: one Redis round trip that counts it, and one transaction in
+ * which auth_login_failed (schema 0007) makes the same index probes and writes one row (the
+ * tenant's audit row for an account, a row in unknown_account_logins otherwise).
+ */
+static int login_failed(struct mh_request *req, struct mh_response *res,
+			const struct auth_lockout *l, const char *user_id, const char *tenant)
 {
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (PQgetisnull(r, i, 4))
-			continue;
-		if (tenant == NULL || strcmp(PQgetvalue(r, i, 4), tenant) == 0 ||
-		    strcmp(PQgetvalue(r, i, 5), tenant) == 0)
-			return i;
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 4);
+	struct mh_tx tx;
+
+	if (p == NULL)
+		return -1;
+	auth_lockout_fail(req, l);
+	p[0] = user_id;
+	p[1] = tenant ? tenant : "";
+	p[2] = auth_client_ip(req);
+	p[3] = req->request_id;
+	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK) {
+		mh_tx_query(&tx, "auth_login_failed", p, 4);
+		if (mh_tx_commit(&tx) != MH_DB_OK)
+			mh_log(MH_LOG_WARN, "audit_failed", "request %s: %s", req->request_id,
+			       tx.error ? tx.error : "database unavailable");
 	}
-	return -1;
+	/* Exactly this answer for an unknown e-mail, a wrong password, a disabled account
+	 * and an account without a usable password: nothing tells them apart. */
+	return mh_reply_error(req, res, 401, "invalid_credentials",
+			      "the e-mail or password is incorrect");
+}
+
+/* The password was right: a session in the tenant asked for (or the most recently joined),
+ * the password rehashed if the configured cost has grown, and this address's throttle
+ * reset. 403 no_tenant when the user is in no such tenant. */
+static int login_succeeded(struct mh_request *req, struct mh_response *res,
+			   const struct auth_lockout *l, const char *user_id, const char *hash,
+			   const char *password, const char *tenant)
+{
+	struct auth_refresh_token t;
+	const char *family = auth_session_new(req->arena), *rehash = NULL;
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 7);
+	struct auth_grant g;
+	struct mh_tx tx;
+	const PGresult *r;
+	int q, rc;
+
+	if (p == NULL || family == NULL || auth_refresh_make(req->arena, &t) < 0)
+		return -1;
+	p[0] = user_id;
+	p[1] = tenant ? tenant : "";
+	p[2] = t.hash_param;
+	p[3] = family;
+	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
+	p[5] = auth_client_ip(req);
+	p[6] = req->request_id;
+	if (p[4] == NULL)
+		return -1;
+	if (mh_password_needs_rehash(hash) == 1 &&
+	    (rehash = auth_password_hash(req, password)) == NULL)
+		return -1;
+	/* The user's own context, no tenant yet: auth_login_session picks the tenant and checks
+	 * the membership; auth_set_password stores a rehash for this user. */
+	req->principal.user_id = user_id;
+	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	q = mh_tx_query(&tx, "auth_login_session", p, 7);
+	if (rehash != NULL)
+		mh_tx_query(&tx, "auth_set_password", &rehash, 1);
+	rc = mh_tx_commit(&tx);
+	if (rc != MH_DB_OK)
+		return mh_db_reply_error(req, res, &tx, rc);
+	r = mh_tx_result(&tx, q);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return mh_reply_error(req, res, 403, "no_tenant",
+				      tenant ? "you are not a member of that tenant"
+					     : "you are not a member of any tenant");
+	g.user_id = user_id;
+	g.tenant_id = PQgetvalue(r, 0, 0);
+	g.role = PQgetvalue(r, 0, 1);
+	g.token_version = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	g.session_id = family;
+	req->principal.tenant_id = g.tenant_id;
+	auth_lockout_succeeded(req, l);
+	return session_reply(req, res, 200, &g, t.token, NULL);
 }
 
 int auth_login(struct mh_request *req, struct mh_response *res, const char *email,
 	       const char *password, const char *tenant)
 {
-	struct lockout_keys k;
-	long long failures = 0;
+	struct auth_lockout l;
 	struct mh_tx tx;
 	const PGresult *r;
-	const char *hash = NULL, *token, *token_hash, *ttl;
-	int q, rc, row, known, ok;
+	const char *hash = NULL, *user_id = "";
+	int q, rc, known, ok;
 	size_t pwlen = strlen(password);
 
-	if (lockout_keys(req, email, &k) < 0)
-		return -1;
-	if (!lockout_check_or_reply(req, res, &k, &failures))
-		return 0;
-
+	rc = auth_lockout_check_or_reply(req, res, email, &l);
+	if (rc <= 0)
+		return rc;
+	/* Round trip 1: the account's hash, nothing about its tenants (their number would
+	 * show in the time a failure takes). */
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
@@ -430,9 +369,11 @@ int auth_login(struct mh_request *req, struct mh_response *res, const char *emai
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	r = mh_tx_result(&tx, q);
-	known = r != NULL && PQntuples(r) > 0;
-	if (known)
+	known = r != NULL && PQntuples(r) == 1;
+	if (known) {
+		user_id = PQgetvalue(r, 0, 0);
 		hash = PQgetvalue(r, 0, 1);
+	}
 	/* The same argon2 work whether or not the account exists or has a usable password. */
 	if (known && strncmp(hash, "$argon2", 7) == 0)
 		ok = mh_password_verify(hash, password, pwlen) == 1;
@@ -440,86 +381,39 @@ int auth_login(struct mh_request *req, struct mh_response *res, const char *emai
 		ok = mh_password_verify_dummy(password, pwlen) != 0;
 	if (ok && strcmp(PQgetvalue(r, 0, 3), "t") == 0)
 		ok = 0; /* disabled */
+	if (!ok)
+		return login_failed(req, res, &l, user_id, tenant);
+	return login_succeeded(req, res, &l, user_id, hash, password, tenant);
+}
 
-	if (!ok) {
-		const char *tenant_id = "", *user_id = "";
-		const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 5);
+/*
+ * A refused refresh. A family revoked for reuse takes its access tokens with it: the
+ * session is revoked on every worker before the 401 (or the client hears 503 and retries).
+ * A replay of an already revoked family does it again, so a revocation that Redis missed
+ * the first time is not lost.
+ */
+static int refresh_refused(struct mh_request *req, struct mh_response *res, const char *outcome,
+			   const char *family)
+{
+	int reuse = strcmp(outcome, "reuse") == 0;
 
-		lockout_fail(req, &k);
-		if (known) {
-			user_id = PQgetvalue(r, 0, 0);
-			row = pick_tenant(r, tenant);
-			if (row < 0)
-				row = pick_tenant(r, NULL);
-			if (row >= 0)
-				tenant_id = PQgetvalue(r, row, 4);
-		}
-		if (p == NULL)
-			return -1;
-		p[0] = tenant_id;
-		p[1] = user_id;
-		p[2] = user_id;
-		p[3] = auth_client_ip(req);
-		p[4] = req->request_id;
-		/* Unknown e-mail or not, the same statement and round trip. */
-		if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK) {
-			mh_tx_query(&tx, "auth_audit_failed_login", p, 5);
-			if (mh_tx_commit(&tx) != MH_DB_OK)
-				mh_log(MH_LOG_WARN, "audit_failed", "request %s: %s", req->request_id,
-				       tx.error ? tx.error : "database unavailable");
-		}
-		return invalid_credentials(req, res);
-	}
-
-	row = pick_tenant(r, tenant);
-	if (row < 0)
-		return mh_reply_error(req, res, 403, "no_tenant",
-				      tenant ? "you are not a member of that tenant"
-					     : "you are not a member of any tenant");
-	{
-		struct auth_grant g = { PQgetvalue(r, row, 0), PQgetvalue(r, row, 4),
-					PQgetvalue(r, row, 6),
-					strtoll(PQgetvalue(r, 0, 2), NULL, 10) };
-		const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 4);
-		const char *rehash = NULL;
-
-		if (p == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
-			return -1;
-		ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-		p[0] = token_hash;
-		p[1] = g.user_id;
-		p[2] = g.tenant_id;
-		p[3] = ttl;
-		if (mh_password_needs_rehash(hash) == 1)
-			rehash = auth_password_hash(req, password);
-		/* The context is the chosen tenant: app_enter re-checks the membership. */
-		req->principal.user_id = g.user_id;
-		req->principal.tenant_id = g.tenant_id;
-		rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-		if (rc != MH_DB_OK)
-			return mh_db_reply_error(req, res, &tx, rc);
-		mh_tx_query(&tx, "auth_refresh_issue", p, 4);
-		auth_audit_queue(&tx, "login", g.user_id);
-		if (rehash != NULL)
-			mh_tx_query(&tx, "auth_set_password", (const char **)&rehash, 1);
-		rc = mh_tx_commit(&tx);
-		if (rc != MH_DB_OK)
-			return mh_db_reply_error(req, res, &tx, rc);
-		if (failures > 0) {
-			redisReply *d = mh_redis_command(req, "DEL %s", k.account);
-			(void)d;
-		}
-		return session_reply(req, res, 200, &g, token, NULL);
-	}
+	if ((reuse || strcmp(outcome, "revoked") == 0) && family[0] != '\0' &&
+	    mh_revocation_revoke_session(req, family) < 0)
+		return mh_reply_unavailable(req, res, "the token revocation service");
+	if (reuse)
+		mh_log(MH_LOG_WARN, "refresh_reuse_detected",
+		       "request %s: a rotated refresh token was replayed; session revoked",
+		       req->request_id);
+	return invalid_refresh(req, res, outcome);
 }
 
 int auth_refresh(struct mh_request *req, struct mh_response *res)
 {
-	const char *old, *old_hash, *token, *token_hash;
+	struct auth_refresh_token t;
+	const char *old, *token, *outcome;
 	const char **p;
 	struct mh_tx tx;
 	const PGresult *r;
-	const char *outcome;
 	int q, rc;
 
 	if (!origin_ok_or_reply(req, res))
@@ -527,22 +421,24 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	old = refresh_cookie(req);
 	if (old == NULL)
 		return invalid_refresh(req, res, "no refresh cookie");
-	old_hash = token_hash_param(req->arena, old);
-	p = mh_arena_alloc(req->arena, sizeof(*p) * 6);
-	if (old_hash == NULL || p == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
+	p = mh_arena_alloc(req->arena, sizeof(*p) * 7);
+	if (p == NULL || auth_refresh_make(req->arena, &t) < 0)
 		return -1;
-	p[0] = old_hash;
-	p[1] = token_hash;
-	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_reuse_grace);
-	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-	p[4] = auth_client_ip(req);
-	p[5] = req->request_id;
-	if (p[2] == NULL || p[3] == NULL)
+	/* The successor is made and sealed under the old token before the round trip; it is
+	 * used only if the old token turns out to be current. */
+	p[0] = auth_token_hash_param(req->arena, old);
+	p[1] = t.hash_param;
+	p[2] = auth_refresh_seal(req->arena, old, t.raw);
+	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_reuse_grace);
+	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
+	p[5] = auth_client_ip(req);
+	p[6] = req->request_id;
+	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL)
 		return -1;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_refresh_use", p, 6);
+	q = mh_tx_query(&tx, "auth_refresh_use", p, 7);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
@@ -550,16 +446,26 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	if (r == NULL || PQntuples(r) != 1)
 		return -1;
 	outcome = PQgetvalue(r, 0, 0);
-	if (strcmp(outcome, "ok") != 0 && strcmp(outcome, "grace") != 0) {
-		if (strcmp(outcome, "reuse") == 0)
-			mh_log(MH_LOG_WARN, "refresh_reuse_detected",
-			       "request %s: a rotated refresh token was replayed; family revoked",
-			       req->request_id);
-		return invalid_refresh(req, res, outcome);
+	if (strcmp(outcome, "ok") == 0) {
+		token = t.token;
+	} else if (strcmp(outcome, "grace") == 0) {
+		/* Two tabs at once: the same token the first one got (or its successor). */
+		const char *hash;
+
+		token = auth_refresh_open(req->arena, old, PQgetvalue(r, 0, 6));
+		hash = token ? auth_token_hash_param(req->arena, token) : NULL;
+		if (hash == NULL || strcmp(hash, PQgetvalue(r, 0, 7)) != 0) {
+			mh_log(MH_LOG_ERROR, "refresh_successor_lost",
+			       "request %s: a sealed successor did not open", req->request_id);
+			return invalid_refresh(req, res, "successor not recoverable");
+		}
+	} else {
+		return refresh_refused(req, res, outcome, PQgetvalue(r, 0, 3));
 	}
 	{
 		struct auth_grant g = { PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-					PQgetvalue(r, 0, 3), strtoll(PQgetvalue(r, 0, 4), NULL, 10) };
+					PQgetvalue(r, 0, 4), strtoll(PQgetvalue(r, 0, 5), NULL, 10),
+					PQgetvalue(r, 0, 3) };
 
 		req->principal.user_id = g.user_id;
 		req->principal.tenant_id = g.tenant_id;
@@ -569,41 +475,58 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 
 int auth_logout(struct mh_request *req, struct mh_response *res)
 {
-	const char *h = mh_header(req, "authorization"), *cookie;
+	const char *h = mh_header(req, "authorization"), *cookie, *sid = NULL;
+	const char *user_id = NULL, *tenant_id = NULL;
 	struct mh_tx tx;
-	int rc;
+	const PGresult *r;
+	int q, rc;
 
 	if (!origin_ok_or_reply(req, res))
 		return 0;
-	/* The access token presented with the logout dies now too. Revocation first: if Redis
-	 * cannot record it, nothing else changes and the client is told to retry. */
+	/* The session of the access token presented with the logout dies now, with every
+	 * access token it issued. Revocation first: if Redis cannot record it, nothing else
+	 * changes and the client is told to retry. */
 	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
 		struct mh_token_claims c;
 		const char *why = NULL;
 
 		if (mh_jwt_verify(h + 7, strlen(h + 7), (long long)time(NULL), &c, &why) == 0) {
-			if (mh_revocation_revoke_token(req, c.jti, c.exp) < 0)
-				return mh_reply_unavailable(req, res, "the token revocation service");
-			req->principal.user_id = mh_arena_strdup(req->arena, c.sub);
-			req->principal.tenant_id = mh_arena_strdup(req->arena, c.tid);
+			if (mh_revocation_revoke_session(req, c.sid) < 0)
+				return mh_reply_unavailable(req, res,
+							    "the token revocation service");
+			sid = mh_arena_strdup(req->arena, c.sid);
+			user_id = mh_arena_strdup(req->arena, c.sub);
+			tenant_id = mh_arena_strdup(req->arena, c.tid);
 		}
 	}
 	cookie = refresh_cookie(req);
 	if (cookie != NULL) {
 		const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
 
-		if (p == NULL || (p[0] = token_hash_param(req->arena, cookie)) == NULL)
+		if (p == NULL || (p[0] = auth_token_hash_param(req->arena, cookie)) == NULL)
 			return -1;
 		p[1] = auth_client_ip(req);
 		p[2] = req->request_id;
 		rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 		if (rc != MH_DB_OK)
 			return mh_db_reply_error(req, res, &tx, rc);
-		mh_tx_query(&tx, "auth_logout", p, 3);
+		q = mh_tx_query(&tx, "auth_logout", p, 3);
 		rc = mh_tx_commit(&tx);
 		if (rc != MH_DB_OK)
 			return mh_db_reply_error(req, res, &tx, rc);
+		r = mh_tx_result(&tx, q);
+		if (r == NULL)
+			return -1;
+		/* The cookie's session, when it is another one: the refresh family is revoked
+		 * already, so a retry after a 503 finds it again and completes. */
+		if (PQntuples(r) == 1 && (sid == NULL || strcmp(sid, PQgetvalue(r, 0, 2)) != 0) &&
+		    mh_revocation_revoke_session(req, PQgetvalue(r, 0, 2)) < 0)
+			return mh_reply_unavailable(req, res, "the token revocation service");
 	}
+	/* Named only now, for the access log: the transaction above needs no context, and a
+	 * user who has left the token's tenant (or been deleted) must still be able to log out. */
+	req->principal.user_id = user_id;
+	req->principal.tenant_id = tenant_id;
 	auth_set_refresh_cookie(req, res, NULL);
 	res->status = 204;
 	return 0;
@@ -654,18 +577,22 @@ int auth_logout_all(struct mh_request *req, struct mh_response *res)
 int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const char *tenant_id)
 {
 	const char *token, *token_hash, *current = req->principal.tenant_id;
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 5);
+	const char *family = auth_session_new(req->arena);
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 6);
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
 
-	if (p == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
+	if (p == NULL || family == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
 		return -1;
 	p[0] = tenant_id;
 	p[1] = token_hash;
-	p[2] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-	p[3] = auth_client_ip(req);
-	p[4] = req->request_id;
+	p[2] = family;
+	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
+	p[4] = auth_client_ip(req);
+	p[5] = req->request_id;
+	if (p[3] == NULL)
+		return -1;
 	/* No tenant context: the user may have left the current tenant; the definer function
 	 * checks the membership of the target one. */
 	req->principal.tenant_id = "";
@@ -673,7 +600,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 	req->principal.tenant_id = current;
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_switch_tenant", p, 5);
+	q = mh_tx_query(&tx, "auth_switch_tenant", p, 6);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
@@ -684,7 +611,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 		return mh_reply_error(req, res, 403, "forbidden", "you are not a member of that tenant");
 	{
 		struct auth_grant g = { req->principal.user_id, tenant_id, PQgetvalue(r, 0, 0),
-					strtoll(PQgetvalue(r, 0, 1), NULL, 10) };
+					strtoll(PQgetvalue(r, 0, 1), NULL, 10), family };
 
 		return session_reply(req, res, 200, &g, token, NULL);
 	}

@@ -1,7 +1,7 @@
 /* settings.c - the auth module's configuration keys and what it does when they change. */
 #include "modules/auth/internal.h"
 
-#include "core/revocation.h"
+#include "core/auth.h"
 
 struct auth_settings auth_settings;
 
@@ -13,9 +13,9 @@ static const struct mh_config_key auth_keys[] = {
         MH_KEY_INT(S, refresh_reuse_grace, 0, 300, "10",
                    "seconds a just-rotated refresh token still works once (two tabs)"),
         MH_KEY_INT(S, login_max_failures, 1, 1000, "5",
-                   "failed logins per account (10x per address) before a lockout"),
+                   "failed logins per (account, address) before the throttle delays them"),
         MH_KEY_INT(S, login_lockout, 1, 86400, "900",
-                   "seconds a lockout lasts from the first failure of its window"),
+                   "seconds: the login throttle's window and its longest delay"),
         MH_KEY_STR(S, allowed_origins, "https://localhost:8443",
                    "space-separated origins the cookie-authenticated routes accept (CSRF)"),
         MH_KEY_BOOL(S, cookie_secure, "true", "the refresh cookie says Secure"),
@@ -23,14 +23,15 @@ static const struct mh_config_key auth_keys[] = {
 };
 #undef S
 
-/* The core's revocation records must outlive the longest access token. */
+/* The core verifies the tokens this module issues: it refuses a longer-lived one, and its
+ * revocation records must outlive the longest. */
 static int auth_apply(const void *values, char *err, size_t errlen)
 {
 	const struct auth_settings *s = values;
 
 	(void)err;
 	(void)errlen;
-	mh_revocation_configure(s->access_token_ttl);
+	mh_auth_set_token_lifetime(s->access_token_ttl);
 	return 0;
 }
 

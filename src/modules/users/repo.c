@@ -19,7 +19,9 @@ const struct mh_db_statement users_statements[] = {
 	{ "users_set_name", "UPDATE users SET name = $1 WHERE id = app_user_id()", 1 },
 	{ "users_set_password", "SELECT auth_set_password($1)", 1 },
 	{ "users_revoke_all", "SELECT auth_revoke_all(NULL)", 0 },
+	/* The session that changed the password goes on as a new refresh family ($2). */
 	{ "users_refresh_issue",
-	  "SELECT auth_refresh_issue($1::bytea, NULL, app_user_id(), app_tenant_id(), $2::int)", 2 },
+	  "SELECT auth_refresh_issue($1::bytea, $2::uuid, app_user_id(), app_tenant_id(), $3::int)",
+	  3 },
 	{ NULL, NULL, 0 },
 };

@@ -63,8 +63,8 @@ int users_me_update(struct mh_request *req, struct mh_response *res, const char 
 {
 	struct mh_tx tx;
 	const PGresult *me, *lock, *ver;
-	const char *token = NULL, *token_hash = NULL, *hash = NULL;
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 2);
+	const char *token = NULL, *token_hash = NULL, *hash = NULL, *family = NULL;
+	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
 	int qm, qt, qv = -1, rc;
 	long long version = 0;
 
@@ -91,7 +91,9 @@ int users_me_update(struct mh_request *req, struct mh_response *res, const char 
 						      "the current password is incorrect", &d, 1);
 		}
 		hash = auth_password_hash(req, password);
-		if (hash == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
+		family = auth_session_new(req->arena);
+		if (hash == NULL || family == NULL ||
+		    auth_refresh_new(req->arena, &token, &token_hash) < 0)
 			return -1;
 		/* The revocation comes before the commit: if Redis cannot take it, nothing
 		 * changes and the client hears 503. The row lock makes version + 1 exactly the
@@ -102,10 +104,11 @@ int users_me_update(struct mh_request *req, struct mh_response *res, const char 
 			return mh_reply_unavailable(req, res, "the token revocation service");
 		}
 		p[0] = token_hash;
-		p[1] = mh_arena_sprintf(req->arena, "%d", auth_refresh_ttl());
+		p[1] = family;
+		p[2] = mh_arena_sprintf(req->arena, "%d", auth_refresh_ttl());
 		mh_tx_query(&tx, "users_set_password", &hash, 1);
 		qv = mh_tx_query(&tx, "users_revoke_all", NULL, 0);
-		mh_tx_query(&tx, "users_refresh_issue", p, 2);
+		mh_tx_query(&tx, "users_refresh_issue", p, 3);
 		auth_audit_queue(&tx, "password_changed", req->principal.user_id);
 	}
 	if (name != NULL) {
@@ -127,7 +130,7 @@ int users_me_update(struct mh_request *req, struct mh_response *res, const char 
 		/* This session continues with a fresh access token and refresh cookie; every
 		 * other one is dead. */
 		struct auth_grant g = { req->principal.user_id, req->principal.tenant_id,
-					PQgetvalue(me, 0, 5), version };
+					PQgetvalue(me, 0, 5), version, family };
 
 		ver = mh_tx_result(&tx, qv);
 		if (ver != NULL && PQntuples(ver) == 1)
