@@ -76,8 +76,13 @@ nginx_check_render() {
 
 # nginx_render_main: STATE/nginx/nginx.conf, a complete top-level config around the site.
 nginx_render_main() {
-	local ngx user_line=""
+	local ngx user_line="" http_extra=""
 	ngx=$(nginx_dir)
+	# Extra http-level lines (bench/peers' upstream blocks), which a server block cannot hold.
+	if [[ -n ${MENHIR_NGINX_HTTP_EXTRA:-} ]]; then
+		[[ -r $MENHIR_NGINX_HTTP_EXTRA ]] || mh_die "MENHIR_NGINX_HTTP_EXTRA=$MENHIR_NGINX_HTTP_EXTRA is not a readable file"
+		http_extra="include \"$MENHIR_NGINX_HTTP_EXTRA\";"
+	fi
 	if ((EUID == 0)); then
 		# As root, nginx hands its workers to `nobody`, who can reach neither a 0700 state
 		# folder (mktemp's) nor menhir's 0600 socket. This stack is loopback-only and
@@ -118,6 +123,7 @@ http {
     uwsgi_temp_path "$ngx/tmp/uwsgi";
     scgi_temp_path "$ngx/tmp/scgi";
     access_log "$ngx/access.log";
+    $http_extra
     include "$ngx/menhir.conf";
 }
 CONF
