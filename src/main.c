@@ -1,4 +1,4 @@
-/* main.c - the `menhir` command: dispatches to serve, migrate, keys, config, version. */
+/* main.c - the `menhir` command: dispatches to serve, work, check, migrate, keys, admin, config. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "core/app.h"
+#include "core/check.h"
 #include "core/config.h"
 #include "core/keys.h"
 #include "core/sysaudit.h"
@@ -20,36 +21,48 @@
 #include "modules/tenants/tenants.h"
 #include "modules/users/users.h"
 
+/* The command list: `menhir help` prints it, and the menhir(8) manual page is generated
+ * from it (`menhir help --commands`, one tab-separated synopsis and description a line). */
+static const struct command {
+	const char *synopsis, *help;
+} commands[] = {
+        {"serve", "run the FastCGI worker pool"},
+        {"work [--concurrency N]", "run background jobs"},
+        {"check", "verify config, keys, routes, PostgreSQL, Redis, schema (nginx -t)"},
+        {"migrate", "apply pending schema migrations"},
+        {"migrate --status", "list applied and pending migrations"},
+        {"keys generate", "add an RS256 key pair to keys_dir (the first becomes active)"},
+        {"keys rotate", "add a key pair and sign new tokens with it"},
+        {"keys list", "list the keys in keys_dir and mark the active one"},
+        {"admin create-user EMAIL [--name NAME] < password",
+         "create a user (password on standard input)"},
+        {"admin create-tenant NAME --owner EMAIL [--slug SLUG]",
+         "create a tenant owned by an existing user"},
+        {"admin unlock-login EMAIL", "lift the failed-login throttle of an account"},
+        {"admin seed --tenants N --docs M",
+         "N tenants with a user of each role and M documents each"},
+        {"admin seed --demo [--docs M]", "the demo tenant (once; fixed e-mails, printed password)"},
+        {"config", "print the effective configuration"},
+        {"config --keys", "print every configuration key: section, name, type, default, range, "
+                          "help (tab-separated)"},
+        {"routes", "print the route table as JSON (for the API contract)"},
+        {"version", "print the version"},
+};
+
 static void usage(FILE *out)
 {
+	fprintf(out, "usage: menhir [--config FILE] COMMAND\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strlen(commands[i].synopsis) < 18)
+			fprintf(out, "  %-17s %s\n", commands[i].synopsis, commands[i].help);
+		else
+			fprintf(out, "  %s\n  %17s %s\n", commands[i].synopsis, "",
+			        commands[i].help);
+	}
 	fprintf(out,
-		"usage: menhir [--config FILE] COMMAND\n"
-		"\n"
-		"commands:\n"
-		"  serve             run the FastCGI worker pool\n"
-		"  work [--concurrency N]  run background jobs\n"
-		"  migrate           apply pending schema migrations\n"
-		"  migrate --status  list applied and pending migrations\n"
-		"  keys generate     add an RS256 key pair to keys_dir (the first becomes active)\n"
-		"  keys rotate       add a key pair and sign new tokens with it\n"
-		"  keys list         list the keys in keys_dir and mark the active one\n"
-		"  admin create-user EMAIL [--name NAME] < password\n"
-		"                    create a user (password on standard input)\n"
-		"  admin create-tenant NAME --owner EMAIL [--slug SLUG]\n"
-		"                    create a tenant owned by an existing user\n"
-		"  admin unlock-login EMAIL\n"
-		"                    lift the failed-login throttle of an account\n"
-		"  admin seed --tenants N --docs M\n"
-		"                    N tenants with a user of each role and M documents each\n"
-		"  admin seed --demo [--docs M]\n"
-		"                    the demo tenant (once; fixed e-mails, printed password)\n"
-		"  config            print the effective configuration\n"
-		"  routes            print the route table as JSON (for the API contract)\n"
-		"  version           print the version\n"
-		"\n"
-		"The configuration file defaults to %s (or $MENHIR_CONFIG);\n"
-		"every key can be overridden by a MENHIR_<KEY> environment variable.\n",
-		MH_CONFIG_DEFAULT_PATH);
+	        "\nThe configuration file defaults to %s (or $MENHIR_CONFIG);\n"
+	        "every key can be overridden by a MENHIR_<KEY> environment variable.\n",
+	        MH_CONFIG_DEFAULT_PATH);
 }
 
 /* The route table as JSON lines, so the OpenAPI contract test can compare
@@ -59,12 +72,13 @@ static void print_routes(void)
 	printf("[\n");
 	for (size_t i = 0; i < mh_router_count(); i++) {
 		const struct mh_route *r = mh_router_at(i);
-		const char *role[] = { "none", "viewer", "member", "admin", "owner" };
+		const char *role[] = {"none", "viewer", "member", "admin", "owner"};
 
 		printf("  {\"method\": \"%s\", \"pattern\": \"%s\", \"public\": %s, "
 		       "\"json_body\": %s, \"raw_body\": %s, \"internal\": %s, \"test_only\": %s, "
 		       "\"min_role\": \"%s\"}%s\n",
-		       mh_method_name(r->method), r->pattern, r->flags & MH_PUBLIC ? "true" : "false",
+		       mh_method_name(r->method), r->pattern,
+		       r->flags & MH_PUBLIC ? "true" : "false",
 		       r->flags & MH_JSON_BODY ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
@@ -98,12 +112,24 @@ int main(int argc, char **argv)
 		printf("menhir %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+	if ((strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) && argi == argc) {
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "help") == 0 && argi + 1 == argc && strcmp(argv[argi], "--commands") == 0) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			printf("%s\t%s\n", commands[i].synopsis, commands[i].help);
+		return 0;
+	}
+	/* The table of keys, not their values: no file is read, so a build can generate the
+	 * sample configuration and the manual pages from it. */
+	if (strcmp(cmd, "config") == 0 && argi + 1 == argc && strcmp(argv[argi], "--keys") == 0) {
+		mh_config_describe(STDOUT_FILENO);
+		return 0;
+	}
 	if (mh_config_load(&cfg, config_path, required, err, sizeof(err)) < 0) {
-		fprintf(stderr, "menhir: %s\n", err);
+		fprintf(stderr, "menhir%s: %s%s\n", strcmp(cmd, "check") == 0 ? " check" : "",
+		        strcmp(cmd, "check") == 0 ? "FAILED: " : "", err);
 		return 1;
 	}
 	mh_log_set_level(cfg.log_level);
@@ -112,6 +138,8 @@ int main(int argc, char **argv)
 		mh_config_dump(&cfg, STDOUT_FILENO);
 		return 0;
 	}
+	if (strcmp(cmd, "check") == 0 && argi == argc)
+		return mh_check_run(&cfg, config_path, stderr);
 	if (strcmp(cmd, "routes") == 0 && argi == argc) {
 		if (mh_router_build(mh_modules, cfg.enable_test_routes, err, sizeof(err)) < 0) {
 			fprintf(stderr, "menhir: %s\n", err);
@@ -155,9 +183,9 @@ int main(int argc, char **argv)
 		/* The key exists either way; a missing audit row is reported, and
 		 * the exit status says so, so scripts can retry the record. */
 		return mh_sysaudit_record(&cfg, sub[0] == 'r' ? "keys.rotate" : "keys.generate",
-					  kid) < 0
-			       ? 3
-			       : 0;
+		                          kid) < 0
+		               ? 3
+		               : 0;
 	}
 	if (strcmp(cmd, "admin") == 0 && argi < argc) {
 		if (strcmp(argv[argi], "create-user") == 0)

@@ -1,6 +1,8 @@
 /* config.c - Menhir's settings: a key = value file overridden by MENHIR_* variables. */
 #include "core/config.h"
 
+#include "core/credentials.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -30,37 +32,50 @@ static const struct mh_config_key core_keys[] = {
         MH_KEY_INT(CFG, workers, 0, 1024, "0", "worker processes; 0 = one per online CPU"),
         MH_KEY_INT(CFG, max_requests, 0, INT_MAX, "10000",
                    "requests after which a worker is recycled; 0 = never"),
-        MH_KEY_INT(CFG, request_timeout, 1, 3600, "30", "seconds a request may run"),
+        MH_KEY_INT(CFG, request_timeout, 1, 3600, "30",
+                   "seconds a request may run; keep nginx's fastcgi_read_timeout equal"),
         MH_KEY_INT(CFG, shutdown_timeout, 1, 3600, "30",
                    "seconds a graceful stop waits for requests (and jobs) in flight"),
         MH_KEY_INT(CFG, body_limit, 1024, 1 << 30, "1048576",
-                   "largest request body in bytes (413 above)"),
+                   "largest request body in bytes (413 above); keep nginx's "
+                   "client_max_body_size a little larger"),
         MH_KEY_INT(CFG, upload_limit, 1, 1 << 30, "10485760",
-                   "largest body in bytes of a route that streams it (file uploads; 413 above)"),
+                   "largest body in bytes of a route that streams it (file uploads; 413 "
+                   "above); keep the upload location's client_max_body_size a little larger"),
         MH_KEY_STR(CFG, database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
                    "libpq conninfo or URI of serve and work (the menhir_app role)"),
         MH_KEY_STR(CFG, migrate_database_url,
                    "dbname=menhir user=menhir_owner host=/var/run/postgresql",
                    "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
         MH_KEY_INT(CFG, db_statement_timeout, 0, 3600000, "5000",
-                   "PostgreSQL statement_timeout in ms; 0 = none"),
+                   "PostgreSQL statement_timeout in ms for serve; 0 = none"),
         MH_KEY_STR(CFG, redis_url, "redis://127.0.0.1:6379/0",
                    "redis://[:password@]host[:port][/db] or unix:/path"),
         MH_KEY_INT(CFG, redis_timeout, 1, 60000, "500", "Redis connect and command timeout in ms"),
-        MH_KEY_STR(CFG, schema_dir, "/usr/share/menhir/schema",
+        MH_KEY_STR(CFG, database_password_file, "",
+                   "database_url's password: a systemd credential name (LoadCredential=) or an "
+                   "absolute path; empty = none"),
+        MH_KEY_STR(CFG, migrate_database_password_file, "",
+                   "migrate_database_url's password: a credential name or an absolute path; "
+                   "empty = none"),
+        MH_KEY_STR(CFG, redis_password_file, "",
+                   "Redis's password (AUTH): a credential name or an absolute path; empty = none"),
+        MH_KEY_STR(CFG, schema_dir, MH_PKGDATADIR "/schema",
                    "where migrate finds the NNNN_*.sql files"),
         LEVEL(log_level, "info", "the least important log lines written"),
         MH_KEY_INT(CFG, retry_after, 1, 3600, "5", "seconds sent in Retry-After with a 503"),
         MH_KEY_BOOL(CFG, enable_test_routes, "false",
                     "adds the /api/v1/test/* routes and the test.echo job; never in production"),
-        MH_KEY_STR(CFG, keys_dir, "/etc/menhir/keys", "the RS256 signing keys (menhir keys)"),
+        MH_KEY_STR(CFG, keys_dir, MH_SYSCONFDIR "/menhir/keys",
+                   "the RS256 signing keys (menhir keys); private files 0600"),
         MH_KEY_STR(CFG, jwt_issuer, "menhir", "iss of the access tokens"),
         MH_KEY_STR(CFG, jwt_audience, "menhir-api", "aud of the access tokens"),
         MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
         MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
         MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
         MH_KEY_STR(CFG, events_socket, "/run/menhir/events/events.sock",
-                   "nginx's nchan publisher socket (live events); empty = none"),
+                   "nginx's nchan publisher socket (live events); its directory must admit only "
+                   "Menhir's user; empty = none"),
         MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
                    "ms one event publication may take (events are best effort)"),
         MH_KEY_INT(CFG, work_concurrency, 1, 256, "2",
@@ -365,9 +380,9 @@ static int load_env(struct mh_config *cfg, char *err, size_t errlen)
 int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err, size_t errlen)
 {
 	mh_config_defaults(cfg);
-	if (load_file(cfg, path, required, err, errlen) < 0)
+	if (load_file(cfg, path, required, err, errlen) < 0 || load_env(cfg, err, errlen) < 0)
 		return -1;
-	return load_env(cfg, err, errlen);
+	return mh_credentials_resolve(cfg, err, errlen);
 }
 
 int mh_config_apply(const struct mh_config *cfg, char *err, size_t errlen)
@@ -579,4 +594,30 @@ int mh_config_worker_count(const struct mh_config *cfg)
 		return cfg->workers;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
+}
+
+void mh_config_describe(int fd)
+{
+	static const char *const types[] = {
+	        [MH_SETTING_STR] = "string",   [MH_SETTING_INT] = "integer",
+	        [MH_SETTING_BOOL] = "boolean", [MH_SETTING_MODE] = "mode",
+	        [MH_SETTING_LEVEL] = "level",
+	};
+	static struct mh_config scratch;
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+
+	for (size_t t = 0; table(mh_modules, &scratch, t, &keys, &owner) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			dprintf(fd, "%s\t%s\t%s\t%s\t", owner ? owner->name : "core", k->name,
+			        types[k->type], k->def ? k->def : "");
+			switch (k->type) {
+			case MH_SETTING_STR: break;
+			case MH_SETTING_INT: dprintf(fd, "%ld..%ld", k->min, k->max); break;
+			case MH_SETTING_BOOL: dprintf(fd, "true|false"); break;
+			case MH_SETTING_MODE: dprintf(fd, "0000..0777"); break;
+			case MH_SETTING_LEVEL: dprintf(fd, "debug|info|warn|error"); break;
+			}
+			dprintf(fd, "\t%s\n", k->help ? k->help : "");
+		}
 }

@@ -10,7 +10,15 @@
 
 struct mh_module;
 
-#define MH_CONFIG_DEFAULT_PATH "/etc/menhir/menhir.conf"
+/* configure's sysconfdir and pkgdatadir (Makefile.am); the Debian layout otherwise. */
+#ifndef MH_SYSCONFDIR
+#define MH_SYSCONFDIR "/etc"
+#endif
+#ifndef MH_PKGDATADIR
+#define MH_PKGDATADIR "/usr/share/menhir"
+#endif
+
+#define MH_CONFIG_DEFAULT_PATH MH_SYSCONFDIR "/menhir/menhir.conf"
 
 /* Room for every module's values while they are loaded and checked; a registry that needs
  * more refuses to start (mh_config_check_registry). */
@@ -79,6 +87,12 @@ struct mh_config {
 	int db_statement_timeout; /* milliseconds */
 	char redis_url[512];
 	int redis_timeout; /* milliseconds */
+	/* Passwords kept out of the file: a systemd credential name or an absolute path
+	 * (core/credentials.h), joined to the URLs above when the configuration is loaded. */
+	char database_password_file[256];
+	char migrate_database_password_file[256];
+	char redis_password_file[256];
+	char redis_password[256]; /* not a key: what redis_password_file held */
 	char schema_dir[512];
 	enum mh_log_level log_level;
 	int retry_after; /* seconds */
@@ -142,6 +156,11 @@ int mh_config_check_registry(const struct mh_module *const *modules, char *err, 
  * key = value line after a comment with its help, range and default, the core's first, then
  * each module's under its name; the connection strings are shown without passwords. */
 void mh_config_dump(const struct mh_config *cfg, int fd);
+
+/* Writes every key the configuration accepts, one tab-separated line each: section ("core"
+ * or the module's name), name, type, default, range (empty for strings) and one line of
+ * help. The sample configuration and menhir.conf(5) are generated from it. */
+void mh_config_describe(int fd);
 
 /* Workers to run: cfg->workers, or the number of online CPUs when it is 0. */
 int mh_config_worker_count(const struct mh_config *cfg);

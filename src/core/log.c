@@ -3,7 +3,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,29 @@ void mh_log_set_level(enum mh_log_level level)
 int mh_log_enabled(enum mh_log_level level)
 {
 	return level >= min_level;
+}
+
+/*
+ * Whether stderr is journald's stream: systemd sets JOURNAL_STREAM to "DEV:INODE" of the
+ * stream it connected, and a process whose stderr is still that file may start each line
+ * with "<N>", the syslog priority journald then records (so `journalctl -p err` finds
+ * errors). Compared with stderr itself, not just present, because a child whose stderr
+ * was redirected (a file, a pipe to a test) inherits the variable too and must stay plain
+ * JSON. Decided once per process, on the first line.
+ */
+static int journal_stream(void)
+{
+	static int known = -1;
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (known >= 0)
+		return known;
+	known = v != NULL && sscanf(v, "%llu:%llu", &dev, &ino) == 2 &&
+		fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+		(unsigned long long)st.st_ino == ino;
+	return known;
 }
 
 /* Reserve room for the closing `,"truncated":true}\n`. */
@@ -85,6 +110,12 @@ void mh_logline_begin(struct mh_logline *l, enum mh_log_level level, const char 
 
 	l->len = 0;
 	l->truncated = 0;
+	if (journal_stream()) {
+		/* syslog(3) priorities: LOG_DEBUG 7, LOG_INFO 6, LOG_WARNING 4, LOG_ERR 3. */
+		static const char prio[] = { '7', '6', '4', '3' };
+		char p[3] = { '<', prio[level], '>' };
+		put(l, p, 3);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(head, sizeof(head),

@@ -15,6 +15,8 @@ int mh_log_enabled(enum mh_log_level level);
  * A line is built in a fixed buffer on the caller's stack and written with a
  * single write(2), so concurrent workers never interleave and logging never
  * allocates. A line that would overflow is cut and marked "truncated".
+ * When stderr is journald's stream (JOURNAL_STREAM names it) a line starts with its
+ * syslog priority, "<3>{...}" for an error, which journald strips and records.
  */
 struct mh_logline {
 	char buf[4096];

@@ -234,3 +234,48 @@ out:
 	free(files);
 	return rc;
 }
+
+int mh_migrate_verify(PGconn *c, const char *dir, char *report, size_t len)
+{
+	struct migration *files = calloc(MAX_FILES, sizeof(*files));
+	size_t n = 0, used = 0, pending = 0, changed = 0;
+	PGresult *r = NULL;
+	int rc = -1;
+
+	report[0] = '\0';
+	if (files == NULL || load_files(dir, files, &n) < 0) {
+		snprintf(report, len, "cannot read the migrations in schema_dir %s", dir);
+		goto out;
+	}
+	r = PQexec(c, "SELECT filename, checksum FROM schema_migrations");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(report, len, "cannot read schema_migrations: %s(run `menhir migrate`)",
+			 PQresultErrorMessage(r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *state = "pending";
+
+		for (int row = 0; row < PQntuples(r); row++)
+			if (strcmp(PQgetvalue(r, row, 0), files[i].name) == 0)
+				state = strcmp(PQgetvalue(r, row, 1), files[i].checksum) == 0
+						? NULL
+						: "changed";
+		if (state == NULL)
+			continue;
+		if (*state == 'p')
+			pending++;
+		else
+			changed++;
+		if (used < len)
+			used += (size_t)snprintf(report + used, len - used, "%s%s %s",
+						 used ? ", " : "", state, files[i].name);
+	}
+	rc = pending + changed > 0;
+out:
+	PQclear(r);
+	for (size_t i = 0; i < n; i++)
+		free(files[i].sql);
+	free(files);
+	return rc;
+}

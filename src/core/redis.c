@@ -19,6 +19,7 @@ static struct {
 
 static redisContext *ctx;
 static int64_t next_attempt_us;
+static char last_error[256];
 
 static int hex_digit(char c)
 {
@@ -161,7 +162,14 @@ int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen)
 	memset(&settings, 0, sizeof(settings));
 	settings.timeout.tv_sec = cfg->redis_timeout / 1000;
 	settings.timeout.tv_usec = (cfg->redis_timeout % 1000) * 1000;
-	return mh_redis_url_parse(cfg->redis_url, &settings.url, err, errlen);
+	if (mh_redis_url_parse(cfg->redis_url, &settings.url, err, errlen) < 0)
+		return -1;
+	/* redis_password_file's password (core/credentials.h; the URL then has none), for the
+	 * default user, over a unix socket too. */
+	if (cfg->redis_password[0] != '\0')
+		snprintf(settings.url.password, sizeof(settings.url.password), "%s",
+		         cfg->redis_password);
+	return 0;
 }
 
 void mh_redis_disconnect(void)
@@ -175,10 +183,17 @@ static int setup_on(redisContext *c, const char *what, redisReply *r)
 {
 	int ok = r != NULL && r->type != REDIS_REPLY_ERROR;
 
-	if (!ok)
-		mh_log(MH_LOG_WARN, "redis_setup_failed", "%s: %s", what, r ? r->str : c->errstr);
+	if (!ok) {
+		snprintf(last_error, sizeof(last_error), "%s: %s", what, r ? r->str : c->errstr);
+		mh_log(MH_LOG_WARN, "redis_setup_failed", "%s", last_error);
+	}
 	freeReplyObject(r);
 	return ok ? 0 : -1;
+}
+
+const char *mh_redis_last_error(void)
+{
+	return last_error;
 }
 
 redisContext *mh_redis_open(void)
@@ -190,7 +205,8 @@ redisContext *mh_redis_open(void)
 	else
 		c = redisConnectWithTimeout(settings.url.host, settings.url.port, settings.timeout);
 	if (c == NULL || c->err) {
-		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s", c ? c->errstr : "out of memory");
+		snprintf(last_error, sizeof(last_error), "%s", c ? c->errstr : "out of memory");
+		mh_log(MH_LOG_WARN, "redis_connect_failed", "%s", last_error);
 		goto fail;
 	}
 	/* The connect timeout does not cover later commands; this one does. */

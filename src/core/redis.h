@@ -34,6 +34,9 @@ int mh_redis_configure(const struct mh_config *cfg, char *err, size_t errlen);
  * (the master's subscriber). Returns NULL on failure; free with redisFree. */
 redisContext *mh_redis_open(void);
 
+/* Why the last mh_redis_open failed (connect, AUTH or SELECT), for messages. */
+const char *mh_redis_last_error(void);
+
 /* Connects (authenticating and selecting the database). Returns 0, or -1 and
  * the worker retries on a later request. */
 int mh_redis_connect(void);

@@ -19,6 +19,7 @@
 #include "core/app.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/notify.h"
 #include "core/revocation.h"
 #include "core/scoreboard.h"
 #include "core/worker.h"
@@ -282,17 +283,19 @@ static void stop_generation_before(unsigned generation)
 	}
 }
 
-static void reload(const char *config_path, int config_required)
+/* Re-reads the configuration; returns 0, or -1 when it was refused (the running one
+ * stays and the reason is logged). */
+static int reload_config(const char *config_path, int config_required)
 {
 	struct mh_config *fresh = malloc(sizeof(*fresh));
 	char err[512];
 
 	if (fresh == NULL)
-		return;
+		return -1;
 	if (mh_config_load(fresh, config_path, config_required, err, sizeof(err)) < 0) {
 		mh_log(MH_LOG_ERROR, "reload_failed", "keeping the running configuration: %s", err);
 		free(fresh);
-		return;
+		return -1;
 	}
 	if (strcmp(fresh->socket, m.cfg->socket) != 0)
 		mh_log(MH_LOG_WARN, "reload", "a new socket path takes effect only on restart");
@@ -300,7 +303,7 @@ static void reload(const char *config_path, int config_required)
 		mh_log(MH_LOG_ERROR, "reload_failed", "keeping the running configuration: %s", err);
 		mh_app_configure(m.cfg, err, sizeof(err));
 		free(fresh);
-		return;
+		return -1;
 	}
 	/* Old workers keep their copy-on-write view of the old config. */
 	memcpy(m.cfg, fresh, sizeof(*fresh));
@@ -312,6 +315,20 @@ static void reload(const char *config_path, int config_required)
 	spawn_generation();
 	stop_generation_before(m.generation);
 	mh_log(MH_LOG_INFO, "reloaded", "configuration reloaded");
+	return 0;
+}
+
+/* systemd sees the reload begin and end (READY=1 either way: the service is serving, with
+ * the new configuration or the old one); the unit's ExecReload= runs `menhir check` first,
+ * so a refused file normally fails `systemctl reload` before SIGHUP is even sent. */
+static void reload(const char *config_path, int config_required)
+{
+	mh_notify_reloading();
+	if (reload_config(config_path, config_required) < 0)
+		mh_notify("READY=1\nSTATUS=reload refused: see the log; serving the previous "
+			  "configuration");
+	else
+		mh_notify("READY=1\nSTATUS=serving");
 }
 
 static int children_alive(void)
@@ -369,6 +386,7 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
+	mh_notify_init();
 	m.sb = mh_scoreboard_create();
 	if (m.sb == NULL || mh_metrics_init() < 0 || mh_revocation_init() < 0) {
 		mh_log(MH_LOG_ERROR, "startup", "cannot map the scoreboard");
@@ -399,10 +417,14 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 	       m.own_socket ? cfg->socket : "the socket from systemd",
 	       mh_config_worker_count(cfg), (int)getpid());
 	spawn_generation();
+	/* The socket is listening and a generation is forked: requests are served from here on
+	 * (a worker not yet accepting leaves them in the backlog, never refused). */
+	mh_notify("READY=1\nSTATUS=serving");
 	for (;;) {
 		sig = wait_for_event();
 		if (sig == SIGTERM || sig == SIGINT) {
 			mh_log(MH_LOG_INFO, "shutdown", "stopping gracefully");
+			mh_notify("STOPPING=1");
 			break;
 		}
 		if (sig == SIGHUP)

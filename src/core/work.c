@@ -34,6 +34,7 @@
 #include "core/db.h"
 #include "core/events.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/module.h"
 #include "core/queue.h"
 #include "core/runner.h"
@@ -199,6 +200,7 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 	char err[512];
 
 	cfg = config;
+	mh_notify_init();
 	if (parse_args(argc, argv, &n) < 0) {
 		fprintf(stderr, "usage: menhir work [--concurrency N]  (N from 1 to %d)\n",
 			MAX_RUNNERS);
@@ -237,6 +239,7 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		spawn(&slots[i], i);
 	mh_log(MH_LOG_INFO, "work", "running jobs with %d runners (pid %d)", n, (int)getpid());
+	mh_notify("READY=1\nSTATUS=running jobs");
 
 	for (;;) {
 		struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
@@ -249,6 +252,7 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 		while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !stopping) {
 				stopping = 1;
+				mh_notify("STOPPING=1");
 				stop_deadline = mh_now_us() + (int64_t)cfg->shutdown_timeout * 1000000;
 				mh_log(MH_LOG_INFO, "shutdown", "finishing the current jobs");
 				for (int i = 0; i < n; i++)
