@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/input.h"
 #include "core/router.h"
 #include "fuzz_util.h"
 
@@ -15,29 +16,43 @@ static int h(struct mh_request *req, struct mh_response *res)
 	return 0;
 }
 
+/* Path parameters as the router needs them declared (the values are not checked here). */
+#define P(n)                                                                                       \
+	{                                                                                          \
+		n, MH_T_STRING, .max = 4096                                                        \
+	}
+static const struct mh_field user_id[] = {P("user_id"), {0}};
+static const struct mh_field id[] = {P("id"), {0}};
+static const struct mh_field id_file[] = {P("id"), P("file_id"), {0}};
+static const struct mh_field a[] = {P("a"), {0}};
+static const struct mh_field a_to_p[] = {P("a"), P("b"), P("c"), P("d"), P("e"), P("f"),
+                                         P("g"), P("h"), P("i"), P("j"), P("k"), P("l"),
+                                         P("m"), P("n"), P("o"), P("p"), {0}};
+
 /* The real tables' shapes, plus static-beats-parameter pairs and the 16-segment maximum. */
 static const struct mh_route routes[] = {
-	{ MH_GET, "/", h, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_GET, "/healthz", h, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_GET, "/readyz", h, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_GET, "/api/v1/ping", h, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/login", h, MH_PUBLIC | MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_GET | MH_PATCH, "/api/v1/tenants/current", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/tenants/current/members", h, 0, MH_ROLE_VIEWER },
-	{ MH_POST, "/api/v1/tenants/current/members", h, MH_JSON_BODY, MH_ROLE_ADMIN },
-	{ MH_PATCH | MH_DELETE, "/api/v1/tenants/current/members/:user_id", h, 0, MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/docs/:id", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/docs/new", h, 0, MH_ROLE_VIEWER },
-	{ MH_PUT, "/api/v1/docs/:id", h, 0, MH_ROLE_MEMBER },
-	{ MH_GET, "/api/v1/docs/:id/files/:file_id", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/docs/:id/files/latest", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/:a", h, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_OPTIONS, "/:a/:b/:c/:d/:e/:f/:g/:h/:i/:j/:k/:l/:m/:n/:o/:p", h, MH_PUBLIC,
-	  MH_ROLE_NONE },
-	{ 0 },
+        {MH_GET, "/", h, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_GET, "/healthz", h, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_GET, "/readyz", h, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_GET, "/api/v1/ping", h, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_POST, "/api/v1/auth/login", h, MH_PUBLIC, MH_ROLE_NONE, .doc = NULL},
+        {MH_GET | MH_PATCH, "/api/v1/tenants/current", h, 0, MH_ROLE_VIEWER, .doc = NULL},
+        {MH_GET, "/api/v1/tenants/current/members", h, 0, MH_ROLE_VIEWER, .doc = NULL},
+        {MH_POST, "/api/v1/tenants/current/members", h, 0, MH_ROLE_ADMIN, .doc = NULL},
+        {MH_PATCH | MH_DELETE, "/api/v1/tenants/current/members/:user_id", h, 0, MH_ROLE_ADMIN,
+         user_id, .doc = NULL},
+        {MH_GET, "/api/v1/docs/:id", h, 0, MH_ROLE_VIEWER, id, .doc = NULL},
+        {MH_GET, "/api/v1/docs/new", h, 0, MH_ROLE_VIEWER, .doc = NULL},
+        {MH_PUT, "/api/v1/docs/:id", h, 0, MH_ROLE_MEMBER, id, .doc = NULL},
+        {MH_GET, "/api/v1/docs/:id/files/:file_id", h, 0, MH_ROLE_VIEWER, id_file, .doc = NULL},
+        {MH_GET, "/api/v1/docs/:id/files/latest", h, 0, MH_ROLE_VIEWER, id, .doc = NULL},
+        {MH_GET, "/:a", h, MH_PUBLIC, MH_ROLE_NONE, a, .doc = NULL},
+        {MH_OPTIONS, "/:a/:b/:c/:d/:e/:f/:g/:h/:i/:j/:k/:l/:m/:n/:o/:p", h, MH_PUBLIC, MH_ROLE_NONE,
+         a_to_p, .doc = NULL},
+        {0},
 };
-static const struct mh_module mod = { .name = "fuzz", .routes = routes };
-static const struct mh_module *const mods[] = { &mod, NULL };
+static const struct mh_module mod = {.name = "fuzz", .routes = routes};
+static const struct mh_module *const mods[] = {&mod, NULL};
 
 static struct mh_arena arena;
 static size_t nroutes;
@@ -70,8 +85,8 @@ static int ref_score(const char *pattern, const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned methods[] = { MH_GET, MH_HEAD, MH_POST, MH_PUT, MH_PATCH, MH_DELETE,
-					    MH_OPTIONS };
+	static const unsigned methods[] = {MH_GET,   MH_HEAD,   MH_POST,   MH_PUT,
+	                                   MH_PATCH, MH_DELETE, MH_OPTIONS};
 	const struct mh_route *route = NULL;
 	struct mh_kv *params = NULL;
 	size_t index = 0, nparams = 0;
@@ -83,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nroutes == 0) {
 		char err[256];
 
-		if (mh_arena_init(&arena, 4096) < 0 || mh_router_build(mods, 0, err, sizeof(err)) < 0)
+		if (mh_arena_init(&arena, 4096) < 0 ||
+		    mh_router_build(mods, 0, err, sizeof(err)) < 0)
 			abort();
 		nroutes = mh_router_count();
 	}
@@ -110,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(want_allowed == 0, "404 for a path some route takes");
 	} else if (m == MH_MATCH_METHOD) {
 		FUZZ_CHECK(best < 0 && allowed == want_allowed && allowed != 0,
-			   "405 with Allow mask %#x, want %#x", allowed, want_allowed);
+		           "405 with Allow mask %#x, want %#x", allowed, want_allowed);
 	} else {
 		size_t want_params = 0;
 		const char *p, *q;
@@ -118,10 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m == MH_MATCH_OK, "unknown match result %d", (int)m);
 		FUZZ_CHECK(best >= 0, "matched a path no route takes with this method");
 		FUZZ_CHECK(route != NULL && index < nroutes && mh_router_at(index) == route,
-			   "route/index mismatch");
+		           "route/index mismatch");
 		FUZZ_CHECK(route->method & want, "route does not take this method");
 		FUZZ_CHECK(ref_score(route->pattern, path) == best,
-			   "%s is not the most static match for %s", route->pattern, path);
+		           "%s is not the most static match for %s", route->pattern, path);
 		for (p = route->pattern; (p = strstr(p, "/:")) != NULL; p++)
 			want_params++;
 		FUZZ_CHECK(nparams == want_params, "%zu params, want %zu", nparams, want_params);
@@ -134,20 +150,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			FUZZ_CHECK(params[i].key != NULL && params[i].value != NULL, "NULL param");
 			FUZZ_CHECK(vlen > 0, "empty value for %s", params[i].key);
-			FUZZ_CHECK(strchr(params[i].value, '/') == NULL, "param %s=\"%s\" has a '/'",
-				   params[i].key, params[i].value);
+			FUZZ_CHECK(strchr(params[i].value, '/') == NULL,
+			           "param %s=\"%s\" has a '/'", params[i].key, params[i].value);
 			FUZZ_CHECK(strlen(params[i].key) == klen &&
-					   memcmp(params[i].key, colon + 2, klen) == 0,
-				   "param name %s", params[i].key);
+			                   memcmp(params[i].key, colon + 2, klen) == 0,
+			           "param name %s", params[i].key);
 			FUZZ_CHECK(strncmp(q, p, (size_t)(colon - p) + 1) == 0,
-				   "static part differs before %s", params[i].key);
+			           "static part differs before %s", params[i].key);
 			q += colon - p + 1;
-			FUZZ_CHECK(strncmp(q, params[i].value, vlen) == 0, "value of %s is not in the path",
-				   params[i].key);
+			FUZZ_CHECK(strncmp(q, params[i].value, vlen) == 0,
+			           "value of %s is not in the path", params[i].key);
 			q += vlen;
 			p = colon + 2 + klen;
 		}
-		FUZZ_CHECK(strcmp(q, p) == 0, "path tail \"%s\" differs from pattern tail \"%s\"", q, p);
+		FUZZ_CHECK(strcmp(q, p) == 0, "path tail \"%s\" differs from pattern tail \"%s\"",
+		           q, p);
 		if (allowed != want_allowed)
 			FUZZ_CHECK(0, "Allow mask %#x, want %#x", allowed, want_allowed);
 	}

@@ -1,4 +1,5 @@
-/* main.c - the `menhir` command: dispatches to serve, work, check, migrate, keys, admin, config. */
+/* main.c - the `menhir` command: dispatches to serve, work, check, migrate, keys, admin, config,
+ * routes, openapi, version. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "core/migrate.h"
 #include "core/module.h"
+#include "core/openapi.h"
 #include "core/router.h"
 #include "core/server.h"
 #include "core/work.h"
@@ -46,6 +48,7 @@ static const struct command {
         {"config --keys", "print every configuration key: section, name, type, default, range, "
                           "help (tab-separated)"},
         {"routes", "print the route table as JSON (for the API contract)"},
+        {"openapi", "print the OpenAPI 3.1 document built from the route table"},
         {"version", "print the version"},
 };
 
@@ -79,7 +82,7 @@ static void print_routes(void)
 		       "\"min_role\": \"%s\"}%s\n",
 		       mh_method_name(r->method), r->pattern,
 		       r->flags & MH_PUBLIC ? "true" : "false",
-		       r->flags & MH_JSON_BODY ? "true" : "false",
+		       r->body != NULL ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
 		       r->flags & MH_TEST_ONLY ? "true" : "false", role[r->min_role],
@@ -147,6 +150,14 @@ int main(int argc, char **argv)
 		}
 		print_routes();
 		mh_router_free();
+		return 0;
+	}
+	if (strcmp(cmd, "openapi") == 0 && argi == argc) {
+		/* The contract never depends on the configuration: no test routes, ever. */
+		if (mh_openapi_write(mh_modules, stdout, err, sizeof(err)) < 0 || fflush(stdout) != 0) {
+			fprintf(stderr, "menhir: %s\n", err);
+			return 1;
+		}
 		return 0;
 	}
 	if (strcmp(cmd, "migrate") == 0) {

@@ -61,6 +61,12 @@ static size_t put_len(unsigned char *p, size_t n)
 
 int t_fcgi_get(const char *socket_path, const char *const *params, struct fcgi_reply *out)
 {
+	return t_fcgi_request(socket_path, params, NULL, 0, out);
+}
+
+int t_fcgi_request(const char *socket_path, const char *const *params, const char *body,
+		   size_t body_len, struct fcgi_reply *out)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 }; /* role responder, no keep-conn */
 	unsigned char buf[8192];
@@ -85,7 +91,13 @@ int t_fcgi_get(const char *socket_path, const char *const *params, struct fcgi_r
 		n += vl;
 	}
 	if (record(fd, BEGIN_REQUEST, begin, 8) || record(fd, PARAMS, buf, n) ||
-	    record(fd, PARAMS, NULL, 0) || record(fd, STDIN, NULL, 0))
+	    record(fd, PARAMS, NULL, 0))
+		goto out;
+	/* The body in records of at most 32 KiB (a record's length is 16 bits). */
+	for (size_t at = 0; at < body_len; at += 32768)
+		if (record(fd, STDIN, body + at, body_len - at < 32768 ? body_len - at : 32768))
+			goto out;
+	if (record(fd, STDIN, NULL, 0))
 		goto out;
 	for (;;) {
 		unsigned char h[8];

@@ -16,6 +16,9 @@ struct fcgi_reply {
  * name/value array) to the unix socket path; returns 0 or -1.
  */
 int t_fcgi_get(const char *socket_path, const char *const *params, struct fcgi_reply *out);
+/* The same with a request body (body_len bytes; set CONTENT_LENGTH in params yourself). */
+int t_fcgi_request(const char *socket_path, const char *const *params, const char *body,
+		   size_t body_len, struct fcgi_reply *out);
 void t_fcgi_free(struct fcgi_reply *r);
 
 #endif

@@ -597,20 +597,20 @@ Test(auth, signup_validation)
 		       "{\"email\":\"a@b.io\",\"password\":\"" T_SECRET_PASSWORD
 		       "\",\"tenant_name\":\"x\",\"is_admin\":true}",
 		       &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(has_detail(&r, "is_admin"), "%s", r.body);
 	t_http_free(&r);
 	t_auth_request("POST", "/api/v1/auth/signup", NULL, NULL, NULL,
 		       "{\"email\":\"not-an-email\",\"password\":\"short\",\"tenant_name\":\"\"}",
 		       &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(has_detail(&r, "email") && has_detail(&r, "password") &&
 			  has_detail(&r, "tenant_name"),
 		  "%s", r.body);
 	t_http_free(&r);
 	t_auth_request("POST", "/api/v1/auth/signup", NULL, NULL, NULL,
 		       "{\"email\":5,\"tenant_name\":\"x\"}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(has_detail(&r, "email") && has_detail(&r, "password"), "%s", r.body);
 	t_http_free(&r);
 	/* Eleven characters is one too few; twelve is enough. */
@@ -618,7 +618,7 @@ Test(auth, signup_validation)
 	snprintf(body, sizeof(body),
 		 "{\"email\":\"%s\",\"password\":\"elevenchars\",\"tenant_name\":\"Len\"}", email);
 	t_auth_request("POST", "/api/v1/auth/signup", NULL, NULL, NULL, body, &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(has_detail(&r, "password"));
 	t_http_free(&r);
 	/* A taken e-mail (any case) is a 409. */
@@ -638,13 +638,13 @@ Test(auth, signup_validation)
 	}
 }
 
-/* Sends body to path (as the bearer's, when given) and asserts a 422 naming "email". */
+/* Sends body to path (as the bearer's, when given) and asserts a 400 naming "email". */
 static void refused_email(const char *path, const char *bearer, const char *body)
 {
 	struct http_response r;
 
 	t_auth_request("POST", path, bearer, NULL, NULL, body, &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(has_detail(&r, "email"), "%s: %s", body, r.body);
 	t_http_free(&r);
 }
@@ -769,7 +769,7 @@ Test(auth, switch_tenant_and_login_with_tenant)
 	t_http_free(&r);
 	t_auth_request("POST", "/api/v1/auth/switch-tenant", m.access, NULL, NULL,
 		       "{\"tenant_id\":\"nope\"}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	/* Login into a tenant the user is not in. */
 	cr_assert_eq(t_auth_login(&m, a.email, T_SECRET_PASSWORD, b.tenant_id), 403);
@@ -786,7 +786,7 @@ Test(auth, password_change_revokes_other_sessions)
 	cr_assert_eq(t_auth_login(&other, s.email, T_SECRET_PASSWORD, NULL), 200);
 	t_auth_request("PATCH", "/api/v1/users/me", s.access, NULL, NULL,
 		       "{\"password\":\"" T_SECRET_NEW_PASSWORD "\"}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(has_detail(&r, "current_password"));
 	t_http_free(&r);
 	t_auth_request("PATCH", "/api/v1/users/me", s.access, NULL, NULL,
@@ -925,11 +925,11 @@ Test(auth, audit_log_records_events_and_paginates)
 	/* A bad cursor and an unknown parameter are 400s. */
 	t_auth_request("GET", "/api/v1/tenants/current/audit?cursor=garbage", s.access, NULL, NULL,
 		       NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_auth_request("GET", "/api/v1/tenants/current/audit?offset=5", s.access, NULL, NULL, NULL,
 		       &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 }
 

@@ -1,7 +1,8 @@
-/* it_contract.c - the API contract: doc/openapi.json against the live route
- * table (both ways), real responses through nginx against the spec's response
- * schemas, the spec and docs page as nginx serves them, and the JSON-schema
- * subset checker the rest relies on. */
+/* it_contract.c - the API contract: doc/openapi.json is exactly what `menhir openapi`
+ * generates and what nginx serves; it matches the live route table (both ways); every
+ * route refuses unknown, repeated and mistyped input as its declarations say; real
+ * responses through nginx conform to the spec's response schemas; and the JSON-schema
+ * subset checker the rest relies on works. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
+#include "auth_helpers.h"
 #include "fcgi_client.h"
 #include "helpers.h"
 #include "jsonschema.h"
@@ -141,6 +143,16 @@ Test(jsonschema, refs_and_combinators)
 	INVALID("{\"$ref\":\"#\"}", "1", "deeper than");
 }
 
+Test(jsonschema, unique_items_and_member_counts)
+{
+	VALID("{\"uniqueItems\":true}", "[\"a\",\"b\"]");
+	INVALID("{\"uniqueItems\":true}", "[\"a\",\"b\",\"a\"]", "items 0 and 2 are equal");
+	VALID("{\"uniqueItems\":false}", "[1,1]");
+	VALID("{\"minProperties\":1}", "{\"a\":1}");
+	INVALID("{\"minProperties\":1}", "{}", "fewer than minProperties");
+	INVALID("{\"maxProperties\":1}", "{\"a\":1,\"b\":2}", "more than maxProperties");
+}
+
 Test(jsonschema, unsupported_keywords_fail_loudly)
 {
 	/* Silently ignoring these would make every response "valid". */
@@ -240,6 +252,68 @@ Test(spec, refs_resolve_and_examples_match_their_schemas)
 	char where[1024] = "#", err[1536] = "";
 
 	cr_assert_eq(walk(spec(), spec(), where, sizeof(where), err, sizeof(err)), 0, "%s", err);
+}
+
+/* ---- the spec is generated ------------------------------------------------------------ */
+
+/* What `menhir openapi` prints (malloc'd, *len bytes). */
+static char *generated(size_t *len)
+{
+	char cmd[4200], *out = NULL;
+	size_t cap = 0, n = 0, got;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' openapi", t_env("MENHIR_TEST_BIN"));
+	p = popen(cmd, "r");
+	cr_assert(p != NULL, "popen %s: %s", cmd, strerror(errno));
+	do {
+		if (n + 65536 > cap) {
+			cap = cap ? 2 * cap : 1 << 20;
+			out = realloc(out, cap);
+			cr_assert(out != NULL);
+		}
+		got = fread(out + n, 1, cap - n - 1, p);
+		n += got;
+	} while (got > 0);
+	out[n] = '\0';
+	st = pclose(p);
+	cr_assert_eq(st, 0, "%s exited with status %d", cmd, st);
+	cr_assert(n > 1000, "%s printed only %zu bytes", cmd, n);
+	*len = n;
+	return out;
+}
+
+/* The line (from 1) where a and b first differ; 0 when they are equal. */
+static size_t first_difference(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t line = 1;
+
+	for (size_t i = 0; i < alen || i < blen; i++) {
+		if (i >= alen || i >= blen || a[i] != b[i])
+			return line;
+		line += a[i] == '\n';
+	}
+	return 0;
+}
+
+Test(generated, doc_openapi_json_is_exactly_what_menhir_openapi_prints)
+{
+	size_t len, flen = 0;
+	char *doc = generated(&len), *file = NULL;
+	FILE *f = fopen(t_contract_spec_path(), "rb");
+
+	cr_assert(f != NULL, "cannot open %s", t_contract_spec_path());
+	file = malloc(len + 2);
+	cr_assert(file != NULL);
+	flen = fread(file, 1, len + 1, f);
+	fclose(f);
+	cr_expect(flen == len && memcmp(file, doc, len) == 0,
+	          "%s is not what `menhir openapi` prints (first difference at line %zu): "
+	          "run `./menhir openapi > doc/openapi.json` and commit it",
+	          t_contract_spec_path(), first_difference(file, flen, doc, len));
+	free(file);
+	free(doc);
 }
 
 /* ---- spec <-> route table ------------------------------------------------- */
@@ -506,6 +580,247 @@ Test(routes, the_comparison_reports_drift_both_ways)
 	json_object_put(routes);
 }
 
+/* ---- declared input: what every route refuses ------------------------------------------ */
+
+/* s with $refs followed. */
+static json_object *deref(json_object *s)
+{
+	json_object *r;
+
+	for (int i = 0; i < 8 && s != NULL && json_object_object_get_ex(s, "$ref", &r); i++)
+		s = js_resolve_ref(spec(), json_object_get_string(r));
+	return s;
+}
+
+static json_object *member(json_object *o, const char *name)
+{
+	json_object *v = NULL;
+
+	return o != NULL && json_object_object_get_ex(o, name, &v) ? v : NULL;
+}
+
+/* The first type a schema names ("string" for a bare enum). */
+static const char *type_of(json_object *schema)
+{
+	json_object *t = member(schema, "type");
+
+	if (t != NULL && json_object_is_type(t, json_type_array))
+		t = json_object_array_get_idx(t, 0);
+	return t != NULL ? json_object_get_string(t) : "string";
+}
+
+/* A path value the declaration accepts, so that the request reaches the input check. */
+static void path_value(json_object *param, char *out, size_t len)
+{
+	json_object *schema = deref(member(param, "schema")), *e = member(schema, "enum");
+
+	if (e != NULL)
+		snprintf(out, len, "%s", json_object_get_string(json_object_array_get_idx(e, 0)));
+	else
+		snprintf(out, len, "6b1f3e2a-9c4d-4e5f-8a7b-1c2d3e4f5a6b");
+}
+
+/* A query value that the declared type refuses (URL-safe), or NULL for free text that any
+ * value fits. */
+static const char *wrong_query_value(json_object *schema, char *buf, size_t len)
+{
+	json_object *f = member(schema, "format"), *max = member(schema, "maxLength");
+	const char *t = type_of(schema);
+
+	if (member(schema, "enum") != NULL || member(schema, "const") != NULL)
+		return "zzz-not-one-of-them";
+	if (strcmp(t, "integer") == 0)
+		return "abc";
+	if (strcmp(t, "boolean") == 0)
+		return "maybe";
+	if (f != NULL && strcmp(json_object_get_string(f), "uuid") == 0)
+		return "not-a-uuid";
+	if (f != NULL && strcmp(json_object_get_string(f), "date-time") == 0)
+		return "yesterday";
+	if (member(schema, "pattern") != NULL)
+		return "%21%21"; /* "!!" fits no pattern this API declares */
+	if (max != NULL && (size_t)json_object_get_int(max) + 1 < len) {
+		size_t n = (size_t)json_object_get_int(max) + 1;
+
+		memset(buf, 'x', n);
+		buf[n] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
+/* 1 when r is the dispatcher's 400 validation_failed with a detail for field whose
+ * message holds what ("" for any). */
+static int names_field(const struct http_response *r, const char *field, const char *what)
+{
+	json_object *root = json_tokener_parse(r->body), *e, *d;
+	int found = 0;
+
+	if (r->status == 400 && root != NULL && json_object_object_get_ex(root, "error", &e) &&
+	    strcmp(json_object_get_string(e), "validation_failed") == 0 &&
+	    json_object_object_get_ex(root, "details", &d))
+		for (size_t i = 0; i < json_object_array_length(d) && !found; i++) {
+			json_object *x = json_object_array_get_idx(d, i);
+			found = strcmp(json_object_get_string(member(x, "field")), field) == 0 &&
+			        strstr(json_object_get_string(member(x, "message")), what) != NULL;
+		}
+	json_object_put(root);
+	return found;
+}
+
+struct probe {
+	const char *method;
+	const char *token;
+	int json_body;
+	char path[1024];
+};
+
+/* Sends the probe with query (may be "") and body (JSON routes: "{}" when NULL) and checks
+ * the 400 names field. Returns 1, or 0 with a line in report. */
+static int refused(const struct probe *p, const char *query, const char *body, const char *field,
+                   const char *what, char *report, size_t len)
+{
+	struct http_response r;
+	char url[4096];
+	int ok;
+
+	snprintf(url, sizeof(url), "%s%s%s", p->path, query[0] ? "?" : "", query);
+	t_auth_request(p->method, url, p->token, NULL, NULL,
+	               p->json_body ? (body ? body : "{}") : NULL, &r);
+	ok = names_field(&r, field, what);
+	if (!ok)
+		add_line(report, len, "%s %.100s: wanted a 400 naming %s, got %ld %.200s\n",
+		         p->method, url, field, r.status, r.body);
+	t_http_free(&r);
+	return ok;
+}
+
+/*
+ * For every route of the contract: one unknown query parameter, one unknown body member
+ * (routes with a JSON body), one value of the wrong type (the first declared query
+ * parameter, else the first body member) and one repeated parameter (routes with a query);
+ * each must be the dispatcher's 400 naming the field, for a caller the route lets in.
+ */
+Test(input, every_route_refuses_unknown_repeated_and_mistyped_input)
+{
+	json_object *routes = live_routes(0), *paths = js_resolve_ref(spec(), "#/paths");
+	struct t_session s;
+	char report[16384] = "", buf[4096];
+	int n = 0, unknown = 0, members = 0, typed = 0, repeated = 0, bodies = 0, queries = 0;
+	int bad = 0;
+
+	t_auth_signup(&s, "contract-input");
+	for (size_t i = 0; i < json_object_array_length(routes); i++) {
+		json_object *r = json_object_array_get_idx(routes, i), *item, *op, *params, *rb;
+		json_object *first_query = NULL, *props = NULL;
+		const char *pattern = json_object_get_string(js_resolve_ref(r, "#/pattern"));
+		struct probe p = {.method = json_object_get_string(js_resolve_ref(r, "#/method")),
+		                  .token = bool_field(r, "public") ? NULL : s.access,
+		                  .json_body = bool_field(r, "json_body")};
+		char oapath[1024], m[16];
+		size_t k, at = 0;
+
+		if (bool_field(r, "test_only"))
+			continue;
+		to_openapi(pattern, oapath, sizeof(oapath));
+		for (k = 0; p.method[k] && k + 1 < sizeof(m); k++)
+			m[k] = (char)tolower((unsigned char)p.method[k]);
+		m[k] = '\0';
+		cr_assert(json_object_object_get_ex(paths, oapath, &item) &&
+		                  json_object_object_get_ex(item, m, &op),
+		          "%s %s is not in the spec", p.method, pattern);
+		n++;
+		/* The path, each parameter filled with a value its declaration accepts. */
+		params = member(op, "parameters");
+		for (const char *c = pattern; *c && at + 64 < sizeof(p.path); c++) {
+			if (*c != ':') {
+				p.path[at++] = *c;
+				continue;
+			}
+			size_t nl = strcspn(c + 1, "/");
+			for (k = 0; params && k < json_object_array_length(params); k++) {
+				json_object *x = json_object_array_get_idx(params, k);
+				if (strcmp(json_object_get_string(member(x, "in")), "path") == 0 &&
+				    strlen(json_object_get_string(member(x, "name"))) == nl &&
+				    strncmp(json_object_get_string(member(x, "name")), c + 1, nl) ==
+				            0)
+					path_value(x, buf, sizeof(buf));
+			}
+			at += (size_t)snprintf(p.path + at, sizeof(p.path) - at, "%s", buf);
+			c += nl;
+		}
+		p.path[at] = '\0';
+		for (k = 0; params && k < json_object_array_length(params) && !first_query; k++) {
+			json_object *x = json_object_array_get_idx(params, k);
+			if (strcmp(json_object_get_string(member(x, "in")), "query") == 0)
+				first_query = x;
+		}
+		rb = member(op, "requestBody");
+		if (p.json_body)
+			props = member(
+			        deref(member(member(member(rb, "content"), "application/json"),
+			                     "schema")),
+			        "properties");
+
+		/* Unknown query parameter. */
+		unknown += refused(&p, "zzz_unknown=1", NULL, "zzz_unknown", "unknown", report,
+		                   sizeof(report));
+		/* Unknown body member. */
+		if (p.json_body) {
+			bodies++;
+			members += refused(&p, "", "{\"zzz_member\":1}", "zzz_member", "unknown",
+			                   report, sizeof(report));
+		}
+		/* Wrong type: the first query parameter that has one, else the first member. */
+		if (first_query != NULL &&
+		    wrong_query_value(deref(member(first_query, "schema")), buf, sizeof(buf))) {
+			const char *name = json_object_get_string(member(first_query, "name"));
+			char q[4200];
+
+			snprintf(q, sizeof(q), "%s=%s", name,
+			         wrong_query_value(deref(member(first_query, "schema")), buf,
+			                           sizeof(buf)));
+			typed += refused(&p, q, NULL, name, "", report, sizeof(report));
+		} else if (props != NULL && json_object_object_length(props) > 0) {
+			struct json_object_iterator it = json_object_iter_begin(props);
+			const char *name = json_object_iter_peek_name(&it);
+			json_object *schema = deref(json_object_iter_peek_value(&it));
+			const char *t = type_of(schema);
+			char body[512];
+
+			snprintf(body, sizeof(body), "{\"%s\":%s}", name,
+			         strcmp(t, "string") == 0 ? "12345" : "\"x\"");
+			typed += refused(&p, "", body, name, "", report, sizeof(report));
+		} else if (first_query != NULL || p.json_body) {
+			add_line(report, sizeof(report), "%s %s: no input to mistype\n", p.method,
+			         pattern);
+		}
+		/* Repeated parameter. */
+		if (first_query != NULL) {
+			const char *name = json_object_get_string(member(first_query, "name"));
+			char q[512];
+
+			queries++;
+			snprintf(q, sizeof(q), "%s=1&%s=1", name, name);
+			repeated += refused(&p, q, NULL, name, "more than once", report,
+			                    sizeof(report));
+		}
+	}
+	bad = (n - unknown) + (bodies - members) + (queries - repeated);
+	fprintf(stderr,
+	        "input contract: %d routes; unknown parameter %d/%d, unknown member %d/%d, wrong "
+	        "type %d, repeated parameter %d/%d\n",
+	        n, unknown, n, members, bodies, typed, repeated, queries);
+	cr_log_info("input contract: %d routes; unknown parameter %d/%d, unknown member %d/%d, "
+	            "wrong type %d, repeated parameter %d/%d",
+	            n, unknown, n, members, bodies, typed, repeated, queries);
+	cr_expect(n >= 40, "only %d routes in the contract", n);
+	cr_expect(typed > 0 && queries > 0 && bodies > 0, "nothing to probe");
+	cr_expect_eq(bad, 0, "%s", report);
+	cr_expect(report[0] == '\0', "%s", report);
+	json_object_put(routes);
+}
+
 /* ---- real responses against the spec ------------------------------------------- */
 
 static char *content_type(const struct http_response *r)
@@ -746,11 +1061,11 @@ Test(metrics, through_nginx_from_loopback_is_the_documented_200)
 
 /* ---- the spec and the docs page as nginx serves them ------------------------------ */
 
-Test(served, openapi_json_is_the_file)
+Test(served, openapi_json_is_the_generated_document_byte_for_byte)
 {
 	struct http_response r;
-	json_object *served;
-	char *ct;
+	size_t len;
+	char *doc = generated(&len), *ct;
 
 	t_get("/api/v1/openapi.json", &r);
 	cr_assert_eq(r.status, 200, "%ld %.200s", r.status, r.body);
@@ -758,11 +1073,11 @@ Test(served, openapi_json_is_the_file)
 	cr_expect(ct != NULL && strncmp(ct, "application/json", 16) == 0, "Content-Type %s",
 	          ct ? ct : "(none)");
 	free(ct);
-	served = json_tokener_parse(r.body);
-	cr_assert(served != NULL, "not JSON: %.200s", r.body);
-	cr_expect(json_object_equal(served, spec()), "served spec differs from %s",
-	          t_contract_spec_path());
-	json_object_put(served);
+	cr_expect(r.body_len == len && memcmp(r.body, doc, len) == 0,
+	          "the served spec (%zu bytes) is not what `menhir openapi` prints (%zu bytes): "
+	          "first difference at line %zu",
+	          r.body_len, len, first_difference(r.body, r.body_len, doc, len));
+	free(doc);
 	t_http_free(&r);
 }
 

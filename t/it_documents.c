@@ -234,7 +234,7 @@ Test(documents, create_rejects_mass_assignment_and_unknown_fields_with_400)
 		snprintf(body, sizeof(body), "{\"title\":\"T\",\"%s\":\"%s\"}", fields[i],
 		         s.tenant_id);
 		t_doc_request("POST", "/api/v1/documents", s.access, NULL, body, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		snprintf(needle, sizeof(needle), "\"field\":\"%s\"", fields[i]);
 		cr_assert(strstr(r.body, needle), "%s", r.body);
 		t_http_free(&r);
@@ -242,7 +242,7 @@ Test(documents, create_rejects_mass_assignment_and_unknown_fields_with_400)
 	/* Every offending field is listed at once. */
 	t_doc_request("POST", "/api/v1/documents", s.access, NULL,
 	              "{\"title\":\"T\",\"owner_id\":\"x\",\"tenant_id\":\"y\",\"junk\":1}", &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.body, "\"owner_id\"") && strstr(r.body, "\"tenant_id\"") &&
 	                  strstr(r.body, "\"junk\""),
 	          "%s", r.body);
@@ -254,7 +254,7 @@ Test(documents, create_rejects_mass_assignment_and_unknown_fields_with_400)
 	t_http_free(&r);
 }
 
-Test(documents, create_rejects_bad_values_with_422_details)
+Test(documents, create_rejects_bad_values_with_400_details_naming_each_path)
 {
 	struct t_session s;
 	struct http_response r;
@@ -271,21 +271,21 @@ Test(documents, create_rejects_bad_values_with_422_details)
 	        {"{\"title\":\"T\",\"body\":5}", "body"},
 	        {"{\"title\":\"T\",\"status\":\"gone\"}", "status"},
 	        {"{\"title\":\"T\",\"tags\":\"a\"}", "tags"},
-	        {"{\"title\":\"T\",\"tags\":[1]}", "tags"},
-	        {"{\"title\":\"T\",\"tags\":[\"\"]}", "tags"},
-	        {"{\"title\":\"T\",\"tags\":[\"a\",\"a\"]}", "tags"},
+	        {"{\"title\":\"T\",\"tags\":[1]}", "tags[0]"},
+	        {"{\"title\":\"T\",\"tags\":[\"\"]}", "tags[0]"},
+	        {"{\"title\":\"T\",\"tags\":[\"a\",\"a\"]}", "tags[1]"},
 	        {"{\"title\":\"T\",\"tags\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\","
 	         "\"10\",\"11\",\"12\",\"13\",\"14\",\"15\",\"16\",\"17\",\"18\",\"19\",\"20\","
 	         "\"21\"]}",
 	         "tags"},
 	};
 
-	t_auth_signup(&s, "doc-422");
+	t_auth_signup(&s, "doc-values");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char needle[64];
 
 		t_doc_request("POST", "/api/v1/documents", s.access, NULL, cases[i].json, &r);
-		t_assert_error(&r, 422, "validation_failed");
+		t_assert_error(&r, 400, "validation_failed");
 		snprintf(needle, sizeof(needle), "\"field\":\"%s\"", cases[i].field);
 		cr_assert(strstr(r.body, needle), "%s -> %s", cases[i].json, r.body);
 		t_http_free(&r);
@@ -294,7 +294,7 @@ Test(documents, create_rejects_bad_values_with_422_details)
 	long_title[201] = '\0';
 	snprintf(body, sizeof(body), "{\"title\":\"%s\"}", long_title);
 	t_doc_request("POST", "/api/v1/documents", s.access, NULL, body, &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	/* 200 characters (not bytes) is fine: "é" is two bytes. */
 	snprintf(body, sizeof(body), "{\"title\":\"");
@@ -307,7 +307,7 @@ Test(documents, create_rejects_bad_values_with_422_details)
 	/* Query parameters on a write are unknown input too. */
 	t_doc_request("POST", "/api/v1/documents?owner_id=x", s.access, NULL, "{\"title\":\"T\"}",
 	              &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 }
 
@@ -410,7 +410,7 @@ Test(documents, limits_and_defaults)
 
 		snprintf(path, sizeof(path), "/api/v1/documents?%s", bad[i]);
 		get(&s, path, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		snprintf(field, sizeof(field), "%.*s", (int)strcspn(bad[i], "="), bad[i]);
 		snprintf(needle, sizeof(needle), "\"field\":\"%s\"", field);
 		cr_assert(strstr(r.body, needle), "%s -> %s", bad[i], r.body);
@@ -426,14 +426,14 @@ Test(documents, unknown_and_repeated_parameters_are_400_with_every_detail)
 
 	t_auth_signup(&s, "doc-params");
 	get(&s, "/api/v1/documents?offset=20&page=3&limit=5&limit=6&sort=nope", &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.body, "\"field\":\"offset\""), "%s", r.body);
 	cr_assert(strstr(r.body, "\"field\":\"page\""), "%s", r.body);
 	cr_assert(strstr(r.body, "given more than once"), "%s", r.body);
 	cr_assert(strstr(r.body, "\"field\":\"sort\""), "%s", r.body);
 	t_http_free(&r);
 	get(&s, "/api/v1/documents/00000000-0000-4000-8000-000000000000?fields=title", &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 }
 
@@ -471,7 +471,7 @@ Test(documents, cursor_is_opaque_and_validated)
 		snprintf(path, sizeof(path), "/api/v1/documents?%s&cursor=%s", bad_queries[i],
 		         cursor);
 		get(&s, path, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		cr_assert(strstr(r.body, "\"field\":\"cursor\""), "%s", r.body);
 		t_http_free(&r);
 	}
@@ -491,7 +491,7 @@ Test(documents, cursor_is_opaque_and_validated)
 	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
 		snprintf(path, sizeof(path), "/api/v1/documents?cursor=%s", forged[i]);
 		get(&s, path, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		t_http_free(&r);
 	}
 	/* A tampered byte in a real cursor. */
@@ -806,14 +806,14 @@ Test(documents, patch_updates_whitelisted_fields_and_bumps_version)
 	                     "{\"search\":\"x\"}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		t_doc_request("PATCH", path, s.access, NULL, bad[i], &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		t_http_free(&r);
 	}
 	t_doc_request("PATCH", path, s.access, NULL, "{}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("PATCH", path, s.access, NULL, "{\"title\":null}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	get(&s, path, &r);
 	cr_assert(strstr(r.body, "\"version\":2"), "%s", r.body);

@@ -318,7 +318,7 @@ Test(events, only_the_job_s_tenant_may_subscribe)
 	events_path(job, path, sizeof(path));
 	/* Input the route does not take, and a client that cannot read an event stream. */
 	snprintf(ch, sizeof(ch), "%s?since=1", path);
-	expect_refused(ch, a.access, "text/event-stream", 400, "bad_request");
+	expect_refused(ch, a.access, "text/event-stream", 400, "validation_failed");
 	expect_refused(path, a.access, NULL, 406, "not_acceptable");
 	expect_refused(path, a.access, "application/json", 406, "not_acceptable");
 

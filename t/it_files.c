@@ -425,20 +425,20 @@ Test(files, hostile_names_are_data)
 
 	/* Newline, carriage return, NUL, other controls, missing or too long: 400. */
 	upload(&owner, doc, "a%0D%0AX-Injected:%201.png", "image/png", png, PNG_LEN, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.headers, "X-Injected") == NULL);
 	t_http_free(&r);
 	upload(&owner, doc, "a%0Ab.png", "image/png", png, PNG_LEN, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	upload(&owner, doc, "a%00.png", "image/png", png, PNG_LEN, &r);
 	t_assert_error(&r, 400, "bad_request");
 	t_http_free(&r);
 	upload(&owner, doc, "a%C2%85b.png", "image/png", png, PNG_LEN, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	upload(&owner, doc, "", "image/png", png, PNG_LEN, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	{
 		char path[512], auth[4200], longname[300];
@@ -447,14 +447,14 @@ Test(files, hostile_names_are_data)
 		snprintf(path, sizeof(path), "/api/v1/documents/%s/files", doc);
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", owner.access);
 		upload(&owner, doc, longname, "image/png", png, PNG_LEN, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		t_http_free(&r);
 		/* No name at all, and an unknown parameter. */
 		cr_assert_eq(t_http_ex(NULL, "POST", path, auth, "image/png", png, PNG_LEN, &r), 0);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		t_http_free(&r);
 		upload(&owner, doc, "a.png&path=/etc", "image/png", png, PNG_LEN, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		t_http_free(&r);
 	}
 }

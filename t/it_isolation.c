@@ -66,7 +66,7 @@ static const struct expectation table[] = {
          PREP_NONE,
          0,
          {201, 201, 201, 201, 201, 201, 201}},
-        {"POST", "/api/v1/auth/login", "{}", PREP_NONE, 0, {422, 422, 422, 422, 422, 422, 422}},
+        {"POST", "/api/v1/auth/login", "{}", PREP_NONE, 0, {400, 400, 400, 400, 400, 400, 400}},
         {"POST", "/api/v1/auth/refresh", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
         {"POST", "/api/v1/auth/logout", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
         {"POST",

@@ -144,7 +144,7 @@ Test(jobs_api, get_shape_and_not_found)
 	t_http_free(&r);
 	t_doc_request("GET", "/api/v1/jobs/00000000-0000-4000-8000-000000000000?x=1",
 		      a.as[T_OWNER].access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	json_object_put(ids);
 }
@@ -192,16 +192,16 @@ Test(jobs_api, list_filters_and_keyset_pages)
 	/* A cursor is tied to its filters; bad values are 400s with details. */
 	snprintf(path, sizeof(path), "/api/v1/jobs?status=succeeded&cursor=%s", cursor);
 	t_doc_request("GET", "/api/v1/jobs?status=bogus", a.as[T_VIEWER].access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("GET", "/api/v1/jobs?limit=0", a.as[T_VIEWER].access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("GET", "/api/v1/jobs?cursor=garbage", a.as[T_VIEWER].access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("GET", "/api/v1/jobs?document_id=nope", a.as[T_VIEWER].access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	json_object_put(seen);
 	json_object_put(ids);

@@ -71,14 +71,14 @@ static void expect_process(const struct t_session *s, const char *doc, const cha
 	t_http_free(&r);
 }
 
-/* The 422's details name this field. */
-static void expect_422_field(const struct t_session *s, const char *doc, const char *body,
+/* The 400's details name this field. */
+static void expect_400_field(const struct t_session *s, const char *doc, const char *body,
                              const char *field)
 {
 	struct http_response r;
 
 	t_job_process(s, doc, body, NULL, &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.body, field) != NULL, "%s: no detail for %s in %s", body, field, r.body);
 	conforms("POST", PROCESS, &r);
 	t_http_free(&r);
@@ -199,7 +199,7 @@ Test(processing, features_switch_validation)
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
 	              "{\"enabled\":\"yes\"}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
@@ -209,18 +209,18 @@ Test(processing, features_switch_validation)
 	conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL, "{}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
 	              "{\"enabled\":true,\"feature\":\"x\"}", &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats?x=1", s.access, NULL,
 	              "{\"enabled\":true}", &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_doc_request("GET", "/api/v1/tenants/current/features?all=1", s.access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 }
 
@@ -254,44 +254,44 @@ Test(processing, process_validation)
 	expect_process(&a.as[T_MEMBER], doc, "{\"feature\":", 400, "invalid_json");
 	expect_process(&a.as[T_MEMBER], doc, "[\"stats\"]", 400, "invalid_json");
 	expect_process(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"priority\":1}", 400,
-	               "bad_request");
+	               "validation_failed");
 	strcat(path, "?dry_run=true");
 	t_doc_request("POST", path, a.as[T_MEMBER].access, NULL, "{\"feature\":\"stats\"}", &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_job_process(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\"}", bad_key, &r);
 	t_assert_error(&r, 400, "bad_request");
 	t_http_free(&r);
-	/* 422: each field named. */
-	expect_422_field(&a.as[T_MEMBER], doc, "{}", "\"feature\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"translate\"}", "\"feature\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":7}", "\"feature\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"parameters\":[]}",
+	/* 400 validation_failed: each field named. */
+	expect_400_field(&a.as[T_MEMBER], doc, "{}", "\"feature\"");
+	expect_400_field(&a.as[T_MEMBER], doc, "{\"feature\":\"translate\"}", "\"feature\"");
+	expect_400_field(&a.as[T_MEMBER], doc, "{\"feature\":7}", "\"feature\"");
+	expect_400_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"parameters\":[]}",
 	                 "\"parameters\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"parameters\":{\"k\":1}}",
+	expect_400_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"parameters\":{\"k\":1}}",
 	                 "\"parameters.k\"");
-	expect_422_field(&a.as[T_MEMBER], doc,
+	expect_400_field(&a.as[T_MEMBER], doc,
 	                 "{\"feature\":\"keywords\",\"parameters\":{\"k\":0}}", "\"parameters.k\"");
-	expect_422_field(&a.as[T_MEMBER], doc,
+	expect_400_field(&a.as[T_MEMBER], doc,
 	                 "{\"feature\":\"keywords\",\"parameters\":{\"k\":\"5\"}}",
 	                 "\"parameters.k\"");
-	expect_422_field(&a.as[T_MEMBER], doc,
+	expect_400_field(&a.as[T_MEMBER], doc,
 	                 "{\"feature\":\"summary\",\"parameters\":{\"sentences\":21}}",
 	                 "\"parameters.sentences\"");
-	expect_422_field(&a.as[T_MEMBER], doc,
+	expect_400_field(&a.as[T_MEMBER], doc,
 	                 "{\"feature\":\"stats\",\"webhook_url\":\"ftp://x.example/h\"}",
 	                 "\"webhook_url\"");
-	expect_422_field(&a.as[T_MEMBER], doc,
+	expect_400_field(&a.as[T_MEMBER], doc,
 	                 "{\"feature\":\"stats\",\"webhook_url\":\"https://u:p@x.example/h\"}",
 	                 "\"webhook_url\"");
-	expect_422_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"webhook_url\":5}",
+	expect_400_field(&a.as[T_MEMBER], doc, "{\"feature\":\"stats\",\"webhook_url\":5}",
 	                 "\"webhook_url\"");
 	/* Every problem at once. */
 	t_job_process(
 	        &a.as[T_MEMBER], doc,
 	        "{\"feature\":\"keywords\",\"parameters\":{\"k\":0,\"x\":1},\"webhook_url\":\"x\"}",
 	        NULL, &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.body, "parameters.k") && strstr(r.body, "parameters.x") &&
 	                  strstr(r.body, "webhook_url"),
 	          "%s", r.body);

@@ -189,9 +189,9 @@ Test(roles, owner_rules)
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert(strstr(r.body, "\"role\":\"owner\"") != NULL);
 	t_http_free(&r);
-	/* Bad role values are 422; an unknown member is 404. */
+	/* Bad role values are 400; an unknown member is 404. */
 	t_auth_request("PATCH", path, t.as[OWNER].access, NULL, NULL, "{\"role\":\"god\"}", &r);
-	t_assert_error(&r, 422, "validation_failed");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 	t_auth_request("PATCH", "/api/v1/tenants/current/members/00000000-0000-4000-8000-000000000000",
 		       t.as[OWNER].access, NULL, NULL, "{\"role\":\"viewer\"}", &r);
@@ -304,6 +304,6 @@ Test(roles, members_list_paginates)
 		cr_assert(strstr(seen, t.as[i].user_id) != NULL);
 	t_auth_request("GET", "/api/v1/tenants/current/members?limit=0", t.as[VIEWER].access, NULL,
 		       NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 }

@@ -261,7 +261,7 @@ Test(webhooks, secret_is_shown_once_to_admins_and_audited)
 	t_assert_error(&r, 400, "bad_request");
 	t_http_free(&r);
 	t_doc_request("GET", SECRET_PATH "?reveal=1", t.as[T_OWNER].access, NULL, NULL, &r);
-	t_assert_error(&r, 400, "bad_request");
+	t_assert_error(&r, 400, "validation_failed");
 	t_http_free(&r);
 }
 
@@ -574,7 +574,7 @@ Test(webhooks, deliveries_are_the_tenants_own)
 
 		snprintf(path, sizeof(path), "/api/v1/jobs/%s/deliveries%s", job, bad[i]);
 		t_doc_request("GET", path, t.as[T_OWNER].access, NULL, NULL, &r);
-		t_assert_error(&r, 400, "bad_request");
+		t_assert_error(&r, 400, "validation_failed");
 		t_http_free(&r);
 	}
 	/* Without a token: 401, like every tenant route. */
@@ -631,16 +631,16 @@ Test(webhooks, process_endpoint_refuses_bad_webhook_urls)
 	enable_stats(&t.as[T_ADMIN]);
 	for (size_t i = 0; i < sizeof(always) / sizeof(*always); i++) {
 		process(&t.as[T_MEMBER], doc, always[i], &r);
-		cr_expect_eq(r.status, 422, "%s: %ld %s", always[i], r.status, r.body);
+		cr_expect_eq(r.status, 400, "%s: %ld %s", always[i], r.status, r.body);
 		cr_expect(strstr(r.body, "webhook_url") != NULL, "%s", r.body);
 		t_http_free(&r);
 	}
 	if (strict) {
 		process(&t.as[T_MEMBER], doc, "https://127.0.0.1/hook", &r);
-		cr_expect_eq(r.status, 422, "%s", r.body);
+		cr_expect_eq(r.status, 400, "%s", r.body);
 		t_http_free(&r);
 		process(&t.as[T_MEMBER], doc, "https://[::ffff:10.0.0.1]/hook", &r);
-		cr_expect_eq(r.status, 422, "%s", r.body);
+		cr_expect_eq(r.status, 400, "%s", r.body);
 		t_http_free(&r);
 	}
 }

@@ -74,6 +74,9 @@ static const char *const supported[] = {
         "items",
         "minItems",
         "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
         "minLength",
         "maxLength",
         "pattern",
@@ -220,11 +223,17 @@ static double num(json_object *v)
 static int validate_object(struct js_ctx *c, json_object *schema, json_object *v, const char *path,
                            int depth)
 {
-	json_object *props = NULL, *req, *addl;
+	json_object *props = NULL, *req, *addl, *kw;
+	size_t n;
 	char sub[512];
 
 	if (!json_object_is_type(v, json_type_object))
 		return 0;
+	n = (size_t)json_object_object_length(v);
+	if (json_object_object_get_ex(schema, "minProperties", &kw) && (double)n < num(kw))
+		return fail(c, path, "%zu members, fewer than minProperties %g", n, num(kw));
+	if (json_object_object_get_ex(schema, "maxProperties", &kw) && (double)n > num(kw))
+		return fail(c, path, "%zu members, more than maxProperties %g", n, num(kw));
 	json_object_object_get_ex(schema, "properties", &props);
 	if (json_object_object_get_ex(schema, "required", &req)) {
 		for (size_t i = 0; i < json_object_array_length(req); i++) {
@@ -269,6 +278,13 @@ static int validate_array(struct js_ctx *c, json_object *schema, json_object *v,
 		return fail(c, path, "%zu items, fewer than minItems %g", n, num(kw));
 	if (json_object_object_get_ex(schema, "maxItems", &kw) && (double)n > num(kw))
 		return fail(c, path, "%zu items, more than maxItems %g", n, num(kw));
+	if (json_object_object_get_ex(schema, "uniqueItems", &kw) && json_object_get_boolean(kw))
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (json_object_equal(json_object_array_get_idx(v, i),
+				                      json_object_array_get_idx(v, j)))
+					return fail(c, path, "items %zu and %zu are equal (uniqueItems)",
+					            j, i);
 	if (json_object_object_get_ex(schema, "items", &kw)) {
 		for (size_t i = 0; i < n; i++) {
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);

@@ -345,6 +345,15 @@ Test(text, term_table_grows_and_counts)
 
 /* ---- The table ----------------------------------------------------------------------------- */
 
+Test(features, the_declared_names_are_the_tables_names_in_order)
+{
+	size_t n = 0;
+
+	for (; processing_feature_names[n] != NULL; n++)
+		cr_assert_str_eq(processing_feature_names[n], processing_features[n]->name);
+	cr_assert_eq(n, processing_nfeatures, "a feature the routes' declarations do not list");
+}
+
 Test(features, registry)
 {
 	const char *names[] = {"stats", "keywords", "summary", "redact"};

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 
+#include "core/input.h"
 #include "core/router.h"
 
 static int h(struct mh_request *req, struct mh_response *res)
@@ -12,17 +13,23 @@ static int h(struct mh_request *req, struct mh_response *res)
 	return 0;
 }
 
+static const struct mh_field title[] = {{"title", MH_T_STRING, .max = 10}, {0}};
+static const struct mh_field doc_body = {"Doc", MH_T_OBJECT, .fields = title};
+static const struct mh_field id[] = {{"id", MH_T_STRING, .max = 64}, {0}};
+static const struct mh_field id_file[] = {
+        {"id", MH_T_STRING, .max = 64}, {"file_id", MH_T_STRING, .max = 64}, {0}};
+
 static const struct mh_route doc_routes[] = {
-	{ MH_GET, "/api/v1/docs", h, 0, MH_ROLE_VIEWER },
-	{ MH_POST, "/api/v1/docs", h, MH_JSON_BODY, MH_ROLE_MEMBER },
-	{ MH_GET, "/api/v1/docs/:id", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/docs/new", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/docs/:id/files/:file_id", h, 0, MH_ROLE_VIEWER },
-	{ MH_GET, "/api/v1/secret", h, MH_TEST_ONLY, MH_ROLE_NONE },
-	{ 0 },
+        {MH_GET, "/api/v1/docs", h, 0, MH_ROLE_VIEWER, .doc = NULL},
+        {MH_POST, "/api/v1/docs", h, 0, MH_ROLE_MEMBER, .body = &doc_body},
+        {MH_GET, "/api/v1/docs/:id", h, 0, MH_ROLE_VIEWER, id, .doc = NULL},
+        {MH_GET, "/api/v1/docs/new", h, 0, MH_ROLE_VIEWER, .doc = NULL},
+        {MH_GET, "/api/v1/docs/:id/files/:file_id", h, 0, MH_ROLE_VIEWER, id_file, .doc = NULL},
+        {MH_GET, "/api/v1/secret", h, MH_TEST_ONLY, MH_ROLE_NONE, .doc = NULL},
+        {0},
 };
-static const struct mh_module docs = { .name = "docs", .routes = doc_routes };
-static const struct mh_module *const mods[] = { &docs, NULL };
+static const struct mh_module docs = {.name = "docs", .routes = doc_routes};
+static const struct mh_module *const mods[] = {&docs, NULL};
 
 static struct mh_arena a;
 static void setup(void)
@@ -39,7 +46,7 @@ static void teardown(void)
 TestSuite(router, .init = setup, .fini = teardown);
 
 static enum mh_match match(unsigned m, const char *path, const struct mh_route **r,
-			   struct mh_kv **kv, size_t *n, unsigned *allowed)
+                           struct mh_kv **kv, size_t *n, unsigned *allowed)
 {
 	size_t index;
 
@@ -118,18 +125,44 @@ Test(router, test_only_routes_are_absent_unless_enabled)
 	cr_assert_eq(match(MH_GET, "/api/v1/secret", &r, &kv, &n, &allowed), MH_MATCH_OK);
 }
 
+static const struct mh_field x[] = {{"x", MH_T_STRING, .max = 9}, {0}};
+static const struct mh_field y[] = {{"y", MH_T_STRING, .max = 9}, {0}};
 static const struct mh_route clash_routes[] = {
-	{ MH_GET, "/a/:x", h, 0, MH_ROLE_NONE },
-	{ MH_GET, "/a/:y", h, 0, MH_ROLE_NONE },
-	{ 0 },
+        {MH_GET, "/a/:x", h, 0, MH_ROLE_NONE, x, .doc = NULL},
+        {MH_GET, "/a/:y", h, 0, MH_ROLE_NONE, y, .doc = NULL},
+        {0},
 };
-static const struct mh_module clash = { .name = "clash", .routes = clash_routes };
+static const struct mh_module clash = {.name = "clash", .routes = clash_routes};
 
 Test(router, clashing_routes_refuse_to_start)
 {
-	const struct mh_module *const bad[] = { &clash, NULL };
+	const struct mh_module *const bad[] = {&clash, NULL};
 	char err[256] = "";
 
 	cr_assert_eq(mh_router_build(bad, 0, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "clashes") != NULL, "%s", err);
+}
+
+static const struct mh_route undeclared_routes[] = {
+        {MH_GET, "/a/:x", h, 0, MH_ROLE_NONE, .doc = NULL},
+        {0},
+};
+static const struct mh_module undeclared = {.name = "undeclared", .routes = undeclared_routes};
+
+Test(router, a_path_parameter_without_a_declaration_refuses_to_start)
+{
+	const struct mh_module *const bad[] = {&undeclared, NULL};
+	char err[256] = "";
+
+	cr_assert_eq(mh_router_build(bad, 0, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "GET /a/:x") != NULL, "%s", err);
+}
+
+Test(router, the_plan_counts_each_routes_declared_input)
+{
+	cr_assert_eq(mh_router_plan(1)->nbody, 1);
+	cr_assert_eq(mh_router_plan(2)->npath, 1);
+	cr_assert_eq(mh_router_plan(4)->npath, 2);
+	cr_assert_eq(mh_router_plan(0)->npath + mh_router_plan(0)->nquery, 0);
+	cr_assert_eq(mh_router_plan(999)->npath, 0, "an index outside the table");
 }

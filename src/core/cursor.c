@@ -1,5 +1,6 @@
 /* cursor.c - keyset cursors (base64url of '|'-joined fields) and the ?limit=&cursor= page. */
 #include "core/cursor.h"
+#include "core/validate.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -104,60 +105,35 @@ int mh_is_cursor_timestamp(const char *s)
 	return s[sizeof(shape) - 1] == '\0';
 }
 
-int mh_is_uuid(const char *s)
-{
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return s[36] == '\0';
-}
-
 const char *mh_page_cursor(struct mh_arena *a, const char *ts, const char *id)
 {
-	const char *fields[2] = { ts, id };
+	const char *fields[2] = {ts, id};
 	return mh_cursor_encode(a, fields, 2);
 }
 
-static int bad_parameter(struct mh_request *req, struct mh_response *res, const char *field,
-			 const char *message)
+const char *mh_page_cursor_check(struct mh_arena *a, const char *s)
 {
-	struct mh_error_detail d = { field, message };
+	const char *fields[2];
 
-	mh_reply_error_details(req, res, 400, "bad_request", "invalid query parameter", &d, 1);
-	return 0;
+	if (mh_cursor_decode(a, s, fields, 2) < 0 || !mh_is_cursor_timestamp(fields[0]) ||
+	    !mh_is_uuid(fields[1]))
+		return "is not a cursor this list returned";
+	return NULL;
 }
 
-int mh_page_or_reply(struct mh_request *req, struct mh_response *res, int def, int max,
-		     struct mh_page *page)
+int mh_page_read(const struct mh_request *req, size_t limit_index, struct mh_page *page)
 {
-	const char *limit = mh_query(req, "limit"), *cursor = mh_query(req, "cursor");
+	const struct mh_value *cursor = mh_in_query(req, limit_index + 1);
 	const char *fields[2];
 
 	memset(page, 0, sizeof(*page));
-	page->limit = def;
-	for (size_t i = 0; i < req->nquery; i++)
-		if (strcmp(req->query[i].key, "limit") != 0 && strcmp(req->query[i].key, "cursor") != 0)
-			return bad_parameter(req, res, req->query[i].key, "unknown query parameter");
-	if (limit != NULL) {
-		char *end;
-		long v = strtol(limit, &end, 10);
-
-		if (*limit == '\0' || *end != '\0' || v < 1 || v > max)
-			return bad_parameter(req, res, "limit",
-					     mh_arena_sprintf(req->arena, "must be an integer from 1 to %d", max));
-		page->limit = (int)v;
-	}
-	if (cursor != NULL) {
-		if (mh_cursor_decode(req->arena, cursor, fields, 2) < 0 ||
-		    !mh_is_cursor_timestamp(fields[0]) || !mh_is_uuid(fields[1]))
-			return bad_parameter(req, res, "cursor", "is not a cursor this list returned");
-		page->after_ts = fields[0];
-		page->after_id = fields[1];
-	}
-	return 1;
+	page->limit = (int)mh_in_query(req, limit_index)->i;
+	if (!cursor->present)
+		return 0;
+	/* Checked already (mh_page_cursor_check): only the arena can fail here. */
+	if (mh_cursor_decode(req->arena, cursor->s, fields, 2) < 0)
+		return -1;
+	page->after_ts = fields[0];
+	page->after_id = fields[1];
+	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "core/http.h"
+#include "core/input.h"
 
 /* base64url without padding, in the arena (NULL when out of memory). */
 char *mh_base64url_encode(struct mh_arena *a, const void *data, size_t len);
@@ -26,8 +27,6 @@ int mh_cursor_decode(struct mh_arena *a, const char *c, const char **fields, int
 
 /* 1 when s is "YYYY-MM-DDTHH:MM:SS.ffffffZ", the timestamp shape list statements write. */
 int mh_is_cursor_timestamp(const char *s);
-/* 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
-int mh_is_uuid(const char *s);
 
 /* The common page: newest first from the row (after_ts, after_id); NULLs on page one. */
 struct mh_page {
@@ -36,11 +35,21 @@ struct mh_page {
 	const char *after_id;
 };
 
-/* Reads ?limit= (1..max, default def) and ?cursor= (a "timestamp|uuid" cursor from
- * mh_page_cursor); any other query parameter is a 400, as are bad values. Returns 1, or 0
- * having answered. */
-int mh_page_or_reply(struct mh_request *req, struct mh_response *res, int def, int max,
-		     struct mh_page *page);
+/* The ?limit= (1..max, default def) and ?cursor= a paginated list declares (core/input.h),
+ * side by side in its query list; mh_page_read() takes the limit's index (the cursor's is
+ * the next). */
+/* clang-format off */
+#define MH_PAGE_QUERY(def_, max_)                                                                  \
+	{ "limit", MH_T_INTEGER, MH_DEFAULT, .min = 1, .max = (max_), .def = (def_),               \
+	  .description = "How many items a page holds." },                                         \
+	{ "cursor", MH_T_CURSOR, .max = 1024, .check = mh_page_cursor_check,                       \
+	  .description = "`next_cursor` of the previous page." }
+/* clang-format on */
+/* NULL when s is a cursor mh_page_cursor() made, else the message. */
+const char *mh_page_cursor_check(struct mh_arena *a, const char *s);
+/* Fills page from the checked ?limit= (at index limit_index of the route's query list) and
+ * ?cursor= (the next index). Returns 0, or -1 when the arena is exhausted. */
+int mh_page_read(const struct mh_request *req, size_t limit_index, struct mh_page *page);
 /* The cursor of the page after the row (ts, id). */
 const char *mh_page_cursor(struct mh_arena *a, const char *ts, const char *id);
 

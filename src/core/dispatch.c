@@ -8,6 +8,7 @@
 #include "core/auth.h"
 #include "core/db.h"
 #include "core/fcgi.h"
+#include "core/input.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -16,36 +17,77 @@
 #include "core/router.h"
 #include "core/scoreboard.h"
 
+/* Replaces whatever the handler had built with a 500 envelope: its headers and media
+ * type belonged to the answer it could not give. */
+static void reply_internal_error(struct mh_request *req, struct mh_response *res,
+                                 const char *message)
+{
+	res->nheaders = 0;
+	res->dropped_header = NULL;
+	res->content_type = NULL;
+	mh_reply_error(req, res, 500, "internal_error", message);
+}
+
+/* A JSON object body: 415 for another media type or charset, 400 for anything but one JSON
+ * object; a member given twice is named (its meaning would depend on the parser). Returns 1,
+ * or 0 having answered. */
+static int json_body_or_reply(struct mh_request *req, struct mh_response *res)
+{
+	const char *err = NULL, *field = NULL;
+
+	if (!mh_json_media_type_ok(mh_header(req, "content-type"))) {
+		mh_reply_error(req, res, 415, "unsupported_media_type",
+		               "the request body must be application/json (UTF-8)");
+		return 0;
+	}
+	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err, &field);
+	if (req->json == NULL && field != NULL) {
+		struct mh_error_detail d = {field, "is given more than once"};
+
+		mh_reply_error_details(req, res, 400, "validation_failed", err, &d, 1);
+		return 0;
+	}
+	if (req->json == NULL) {
+		mh_reply_error(req, res, 400, "invalid_json", err);
+		return 0;
+	}
+	if (!json_object_is_type(req->json, json_type_object)) {
+		mh_reply_error(req, res, 400, "invalid_json",
+		               "the request body must be a JSON object");
+		return 0;
+	}
+	return 1;
+}
+
 /* Everything the route table promises a handler before it runs. Returns 1
  * when the request may reach the handler, 0 when res already holds the
  * error. */
-static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
-				  struct mh_response *res, const struct mh_config *cfg)
+static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req, struct mh_response *res,
+                                  const struct mh_config *cfg)
 {
 	const struct mh_route *route = NULL;
 	unsigned allowed;
-	const char *err = NULL, *field = NULL;
+	const char *err = NULL;
 	long long clen;
-	int nq, limit;
+	int nq, limit, rc;
 
 	switch (mh_router_match(req->arena, req->method, req->path, &route, &req->route_index,
-				&req->params, &req->nparams, &allowed)) {
+	                        &req->params, &req->nparams, &allowed)) {
 	case MH_MATCH_NOT_FOUND:
 		mh_reply_error(req, res, 404, "not_found", "no such endpoint");
 		return 0;
 	case MH_MATCH_METHOD:
 		mh_response_header(res, "Allow", mh_router_allow_header(req->arena, allowed));
 		mh_reply_error(req, res, 405, "method_not_allowed",
-			       "this endpoint does not support that method");
+		               "this endpoint does not support that method");
 		return 0;
-	case MH_MATCH_OK:
-		break;
+	case MH_MATCH_OK: break;
 	}
 	req->route = route;
 	req->min_role = route->min_role;
 	if ((route->flags & MH_INTERNAL) && !mh_address_is_internal(req->remote_addr)) {
 		mh_reply_error(req, res, 403, "forbidden",
-			       "this endpoint is reachable only from the internal network");
+		               "this endpoint is reachable only from the internal network");
 		return 0;
 	}
 
@@ -58,9 +100,9 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 	if (clen > limit) {
 		mh_fcgi_drain_body(fr, clen);
 		mh_reply_error(req, res, 413, "payload_too_large",
-			       mh_arena_sprintf(req->arena,
-						"the request body exceeds the limit of %d bytes",
-						limit));
+		               mh_arena_sprintf(req->arena,
+		                                "the request body exceeds the limit of %d bytes",
+		                                limit));
 		return 0;
 	}
 	if (route->flags & MH_RAW_BODY) {
@@ -79,64 +121,37 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req,
 		if (ok <= 0) {
 			if (ok < 0)
 				mh_reply_error(req, res, 500, "internal_error",
-					       "an internal error occurred");
+				               "an internal error occurred");
 			return 0;
 		}
 	}
 
-	nq = mh_query_parse(req->arena, FCGX_GetParam("QUERY_STRING", fr->envp), &req->query,
-			    &err);
+	nq = mh_query_parse(req->arena, FCGX_GetParam("QUERY_STRING", fr->envp), &req->query, &err);
 	if (nq < 0) {
 		mh_reply_error(req, res, 400, "bad_request", err);
 		return 0;
 	}
 	req->nquery = (size_t)nq;
 
-	if (!(route->flags & MH_JSON_BODY)) {
+	if (route->body == NULL) {
 		if (req->body_len > 0) {
 			mh_reply_error(req, res, 400, "bad_request",
-				       "this endpoint takes no request body");
+			               "this endpoint takes no request body");
 			return 0;
 		}
-		return 1;
-	}
-	if (!mh_json_media_type_ok(mh_header(req, "content-type"))) {
-		mh_reply_error(req, res, 415, "unsupported_media_type",
-		               "the request body must be application/json (UTF-8)");
+	} else if (!json_body_or_reply(req, res)) {
 		return 0;
 	}
-	req->json = mh_json_parse(req->arena, req->body, req->body_len, &err, &field);
-	if (req->json == NULL && field != NULL) {
-		/* Valid JSON whose meaning depends on the parser: the member is named. */
-		struct mh_error_detail d = {field, "is given more than once"};
-		mh_reply_error_details(req, res, 400, "validation_failed", err, &d, 1);
-		return 0;
-	}
-	if (req->json == NULL) {
-		mh_reply_error(req, res, 400, "invalid_json", err);
-		return 0;
-	}
-	if (!json_object_is_type(req->json, json_type_object)) {
-		mh_reply_error(req, res, 400, "invalid_json",
-			       "the request body must be a JSON object");
-		return 0;
-	}
-	return 1;
+
+	/* The declared input: one 400 naming every problem, or a 404 for a path parameter that
+	 * cannot name anything. Handlers read the checked values only. */
+	rc = mh_input_check_or_reply(req, res, mh_router_plan(req->route_index));
+	if (rc < 0)
+		reply_internal_error(req, res, "an internal error occurred");
+	return rc > 0;
 }
 
-/* Replaces whatever the handler had built with a 500 envelope: its headers and media
- * type belonged to the answer it could not give. */
-static void reply_internal_error(struct mh_request *req, struct mh_response *res,
-                                 const char *message)
-{
-	res->nheaders = 0;
-	res->dropped_header = NULL;
-	res->content_type = NULL;
-	mh_reply_error(req, res, 500, "internal_error", message);
-}
-
-static void access_log(const struct mh_request *req, const struct mh_response *res,
-		       size_t bytes)
+static void access_log(const struct mh_request *req, const struct mh_response *res, size_t bytes)
 {
 	struct mh_logline l;
 	enum mh_log_level level = res->status >= 500 ? MH_LOG_ERROR : MH_LOG_INFO;
@@ -210,6 +225,6 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	bytes = mh_fcgi_write_response(fr, &req, &res);
 	mh_metrics_in_flight(-1);
 	mh_metrics_request(req.route ? req.route_index : MH_METRICS_UNMATCHED, res.status,
-			   mh_now_us() - req.started_us, req.db_round_trips);
+	                   mh_now_us() - req.started_us, req.db_round_trips);
 	access_log(&req, &res, bytes);
 }

@@ -51,6 +51,8 @@ int mh_response_header(struct mh_response *res, const char *name, const char *va
 	return 0;
 }
 
+const char *const mh_role_words[] = { "owner", "admin", "member", "viewer", NULL };
+
 const char *mh_role_name(enum mh_role role)
 {
 	static const char *const names[] = { "", "viewer", "member", "admin", "owner" };

@@ -9,6 +9,7 @@
 
 struct json_object;
 struct mh_route;
+struct mh_value;
 
 /* Bit flags so a route's Allow header is a mask. */
 enum mh_method {
@@ -47,11 +48,14 @@ struct mh_request {
 	size_t nquery;
 	struct mh_kv *params; /* from the route pattern */
 	size_t nparams;
+	/* The checked values of the route's declared input (read with mh_in_path() etc.). */
+	struct mh_value *in_path, *in_query, *in_body;
+	size_t nin_path, nin_query, nin_body;
 	struct mh_kv *headers; /* names lower-cased, '-' as in HTTP */
 	size_t nheaders;
 	const char *body;
 	size_t body_len;
-	struct json_object *json; /* parsed body on MH_JSON_BODY routes */
+	struct json_object *json; /* parsed body on routes that declare one */
 	const char *request_id;
 	const char *remote_addr;
 	const struct mh_route *route;

@@ -12,6 +12,7 @@
 #include <openssl/rsa.h>
 
 #include "core/keys.h"
+#include "core/validate.h"
 
 /* Our tokens are well under 1 KiB; anything near this is an attack or junk,
  * and the bound keeps every buffer below on the stack. */
@@ -62,22 +63,10 @@ void mh_jwt_set_max_ttl(int max_ttl)
 	conf.max_ttl = max_ttl < 0 ? 0 : max_ttl;
 }
 
+/* The claim check's shape of mh_is_uuid (s is NUL-terminated; len is its length). */
 static int is_uuid(const char *s, size_t len)
 {
-	if (len != 36)
-		return 0;
-	for (size_t i = 0; i < 36; i++) {
-		char c = s[i];
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return 0;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F'))) {
-			return 0;
-		}
-	}
-	return 1;
+	return len == 36 && mh_is_uuid(s);
 }
 
 static int role_valid(const char *s, size_t len)

@@ -14,7 +14,6 @@ typedef int (*mh_handler_fn)(struct mh_request *req, struct mh_response *res);
 
 enum mh_route_flags {
 	MH_PUBLIC = 1 << 0,    /* no authentication (health, login, ...) */
-	MH_JSON_BODY = 1 << 1, /* takes an application/json object body */
 	MH_TEST_ONLY = 1 << 2, /* exists only with enable_test_routes = true */
 	MH_INTERNAL = 1 << 3,  /* only from loopback or private addresses (/metrics) */
 	/* The body is a file upload of up to upload_limit bytes: the dispatcher leaves it in
@@ -29,13 +28,28 @@ enum mh_role { MH_ROLE_NONE = 0, MH_ROLE_VIEWER, MH_ROLE_MEMBER, MH_ROLE_ADMIN, 
 /* "viewer", "member", ... ("" for MH_ROLE_NONE); and back (MH_ROLE_NONE if unknown). */
 const char *mh_role_name(enum mh_role role);
 enum mh_role mh_role_parse(const char *name);
+/* "owner", "admin", "member", "viewer", NULL: the words a route declares a role with. */
+extern const char *const mh_role_words[];
 
+struct mh_field;
+struct mh_route_doc;
+struct mh_module_doc;
+
+/*
+ * One row of a module's route table. Everything a request may carry is declared here
+ * (core/input.h): the dispatcher refuses what does not fit before the handler runs, and
+ * `menhir openapi` documents the same rows, with doc's words next to them.
+ */
 struct mh_route {
 	unsigned method;
 	const char *pattern; /* "/api/v1/items/:id" */
 	mh_handler_fn handler;
 	unsigned flags;
 	enum mh_role min_role;
+	const struct mh_field *params; /* the pattern's :parameters, in order; NULL: none */
+	const struct mh_field *query;  /* query parameters; NULL: none accepted */
+	const struct mh_field *body;   /* an application/json object body; NULL: no body */
+	const struct mh_route_doc *doc; /* summary, responses... (core/openapi.h) */
 };
 
 struct mh_arena;
@@ -60,7 +74,10 @@ struct mh_module {
 	 * is NULL unless succeeded. Returns 0, or -1 to roll the run back and retry it. May
 	 * be NULL. */
 	int (*on_job_finished)(const struct mh_job *job, const char *status,
-	                       const char *result_json, struct mh_tx *tx);
+			       const char *result_json, struct mh_tx *tx);
+	/* The module's part of the OpenAPI document: its tag and the schemas its routes answer
+	 * with (core/openapi.h). May be NULL. */
+	const struct mh_module_doc *doc;
 	/* The configuration keys this module reads and the struct that holds their values
 	 * (core/config.h): loaded, checked, printed and reloaded on SIGHUP by the core. May be
 	 * NULL. */

@@ -111,3 +111,18 @@ int mh_password_needs_rehash(const char *encoded)
 		return 1;
 	return m < cost.m || t < cost.t || p < cost.p;
 }
+
+const char *mh_password_check(struct mh_arena *a, const char *pw)
+{
+	long n = 0;
+
+	(void)a;
+	if (strlen(pw) > MH_PASSWORD_MAX_LENGTH)
+		return "must be at most 1024 bytes";
+	for (const unsigned char *p = (const unsigned char *)pw; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			n++;
+	if (n < MH_PASSWORD_MIN_LENGTH)
+		return "must be at least 12 characters";
+	return NULL;
+}

@@ -8,6 +8,13 @@
 #define MH_PASSWORD_MAX_LENGTH 1024
 #define MH_PASSWORD_HASH_MAX 256
 
+struct mh_arena;
+
+/* The password rule: at least MH_PASSWORD_MIN_LENGTH characters, at most
+ * MH_PASSWORD_MAX_LENGTH bytes. NULL when pw keeps it, else the message for the client.
+ * (The arena is unused: this is the shape of a declared field's check, core/input.h.) */
+const char *mh_password_check(struct mh_arena *a, const char *pw);
+
 /* Sets the argon2id cost (time cost, memory in KiB, lanes) for new hashes. */
 void mh_password_configure(int time_cost, int memory_kib, int parallelism);
 

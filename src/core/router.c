@@ -12,6 +12,7 @@
 /* A pattern pre-split into segments at start-up so a request only compares. */
 struct compiled {
 	const struct mh_route *route;
+	struct mh_input_plan plan; /* its declared input, counted once */
 	size_t nseg;
 	const char *seg[MAX_SEGMENTS]; /* ":name" marks a parameter */
 	size_t seglen[MAX_SEGMENTS];
@@ -51,14 +52,14 @@ static int same_shape(const struct compiled *a, const struct compiled *b)
 		if (pa != pb)
 			return 0;
 		if (!pa && (a->seglen[i] != b->seglen[i] ||
-			    memcmp(a->seg[i], b->seg[i], a->seglen[i]) != 0))
+		            memcmp(a->seg[i], b->seg[i], a->seglen[i]) != 0))
 			return 0;
 	}
 	return 1;
 }
 
 int mh_router_build(const struct mh_module *const *modules, int with_test_routes, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	size_t total = 0, n = 0;
 
@@ -81,16 +82,20 @@ int mh_router_build(const struct mh_module *const *modules, int with_test_routes
 			ns = split(r->pattern, c->seg, c->seglen, MAX_SEGMENTS);
 			if (ns < 0 || r->handler == NULL || r->method == 0) {
 				snprintf(err, errlen, "module %s: bad route %s", modules[m]->name,
-					 r->pattern);
+				         r->pattern);
 				return -1;
 			}
 			c->nseg = (size_t)ns;
 			c->route = r;
+			if (mh_input_plan(r, &c->plan, err, errlen) < 0)
+				return -1;
 			for (size_t k = 0; k < n; k++) {
-				if ((table[k].route->method & r->method) && same_shape(&table[k], c)) {
-					snprintf(err, errlen, "module %s: route %s %s clashes with %s",
-						 modules[m]->name, mh_method_name(r->method),
-						 r->pattern, table[k].route->pattern);
+				if ((table[k].route->method & r->method) &&
+				    same_shape(&table[k], c)) {
+					snprintf(err, errlen,
+					         "module %s: route %s %s clashes with %s",
+					         modules[m]->name, mh_method_name(r->method),
+					         r->pattern, table[k].route->pattern);
 					return -1;
 				}
 			}
@@ -111,7 +116,7 @@ void mh_router_free(void)
 /* Static segments beat parameters, so /a/new wins over /a/:id whatever the
  * order of declaration. Returns the number of static segments, or -1. */
 static int match_score(const struct compiled *c, const char **seg, const size_t *seglen,
-		       size_t nseg)
+                       size_t nseg)
 {
 	int score = 0;
 
@@ -131,8 +136,8 @@ static int match_score(const struct compiled *c, const char **seg, const size_t 
 }
 
 enum mh_match mh_router_match(struct mh_arena *a, unsigned method, const char *path,
-			      const struct mh_route **route, size_t *index, struct mh_kv **params,
-			      size_t *nparams, unsigned *allowed)
+                              const struct mh_route **route, size_t *index, struct mh_kv **params,
+                              size_t *nparams, unsigned *allowed)
 {
 	const char *seg[MAX_SEGMENTS];
 	size_t seglen[MAX_SEGMENTS];
@@ -169,7 +174,8 @@ enum mh_match mh_router_match(struct mh_arena *a, unsigned method, const char *p
 		for (size_t i = 0; i < best->nseg; i++) {
 			if (best->seg[i][0] != ':')
 				continue;
-			kv[*nparams].key = mh_arena_strndup(a, best->seg[i] + 1, best->seglen[i] - 1);
+			kv[*nparams].key =
+			        mh_arena_strndup(a, best->seg[i] + 1, best->seglen[i] - 1);
 			kv[*nparams].value = mh_arena_strndup(a, seg[i], seglen[i]);
 			(*nparams)++;
 		}
@@ -180,8 +186,8 @@ enum mh_match mh_router_match(struct mh_arena *a, unsigned method, const char *p
 
 const char *mh_router_allow_header(struct mh_arena *a, unsigned allowed)
 {
-	static const unsigned order[] = { MH_GET, MH_HEAD, MH_POST, MH_PUT, MH_PATCH, MH_DELETE,
-					  MH_OPTIONS };
+	static const unsigned order[] = {MH_GET,   MH_HEAD,   MH_POST,   MH_PUT,
+	                                 MH_PATCH, MH_DELETE, MH_OPTIONS};
 	char buf[64] = "";
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -202,4 +208,11 @@ size_t mh_router_count(void)
 const struct mh_route *mh_router_at(size_t i)
 {
 	return i < table_len ? table[i].route : NULL;
+}
+
+const struct mh_input_plan *mh_router_plan(size_t i)
+{
+	static const struct mh_input_plan none;
+
+	return i < table_len ? &table[i].plan : &none;
 }

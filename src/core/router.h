@@ -5,15 +5,17 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "core/input.h"
 #include "core/module.h"
 
 enum mh_match { MH_MATCH_OK, MH_MATCH_NOT_FOUND, MH_MATCH_METHOD };
 
 /*
  * Builds the table from a NULL-terminated array of modules. Routes flagged
- * MH_TEST_ONLY are kept only when with_test_routes. A malformed pattern or two
- * routes with the same method and shape (e.g. /a/:x and /a/:y) refuse to
- * start. Returns 0 or -1 with a message in err. Called once in the master.
+ * MH_TEST_ONLY are kept only when with_test_routes. A malformed pattern, a
+ * malformed input declaration (mh_input_plan) or two routes with the same
+ * method and shape (e.g. /a/:x and /a/:y) refuse to start. Returns 0 or -1
+ * with a message in err. Called once in the master.
  */
 int mh_router_build(const struct mh_module *const *modules, int with_test_routes, char *err,
 		    size_t errlen);
@@ -36,5 +38,8 @@ const char *mh_router_allow_header(struct mh_arena *a, unsigned allowed);
 /* The routes in the table (for the OpenAPI cross-check and tests). */
 size_t mh_router_count(void);
 const struct mh_route *mh_router_at(size_t i);
+/* What was worked out at build time about route i's declared input (an empty plan for an
+ * index outside the table). */
+const struct mh_input_plan *mh_router_plan(size_t i);
 
 #endif

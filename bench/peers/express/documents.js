@@ -57,30 +57,44 @@ function decodeCursor(c) {
   return [k, i];
 }
 
-// {limit, after} or {details}, with Menhir's checks in Menhir's order: every parameter's name
-// first (unknown, repeated), then limit (C's strtol: blanks and a sign are fine), then the
-// cursor only if all else was right.
+// What Menhir answers for input its declarations refuse (core/input.h: MH_INPUT_INVALID).
+export const INPUT_INVALID = 'invalid input; details names each problem';
+
+// {limit, after} or {details}, with Menhir's declared-input checks (core/input.c) in its
+// order: each parameter as given — unknown, given twice, or (its first time) a value of the
+// wrong shape — and only when all of that was right, whether the cursor is one of this list.
 export function parseListQuery(search) {
   const details = [];
-  const seen = new Set();
-  for (const [k] of search) {
-    if (k !== 'limit' && k !== 'cursor') details.push({ field: k, message: 'unknown query parameter' });
-    else if (seen.has(k)) details.push({ field: k, message: 'given more than once' });
-    seen.add(k);
-  }
+  const seen = new Map();
   let limit = PAGE_DEFAULT;
-  const l = search.get('limit');
-  if (l !== null) {
-    const n = /^[ \t\n\v\f\r]*[+-]?[0-9]+$/.test(l) ? parseInt(l, 10) : NaN;
-    if (!(n >= 1 && n <= PAGE_MAX)) details.push({ field: 'limit', message: 'must be an integer from 1 to 100' });
-    else limit = n;
+  let cursor = null;
+  for (const [k, v] of search) {
+    if (k !== 'limit' && k !== 'cursor') {
+      details.push({ field: k, message: 'unknown query parameter' });
+      continue;
+    }
+    const n = (seen.get(k) ?? 0) + 1;
+    seen.set(k, n);
+    if (n > 1) {
+      if (n === 2) details.push({ field: k, message: 'given more than once' });
+      continue;
+    }
+    if (k === 'limit') {
+      const x = /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
+      if (!(x >= 1 && x <= PAGE_MAX)) details.push({ field: 'limit', message: 'must be an integer from 1 to 100' });
+      else limit = x;
+    } else if (v.length === 0 || v.length > 2048 || !/^[A-Za-z0-9_=-]+$/.test(v)) {
+      details.push({ field: 'cursor', message: 'is not a cursor this list returned' });
+    } else {
+      cursor = v;
+    }
   }
+  if (details.length > 0) return { details };
   let after = null;
-  const c = search.get('cursor');
-  if (details.length === 0 && c !== null && (after = decodeCursor(c)) === null) {
-    details.push({ field: 'cursor', message: 'is not a cursor this list returned for the same sort and filters' });
+  if (cursor !== null && (after = decodeCursor(cursor)) === null) {
+    return { details: [{ field: 'cursor', message: 'is not a cursor this list returned for the same sort and filters' }] };
   }
-  return details.length > 0 ? { details } : { limit, after };
+  return { limit, after };
 }
 
 // Integer microseconds since 1970 as Menhir writes them: 2024-05-01T10:00:00.123456Z.
@@ -128,7 +142,7 @@ export function listDocuments(config, pool) {
   return async (req, res) => {
     const i = req.url.indexOf('?');
     const q = parseListQuery(new URLSearchParams(i < 0 ? '' : req.url.slice(i + 1)));
-    if (q.details) return sendError(req, res, 400, 'bad_request', 'invalid query parameters', q.details);
+    if (q.details) return sendError(req, res, 400, 'validation_failed', INPUT_INVALID, q.details);
     let rows;
     try {
       rows = await listPage(pool, req.principal, q.limit, q.after);

@@ -47,7 +47,8 @@ ENTER_SQL = "SELECT app_enter($1, $2, $3)"
 FINGERPRINT = hashlib.sha256(b"\x1e\x1f" * 4 + b"0").hexdigest()[:12]
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
-_STRTOL = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+")  # what C's strtol reads whole
+_INTEGER = re.compile(r"-?[0-9]+")  # a declared integer: digits, an optional minus
+_CURSOR_SHAPE = re.compile(r"[A-Za-z0-9_=-]+")  # a declared cursor: base64url
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Page one starts before every row, as Menhir's 'infinity' (asyncpg sends datetime.max so).
 _FIRST = (datetime.max.replace(tzinfo=timezone.utc), "ffffffff-ffff-ffff-ffff-ffffffffffff")
@@ -81,30 +82,41 @@ def _decode_cursor(c):
     return at, i
 
 
+# What Menhir answers for input its declarations refuse (core/input.h: MH_INPUT_INVALID).
+INPUT_INVALID = "invalid input; details names each problem"
+
+
 def parse_list_query(items):
-    """(limit, after) from the query's (name, value) pairs in order, with Menhir's checks in
-    Menhir's order: every name first (unknown, repeated), then limit, then the cursor only if
-    all else was right. Raises the 400."""
-    details, seen, first = [], set(), {}
+    """(limit, after) from the query's (name, value) pairs in order, with Menhir's
+    declared-input checks (core/input.c) in its order: each parameter as given (unknown, given
+    twice, or its first time a value of the wrong shape), and only when all of that was right,
+    whether the cursor is one of this list. Raises the 400."""
+    details, seen = [], {}
+    limit, cursor, after = PAGE_DEFAULT, None, None
     for k, v in items:
         if k not in ("limit", "cursor"):
             details.append({"field": k, "message": "unknown query parameter"})
-        elif k in seen:
-            details.append({"field": k, "message": "given more than once"})
-        seen.add(k)
-        first.setdefault(k, v)
-    limit, after = PAGE_DEFAULT, None
-    if "limit" in first:
-        n = int(first["limit"]) if _STRTOL.fullmatch(first["limit"]) else 0
-        if 1 <= n <= PAGE_MAX:
-            limit = n
+            continue
+        seen[k] = seen.get(k, 0) + 1
+        if seen[k] > 1:
+            if seen[k] == 2:
+                details.append({"field": k, "message": "given more than once"})
+            continue
+        if k == "limit":
+            n = int(v) if _INTEGER.fullmatch(v) else 0
+            if 1 <= n <= PAGE_MAX:
+                limit = n
+            else:
+                details.append({"field": "limit", "message": "must be an integer from 1 to 100"})
+        elif not v or len(v) > 2048 or not _CURSOR_SHAPE.fullmatch(v):
+            details.append({"field": "cursor", "message": "is not a cursor this list returned"})
         else:
-            details.append({"field": "limit", "message": "must be an integer from 1 to 100"})
-    if not details and "cursor" in first and (after := _decode_cursor(first["cursor"])) is None:
-        details.append({"field": "cursor", "message":
-                        "is not a cursor this list returned for the same sort and filters"})
+            cursor = v
     if details:
-        raise ApiError(400, "bad_request", "invalid query parameters", details)
+        raise ApiError(400, "validation_failed", INPUT_INVALID, details)
+    if cursor is not None and (after := _decode_cursor(cursor)) is None:
+        raise ApiError(400, "validation_failed", INPUT_INVALID, [{"field": "cursor", "message":
+                       "is not a cursor this list returned for the same sort and filters"}])
     return limit, after
 
 

@@ -89,8 +89,13 @@ const char *auth_refresh_seal(struct mh_arena *a, const char *token,
  * token: the last one, i.e. the family's current token. NULL when malformed. */
 const char *auth_refresh_open(struct mh_arena *a, const char *token, const char *boxes_hex);
 
-/* validate.c */
+/* text.c */
 /* Lower-case hex SHA-256 of s, in the arena. */
 char *auth_sha256_hex(struct mh_arena *a, const char *s, size_t len);
+
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc auth_doc;
 
 #endif

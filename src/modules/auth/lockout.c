@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/redis.h"
+#include "core/validate.h"
 
 /*
  * Counts one failure, atomically: the pair's field in the account's hash ("<failures>:<ms of
@@ -183,7 +184,7 @@ int auth_admin_unlock_login(const struct mh_config *cfg, int argc, char **argv)
 	}
 	if (mh_arena_init(&a, 4096) < 0)
 		return 1;
-	email = auth_lower(&a, argv[0]);
+	email = mh_lower(&a, argv[0]);
 	if (email == NULL)
 		goto out;
 	keys_for(&a, email, "", &l);

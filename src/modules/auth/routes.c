@@ -1,40 +1,60 @@
-/* routes.c - the auth module's route table and handlers: read and check the input, then hand
- * over to the flows in service.c. */
+/* routes.c - the auth module's route table: each route's declared input (core/input.h) and
+ * its handler, which hands the checked values over to the flows in service.c. */
 #include "modules/auth/auth.h"
 #include "modules/auth/internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "core/input.h"
+#include "core/openapi.h"
 #include "core/keys.h"
+#include "core/password.h"
+
+/* ---- Declared input --------------------------------------------------------------------- */
+
+enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_TENANT_NAME, SIGNUP_NAME };
+static const struct mh_field signup_members[] = {
+        [SIGNUP_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
+        [SIGNUP_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT,
+                             .min = MH_PASSWORD_MIN_LENGTH, .max = MH_PASSWORD_MAX_LENGTH,
+                             .check = mh_password_check, .description = "At least 12 characters."},
+        [SIGNUP_TENANT_NAME] = {"tenant_name", MH_T_STRING, MH_REQUIRED, .min = 1, .max = 200},
+        [SIGNUP_NAME] = {"name", MH_T_STRING, .max = 200},
+        {0},
+};
+static const struct mh_field signup_body = {"Signup", MH_T_OBJECT, .fields = signup_members};
+
+/* A login's e-mail follows the rule sign-up applies (no other address can exist); password
+ * rules apply when one is set, not when one is tried. */
+enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN_TENANT };
+static const struct mh_field login_members[] = {
+        [LOGIN_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
+        [LOGIN_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT | MH_BYTES,
+                            .max = MH_PASSWORD_MAX_LENGTH},
+        [LOGIN_TENANT] = {"tenant", MH_T_STRING, MH_BYTES | MH_LOWER, .min = 1, .max = 63,
+                          .description = "The tenant's id or slug; default: the one joined most "
+                                         "recently."},
+        {0},
+};
+static const struct mh_field login_body = {"Login", MH_T_OBJECT, .fields = login_members};
+
+enum { SWITCH_TENANT_ID };
+static const struct mh_field switch_members[] = {
+        [SWITCH_TENANT_ID] = {"tenant_id", MH_T_UUID, MH_REQUIRED},
+        {0},
+};
+static const struct mh_field switch_body = {"SwitchTenant", MH_T_OBJECT, .fields = switch_members};
+
+/* ---- Handlers --------------------------------------------------------------------------- */
 
 /* POST /api/v1/auth/signup {email, password, tenant_name, name?}
- * 201 tokens + cookie; 400 unknown field; 409 email_taken; 422 validation_failed. */
+ * 201 tokens + cookie; 400; 409 email_taken. */
 static int handle_signup(struct mh_request *req, struct mh_response *res)
 {
-	const char *email, *password, *tenant_name, *name;
-	const struct auth_field fields[] = {
-		{ "email", 1, &email },
-		{ "password", 1, &password },
-		{ "tenant_name", 1, &tenant_name },
-		{ "name", 0, &name },
-	};
-	struct auth_errors e;
-	const char *m;
-
-	if (!auth_fields_or_reply(req, res, fields, 4, &e))
-		return 0;
-	if (email && (m = auth_check_email(email)) != NULL)
-		auth_error_add(&e, "email", m);
-	if (password && (m = auth_check_password(password)) != NULL)
-		auth_error_add(&e, "password", m);
-	if (tenant_name && (m = auth_check_text(tenant_name, 200, 1)) != NULL)
-		auth_error_add(&e, "tenant_name", m);
-	if (name && (m = auth_check_text(name, 200, 0)) != NULL)
-		auth_error_add(&e, "name", m);
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return auth_signup(req, res, auth_lower(req->arena, email), password, name, tenant_name);
+	return auth_signup(req, res, mh_in_body(req, SIGNUP_EMAIL)->s,
+	                   mh_in_body(req, SIGNUP_PASSWORD)->s, mh_in_body(req, SIGNUP_NAME)->s,
+	                   mh_in_body(req, SIGNUP_TENANT_NAME)->s);
 }
 
 /* POST /api/v1/auth/login {email, password, tenant?} (tenant: id or slug)
@@ -42,28 +62,8 @@ static int handle_signup(struct mh_request *req, struct mh_response *res)
  * 503 when Redis (the lockout counters) or the database is down. */
 static int handle_login(struct mh_request *req, struct mh_response *res)
 {
-	const char *email, *password, *tenant, *m;
-	const struct auth_field fields[] = {
-		{ "email", 1, &email },
-		{ "password", 1, &password },
-		{ "tenant", 0, &tenant },
-	};
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 3, &e))
-		return 0;
-	/* The e-mail rule is the one sign-up applies (no other address can exist); password
-	 * rules apply when one is set, not when one is tried. */
-	if (email && (m = auth_check_email(email)) != NULL)
-		auth_error_add(&e, "email", m);
-	if (password && strlen(password) > 1024)
-		auth_error_add(&e, "password", "must be at most 1024 bytes");
-	if (tenant && (strlen(tenant) == 0 || strlen(tenant) > 63))
-		auth_error_add(&e, "tenant", "must be a tenant id or slug");
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return auth_login(req, res, auth_lower(req->arena, email), password,
-			  tenant ? auth_lower(req->arena, tenant) : NULL);
+	return auth_login(req, res, mh_in_body(req, LOGIN_EMAIL)->s,
+	                  mh_in_body(req, LOGIN_PASSWORD)->s, mh_in_body(req, LOGIN_TENANT)->s);
 }
 
 /* POST /api/v1/auth/refresh (refresh cookie, Origin checked)
@@ -89,20 +89,10 @@ static int handle_logout_all(struct mh_request *req, struct mh_response *res)
 }
 
 /* POST /api/v1/auth/switch-tenant {tenant_id} (bearer)
- * 200 tokens for that tenant + cookie; 403 not a member; 422 bad id. */
+ * 200 tokens for that tenant + cookie; 400; 403 not a member. */
 static int handle_switch_tenant(struct mh_request *req, struct mh_response *res)
 {
-	const char *tenant_id;
-	const struct auth_field fields[] = { { "tenant_id", 1, &tenant_id } };
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 1, &e))
-		return 0;
-	if (tenant_id && !auth_is_uuid(tenant_id))
-		auth_error_add(&e, "tenant_id", "must be a UUID");
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return auth_switch_tenant(req, res, auth_lower(req->arena, tenant_id));
+	return auth_switch_tenant(req, res, mh_in_body(req, SWITCH_TENANT_ID)->s);
 }
 
 /* GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517). */
@@ -124,20 +114,190 @@ static int auth_init(const struct mh_config *cfg)
 	return mh_db_register(auth_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response signup_responses[] = {
+        {201, "Signed up and logged in.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh Location",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                    "\"tenant_slug\":\"acme\",\"email\":\"ada@example.com\"}}"},
+        {409, "The e-mail is registered already.", .errors = "email_taken",
+         .example = "{\"error\":\"email_taken\",\"message\":\"an account with this e-mail already "
+                    "exists\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc signup_doc = {
+        .operation_id = "signup",
+        .summary = "Sign up",
+        .description = "Creates a user, a tenant (slug derived from the name; a random "
+                       "suffix when taken) and the owner membership; logs in. Password: at "
+                       "least 12 characters.",
+        .request_example = "{\"email\":\"ada@example.com\",\"password\":\"correct horse "
+                           "battery\",\"tenant_name\":\"Acme\"}",
+        .responses = signup_responses,
+};
+
+static const struct mh_doc_response login_responses[] = {
+        {200, "Logged in.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {401, "Unknown e-mail or wrong password (indistinguishable).",
+         .errors = "invalid_credentials",
+         .example = "{\"error\":\"invalid_credentials\",\"message\":\"the e-mail or password is "
+                    "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403, "The password is right but the user is not a member of that (or any) tenant.",
+         .errors = "no_tenant",
+         .example = "{\"error\":\"no_tenant\",\"message\":\"you are not a member of that tenant\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc login_doc = {
+        .operation_id = "login",
+        .summary = "Log in",
+        .description = "Checks the password (argon2id; the same work for unknown e-mails) "
+                       "and issues an access token plus the refresh cookie for one tenant: "
+                       "`tenant` (id or slug) or the most recently joined. Throttled per "
+                       "(account, client address): after `login_max_failures` failures that "
+                       "address waits 1 s, then twice as long after each further failure (up "
+                       "to `login_lockout` seconds); 10× that many failures lock an address "
+                       "out of every account, and 20× from every address together lock the "
+                       "account (`menhir admin unlock-login` lifts it): 429 with Retry-After. "
+                       "An unknown e-mail and a wrong password get the same 401.",
+        .request_example = "{\"email\":\"ada@example.com\",\"password\":\"correct horse "
+                           "battery\"}",
+        .responses = login_responses,
+};
+
+static const struct mh_doc_response refresh_responses[] = {
+        {200, "A new access token and a rotated cookie.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {401, "No cookie, or a refresh token that is unknown, expired, revoked or replayed.",
+         .errors = "invalid_refresh_token",
+         .example =
+                 "{\"error\":\"invalid_refresh_token\",\"message\":\"the refresh token is invalid, "
+                 "expired or revoked; log in again\","
+                 "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403, "Missing or foreign Origin (CSRF defence).", .errors = "origin_not_allowed",
+         .example =
+                 "{\"error\":\"origin_not_allowed\",\"message\":\"this request must come from an "
+                 "allowed origin\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc refresh_doc = {
+        .operation_id = "refresh",
+        .summary = "Refresh the access token",
+        .description = "Authenticated by the `mh_refresh` cookie; `Origin` must be an "
+                       "allowed origin. Rotates the refresh token. Within `refresh_reuse_grace` "
+                       "seconds of a rotation, replaying the rotated token answers with the "
+                       "same successor (or the session's current token) instead of a new one; "
+                       "after that, it revokes its whole family and every access token of the "
+                       "session at once (401).",
+        .responses = refresh_responses,
+};
+
+static const struct mh_doc_response logout_responses[] = {
+        {204, .description = "Logged out; the cookie is cleared."},
+        {403, "Missing or foreign Origin (CSRF defence).", .errors = "origin_not_allowed",
+         .example =
+                 "{\"error\":\"origin_not_allowed\",\"message\":\"this request must come from an "
+                 "allowed origin\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc logout_doc = {
+        .operation_id = "logout",
+        .summary = "Log out",
+        .description = "Authenticated by the `mh_refresh` cookie (Origin checked): revokes "
+                       "its family and clears the cookie; the session of a bearer token sent "
+                       "along (every access token issued in it) is revoked too. 503 when the "
+                       "revocation could not be recorded.",
+        .responses = logout_responses,
+};
+
+static const struct mh_doc_response logout_all_responses[] = {
+        {204, .description = "Every session is revoked."},
+        {0},
+};
+static const struct mh_route_doc logout_all_doc = {
+        .operation_id = "logoutAll",
+        .summary = "Log out everywhere",
+        .description = "Bumps the user's token version and revokes every refresh token: "
+                       "every access token of the user stops working at once. 503 (retry) "
+                       "when Redis could not record it.",
+        .responses = logout_all_responses,
+};
+
+static const struct mh_doc_response switch_tenant_responses[] = {
+        {200, "Tokens for that tenant.", "SessionResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {0},
+};
+static const struct mh_route_doc switch_tenant_doc = {
+        .operation_id = "switchTenant",
+        .summary = "Switch tenant",
+        .description = "New tokens for another tenant the user belongs to.",
+        .request_example = "{\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\"}",
+        .responses = switch_tenant_responses,
+};
+
+static const struct mh_doc_response jwks_responses[] = {
+        {200, "The key set.", "Jwks", .media = "application/jwk-set+json",
+         .example = "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"20261124T101530Z-3f9a\",\"use\":\"sig\","
+                    "\"alg\":\"RS256\",\"n\":\"0vx7agoebGcQSuu\",\"e\":\"AQAB\"}]}"},
+        {0},
+};
+static const struct mh_route_doc jwks_doc = {
+        .operation_id = "jwks",
+        /* The keys are in memory. */
+        .flags = MH_DOC_NO_DEPENDENCY,
+        .summary = "Signing keys (JWKS)",
+        .description = "The RS256 public keys that verify access tokens, by `kid`; old keys "
+                       "stay until their tokens expire.",
+        .responses = jwks_responses,
+};
+
 static const struct mh_route auth_routes[] = {
-	{ MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC | MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/login", handle_login, MH_PUBLIC | MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/refresh", handle_refresh, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE },
-	{ MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, MH_JSON_BODY, MH_ROLE_NONE },
-	{ MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE },
-	{ 0 },
+        {MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC, MH_ROLE_NONE,
+         .body = &signup_body, .doc = &signup_doc},
+        {MH_POST, "/api/v1/auth/login", handle_login, MH_PUBLIC, MH_ROLE_NONE, .body = &login_body,
+         .doc = &login_doc},
+        {MH_POST, "/api/v1/auth/refresh", handle_refresh, MH_PUBLIC, MH_ROLE_NONE,
+         .doc = &refresh_doc},
+        {MH_POST, "/api/v1/auth/logout", handle_logout, MH_PUBLIC, MH_ROLE_NONE,
+         .doc = &logout_doc},
+        {MH_POST, "/api/v1/auth/logout-all", handle_logout_all, 0, MH_ROLE_NONE,
+         .doc = &logout_all_doc},
+        {MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, 0, MH_ROLE_NONE,
+         .body = &switch_body, .doc = &switch_tenant_doc},
+        {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = &jwks_doc},
+        {0},
 };
 
 const struct mh_module auth_module = {
-	.name = "auth",
-	.routes = auth_routes,
-	.init = auth_init,
-	.settings = &auth_config,
+        .name = "auth",
+        .routes = auth_routes,
+        .init = auth_init,
+        .doc = &auth_doc,
+        .settings = &auth_config,
 };

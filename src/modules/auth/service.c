@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/address.h"
 #include "core/jwt.h"
 #include "core/log.h"
 #include "core/password.h"
@@ -25,16 +26,6 @@ int auth_access_ttl(void)
 int auth_refresh_ttl(void)
 {
 	return auth_settings.refresh_token_ttl;
-}
-
-const char *auth_client_ip(const struct mh_request *req)
-{
-	unsigned char buf[16];
-	const char *ip = req->remote_addr;
-
-	if (ip != NULL && (inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1))
-		return ip;
-	return "";
 }
 
 int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
@@ -98,7 +89,7 @@ int auth_audit_queue(struct mh_tx *tx, const char *action, const char *target)
 		return MH_DB_ERROR;
 	p[0] = action;
 	p[1] = target;
-	p[2] = auth_client_ip(tx->req);
+	p[2] = mh_address_client(tx->req);
 	p[3] = tx->req->request_id;
 	return mh_tx_query(tx, "auth_audit_here", p, 4);
 }
@@ -220,7 +211,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	p[5] = token_hash;
 	p[6] = family;
 	p[7] = ttl;
-	p[8] = auth_client_ip(req);
+	p[8] = mh_address_client(req);
 	p[9] = req->request_id;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
@@ -274,7 +265,7 @@ static int login_failed(struct mh_request *req, struct mh_response *res,
 	auth_lockout_fail(req, l);
 	p[0] = user_id;
 	p[1] = tenant ? tenant : "";
-	p[2] = auth_client_ip(req);
+	p[2] = mh_address_client(req);
 	p[3] = req->request_id;
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK) {
 		mh_tx_query(&tx, "auth_login_failed", p, 4);
@@ -310,7 +301,7 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	p[2] = t.hash_param;
 	p[3] = family;
 	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-	p[5] = auth_client_ip(req);
+	p[5] = mh_address_client(req);
 	p[6] = req->request_id;
 	if (p[4] == NULL)
 		return -1;
@@ -431,7 +422,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	p[2] = auth_refresh_seal(req->arena, old, t.raw);
 	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_reuse_grace);
 	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-	p[5] = auth_client_ip(req);
+	p[5] = mh_address_client(req);
 	p[6] = req->request_id;
 	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL)
 		return -1;
@@ -505,7 +496,7 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 
 		if (p == NULL || (p[0] = auth_token_hash_param(req->arena, cookie)) == NULL)
 			return -1;
-		p[1] = auth_client_ip(req);
+		p[1] = mh_address_client(req);
 		p[2] = req->request_id;
 		rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 		if (rc != MH_DB_OK)
@@ -546,7 +537,7 @@ int auth_logout_all(struct mh_request *req, struct mh_response *res)
 	p[0] = current;
 	p[1] = "logout_all";
 	p[2] = req->principal.user_id;
-	p[3] = auth_client_ip(req);
+	p[3] = mh_address_client(req);
 	p[4] = req->request_id;
 	/* Without a tenant context, so that it works even for a user who has since left the
 	 * token's tenant: logging out everywhere must never be refused. */
@@ -589,7 +580,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 	p[1] = token_hash;
 	p[2] = family;
 	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
-	p[4] = auth_client_ip(req);
+	p[4] = mh_address_client(req);
 	p[5] = req->request_id;
 	if (p[3] == NULL)
 		return -1;

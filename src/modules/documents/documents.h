@@ -1,6 +1,6 @@
 /* documents.h - the documents module: tenant-scoped documents with keyset pagination,
  * full-text search, ETags, optimistic concurrency, idempotent creation and soft delete.
- * The reference module: routes.c (table, handlers) → validate.c (input) → service.c
+ * The reference module: routes.c (declared input, docs, handlers) → service.c
  * (rules, transactions, replies) → repo.c (the only SQL). */
 #ifndef MH_MODULES_DOCUMENTS_H
 #define MH_MODULES_DOCUMENTS_H

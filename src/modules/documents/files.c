@@ -25,8 +25,9 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
-#include "core/query.h"
-#include "modules/auth/auth.h"
+#include "core/input.h"
+#include "core/utf8.h"
+#include "core/validate.h"
 
 #define CHUNK (64 * 1024)
 
@@ -116,29 +117,9 @@ static int sniff_ok(const struct file_type *t, const unsigned char *buf, size_t 
 
 /* ---- Names ------------------------------------------------------------------------------ */
 
-/* The client's file name is data, never a path: it is stored as given and only ever leaves
- * the server percent-encoded in Content-Disposition. Refused: empty, longer than 255 bytes,
- * and control characters (C0, DEL, C1), which have no place in a name and would be header
- * injection anywhere someone forgot to encode. (NUL and invalid UTF-8 never get here: the
- * query parser answers 400 for them.) "../x" or "a/b" are fine: nothing resolves them. */
-static const char *check_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0)
-		return "must not be empty";
-	if (n > DOCUMENTS_FILE_NAME_MAX)
-		return "must be at most 255 bytes";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7F)
-			return "must not contain control characters";
-		if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9F)
-			return "must not contain control characters";
-	}
-	return NULL;
-}
+/* The client's file name is data, never a path: it is stored as given (routes.c declares it:
+ * 1 to 255 bytes, no control characters) and only ever leaves the server percent-encoded in
+ * Content-Disposition. "../x" or "a/b" are fine: nothing resolves them. */
 
 /* RFC 6266 / 8187: attachment; filename="<ASCII stand-in>"; filename*=UTF-8''<pct-encoded>.
  * Only unreserved ASCII survives unencoded, so no quote, semicolon, CR or LF can end the
@@ -185,7 +166,7 @@ static int is_storage_key(const char *k)
 		return 0;
 	memcpy(t, k, 36);
 	t[36] = '\0';
-	if (!auth_is_uuid(t))
+	if (!mh_is_uuid(t))
 		return 0;
 	for (int i = 37; i < 69; i++)
 		if (!((k[i] >= '0' && k[i] <= '9') || (k[i] >= 'a' && k[i] <= 'f')))
@@ -341,26 +322,6 @@ fail:
 
 /* ---- Replies ---------------------------------------------------------------------------- */
 
-/* The document and file ids: a malformed one names nothing (404, like a missing one). */
-static int ids_or_reply(struct mh_request *req, struct mh_response *res, const char **doc,
-			const char **file)
-{
-	const char *d = mh_param(req, "id"), *f = file ? mh_param(req, "file_id") : NULL;
-
-	if (d == NULL || !auth_is_uuid(d)) {
-		mh_reply_error(req, res, 404, "not_found", "no such document");
-		return 0;
-	}
-	if (file != NULL && (f == NULL || !auth_is_uuid(f))) {
-		mh_reply_error(req, res, 404, "not_found", "no such file");
-		return 0;
-	}
-	*doc = auth_lower(req->arena, d);
-	if (file != NULL)
-		*file = auth_lower(req->arena, f);
-	return *doc != NULL && (file == NULL || *file != NULL);
-}
-
 static void put_file(struct mh_buf *b, const PGresult *r)
 {
 	static const char *const names[] = { "id", "document_id", "name", "size", "sha256",
@@ -388,23 +349,14 @@ static int forbidden(struct mh_request *req, struct mh_response *res)
 
 int documents_files_upload(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const names[] = { "name", NULL };
-	const char *doc, *name = mh_query(req, "name"), *m, *key, *final, *dir;
+	const char *doc = mh_in_path(req, FILES_PATH_DOCUMENT)->s;
+	const char *name = mh_in_query(req, FILES_QUERY_NAME)->s, *key, *final, *dir;
 	const struct file_type *type;
 	struct received rcv;
 	struct mh_tx tx;
 	const PGresult *r;
-	struct mh_error_detail d;
 	int q = -1, rc;
 
-	if (!ids_or_reply(req, res, &doc, NULL) || !auth_query_or_reply(req, res, names))
-		return 0;
-	m = name == NULL ? "is required (the file's name, e.g. ?name=report.pdf)" : check_name(name);
-	if (m != NULL) {
-		d = (struct mh_error_detail){ "name", m };
-		return mh_reply_error_details(req, res, 400, "bad_request",
-					      "invalid query parameter", &d, 1);
-	}
 	type = parse_content_type(mh_header(req, "content-type"));
 	if (type == NULL)
 		return mh_reply_error(req, res, 415, "unsupported_media_type",
@@ -413,7 +365,7 @@ int documents_files_upload(struct mh_request *req, struct mh_response *res)
 				      "text/csv or text/markdown (UTF-8)");
 	/* The tenant comes from the verified token and names a directory: check its shape
 	 * anyway, so no principal can ever contribute a path component that is not a UUID. */
-	if (!auth_is_uuid(req->principal.tenant_id))
+	if (!mh_is_uuid(req->principal.tenant_id))
 		return -1;
 
 	switch (receive(req, type, &rcv)) {
@@ -430,7 +382,7 @@ int documents_files_upload(struct mh_request *req, struct mh_response *res)
 		return -1;
 	}
 
-	key = mh_arena_sprintf(req->arena, "%s/%s", auth_lower(req->arena, req->principal.tenant_id),
+	key = mh_arena_sprintf(req->arena, "%s/%s", mh_lower(req->arena, req->principal.tenant_id),
 			       random_hex(req->arena));
 	dir = mh_arena_sprintf(req->arena, "%s/%.36s", documents_settings.storage_dir, key ? key : "");
 	final = mh_arena_sprintf(req->arena, "%s/%s", documents_settings.storage_dir, key ? key : "");
@@ -477,14 +429,12 @@ int documents_files_upload(struct mh_request *req, struct mh_response *res)
 
 int documents_files_get(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
-	const char *doc, *file, *key;
+	const char *doc = mh_in_path(req, FILES_PATH_DOCUMENT)->s;
+	const char *file = mh_in_path(req, FILES_PATH_FILE)->s, *key;
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
 
-	if (!ids_or_reply(req, res, &doc, &file) || !auth_query_or_reply(req, res, none))
-		return 0;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
@@ -517,14 +467,12 @@ int documents_files_get(struct mh_request *req, struct mh_response *res)
 
 int documents_files_delete(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
-	const char *doc, *file, *key, *path;
+	const char *doc = mh_in_path(req, FILES_PATH_DOCUMENT)->s;
+	const char *file = mh_in_path(req, FILES_PATH_FILE)->s, *key, *path;
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
 
-	if (!ids_or_reply(req, res, &doc, &file) || !auth_query_or_reply(req, res, none))
-		return 0;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);

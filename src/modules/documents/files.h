@@ -17,6 +17,11 @@
 #define DOCUMENTS_FILES_ACCEL_PREFIX "/_files/"
 #define DOCUMENTS_FILE_NAME_MAX 255
 
+/* Where the handlers find their checked input: the path parameters (:id, :file_id) and the
+ * upload's query (?name=), as routes.c declares them. */
+enum { FILES_PATH_DOCUMENT, FILES_PATH_FILE };
+enum { FILES_QUERY_NAME };
+
 extern const struct mh_db_statement documents_files_statements[];
 
 /* The documents module's configuration keys (settings.c): the core loads them and hands

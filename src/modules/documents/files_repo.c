@@ -4,7 +4,7 @@
  * are the backstop should it ever be wrong. */
 #include "modules/documents/files.h"
 
-#include "modules/auth/auth.h"
+#include "core/address.h"
 
 /* RFC 3339 UTC with microseconds, like every timestamp the API returns. */
 #define FILES_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -75,7 +75,7 @@ int documents_files_repo_create(struct mh_tx *tx, const char *document_id, const
 	p[3] = sha256_hex;
 	p[4] = content_type;
 	p[5] = storage_key;
-	p[6] = auth_client_ip(tx->req);
+	p[6] = mh_address_client(tx->req);
 	p[7] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_files_create", p, 8);
 }
@@ -100,7 +100,7 @@ int documents_files_repo_delete(struct mh_tx *tx, const char *document_id,
 		return MH_DB_ERROR;
 	p[0] = document_id;
 	p[1] = file_id;
-	p[2] = auth_client_ip(tx->req);
+	p[2] = mh_address_client(tx->req);
 	p[3] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_files_delete", p, 4);
 }

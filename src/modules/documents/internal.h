@@ -26,8 +26,10 @@ enum documents_sort {
 	DOCUMENTS_SORT__MAX
 };
 
-/* ?sort= spelling of each order. */
-extern const char *const documents_sort_names[DOCUMENTS_SORT__MAX];
+/* ?sort= spelling of each order (NULL-terminated, as an enum declares it). */
+extern const char *const documents_sort_names[DOCUMENTS_SORT__MAX + 1];
+/* A document's statuses: draft, published, archived (NULL-terminated). */
+extern const char *const documents_statuses[];
 
 /* A validated GET /documents. Strings are NULL when the filter is absent. */
 struct documents_list_query {
@@ -62,27 +64,23 @@ struct documents_conditions {
 	const char *body_hash;
 };
 
-/* ---- validate.c: each *_or_reply answers 400/422 itself and returns 0 on bad input ---- */
+/* ---- cursor.c: the list's opaque cursor ---------------------------------------------- */
 
-int documents_list_query_or_reply(struct mh_request *req, struct mh_response *res,
-                                  struct documents_list_query *out);
-/* GET /documents/:id takes ?include_deleted= only. */
-int documents_get_query_or_reply(struct mh_request *req, struct mh_response *res,
-                                 int *include_deleted);
-/* Rejects any query parameter (write routes take none). */
-int documents_no_query_or_reply(struct mh_request *req, struct mh_response *res);
-/* The :id parameter lower-cased, or NULL having answered 404. */
-const char *documents_id_or_reply(struct mh_request *req, struct mh_response *res);
-/* A create (creating = 1: title required) or patch body (at least one field). */
-int documents_input_or_reply(struct mh_request *req, struct mh_response *res, int creating,
-                             struct documents_input *out);
+/* The opaque next_cursor for a page that ended at (key, id) under q. */
+const char *documents_cursor(struct mh_arena *a, const struct documents_list_query *q,
+                             const char *key, const char *id);
+/* Sets q->after_key and q->after_id from cursor c; -1 when c is not a cursor of this very
+ * sort and these filters (or the arena is exhausted). */
+int documents_cursor_read(struct mh_arena *a, const char *c, struct documents_list_query *q);
+
+/* ---- conditions.c: the request headers a write honours ---------------------------------- */
+
+/* If-Match, Idempotency-Key and the body's hash into out. Returns 1, 0 having answered 400
+ * for a malformed header, -1 when the arena is exhausted. */
 int documents_conditions_or_reply(struct mh_request *req, struct mh_response *res,
                                   struct documents_conditions *out);
 /* 1 when If-None-Match names etag (the bare hex value) or is "*". */
 int documents_none_match(const struct mh_request *req, const char *etag);
-/* The opaque next_cursor for a page that ended at (key, id) under q. */
-const char *documents_cursor(struct mh_arena *a, const struct documents_list_query *q,
-                             const char *key, const char *id);
 
 /* ---- service.c: the use cases; each answers the client and returns 0, or -1 (500) ---- */
 
@@ -157,5 +155,10 @@ int documents_repo_update(struct mh_tx *tx, const char *id, const struct documen
                           const struct documents_conditions *c, const char *changed);
 int documents_repo_delete(struct mh_tx *tx, const char *id, const struct documents_conditions *c);
 int documents_repo_restore(struct mh_tx *tx, const char *id);
+
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc documents_doc;
 
 #endif

@@ -5,7 +5,7 @@
  * request stays one pipelined round trip and the audit row exists iff the change does. */
 #include "modules/documents/internal.h"
 
-#include "modules/auth/auth.h"
+#include "core/address.h"
 
 /* RFC 3339 UTC with microseconds: exact, so a timestamp doubles as a cursor position. */
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
@@ -313,7 +313,7 @@ int documents_repo_create(struct mh_tx *tx, const struct documents_input *in,
 	p[4] = c->idempotency_key;
 	p[5] = route;
 	p[6] = c->body_hash;
-	p[7] = auth_client_ip(tx->req);
+	p[7] = mh_address_client(tx->req);
 	p[8] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_create", p, 9);
 }
@@ -332,7 +332,7 @@ int documents_repo_update(struct mh_tx *tx, const char *id, const struct documen
 	p[4] = in->status;
 	p[5] = c->if_match;
 	p[6] = changed;
-	p[7] = auth_client_ip(tx->req);
+	p[7] = mh_address_client(tx->req);
 	p[8] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_update", p, 9);
 }
@@ -345,7 +345,7 @@ int documents_repo_delete(struct mh_tx *tx, const char *id, const struct documen
 		return MH_DB_ERROR;
 	p[0] = id;
 	p[1] = c->if_match;
-	p[2] = auth_client_ip(tx->req);
+	p[2] = mh_address_client(tx->req);
 	p[3] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_delete", p, 4);
 }
@@ -357,7 +357,7 @@ int documents_repo_restore(struct mh_tx *tx, const char *id)
 	if (p == NULL)
 		return MH_DB_ERROR;
 	p[0] = id;
-	p[1] = auth_client_ip(tx->req);
+	p[1] = mh_address_client(tx->req);
 	p[2] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_restore", p, 3);
 }
@@ -383,7 +383,7 @@ int documents_queue_replace_body(struct mh_tx *tx, const char *id, const char *v
 	p[1] = version;
 	p[2] = body;
 	p[3] = action;
-	p[4] = auth_client_ip(tx->req);
+	p[4] = mh_address_client(tx->req);
 	p[5] = tx->req->request_id;
 	return mh_tx_query(tx, "documents_replace_body", p, 6);
 }

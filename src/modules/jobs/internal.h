@@ -18,17 +18,18 @@ struct jobs_list_query {
 	const char *after_id;
 };
 
-/* ---- validate.c: each *_or_reply answers 400/404 itself and returns 0 on bad input ---- */
+/* The statuses a job goes through (NULL-terminated, as ?status= declares them). */
+extern const char *const jobs_statuses[];
+/* GET /jobs's query, as routes.c declares it. */
+enum { JOBS_LIST_LIMIT, JOBS_LIST_CURSOR, JOBS_LIST_STATUS, JOBS_LIST_DOCUMENT };
 
-/* The :id parameter lower-cased, or NULL having answered 404 (a malformed id names no job). */
-const char *jobs_id_or_reply(struct mh_request *req, struct mh_response *res);
-/* Rejects any query parameter (routes that take none). */
-int jobs_no_query_or_reply(struct mh_request *req, struct mh_response *res);
-int jobs_list_query_or_reply(struct mh_request *req, struct mh_response *res,
-			     struct jobs_list_query *out);
+/* ---- cursor.c --------------------------------------------------------------------------- */
+
 /* The opaque cursor for the page after (key, id) under q's filters. */
 const char *jobs_cursor(struct mh_arena *a, const struct jobs_list_query *q, const char *key,
 			const char *id);
+/* Sets q->after_key and q->after_id from c; -1 when c is not a cursor of q's filters. */
+int jobs_cursor_read(struct mh_arena *a, const char *c, struct jobs_list_query *q);
 
 /* ---- repo.c ----------------------------------------------------------------------------- */
 
@@ -52,5 +53,10 @@ void jobs_on_status(const struct mh_job *job, const struct pg_result *r, int row
 
 int jobs_stream(struct mh_request *req, struct mh_response *res);
 extern const struct mh_db_statement jobs_stream_statements[];
+
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc jobs_doc;
 
 #endif

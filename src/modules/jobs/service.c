@@ -7,8 +7,9 @@
 
 #include <string.h>
 
+#include "core/address.h"
+#include "core/input.h"
 #include "core/queue.h"
-#include "modules/auth/auth.h"
 
 /* "{\"data\":<job>}" from row 0 of r. */
 static int reply_job(struct mh_request *req, struct mh_response *res, int status,
@@ -25,14 +26,12 @@ static int reply_job(struct mh_request *req, struct mh_response *res, int status
 
 int jobs_get(struct mh_request *req, struct mh_response *res)
 {
-	const char *id = jobs_id_or_reply(req, res);
+	const char *id = mh_in_path(req, 0)->s;
 	const char **p;
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
 
-	if (id == NULL || !jobs_no_query_or_reply(req, res))
-		return 0;
 	if ((p = mh_arena_alloc(req->arena, sizeof(*p))) == NULL)
 		return -1;
 	p[0] = id;
@@ -49,15 +48,22 @@ int jobs_get(struct mh_request *req, struct mh_response *res)
 
 int jobs_list(struct mh_request *req, struct mh_response *res)
 {
-	struct jobs_list_query lq;
+	const struct mh_value *cursor = mh_in_query(req, JOBS_LIST_CURSOR);
+	struct jobs_list_query lq = {
+		.limit = (int)mh_in_query(req, JOBS_LIST_LIMIT)->i,
+		.status = mh_in_query(req, JOBS_LIST_STATUS)->s,
+		.document_id = mh_in_query(req, JOBS_LIST_DOCUMENT)->s,
+	};
 	const char **p;
 	struct mh_tx tx;
 	const PGresult *r;
 	struct mh_buf *b = &res->body;
 	int n = 0, q, rc, rows, shown;
 
-	if (!jobs_list_query_or_reply(req, res, &lq))
-		return 0;
+	/* A cursor made under other filters would silently skip or repeat rows. */
+	if (cursor->present && jobs_cursor_read(req->arena, cursor->s, &lq) < 0)
+		return mh_reply_invalid(req, res, "cursor",
+					"is not a cursor this list returned for the same filters");
 	if ((p = mh_arena_alloc(req->arena, sizeof(*p) * 5)) == NULL)
 		return -1;
 	p[n++] = lq.after_key ? lq.after_key : "infinity";
@@ -103,18 +109,16 @@ static int transition(struct mh_request *req, struct mh_response *res, const cha
 		      const char *verb)
 {
 	int requeues = strcmp(verb, "retry") == 0;
-	const char *id = jobs_id_or_reply(req, res);
+	const char *id = mh_in_path(req, 0)->s;
 	const char **p;
 	struct mh_tx tx;
 	const PGresult *r, *why;
 	int q, probe, rc;
 
-	if (id == NULL || !jobs_no_query_or_reply(req, res))
-		return 0;
 	if ((p = mh_arena_alloc(req->arena, sizeof(*p) * 3)) == NULL)
 		return -1;
 	p[0] = id;
-	p[1] = auth_client_ip(req);
+	p[1] = mh_address_client(req);
 	p[2] = req->request_id;
 	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);

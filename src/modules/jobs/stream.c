@@ -11,6 +11,7 @@
 
 #include "core/db.h"
 #include "core/events.h"
+#include "core/input.h"
 
 const struct mh_db_statement jobs_stream_statements[] = {
         /* By id alone: RLS shows the row only to the job's tenant (never a system job). */
@@ -31,9 +32,8 @@ static int accepts_event_stream(const struct mh_request *req)
 	return 0;
 }
 
-/* GET /api/v1/jobs/:id/events (viewer+) 200 text/event-stream through nginx; 400 query
- * parameters; 404 malformed id or a job the caller cannot see; 406 no Accept:
- * text/event-stream. */
+/* GET /api/v1/jobs/:id/events (viewer+) 200 text/event-stream through nginx; 404 a job the
+ * caller cannot see; 406 no Accept: text/event-stream. */
 int jobs_stream(struct mh_request *req, struct mh_response *res)
 {
 	const char *params[1], *channel;
@@ -41,8 +41,7 @@ int jobs_stream(struct mh_request *req, struct mh_response *res)
 	struct mh_tx tx;
 	int idx, rc;
 
-	if ((params[0] = jobs_id_or_reply(req, res)) == NULL || !jobs_no_query_or_reply(req, res))
-		return 0;
+	params[0] = mh_in_path(req, 0)->s;
 	if (!accepts_event_stream(req))
 		return mh_reply_error(req, res, 406, "not_acceptable",
 		                      "this endpoint answers text/event-stream only; send "

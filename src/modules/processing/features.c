@@ -16,6 +16,10 @@ const struct processing_feature *const processing_features[] = {
         &feature_redact,
 };
 const size_t processing_nfeatures = sizeof(processing_features) / sizeof(processing_features[0]);
+/* The same names, in the same order, as the words a route declares a feature with (an enum
+ * is static data, so it cannot be read off the table above); t/unit_features.c checks that
+ * the two lists agree. */
+const char *const processing_feature_names[] = {"stats", "keywords", "summary", "redact", NULL};
 
 const struct processing_feature *processing_feature_find(const char *name)
 {

@@ -67,6 +67,8 @@ struct processing_feature {
 /* The registered features, in the order GET /tenants/current/features lists them. */
 extern const struct processing_feature *const processing_features[];
 extern const size_t processing_nfeatures;
+/* Their names, NULL-terminated, in the same order (for the routes' declarations). */
+extern const char *const processing_feature_names[];
 
 /* The feature called name, or NULL. */
 const struct processing_feature *processing_feature_find(const char *name);

@@ -13,8 +13,6 @@
 /* The payload member naming the document (the jobs API shows and filters by it). */
 #define PROCESSING_PAYLOAD_DOCUMENT "document_id"
 
-/* The longest Idempotency-Key (as documents accept). */
-
 /* A validated POST /documents/:id/process. */
 struct processing_request {
 	const char *document_id;
@@ -24,19 +22,6 @@ struct processing_request {
 	const char *idempotency_key; /* NULL when none */
 	const char *body_hash;       /* SHA-256 hex of the raw body, with a key */
 };
-
-/* ---- validate.c: each *_or_reply answers 400/404/422 itself and returns 0 on bad input ---- */
-
-int processing_no_query_or_reply(struct mh_request *req, struct mh_response *res);
-int processing_no_body_or_reply(struct mh_request *req, struct mh_response *res);
-/* The whole POST /documents/:id/process: :id (404 when malformed), body, headers. */
-int processing_request_or_reply(struct mh_request *req, struct mh_response *res,
-                                struct processing_request *out);
-/* The :feature of PUT /tenants/current/features/:feature (404 when unknown). */
-const struct processing_feature *processing_feature_or_reply(struct mh_request *req,
-                                                             struct mh_response *res);
-/* {"enabled": true|false}. */
-int processing_enabled_or_reply(struct mh_request *req, struct mh_response *res, int *enabled);
 
 /* ---- service.c: the use cases; each answers the client and returns 0, or -1 (500) ---- */
 
@@ -84,5 +69,10 @@ int processing_repo_store_key(struct mh_tx *tx, const char *route,
 int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature);
 int processing_repo_features(struct mh_tx *tx);
 int processing_repo_feature_set(struct mh_tx *tx, const char *feature, int enabled);
+
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc processing_doc;
 
 #endif

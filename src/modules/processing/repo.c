@@ -7,7 +7,7 @@
  * queues the job (processing_check) and when the job runs (run.c), both under RLS. */
 #include "modules/processing/internal.h"
 
-#include "modules/auth/auth.h"
+#include "core/address.h"
 
 #define ROLE_RANK "app_role_rank((SELECT app_role()))"
 #define WRITABLE  "(" ROLE_RANK " >= 3 OR d.owner_id = (SELECT app_user_id()))"
@@ -140,7 +140,7 @@ int processing_repo_audit_queued(struct mh_tx *tx, const char *unique_key, const
 		return MH_DB_ERROR;
 	p[0] = unique_key;
 	p[1] = feature;
-	p[2] = auth_client_ip(tx->req);
+	p[2] = mh_address_client(tx->req);
 	p[3] = tx->req->request_id;
 	return mh_tx_query(tx, "processing_audit_queued", p, 4);
 }
@@ -184,7 +184,7 @@ int processing_repo_feature_set(struct mh_tx *tx, const char *feature, int enabl
 		return MH_DB_ERROR;
 	p[0] = feature;
 	p[1] = enabled ? "true" : "false";
-	p[2] = auth_client_ip(tx->req);
+	p[2] = mh_address_client(tx->req);
 	p[3] = tx->req->request_id;
 	return mh_tx_query(tx, "processing_feature_set", p, 4);
 }

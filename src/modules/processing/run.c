@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
-#include "modules/auth/auth.h"
+#include "core/validate.h"
 #include "modules/documents/documents.h"
 
 #define REDACTED_ACTION "document.redacted"
@@ -54,7 +54,7 @@ static const struct processing_feature *feature_of(const struct mh_job *job, str
 	    json_object_is_type(v, json_type_string))
 		f = processing_feature_find(json_object_get_string(v));
 	if (json_object_object_get_ex(job->payload, PROCESSING_PAYLOAD_DOCUMENT, &v) &&
-	    json_object_is_type(v, json_type_string) && auth_is_uuid(json_object_get_string(v)))
+	    json_object_is_type(v, json_type_string) && mh_is_uuid(json_object_get_string(v)))
 		*document_id = json_object_get_string(v);
 	if (f == NULL || *document_id == NULL) {
 		fail(run, "invalid_payload", "the job names no known feature or no document");

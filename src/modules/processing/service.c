@@ -14,7 +14,6 @@
 #include <openssl/evp.h>
 
 #include "core/idempotency.h"
-#include "modules/auth/auth.h"
 #include "modules/jobs/jobs.h"
 #include "modules/webhooks/webhooks.h"
 

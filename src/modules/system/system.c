@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "core/openapi.h"
 #include "core/queue.h"
 
 /* The cheapest full trip through nginx, FastCGI, router and envelope: the
@@ -12,9 +13,33 @@ static int system_ping(struct mh_request *req, struct mh_response *res)
 	return mh_reply_data(req, res, 200, "{\"status\":\"ok\"}");
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response ping_responses[] = {
+        {200,
+         "The framework answered: the cheapest full trip through nginx, FastCGI, router and "
+         "envelope.",
+         "StatusOkResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"status\":\"ok\"}}"},
+        {0},
+};
+static const struct mh_route_doc ping_doc = {
+        .operation_id = "ping",
+        /* A constant answer: nothing behind it can be down. */
+        .flags = MH_DOC_NO_DEPENDENCY,
+        .summary = "Ping",
+        .description = "The framework-overhead floor the benchmarks measure.",
+        .responses = ping_responses,
+};
+
+static const struct mh_module_doc system_doc = {
+        .tag = "system",
+        .description = "Framework-level endpoints",
+};
+
 static const struct mh_route system_routes[] = {
-	{ MH_GET, "/api/v1/ping", system_ping, MH_PUBLIC, MH_ROLE_NONE },
-	{ 0 },
+        {MH_GET, "/api/v1/ping", system_ping, MH_PUBLIC, MH_ROLE_NONE, .doc = &ping_doc},
+        {0},
 };
 
 /* ---- The periodic cleanup (a system job of the queue) ------------------------------------ */
@@ -25,11 +50,11 @@ static struct system_settings {
 	int jobs_keep_days;
 } system_settings;
 static const struct mh_db_statement system_statements[] = {
-	{ "system_cleanup",
-	  "SELECT row_to_json(c)::text FROM jobs_cleanup(make_interval(days => $1::int),"
-	  "                                              make_interval(days => $1::int)) c",
-	  1 },
-	{ NULL, NULL, 0 },
+        {"system_cleanup",
+         "SELECT row_to_json(c)::text FROM jobs_cleanup(make_interval(days => $1::int),"
+         "                                              make_interval(days => $1::int)) c",
+         1},
+        {NULL, NULL, 0},
 };
 
 /* Expired idempotency keys and refresh tokens, finished jobs and webhook deliveries older
@@ -53,9 +78,12 @@ static enum mh_job_outcome system_cleanup(const struct mh_job *job, struct mh_jo
 /* every_seconds comes from the configuration: system_apply fills it in before the runners
  * fork. */
 static struct mh_job_kind system_kinds[] = {
-	{ .name = "system.cleanup", .run = system_cleanup, .max_attempts = 3, .system = 1,
-	  .every_seconds = 3600 },
-	{ 0 },
+        {.name = "system.cleanup",
+         .run = system_cleanup,
+         .max_attempts = 3,
+         .system = 1,
+         .every_seconds = 3600},
+        {0},
 };
 
 static int system_init(const struct mh_config *cfg)
@@ -89,9 +117,10 @@ static const struct mh_settings system_config = {
 };
 
 const struct mh_module system_module = {
-	.name = "system",
-	.routes = system_routes,
-	.init = system_init,
-	.job_kinds = system_kinds,
-	.settings = &system_config,
+        .name = "system",
+        .routes = system_routes,
+        .init = system_init,
+        .job_kinds = system_kinds,
+        .doc = &system_doc,
+        .settings = &system_config,
 };

@@ -30,4 +30,9 @@ int tenants_members_remove(struct mh_request *req, struct mh_response *res,
 int tenants_audit_list(struct mh_request *req, struct mh_response *res,
 		       const struct mh_page *page);
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc tenants_doc;
+
 #endif

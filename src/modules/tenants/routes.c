@@ -1,6 +1,7 @@
-/* routes.c - the tenants module's route table and handlers: read and check the input, then
- * hand over to service.c. Minimum roles live here; the owner-only rules (granting, demoting
- * or removing an owner) and the last-owner rule live in the database functions. */
+/* routes.c - the tenants module's route table: each route's declared input (core/input.h)
+ * and its handler, which hands the checked values over to service.c. Minimum roles live
+ * here; the owner-only rules (granting, demoting or removing an owner) and the last-owner
+ * rule live in the database functions. */
 #include "modules/tenants/tenants.h"
 #include "modules/tenants/internal.h"
 
@@ -9,34 +10,61 @@
 
 #include <libpq-fe.h>
 
+#include "core/cursor.h"
+#include "core/input.h"
+#include "core/openapi.h"
+#include "core/validate.h"
 #include "modules/auth/auth.h"
+
+/* ---- Declared input --------------------------------------------------------------------- */
+
+static const struct mh_field member_param[] = {
+        {"user_id", MH_T_UUID, .not_found = "no such member in this tenant"},
+        {0},
+};
+
+enum { PAGE_LIMIT };
+static const struct mh_field page_query[] = {
+        MH_PAGE_QUERY(TENANTS_PAGE_DEFAULT, TENANTS_PAGE_MAX),
+        {0},
+};
+
+enum { PATCH_NAME, PATCH_SLUG };
+static const struct mh_field patch_members[] = {
+        [PATCH_NAME] = {"name", MH_T_STRING, .min = 1, .max = 200},
+        [PATCH_SLUG] = {"slug", MH_T_SLUG},
+        {0},
+};
+static const struct mh_field patch_body = {"TenantPatch", MH_T_OBJECT, .fields = patch_members};
+
+enum { ADD_EMAIL, ADD_ROLE };
+static const struct mh_field add_members[] = {
+        [ADD_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
+        [ADD_ROLE] = {"role", MH_T_ENUM, MH_REQUIRED, .values = mh_role_words, .ref = "Role"},
+        {0},
+};
+static const struct mh_field add_body = {"MemberAdd", MH_T_OBJECT, .fields = add_members};
+
+enum { ROLE_ROLE };
+static const struct mh_field role_members[] = {
+        [ROLE_ROLE] = {"role", MH_T_ENUM, MH_REQUIRED, .values = mh_role_words, .ref = "Role"},
+        {0},
+};
+static const struct mh_field role_body = {"MemberRole", MH_T_OBJECT, .fields = role_members};
+
+/* ---- Handlers --------------------------------------------------------------------------- */
 
 /* GET /api/v1/tenants/current (viewer+) 200 {id, name, slug, created_at, updated_at, role}. */
 static int handle_get(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
-
-	if (!auth_query_or_reply(req, res, none))
-		return 0;
 	return tenants_get(req, res);
 }
 
-/* PATCH /api/v1/tenants/current {name?, slug?} (admin+) 200; 409 slug taken; 422. */
+/* PATCH /api/v1/tenants/current {name?, slug?} (admin+) 200; 400; 409 slug taken. */
 static int handle_patch(struct mh_request *req, struct mh_response *res)
 {
-	const char *name, *slug, *m;
-	const struct auth_field fields[] = { { "name", 0, &name }, { "slug", 0, &slug } };
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 2, &e))
-		return 0;
-	if (name && (m = auth_check_text(name, 200, 1)) != NULL)
-		auth_error_add(&e, "name", m);
-	if (slug && (m = auth_check_slug(slug)) != NULL)
-		auth_error_add(&e, "slug", m);
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return tenants_update(req, res, name, slug);
+	return tenants_update(req, res, mh_in_body(req, PATCH_NAME)->s,
+	                      mh_in_body(req, PATCH_SLUG)->s);
 }
 
 /* GET /api/v1/tenants/current/members?limit=&cursor= (viewer+) 200 list, oldest first. */
@@ -44,74 +72,33 @@ static int handle_members_list(struct mh_request *req, struct mh_response *res)
 {
 	struct mh_page page;
 
-	if (!mh_page_or_reply(req, res, TENANTS_PAGE_DEFAULT, TENANTS_PAGE_MAX, &page))
-		return 0;
+	if (mh_page_read(req, PAGE_LIMIT, &page) < 0)
+		return -1;
 	return tenants_members_list(req, res, &page);
 }
 
-static const char *check_role(const char *role)
-{
-	return mh_role_parse(role) == MH_ROLE_NONE ? "must be owner, admin, member or viewer" : NULL;
-}
-
 /* POST /api/v1/tenants/current/members {email, role} (admin+; owner to add an owner)
- * 201 + Location; 403; 409 already a member; 422. Creates the user (no usable password)
+ * 201 + Location; 400; 403; 409 already a member. Creates the user (no usable password)
  * when the e-mail is new. */
 static int handle_members_add(struct mh_request *req, struct mh_response *res)
 {
-	const char *email, *role, *m;
-	const struct auth_field fields[] = { { "email", 1, &email }, { "role", 1, &role } };
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 2, &e))
-		return 0;
-	if (email && (m = auth_check_email(email)) != NULL)
-		auth_error_add(&e, "email", m);
-	if (role && (m = check_role(role)) != NULL)
-		auth_error_add(&e, "role", m);
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return tenants_members_add(req, res, auth_lower(req->arena, email), role);
-}
-
-/* The :user_id parameter, or a 404 (a malformed id names no member). */
-static const char *member_id_or_reply(struct mh_request *req, struct mh_response *res)
-{
-	const char *id = mh_param(req, "user_id");
-
-	if (id == NULL || !auth_is_uuid(id)) {
-		mh_reply_error(req, res, 404, "not_found", "no such member in this tenant");
-		return NULL;
-	}
-	return auth_lower(req->arena, id);
+	return tenants_members_add(req, res, mh_in_body(req, ADD_EMAIL)->s,
+	                           mh_in_body(req, ADD_ROLE)->s);
 }
 
 /* PATCH /api/v1/tenants/current/members/:user_id {role} (admin+; owner for owner changes)
- * 200; 403; 404; 409 last_owner; 422. */
+ * 200; 400; 403; 404; 409 last_owner. */
 static int handle_members_patch(struct mh_request *req, struct mh_response *res)
 {
-	const char *role, *m, *id;
-	const struct auth_field fields[] = { { "role", 1, &role } };
-	struct auth_errors e;
-
-	if ((id = member_id_or_reply(req, res)) == NULL)
-		return 0;
-	if (!auth_fields_or_reply(req, res, fields, 1, &e))
-		return 0;
-	if (role && (m = check_role(role)) != NULL)
-		auth_error_add(&e, "role", m);
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return tenants_members_set_role(req, res, id, role);
+	return tenants_members_set_role(req, res, mh_in_path(req, 0)->s,
+	                                mh_in_body(req, ROLE_ROLE)->s);
 }
 
 /* DELETE /api/v1/tenants/current/members/:user_id (admin+; owner to remove an owner)
  * 204; 403; 404; 409 last_owner. */
 static int handle_members_delete(struct mh_request *req, struct mh_response *res)
 {
-	const char *id = member_id_or_reply(req, res);
-
-	return id ? tenants_members_remove(req, res, id) : 0;
+	return tenants_members_remove(req, res, mh_in_path(req, 0)->s);
 }
 
 /* GET /api/v1/tenants/current/audit?limit=&cursor= (admin+) 200 list, newest first. */
@@ -119,8 +106,8 @@ static int handle_audit(struct mh_request *req, struct mh_response *res)
 {
 	struct mh_page page;
 
-	if (!mh_page_or_reply(req, res, TENANTS_PAGE_DEFAULT, TENANTS_PAGE_MAX, &page))
-		return 0;
+	if (mh_page_read(req, PAGE_LIMIT, &page) < 0)
+		return -1;
 	return tenants_audit_list(req, res, &page);
 }
 
@@ -130,24 +117,140 @@ static int tenants_init(const struct mh_config *cfg)
 	return mh_db_register(tenants_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response get_tenant_responses[] = {
+        {200, "OK", "TenantResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"name\":\"Acme\","
+                    "\"slug\":\"acme\",\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"role\":\"owner\"}}"},
+        {0},
+};
+static const struct mh_route_doc get_tenant_doc = {
+        .operation_id = "getTenant",
+        .summary = "The current tenant (viewer+)",
+        .responses = get_tenant_responses,
+};
+
+static const struct mh_doc_response update_tenant_responses[] = {
+        {200, "OK", "TenantResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"name\":\"Acme\","
+                    "\"slug\":\"acme\",\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"role\":\"owner\"}}"},
+        {409, "The slug is taken.", .errors = "conflict",
+         .example = "{\"error\":\"conflict\",\"message\":\"this already exists (slug taken, or "
+                    "already "
+                    "a member)\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc update_tenant_doc = {
+        .operation_id = "updateTenant",
+        .summary = "Rename the tenant, change its slug (admin+)",
+        .request_example = "{\"name\":\"Acme Inc\"}",
+        .responses = update_tenant_responses,
+};
+
+static const struct mh_doc_response list_members_responses[] = {
+        {200, "OK", "MemberList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
+                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}],\"next_cursor\":null}"},
+        {0},
+};
+static const struct mh_route_doc list_members_doc = {
+        .operation_id = "listMembers",
+        .summary = "Members (viewer+), oldest first",
+        .responses = list_members_responses,
+};
+
+static const struct mh_doc_response add_member_responses[] = {
+        {201, "Added.", "MemberResponse", .headers = "Cache-Control Location",
+         .example = "{\"data\":{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
+                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}}"},
+        {409, "Already a member.", .errors = "conflict",
+         .example = "{\"error\":\"conflict\",\"message\":\"this already exists (slug taken, or "
+                    "already "
+                    "a member)\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc add_member_doc = {
+        .operation_id = "addMember",
+        .summary = "Add a member by e-mail (admin+; owner to add an owner)",
+        .description = "Links an existing user or creates one without a usable password.",
+        .request_example = "{\"email\":\"ada@example.com\",\"role\":\"member\"}",
+        .responses = add_member_responses,
+};
+
+static const struct mh_doc_response set_member_role_responses[] = {
+        {200, "OK", "MemberResponse", .headers = "Cache-Control",
+         .example = "{\"data\":{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
+                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}}"},
+        {409, "The last owner cannot be demoted.", .errors = "last_owner",
+         .example = "{\"error\":\"last_owner\",\"message\":\"a tenant needs at least one owner; "
+                    "promote "
+                    "another first\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc set_member_role_doc = {
+        .operation_id = "setMemberRole",
+        .summary = "Change a member's role (admin+; owner for owner changes)",
+        .request_example = "{\"role\":\"admin\"}",
+        .responses = set_member_role_responses,
+};
+
+static const struct mh_doc_response remove_member_responses[] = {
+        {204, .description = "Removed."},
+        {409, "The last owner cannot be removed.", .errors = "last_owner",
+         .example = "{\"error\":\"last_owner\",\"message\":\"a tenant needs at least one owner; "
+                    "promote "
+                    "another first\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc remove_member_doc = {
+        .operation_id = "removeMember",
+        .summary = "Remove a member (admin+; owner to remove an owner)",
+        .responses = remove_member_responses,
+};
+
+static const struct mh_doc_response list_audit_responses[] = {
+        {200, "OK", "AuditList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"actor_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"action\":\"login\","
+                    "\"target\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\",\"ip\":\"203.0.113.7\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\","
+                    "\"created_at\":\"2026-11-24T10:15:30.123456Z\"}],\"next_cursor\":null}"},
+        {0},
+};
+static const struct mh_route_doc list_audit_doc = {
+        .operation_id = "listAudit",
+        .summary = "Audit log (admin+), newest first",
+        .responses = list_audit_responses,
+};
+
 static const struct mh_route tenants_routes[] = {
-	{ MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER },
-	{ MH_PATCH, "/api/v1/tenants/current", handle_patch, MH_JSON_BODY, MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER },
-	{ MH_POST, "/api/v1/tenants/current/members", handle_members_add, MH_JSON_BODY,
-	  MH_ROLE_ADMIN },
-	{ MH_PATCH, "/api/v1/tenants/current/members/:user_id", handle_members_patch,
-	  MH_JSON_BODY, MH_ROLE_ADMIN },
-	{ MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
-	  MH_ROLE_ADMIN },
-	{ MH_GET, "/api/v1/tenants/current/audit", handle_audit, 0, MH_ROLE_ADMIN },
-	{ 0 },
+        {MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER, .doc = &get_tenant_doc},
+        {MH_PATCH, "/api/v1/tenants/current", handle_patch, 0, MH_ROLE_ADMIN, .body = &patch_body,
+         .doc = &update_tenant_doc},
+        {MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER,
+         .query = page_query, .doc = &list_members_doc},
+        {MH_POST, "/api/v1/tenants/current/members", handle_members_add, 0, MH_ROLE_ADMIN,
+         .body = &add_body, .doc = &add_member_doc},
+        {MH_PATCH, "/api/v1/tenants/current/members/:user_id", handle_members_patch, 0,
+         MH_ROLE_ADMIN, member_param, .body = &role_body, .doc = &set_member_role_doc},
+        {MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
+         MH_ROLE_ADMIN, member_param, .doc = &remove_member_doc},
+        {MH_GET, "/api/v1/tenants/current/audit", handle_audit, 0, MH_ROLE_ADMIN,
+         .query = page_query, .doc = &list_audit_doc},
+        {0},
 };
 
 const struct mh_module tenants_module = {
-	.name = "tenants",
-	.routes = tenants_routes,
-	.init = tenants_init,
+        .name = "tenants",
+        .routes = tenants_routes,
+        .init = tenants_init,
+        .doc = &tenants_doc,
 };
 
 /* ---- menhir admin create-tenant ------------------------------------------------------------ */
@@ -171,15 +274,16 @@ int tenants_admin_create_tenant(const struct mh_config *cfg, int argc, char **ar
 			bad = 1;
 	}
 	if (bad || name == NULL || owner == NULL) {
-		fprintf(stderr, "usage: menhir admin create-tenant NAME --owner EMAIL [--slug SLUG]\n");
+		fprintf(stderr,
+		        "usage: menhir admin create-tenant NAME --owner EMAIL [--slug SLUG]\n");
 		return 2;
 	}
-	if ((m = auth_check_email(owner)) != NULL) {
+	if ((m = mh_check_email(owner)) != NULL) {
 		fprintf(stderr, "menhir: invalid --owner EMAIL: %s\n", m);
 		return 2;
 	}
-	if ((m = auth_check_text(name, 200, 1)) != NULL ||
-	    (slug && (m = auth_check_slug(slug)) != NULL)) {
+	if ((m = mh_check_text(NULL, name, 1, 200)) != NULL ||
+	    (slug && (m = mh_check_slug(slug)) != NULL)) {
 		fprintf(stderr, "menhir: invalid argument: %s\n", m);
 		return 2;
 	}
@@ -193,7 +297,7 @@ int tenants_admin_create_tenant(const struct mh_config *cfg, int argc, char **ar
 		goto out;
 	}
 	r = PQexecParams(c, "SELECT tenant_id FROM admin_create_tenant($1, $2, $3)", 3, NULL,
-			 (const char *const[]){ name, slug, auth_lower(&a, owner) }, NULL, NULL, 0);
+	                 (const char *const[]){name, slug, mh_lower(&a, owner)}, NULL, NULL, 0);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		printf("tenant %s slug %s\n", PQgetvalue(r, 0, 0), slug);
 		status = 0;

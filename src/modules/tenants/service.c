@@ -7,6 +7,7 @@
 #include <string.h>
 
 
+#include "core/address.h"
 #include "modules/auth/auth.h"
 
 /* ---- JSON rows ----------------------------------------------------------------------------- */
@@ -212,7 +213,7 @@ int tenants_members_add(struct mh_request *req, struct mh_response *res, const c
 		return -1;
 	p[0] = email;
 	p[1] = role;
-	p[2] = auth_client_ip(req);
+	p[2] = mh_address_client(req);
 	p[3] = req->request_id;
 	return member_write(req, res, "tenants_members_add", p, 4, 201);
 }
@@ -226,7 +227,7 @@ int tenants_members_set_role(struct mh_request *req, struct mh_response *res,
 		return -1;
 	p[0] = user_id;
 	p[1] = role;
-	p[2] = auth_client_ip(req);
+	p[2] = mh_address_client(req);
 	p[3] = req->request_id;
 	return member_write(req, res, "tenants_members_set_role", p, 4, 200);
 }
@@ -239,7 +240,7 @@ int tenants_members_remove(struct mh_request *req, struct mh_response *res,
 	if (p == NULL)
 		return -1;
 	p[0] = user_id;
-	p[1] = auth_client_ip(req);
+	p[1] = mh_address_client(req);
 	p[2] = req->request_id;
 	return member_write(req, res, "tenants_members_remove", p, 3, 204);
 }

@@ -12,4 +12,9 @@ int users_me_get(struct mh_request *req, struct mh_response *res);
 int users_me_update(struct mh_request *req, struct mh_response *res, const char *name,
 		    const char *password, const char *current_password);
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc users_doc;
+
 #endif

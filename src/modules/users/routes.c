@@ -1,4 +1,5 @@
-/* routes.c - the users module's route table and handlers, and `menhir admin create-user`. */
+/* routes.c - the users module's route table (each route's declared input, core/input.h, and
+ * its handler), and `menhir admin create-user`. */
 #include "modules/users/users.h"
 #include "modules/users/internal.h"
 
@@ -7,45 +8,55 @@
 
 #include <libpq-fe.h>
 
+#include <json-c/json.h>
+
+#include "core/input.h"
+#include "core/openapi.h"
 #include "core/password.h"
-#include "modules/auth/auth.h"
+#include "core/validate.h"
+
+/* ---- Declared input --------------------------------------------------------------------- */
+
+/* A password change needs the current password too (the rule over the whole body). */
+static void password_needs_current(struct mh_check *c, struct json_object *body)
+{
+	if (json_object_object_get_ex(body, "password", NULL) &&
+	    !json_object_object_get_ex(body, "current_password", NULL))
+		mh_check_add(c, "current_password", "is required to change the password");
+}
+
+enum { PATCH_NAME, PATCH_PASSWORD, PATCH_CURRENT };
+static const struct mh_field patch_members[] = {
+        [PATCH_NAME] = {"name", MH_T_STRING, .max = 200},
+        [PATCH_PASSWORD] = {"password", MH_T_STRING, MH_RAW_TEXT, .min = MH_PASSWORD_MIN_LENGTH,
+                            .max = MH_PASSWORD_MAX_LENGTH, .check = mh_password_check,
+                            .description = "The new password (at least 12 characters); needs "
+                                           "current_password."},
+        [PATCH_CURRENT] = {"current_password", MH_T_STRING, MH_RAW_TEXT | MH_BYTES,
+                           .max = MH_PASSWORD_MAX_LENGTH},
+        {0},
+};
+static const struct mh_field patch_body = {"MePatch", MH_T_OBJECT, .fields = patch_members,
+                                           .check_object = password_needs_current};
+
+/* ---- Handlers --------------------------------------------------------------------------- */
 
 /* GET /api/v1/users/me (any member) 200 {id, email, name, created_at, updated_at,
  * tenant_id, role, tenants: [{id, role, name, slug}]}. */
 static int handle_me(struct mh_request *req, struct mh_response *res)
 {
-	static const char *const none[] = { NULL };
-
-	if (!auth_query_or_reply(req, res, none))
-		return 0;
 	return users_me_get(req, res);
 }
 
 /* PATCH /api/v1/users/me {name?, password?, current_password?}
  * 200 the user (plus a new access token and refresh cookie after a password change, which
- * revokes every other session); 403 wrong current password; 422; 503 if the revocation
+ * revokes every other session); 400; 403 wrong current password; 503 if the revocation
  * could not be recorded (then nothing changed). */
 static int handle_me_patch(struct mh_request *req, struct mh_response *res)
 {
-	const char *name, *password, *current, *m;
-	const struct auth_field fields[] = {
-		{ "name", 0, &name },
-		{ "password", 0, &password },
-		{ "current_password", 0, &current },
-	};
-	struct auth_errors e;
-
-	if (!auth_fields_or_reply(req, res, fields, 3, &e))
-		return 0;
-	if (name && (m = auth_check_text(name, 200, 0)) != NULL)
-		auth_error_add(&e, "name", m);
-	if (password && (m = auth_check_password(password)) != NULL)
-		auth_error_add(&e, "password", m);
-	if (password && current == NULL)
-		auth_error_add(&e, "current_password", "is required to change the password");
-	if (auth_errors_reply_if_any(req, res, &e))
-		return 0;
-	return users_me_update(req, res, name, password, current);
+	return users_me_update(req, res, mh_in_body(req, PATCH_NAME)->s,
+	                       mh_in_body(req, PATCH_PASSWORD)->s,
+	                       mh_in_body(req, PATCH_CURRENT)->s);
 }
 
 static int users_init(const struct mh_config *cfg)
@@ -54,16 +65,64 @@ static int users_init(const struct mh_config *cfg)
 	return mh_db_register(users_statements);
 }
 
+/* ---- Documentation (menhir openapi) ------------------------------------------------------ */
+
+static const struct mh_doc_response get_me_responses[] = {
+        {200, "OK", "MeResponse", .headers = "Cache-Control",
+         .example =
+                 "{\"data\":{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                 "\"email\":\"ada@example.com\",\"name\":\"Ada\","
+                 "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"updated_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"tenants\":[{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"name\":\"Acme\",\"slug\":\"acme\"}]}}"},
+        {0},
+};
+static const struct mh_route_doc get_me_doc = {
+        .operation_id = "getMe",
+        .summary = "The signed-in user",
+        .responses = get_me_responses,
+};
+
+static const struct mh_doc_response update_me_responses[] = {
+        {200, "The updated user.", "MeResponse",
+         .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example =
+                 "{\"data\":{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                 "\"email\":\"ada@example.com\",\"name\":\"Ada\","
+                 "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"updated_at\":\"2026-11-24T10:15:30.123456Z\","
+                 "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"tenants\":[{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
+                 "\"name\":\"Acme\",\"slug\":\"acme\"}]}}"},
+        {403, "The current password is wrong.", .errors = "invalid_credentials",
+         .example = "{\"error\":\"invalid_credentials\",\"message\":\"the current password is "
+                    "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc update_me_doc = {
+        .operation_id = "updateMe",
+        .summary = "Rename, change password",
+        .description = "A password change needs `current_password` and revokes every other "
+                       "session at once; the response then carries a new access token (and a "
+                       "new refresh cookie) for this one.",
+        .request_example = "{\"name\":\"Ada Lovelace\"}",
+        .responses = update_me_responses,
+};
+
 static const struct mh_route users_routes[] = {
-	{ MH_GET, "/api/v1/users/me", handle_me, 0, MH_ROLE_VIEWER },
-	{ MH_PATCH, "/api/v1/users/me", handle_me_patch, MH_JSON_BODY, MH_ROLE_VIEWER },
-	{ 0 },
+        {MH_GET, "/api/v1/users/me", handle_me, 0, MH_ROLE_VIEWER, .doc = &get_me_doc},
+        {MH_PATCH, "/api/v1/users/me", handle_me_patch, 0, MH_ROLE_VIEWER, .body = &patch_body,
+         .doc = &update_me_doc},
+        {0},
 };
 
 const struct mh_module users_module = {
-	.name = "users",
-	.routes = users_routes,
-	.init = users_init,
+        .name = "users",
+        .routes = users_routes,
+        .init = users_init,
+        .doc = &users_doc,
 };
 
 /* ---- menhir admin create-user -------------------------------------------------------------- */
@@ -90,11 +149,11 @@ int users_admin_create_user(const struct mh_config *cfg, int argc, char **argv)
 		fprintf(stderr, "usage: menhir admin create-user EMAIL [--name NAME] < password\n");
 		return 2;
 	}
-	if ((m = auth_check_email(email)) != NULL) {
+	if ((m = mh_check_email(email)) != NULL) {
 		fprintf(stderr, "menhir: invalid EMAIL: %s\n", m);
 		return 2;
 	}
-	if ((m = auth_check_text(name, 200, 0)) != NULL) {
+	if ((m = mh_check_text(NULL, name, 0, 200)) != NULL) {
 		fprintf(stderr, "menhir: invalid --name: %s\n", m);
 		return 2;
 	}
@@ -104,12 +163,12 @@ int users_admin_create_user(const struct mh_config *cfg, int argc, char **argv)
 	}
 	n = strcspn(pw, "\r\n");
 	pw[n] = '\0';
-	if ((m = auth_check_password(pw)) != NULL) {
+	if ((m = mh_password_check(NULL, pw)) != NULL) {
 		fprintf(stderr, "menhir: password %s\n", m);
 		return 2;
 	}
 	mh_password_configure(cfg->password_time_cost, cfg->password_memory_kib,
-			      cfg->password_parallelism);
+	                      cfg->password_parallelism);
 	if (mh_password_hash(pw, n, hash, sizeof(hash)) < 0) {
 		fprintf(stderr, "menhir: cannot hash the password\n");
 		return 1;
@@ -123,7 +182,7 @@ int users_admin_create_user(const struct mh_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	r = PQexecParams(c, "SELECT admin_create_user($1, $2, $3)", 3, NULL,
-			 (const char *const[]){ auth_lower(&a, email), hash, name }, NULL, NULL, 0);
+	                 (const char *const[]){mh_lower(&a, email), hash, name}, NULL, NULL, 0);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		printf("user %s\n", PQgetvalue(r, 0, 0));
 		status = 0;

@@ -30,7 +30,7 @@
 
 #include "core/log.h"
 #include "core/scoreboard.h"
-#include "modules/auth/auth.h"
+#include "core/validate.h"
 #include "modules/jobs/jobs.h"
 
 /* What a receiver may answer before we stop reading; the body is not used. */
@@ -220,7 +220,7 @@ static enum mh_job_outcome deliver_run(const struct mh_job *job, struct mh_job_r
 	char sig[WEBHOOKS_SIGNATURE_SIZE];
 	int q;
 
-	if (job_id == NULL || !auth_is_uuid(job_id) || event == NULL || url == NULL ||
+	if (job_id == NULL || !mh_is_uuid(job_id) || event == NULL || url == NULL ||
 	    strncmp(event, "job.", 4) != 0)
 		return fail_with(run, MH_JOB_FAILED, "bad_payload",
 				 "a delivery needs job_id, event and url");

@@ -67,4 +67,9 @@ extern const struct mh_job_kind webhooks_job_kinds[];
 int webhooks_on_job_finished(const struct mh_job *job, const char *status,
 			     const char *result_json, struct mh_tx *tx);
 
+struct mh_module_doc;
+
+/* schemas.c: the schemas its answers name, for the OpenAPI document. */
+extern const struct mh_module_doc webhooks_doc;
+
 #endif
