@@ -4,10 +4,10 @@
 # Copies the checkout (the files git knows, committed or not) to a temp dir, adds a
 # throw-away module exactly as README "Adding a module" says — the folder
 # src/modules/hello/ (hello.c and module.am), one line in src/modules/modules.c, one line in
-# Makefile.am — builds it without sanitizers, and checks that `menhir routes` lists its route
-# and `menhir config` its configuration key (with a value from the environment). Prints TAP
-# lines ("ok - …", "not ok - …", or "skip - …" outside a git checkout); script/test counts
-# them. Takes about a minute on two cores: the whole binary is compiled once.
+# Makefile.am — builds it without sanitizers, and checks that `menhir routes` lists its route,
+# `menhir config` its configuration key (with a value from the environment) and
+# `menhir openapi` the route's documentation. Prints TAP lines ("ok - …", "not ok - …", or
+# "skip - …" outside a git checkout); script/test counts them. Takes about a minute on two cores: the whole binary is compiled once.
 set -euo pipefail
 
 # The module a developer would write: one route, one configuration key, nothing else.
@@ -16,6 +16,7 @@ hello_c() {
 /* hello.c - a throw-away module (script/lib/check-module.sh): one route, one setting. */
 #include "core/buf.h"
 #include "core/module.h"
+#include "core/openapi.h"
 
 static struct hello_settings {
 	char hello_greeting[64];
@@ -42,8 +43,19 @@ static int hello_get(struct mh_request *req, struct mh_response *res)
 	return b.failed ? -1 : mh_reply_data(req, res, 200, mh_buf_cstr(&b));
 }
 
+static const struct mh_doc_response hello_responses[] = {
+	{ 200, "The greeting.", .content = "{\"application/json\":{\"schema\":{\"type\":\"object\"}}}" },
+	{ 0 },
+};
+static const struct mh_route_doc hello_doc = {
+	.operation_id = "hello",
+	.flags = MH_DOC_NO_DEPENDENCY,
+	.summary = "Hello",
+	.responses = hello_responses,
+};
+
 static const struct mh_route hello_routes[] = {
-	{ MH_GET, "/api/v1/hello", hello_get, MH_PUBLIC, MH_ROLE_NONE },
+	{ MH_GET, "/api/v1/hello", hello_get, MH_PUBLIC, MH_ROLE_NONE, .doc = &hello_doc },
 	{ 0 },
 };
 
@@ -98,6 +110,8 @@ main() {
 		'./menhir routes | grep -q "\"pattern\": \"/api/v1/hello\""'
 	check "throw-away module: menhir config reads its key" sh -c \
 		'MENHIR_HELLO_GREETING=hi ./menhir config | grep -qx "hello_greeting = hi"'
+	check "throw-away module: menhir openapi documents its route" sh -c \
+		'./menhir openapi | grep -q "\"/api/v1/hello\""'
 	return "$rc"
 }
 
