@@ -54,7 +54,8 @@ static void on_signal(int sig)
  * answers /bench/floor-list with the same transaction Menhir's list makes, and nothing
  * else: verify the bearer token's RS256 signature and its exp (OpenSSL, no JSON parser:
  * the claims are found by string search), then one pipelined round trip of BEGIN READ
- * ONLY, app_enter() (the RLS context, as Menhir sets it), the planner settings (enable_sort
+ * ONLY, the RLS context with the membership check (Menhir's mh_set_context: FLOOR_ENTER_SQL
+ * is core/db.h's MH_DB_ENTER_SQL), the planner settings (enable_sort
  * off, the generic plan), the list SELECT of src/modules/documents/repo.c
  * (documents_list_created_desc, first page, limit 20 + 1) and COMMIT, then
  * {"data":[…],"next_cursor":…} written by hand from the raw fields, as Menhir's render.c
@@ -62,6 +63,16 @@ static void on_signal(int sig)
  * or the ratio compares different queries. */
 static PGconn *pg;
 static EVP_PKEY *jwt_key;
+
+/* The RLS context as Menhir sets it for a request with a tenant and a user: keep it equal
+ * to core/db.h's MH_DB_ENTER_SQL (t/it_documents.c checks it). */
+static const char FLOOR_ENTER_SQL[] =
+	"SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),"
+	" set_config('app.role', coalesce((SELECT m.role FROM memberships m"
+	" JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1::uuid"
+	" AND m.user_id = $2::uuid AND u.disabled_at IS NULL"
+	" AND app_role_rank(m.role) >= app_role_rank(coalesce(nullif($3, ''), 'viewer'))),"
+	" app_refuse('MH403', 'not an enabled member with the role this route needs')), true)";
 
 /* documents_keyset_plan_generic: what Menhir queues before an unfiltered list. Keep both
  * statements equal to repo.c's. */
@@ -102,7 +113,7 @@ static int worker_init(void)
 		fprintf(stderr, "floor: %s", PQerrorMessage(pg));
 		return -1;
 	}
-	r = PQprepare(pg, "enter", "SELECT app_enter($1, $2, $3)", 3, NULL);
+	r = PQprepare(pg, "enter", FLOOR_ENTER_SQL, 3, NULL);
 	PQclear(r);
 	r = PQprepare(pg, "plan", FLOOR_PLAN_SQL, 0, NULL);
 	PQclear(r);
@@ -389,9 +400,14 @@ int main(int argc, char **argv)
 		puts(FLOOR_PLAN_SQL);
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--print-enter-sql") == 0) {
+		puts(FLOOR_ENTER_SQL);
+		return 0;
+	}
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: %s SOCKET_PATH WORKERS | --print-list-sql | --print-plan-sql\n",
+			"usage: %s SOCKET_PATH WORKERS | --print-list-sql | --print-plan-sql | "
+			"--print-enter-sql\n",
 			argv[0]);
 		return 2;
 	}

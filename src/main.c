@@ -1,5 +1,5 @@
 /* main.c - the `menhir` command: dispatches to serve, work, check, migrate, keys, admin, config,
- * routes, openapi, version. */
+ * routes, openapi, new-module, version. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "core/module.h"
 #include "core/openapi.h"
 #include "core/router.h"
+#include "core/scaffold.h"
 #include "core/server.h"
 #include "core/work.h"
 #include "modules/auth/auth.h"
@@ -49,6 +50,8 @@ static const struct command {
                           "help (tab-separated)"},
         {"routes", "print the route table as JSON (for the API contract)"},
         {"openapi", "print the OpenAPI 3.1 document built from the route table"},
+        {"new-module NAME", "scaffold a module in the source tree (run at its top): "
+                            "src/modules/NAME, a migration, tests, its registry line"},
         {"version", "print the version"},
 };
 
@@ -79,13 +82,14 @@ static void print_routes(void)
 
 		printf("  {\"method\": \"%s\", \"pattern\": \"%s\", \"public\": %s, "
 		       "\"json_body\": %s, \"raw_body\": %s, \"internal\": %s, \"test_only\": %s, "
-		       "\"min_role\": \"%s\"}%s\n",
+		       "\"api_key\": %s, \"min_role\": \"%s\"}%s\n",
 		       mh_method_name(r->method), r->pattern,
 		       r->flags & MH_PUBLIC ? "true" : "false",
 		       r->body != NULL ? "true" : "false",
 		       r->flags & MH_RAW_BODY ? "true" : "false",
 		       r->flags & MH_INTERNAL ? "true" : "false",
-		       r->flags & MH_TEST_ONLY ? "true" : "false", role[r->min_role],
+		       r->flags & MH_TEST_ONLY ? "true" : "false",
+		       r->flags & MH_API_KEY ? "true" : "false", role[r->min_role],
 		       i + 1 < mh_router_count() ? "," : "");
 	}
 	printf("]\n");
@@ -113,6 +117,16 @@ int main(int argc, char **argv)
 	cmd = argv[argi++];
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("menhir %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	/* Works on the source tree, not a deployment: no configuration is read. */
+	if (strcmp(cmd, "new-module") == 0 && argi + 1 == argc) {
+		if (mh_scaffold_module(".", argv[argi], err, sizeof(err)) < 0) {
+			fprintf(stderr, "menhir new-module: %s\n", err);
+			return 1;
+		}
+		printf("next: autoreconf -i && ./configure && make, then ./menhir openapi > "
+		       "doc/openapi.json\n");
 		return 0;
 	}
 	if ((strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) && argi == argc) {

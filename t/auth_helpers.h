@@ -22,14 +22,18 @@ struct t_session {
 /* A fresh e-mail address, unique per process and call: "<tag>-<pid>-<n>@example.test". */
 void t_auth_email(char *out, size_t outlen, const char *tag);
 
-/* Signs up a new user (password T_SECRET_PASSWORD) owning a new tenant; asserts 201. */
+/* Signs up a new user (password T_SECRET_PASSWORD) owning a new tenant; asserts 201. The
+ * address is then marked verified, as most users' are (the unverified-address policy would
+ * otherwise stop them inviting); _unverified leaves it as signup made it. */
 void t_auth_signup(struct t_session *s, const char *tag);
+void t_auth_signup_unverified(struct t_session *s, const char *tag);
 
 /* Logs in; fills s on 200. tenant may be NULL. Returns the status. */
 long t_auth_login(struct t_session *s, const char *email, const char *password,
 		  const char *tenant);
 
-/* A signed-up user added to owner's tenant with role, logged in there (asserts success). */
+/* A signed-up user made a member of owner's tenant with role (directly in the database, as an
+ * accepted invitation would), logged in there (asserts success). */
 void t_auth_member(struct t_session *s, const struct t_session *owner, const char *role,
 		   const char *tag);
 

@@ -671,7 +671,9 @@ Test(auth, one_email_rule_for_signup_login_and_new_members)
 		         "{\"email\":\"%s\",\"password\":\"" T_SECRET_PASSWORD "\"}", bad[i]);
 		refused_email("/api/v1/auth/login", NULL, body);
 		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", bad[i]);
-		refused_email("/api/v1/tenants/current/members", s.access, body);
+		refused_email("/api/v1/tenants/current/invitations", s.access, body);
+		snprintf(body, sizeof(body), "{\"email\":\"%s\"}", bad[i]);
+		refused_email("/api/v1/auth/password/forgot", NULL, body);
 	}
 	/* The shell's admin commands refuse the same addresses, before the database. */
 	{
@@ -729,15 +731,17 @@ Test(auth, switch_tenant_and_login_with_tenant)
 
 	t_auth_signup(&a, "swa");
 	t_auth_signup(&b, "swb");
-	/* b joins a's tenant as a viewer; b's own tenant was joined earlier. */
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", b.email);
-	t_auth_request("POST", "/api/v1/tenants/current/members", a.access, NULL, NULL, body, &r);
-	cr_assert_eq(r.status, 201, "%s", r.body);
-	t_http_free(&r);
-	/* Default: the most recently joined tenant. */
+	/* b joins a's tenant as a viewer (as an accepted invitation would); b's own tenant was
+	 * joined earlier. */
+	snprintf(body, sizeof(body),
+		 "INSERT INTO memberships (tenant_id, user_id, role) VALUES ('%s', '%s', 'viewer')",
+		 a.tenant_id, b.user_id);
+	t_auth_sql(body);
+	/* Default: never the tenant that added b last (another tenant's admin could have), but
+	 * the one b last chose, and before any choice the oldest: b's own. */
 	cr_assert_eq(t_auth_login(&m, b.email, T_SECRET_PASSWORD, NULL), 200);
-	cr_assert_str_eq(m.tenant_id, a.tenant_id);
-	cr_assert_str_eq(m.role, "viewer");
+	cr_assert_str_eq(m.tenant_id, b.tenant_id);
+	cr_assert_str_eq(m.role, "owner");
 	/* Chosen by id. */
 	cr_assert_eq(t_auth_login(&m, b.email, T_SECRET_PASSWORD, b.tenant_id), 200);
 	cr_assert_str_eq(m.tenant_id, b.tenant_id);
@@ -773,6 +777,13 @@ Test(auth, switch_tenant_and_login_with_tenant)
 	t_http_free(&r);
 	/* Login into a tenant the user is not in. */
 	cr_assert_eq(t_auth_login(&m, a.email, T_SECRET_PASSWORD, b.tenant_id), 403);
+	/* b chose a's tenant last (the switch): a login without a tenant lands there now. */
+	cr_assert_eq(t_auth_login(&m, b.email, T_SECRET_PASSWORD, NULL), 200);
+	cr_assert_str_eq(m.tenant_id, a.tenant_id);
+	/* And a login naming b's own tenant is a choice too. */
+	cr_assert_eq(t_auth_login(&m, b.email, T_SECRET_PASSWORD, b.tenant_id), 200);
+	cr_assert_eq(t_auth_login(&m, b.email, T_SECRET_PASSWORD, NULL), 200);
+	cr_assert_str_eq(m.tenant_id, b.tenant_id);
 }
 
 Test(auth, password_change_revokes_other_sessions)
@@ -836,7 +847,7 @@ Test(auth, audit_log_records_events_and_paginates)
 	struct http_response r;
 	json_object *root, *data, *next;
 	char path[512], first_id[64] = "";
-	const char *want[] = { "signup", "login", "login_failed", "member_added", "role_changed",
+	const char *want[] = { "signup", "login", "login_failed", "invitation_created", "role_changed",
 			       "member_removed", "logout", "tenant_updated" };
 	char body[256], member_path[512];
 	struct t_session m;
@@ -851,21 +862,17 @@ Test(auth, audit_log_records_events_and_paginates)
 	t_auth_email(body, sizeof(body), "auditee");
 	{
 		char b2[512];
+		struct t_session member;
+
 		snprintf(b2, sizeof(b2), "{\"email\":\"%s\",\"role\":\"member\"}", body);
-		t_auth_request("POST", "/api/v1/tenants/current/members", s.access, NULL, NULL, b2,
-			       &r);
-	}
-	cr_assert_eq(r.status, 201, "%s", r.body);
-	root = t_auth_json(&r);
-	{
-		json_object *d, *id;
-		json_object_object_get_ex(root, "data", &d);
-		json_object_object_get_ex(d, "user_id", &id);
+		t_auth_request("POST", "/api/v1/tenants/current/invitations", s.access, NULL, NULL,
+			       b2, &r);
+		cr_assert_eq(r.status, 201, "%s", r.body);
+		t_http_free(&r);
+		t_auth_member(&member, &s, "member", "auditee");
 		snprintf(member_path, sizeof(member_path), "/api/v1/tenants/current/members/%s",
-			 json_object_get_string(id));
+			 member.user_id);
 	}
-	json_object_put(root);
-	t_http_free(&r);
 	t_auth_request("PATCH", member_path, s.access, NULL, NULL, "{\"role\":\"viewer\"}", &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	t_http_free(&r);

@@ -362,10 +362,20 @@ static int bool_field(json_object *o, const char *name)
 	return json_object_object_get_ex(o, name, &v) && json_object_get_boolean(v);
 }
 
+/* 1 when a security requirement list names scheme. */
+static int has_scheme(json_object *security, const char *scheme)
+{
+	for (size_t i = 0; i < json_object_array_length(security); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(security, i), scheme, NULL))
+			return 1;
+	return 0;
+}
+
 /* Compares the route table (the JSON `menhir routes` prints) with the spec,
  * both ways. Test-only routes are not part of the contract and are skipped.
  * Also checks what the two must agree on beyond existence: a public route
- * declares `security: []`, a protected one a non-empty security list; a route
+ * declares `security: []`, a protected one a non-empty security list (with apiKeyAuth
+ * exactly when the route takes API keys); a route
  * that takes a JSON body documents a requestBody; an internal route is marked
  * x-internal. Returns the number of mismatches, each a line in report. */
 static int compare_routes(json_object *routes, json_object *s, char *report, size_t len)
@@ -412,6 +422,16 @@ static int compare_routes(json_object *routes, json_object *s, char *report, siz
 			                 ? "the route is public but the spec requires security"
 			                 : "the route needs authentication but the spec says "
 			                   "security: []");
+			bad++;
+		}
+		/* A route that takes API keys lists apiKeyAuth among its schemes, and only
+		 * such a route. */
+		if (v != NULL && json_object_is_type(v, json_type_array) &&
+		    bool_field(r, "api_key") != has_scheme(v, "apiKeyAuth")) {
+			add_line(report, len, "%s: %s\n", what,
+			         bool_field(r, "api_key")
+			                 ? "the route takes API keys but the spec lacks apiKeyAuth"
+			                 : "the spec offers apiKeyAuth but the route refuses keys");
 			bad++;
 		}
 		/* An upload route (raw_body) documents its body too, with the file types. */

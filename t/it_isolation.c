@@ -1,8 +1,13 @@
 /* it_isolation.c - the isolation proof: EVERY route of the binary's route table (read from
  * `menhir routes`, not a hand-kept list) is called by every kind of caller against tenant A's
- * resources: no token, an expired token, A's viewer, member, admin and owner, and the owner
- * of another tenant B. Each cell has an expected status in the table below; a route without
- * a row fails the test, so a new route cannot ship without someone deciding who may call it.
+ * resources: no token, an expired token, A's viewer, member, admin and owner, the owner
+ * of another tenant B, and two API keys: an admin key of A and an owner key of B. Each cell
+ * of a person has an expected status in the table below; a route without a row fails the
+ * test, so a new route cannot ship without someone deciding who may call it. The key columns
+ * follow from the route's API-key flag: a route that takes keys answers A's key as it
+ * answers A's admin and B's key as it answers B's owner; a public route answers a key as it
+ * answers an owner, unless it refuses one (key_refused); any other route refuses
+ * a key (403) whatever its tenant and role.
  * No answer to a caller outside tenant A may carry any of A's ids, titles or e-mails, and
  * nothing of A's may change when B calls a write route on it. */
 #include <stdio.h>
@@ -20,9 +25,12 @@
 
 TestSuite(isolation, .timeout = 300);
 
-enum actor { NONE, EXPIRED, VIEWER, MEMBER, ADMIN, OWNER, OTHER, NACTORS };
+enum actor { NONE, EXPIRED, VIEWER, MEMBER, ADMIN, OWNER, OTHER, KEY_A, KEY_B, NACTORS };
+/* The people's columns of the table; the keys' follow from them. */
+#define NPEOPLE KEY_A
 static const char *const actor_names[NACTORS] = {
-        "no token", "expired token", "A viewer", "A member", "A admin", "A owner", "B owner"};
+        "no token", "expired token", "A viewer", "A member", "A admin", "A owner", "B owner",
+        "A admin API key", "B owner API key"};
 
 /* What a cell needs made fresh before it runs, so that no cell depends on another. */
 enum prep {
@@ -34,6 +42,9 @@ enum prep {
 	PREP_JOB,         /* :id = a new queued job of A's member (due in an hour) */
 	PREP_FAILED_JOB,  /* :id = a new job of A's member that failed for good */
 	PREP_FEATURE,     /* :feature = stats (a name, not one of A's secrets) */
+	PREP_INVITATION,  /* :id = a new pending invitation of A (to a fresh address) */
+	PREP_SESSION,     /* :id = a new session (login) of A's member */
+	PREP_KEY,         /* :id = a new API key of A (viewer, made by A's owner) */
 };
 
 struct expectation {
@@ -42,8 +53,15 @@ struct expectation {
 	const char *body; /* JSON; "{email}" becomes a fresh address, "{tenant_a}" A's id */
 	enum prep prep;
 	int fresh_actor; /* the route ends the caller's session: use a new one per cell */
-	long want[NACTORS];
+	long want[NPEOPLE];
 };
+
+/* Public routes that read an optional bearer token as a person's: a key sent there is
+ * refused (403 api_key_not_allowed) instead of being ignored. */
+static int key_refused(const struct expectation *e)
+{
+	return strcmp(e->pattern, "/api/v1/auth/invitations/accept") == 0;
+}
 
 /* Routes whose 200 is an event stream that nginx keeps open: only its head is read. */
 static const char *const stream_routes[] = {"/api/v1/jobs/:id/events", NULL};
@@ -69,6 +87,31 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/auth/login", "{}", PREP_NONE, 0, {400, 400, 400, 400, 400, 400, 400}},
         {"POST", "/api/v1/auth/refresh", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
         {"POST", "/api/v1/auth/logout", NULL, PREP_NONE, 0, {403, 403, 403, 403, 403, 403, 403}},
+        /* The mailbox flows: the same answer for every caller, whoever the address is. */
+        {"POST",
+         "/api/v1/auth/password/forgot",
+         "{\"email\":\"{email}\"}",
+         PREP_NONE,
+         0,
+         {202, 202, 202, 202, 202, 202, 202}},
+        {"POST",
+         "/api/v1/auth/password/reset",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"password\":\"" T_SECRET_PASSWORD "\"}",
+         PREP_NONE,
+         0,
+         {400, 400, 400, 400, 400, 400, 400}},
+        {"POST",
+         "/api/v1/auth/email/verify",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+         PREP_NONE,
+         0,
+         {400, 400, 400, 400, 400, 400, 400}},
+        {"POST",
+         "/api/v1/auth/email/verify/resend",
+         NULL,
+         PREP_NONE,
+         0,
+         {401, 401, 202, 202, 202, 202, 202}},
         {"POST",
          "/api/v1/auth/logout-all",
          NULL,
@@ -103,12 +146,33 @@ static const struct expectation table[] = {
          PREP_NONE,
          0,
          {401, 401, 200, 200, 200, 200, 200}},
+        /* Invitations: A's admins manage A's; B's owner invites into B, and never sees or
+         * revokes one of A's. */
         {"POST",
-         "/api/v1/tenants/current/members",
+         "/api/v1/tenants/current/invitations",
          "{\"email\":\"{email}\",\"role\":\"viewer\"}",
          PREP_NONE,
          0,
          {401, 401, 403, 403, 201, 201, 201}},
+        {"GET",
+         "/api/v1/tenants/current/invitations",
+         NULL,
+         PREP_INVITATION,
+         0,
+         {401, 401, 403, 403, 200, 200, 200}},
+        {"DELETE",
+         "/api/v1/tenants/current/invitations/:id",
+         NULL,
+         PREP_INVITATION,
+         0,
+         {401, 401, 403, 403, 204, 204, 404}},
+        /* Accepting needs the mailed token: a made-up one is refused the same for everyone. */
+        {"POST",
+         "/api/v1/auth/invitations/accept",
+         "{\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+         PREP_NONE,
+         0,
+         {400, 401, 400, 400, 400, 400, 400}},
         {"PATCH",
          "/api/v1/tenants/current/members/:user_id",
          "{\"role\":\"member\"}",
@@ -174,6 +238,16 @@ static const struct expectation table[] = {
         {"GET", "/api/v1/jobs/:id/deliveries", NULL, PREP_JOB, 0, {401, 401, 200, 200, 200, 200, 404}},
         {"GET", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 200, 200, 200}},
         {"POST", "/api/v1/tenants/current/webhook-secret", NULL, PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
+        /* Sessions are a person's own, in every tenant: B lists B's; ending one needs it to be
+         * yours (the member ends their own, everyone else gets 404). */
+        {"GET", "/api/v1/auth/sessions", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"DELETE", "/api/v1/auth/sessions/:id", NULL, PREP_SESSION, 0, {401, 401, 404, 204, 404, 404, 404}},
+        /* API keys: admins manage their tenant's. */
+        {"GET", "/api/v1/tenants/current/api-keys", NULL, PREP_NONE, 0, {401, 401, 403, 403, 200, 200, 200}},
+        {"POST", "/api/v1/tenants/current/api-keys", "{\"name\":\"iso\",\"role\":\"viewer\"}", PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
+        {"GET", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 200, 200, 404}},
+        {"DELETE", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 204, 204, 404}},
+        /* menhir new-module adds its rows above this line. */
 };
 
 /* ---- Fixture ------------------------------------------------------------------------- */
@@ -183,6 +257,7 @@ static const struct expectation table[] = {
 static struct t_team a;
 static struct t_session b;
 static char expired[4096];
+static char key_a[128], key_b[128];
 static char title_prefix[64];
 /* Everything of A's that must never reach a caller outside A. */
 static char secrets[MAX_SECRETS][200];
@@ -209,6 +284,23 @@ static void forge_expired(const struct t_session *s, char *out, size_t outlen)
 	t_auth_forge(header, payload, NULL, 0, out, outlen);
 }
 
+/* An API key made by the holder of bearer; its secret and id (either may be NULL). */
+static void make_key(const char *bearer, const char *role, char *secret, size_t slen, char *id,
+                     size_t idlen)
+{
+	struct http_response r;
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"name\":\"iso %s\",\"role\":\"%s\"}", role, role);
+	t_doc_request("POST", "/api/v1/tenants/current/api-keys", bearer, NULL, body, &r);
+	cr_assert_eq(r.status, 201, "%s", r.body);
+	if (secret != NULL)
+		t_doc_data_str(&r, "secret", secret, slen);
+	if (id != NULL)
+		t_doc_data_str(&r, "id", id, idlen);
+	t_http_free(&r);
+}
+
 static void setup(void)
 {
 	char id[40], body[256];
@@ -220,6 +312,9 @@ static void setup(void)
 	snprintf(title_prefix, sizeof(title_prefix), "IsoSecret%ld", (long)getpid());
 	remember(a.as[T_OWNER].tenant_id);
 	remember(title_prefix);
+	make_key(a.as[T_OWNER].access, "admin", key_a, sizeof(key_a), NULL, 0);
+	make_key(b.access, "owner", key_b, sizeof(key_b), NULL, 0);
+	remember(key_a);
 	for (int r = 0; r < T_NROLES; r++) {
 		remember(a.as[r].user_id);
 		remember(a.as[r].email);
@@ -318,13 +413,38 @@ static void prepare(enum prep p, char *value, size_t vlen)
 		}
 		break;
 	}
-	case PREP_MEMBER:
-		t_auth_email(email, sizeof(email), "iso-target");
+	case PREP_MEMBER: {
+		/* A viewer of A, as an accepted invitation makes one. */
+		struct t_session target;
+		char sql[512];
+
+		t_auth_signup(&target, "iso-target");
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ('%s', '%s', "
+		         "'viewer')",
+		         a.as[T_OWNER].tenant_id, target.user_id);
+		t_auth_sql(sql);
+		snprintf(value, vlen, "%s", target.user_id);
+		remember(target.email);
+		break;
+	}
+	case PREP_SESSION: {
+		struct t_session s;
+
+		cr_assert_eq(t_auth_login(&s, a.as[T_MEMBER].email, T_SECRET_PASSWORD, NULL), 200);
+		snprintf(value, vlen, "%s", t_auth_token_claim(s.access, "sid"));
+		break;
+	}
+	case PREP_KEY:
+		make_key(a.as[T_OWNER].access, "viewer", NULL, 0, value, vlen);
+		break;
+	case PREP_INVITATION:
+		t_auth_email(email, sizeof(email), "iso-invitee");
 		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"viewer\"}", email);
-		t_doc_request("POST", "/api/v1/tenants/current/members", a.as[T_OWNER].access, NULL,
-		              body, &r);
+		t_doc_request("POST", "/api/v1/tenants/current/invitations", a.as[T_OWNER].access,
+		              NULL, body, &r);
 		cr_assert_eq(r.status, 201, "%s", r.body);
-		t_doc_data_str(&r, "user_id", value, vlen);
+		t_doc_data_str(&r, "id", value, vlen);
 		t_http_free(&r);
 		remember(email);
 		break;
@@ -341,6 +461,8 @@ static const char *token_for(enum actor who, int fresh, struct t_session *scratc
 	switch (who) {
 	case NONE: return NULL;
 	case EXPIRED: return expired;
+	case KEY_A: return key_a;
+	case KEY_B: return key_b;
 	case OTHER:
 		if (!fresh)
 			return b.access;
@@ -410,7 +532,7 @@ static void assert_no_leak(const char *cell, const struct http_response *r)
 static void assert_untouched(enum prep p, const char *id)
 {
 	PGconn *su;
-	const char *param[1] = {id};
+	const char *param[2] = {id, a.as[T_OWNER].tenant_id};
 	PGresult *r;
 
 	if (p == PREP_FILE) {
@@ -424,12 +546,28 @@ static void assert_untouched(enum prep p, const char *id)
 		PQfinish(su);
 		return;
 	}
+	if (p == PREP_SESSION || p == PREP_KEY) {
+		su = t_pg("MENHIR_TEST_PG_SUPER");
+		r = PQexecParams(su,
+		                 p == PREP_SESSION
+		                         ? "SELECT count(*) > 0 AND bool_and(revoked_at IS NULL)"
+		                           "  FROM refresh_tokens WHERE family_id = $1"
+		                         : "SELECT revoked_at IS NULL FROM api_keys WHERE id = $1",
+		                 1, NULL, param, NULL, NULL, 0);
+		cr_assert_eq(PQntuples(r), 1, "A's resource %s is gone", id);
+		cr_assert_str_eq(PQgetvalue(r, 0, 0), "t", "A's resource %s was revoked", id);
+		PQclear(r);
+		PQfinish(su);
+		return;
+	}
 	if (p != PREP_DOC && p != PREP_DELETED_DOC && p != PREP_MEMBER)
 		return;
 	su = t_pg("MENHIR_TEST_PG_SUPER");
 	r = p == PREP_MEMBER
-	            ? PQexecParams(su, "SELECT role = 'viewer' FROM memberships WHERE user_id = $1",
-	                           1, NULL, param, NULL, NULL, 0)
+	            ? PQexecParams(su,
+	                           "SELECT role = 'viewer' FROM memberships"
+	                           " WHERE user_id = $1 AND tenant_id = $2",
+	                           2, NULL, param, NULL, NULL, 0)
 	    : p == PREP_DOC
 	            ? PQexecParams(
 	                      su,
@@ -538,6 +676,26 @@ static const char *member_str(json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
 }
 
+static int bool_member(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+/* A cell's expected status: the table's for a person; for a key, what the route's flags
+ * imply (see the top of the file). */
+static long want_for(const struct expectation *e, json_object *route, enum actor who)
+{
+	if (who < NPEOPLE)
+		return e->want[who];
+	if (bool_member(route, "public"))
+		return key_refused(e) ? 403 : e->want[OWNER];
+	if (!bool_member(route, "api_key"))
+		return 403;
+	return e->want[who == KEY_A ? ADMIN : OTHER];
+}
+
 Test(isolation, every_route_every_caller_against_tenant_a)
 {
 	json_object *routes;
@@ -583,6 +741,7 @@ Test(isolation, every_route_every_caller_against_tenant_a)
 			struct http_response r;
 			char value[96], path[256], email[160], cell[512];
 			char *body, *tmp;
+			long want;
 			const char *token = token_for((enum actor)who, e->fresh_actor, &scratch);
 
 			prepare(e->prep, value, sizeof(value));
@@ -597,18 +756,22 @@ Test(isolation, every_route_every_caller_against_tenant_a)
 				t_doc_request(method, path, token, NULL, body, &r);
 			snprintf(cell, sizeof(cell), "%s %s as %s", method, pattern,
 			         actor_names[who]);
-			if (r.status != e->want[who]) {
+			want = want_for(e, rt, (enum actor)who);
+			if (r.status != want) {
 				rlen += (size_t)snprintf(report + rlen, sizeof(report) - rlen,
-				                         "%s: want %ld, got %ld %.200s\n", cell,
-				                         e->want[who], r.status, r.body);
+				                         "%s: want %ld, got %ld %.200s\n", cell, want,
+				                         r.status, r.body);
 				wrong++;
 			}
-			if (who == NONE || who == EXPIRED || who == OTHER) {
+			if (who == NONE || who == EXPIRED || who == OTHER || who == KEY_B) {
 				assert_no_leak(cell, &r);
-				if (who == OTHER)
+				if (who == OTHER || who == KEY_B)
 					assert_untouched(e->prep, value);
 			}
-			if (e->want[who] == 401 && r.status == 401)
+			if (who >= NPEOPLE && r.status == 403 &&
+			    (key_refused(e) || (!bool_member(rt, "public") && !bool_member(rt, "api_key"))))
+				t_assert_error(&r, 403, "api_key_not_allowed");
+			if (want == 401 && r.status == 401)
 				t_assert_error(&r, 401,
 				               who == NONE ? "unauthenticated" : "invalid_token");
 			t_http_free(&r);

@@ -46,6 +46,7 @@ jwt_audience = menhir-api
 access_token_ttl = 900
 refresh_token_ttl = 604800
 refresh_reuse_grace = 10
+api_key_touch_interval = ${MENHIR_API_KEY_TOUCH_INTERVAL:-2}
 password_time_cost = ${MENHIR_PASSWORD_TIME_COST:-3}
 password_memory_kib = ${MENHIR_PASSWORD_MEMORY_KIB:-65536}
 password_parallelism = 1
@@ -68,6 +69,20 @@ jobs_keep_days = 30
 webhook_allow_private = ${MENHIR_WEBHOOK_ALLOW_PRIVATE:-false}
 webhook_timeout = 10000
 webhook_max_attempts = 8
+# Mail goes to the local mailbox (t/smtp_receiver), which speaks no TLS: STARTTLS is
+# required everywhere else (smtp_starttls defaults to true).
+mail_from = noreply@menhir.localhost
+mail_from_name = Menhir (local)
+smtp_url = smtp://127.0.0.1:$MENHIR_SMTP_PORT
+smtp_starttls = false
+smtp_timeout = 5000
+mail_max_attempts = 6
+mail_templates_dir = $MH_ROOT/src/modules/mail/templates
+public_url = https://localhost:$MENHIR_HTTPS_PORT
+mail_cooldown = ${MENHIR_MAIL_COOLDOWN:-60}
+mail_ip_max = ${MENHIR_MAIL_IP_MAX:-30}
+invite_max = 50
+unverified_deny = invite api_keys
 CONF
 	chmod 0600 "$STATE/menhir.conf.tmp"
 	mv "$STATE/menhir.conf.tmp" "$STATE/menhir.conf"

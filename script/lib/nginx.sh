@@ -40,6 +40,9 @@ nginx_render_site() {
 	if [[ -n ${MENHIR_NGINX_PLAIN_PORT:-} ]]; then
 		tls_extra+="\n    listen 127.0.0.1:$MENHIR_NGINX_PLAIN_PORT;"
 	fi
+	# The mailbox (script/lib/mail.sh): only the local stack has this location, never the
+	# production site, so the mail it shows can be read in a browser.
+	tls_extra+="\n    location ^~ /_dev/mailbox/ { alias \"$(sed_repl "$STATE/mailbox/new/")\"; autoindex on; default_type text/plain; }"
 	for addr in ${MENHIR_RATE_LIMIT_EXEMPT:-}; do
 		[[ $addr =~ ^[0-9a-fA-F:./]+$ ]] || mh_die "MENHIR_RATE_LIMIT_EXEMPT: not an address: $addr"
 		geo_extra+="\\n    $addr 1;"

@@ -79,13 +79,14 @@ pg_conninfo() {
 		"$MENHIR_PG_PORT" "$1" "$(mh_secret "pg-$1")"
 }
 
-# pg_psql_super BIN ARGS...: psql as the superuser on the cluster's socket. The password
-# travels in the environment (readable by this user only), not on the command line.
+# pg_psql_super BIN ARGS...: psql as the superuser on the cluster's socket, in the database
+# PG_SUPER_DB [postgres]. The password travels in the environment (readable by this user
+# only), not on the command line.
 pg_psql_super() {
 	local bin=$1
 	shift
 	PGPASSWORD=$(mh_secret pg-postgres) "$bin/psql" -X -q -v ON_ERROR_STOP=1 \
-		"host=$(mh_pqq "$PG_RUN") port=$MENHIR_PG_PORT dbname=postgres user=postgres" "$@"
+		"host=$(mh_pqq "$PG_RUN") port=$MENHIR_PG_PORT dbname=${PG_SUPER_DB:-postgres} user=postgres" "$@"
 }
 
 # pg_hba: the only pg_hba.conf the stack's cluster may have. Every connection, on the socket
@@ -170,6 +171,12 @@ pg_start() {
 	else
 		mh_port_busy "$MENHIR_PG_PORT" && mh_die "port $MENHIR_PG_PORT is in use (set MENHIR_PG_PORT)"
 		pg_as_owner sh -c "printf 'port = %s\n' '$MENHIR_PG_PORT' >'$PG_DATA/menhir_stack.conf'"
+		# Statement statistics for profiling (bench/run's BENCH_PGSS): a preload library
+		# costs every statement a little, so only a stack that asks for it has one.
+		if [[ ${MENHIR_PG_STAT_STATEMENTS:-} == 1 ]]; then
+			pg_as_owner sh -c "printf '%s\n' \"shared_preload_libraries = 'pg_stat_statements'\" \
+				'pg_stat_statements.track = top' >>'$PG_DATA/menhir_stack.conf'"
+		fi
 		# 9>&-: the postmaster must not inherit script/stack's lock on STATE/.lock.
 		pg_as_owner "$bin/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s >/dev/null 9>&- || {
 			tail -n 30 "$PG_LOG" >&2 || true
@@ -179,6 +186,10 @@ pg_start() {
 	fi
 	pg_apply_roles "$bin"
 	pg_require_passwords "$bin"
+	if [[ ${MENHIR_PG_STAT_STATEMENTS:-} == 1 ]]; then
+		PG_SUPER_DB=menhir pg_psql_super "$bin" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' \
+			>/dev/null || mh_die "CREATE EXTENSION pg_stat_statements failed"
+	fi
 }
 
 # pg_require_passwords BIN: give the three login roles their passwords (on every start: the

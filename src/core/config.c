@@ -70,6 +70,9 @@ static const struct mh_config_key core_keys[] = {
                    "the RS256 signing keys (menhir keys); private files 0600"),
         MH_KEY_STR(CFG, jwt_issuer, "menhir", "iss of the access tokens"),
         MH_KEY_STR(CFG, jwt_audience, "menhir-api", "aud of the access tokens"),
+        MH_KEY_INT(CFG, api_key_touch_interval, 1, 3600, "60",
+                   "seconds a worker gathers API keys' last-use times before writing them "
+                   "together"),
         MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
         MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
         MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
@@ -89,6 +92,10 @@ static const struct mh_config_key core_keys[] = {
         MH_KEY_INT(CFG, jobs_backoff_max, 1, 86400, "600", "the longest retry delay in seconds"),
         MH_KEY_INT(CFG, jobs_max_attempts, 1, 100, "5",
                    "attempts of a job when neither its kind nor its creator says"),
+        MH_KEY_INT(CFG, jobs_cleanup_every, 10, 604800, "3600",
+                   "seconds between runs of the periodic cleanup jobs"),
+        MH_KEY_INT(CFG, jobs_keep_days, 1, 3650, "30",
+                   "days finished jobs and the records of finished work are kept"),
         {0},
 };
 

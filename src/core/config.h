@@ -101,6 +101,7 @@ struct mh_config {
 	char keys_dir[512];
 	char jwt_issuer[256];
 	char jwt_audience[256];
+	int api_key_touch_interval; /* seconds a worker gathers API keys' last use before writing */
 	int password_time_cost;
 	int password_memory_kib;
 	int password_parallelism;
@@ -114,6 +115,9 @@ struct mh_config {
 	int jobs_backoff_base; /* milliseconds before the first retry */
 	int jobs_backoff_max;  /* seconds: the longest retry delay */
 	int jobs_max_attempts; /* when neither the enqueuer nor the kind says */
+	/* The periodic cleanups (every module's that keeps records of finished work) */
+	int jobs_cleanup_every; /* seconds between cleanup runs */
+	int jobs_keep_days;     /* finished jobs and records of finished work kept this long */
 	/* Every module's values, laid out in registry order, while they are loaded and checked
 	 * (mh_config_apply hands them over). */
 	_Alignas(16) unsigned char modules[MH_CONFIG_MODULE_BYTES];

@@ -21,6 +21,17 @@ enum mh_tx_flags {
 
 #define MH_TX_MAX_QUERIES 32
 
+/* The RLS context of a transaction with a tenant ($1) and a user ($2), checked against the
+ * route's minimum role ($3): the one copy of the statement (db.c says why it looks like
+ * this), which bench/floor and the peers run word for word (t/it_documents checks). */
+#define MH_DB_ENTER_SQL                                                                    \
+	"SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),"  \
+	" set_config('app.role', coalesce((SELECT m.role FROM memberships m"                  \
+	" JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1::uuid"                      \
+	" AND m.user_id = $2::uuid AND u.disabled_at IS NULL"                                 \
+	" AND app_role_rank(m.role) >= app_role_rank(coalesce(nullif($3, ''), 'viewer'))),"   \
+	" app_refuse('MH403', 'not an enabled member with the role this route needs')), true)"
+
 /* A prepared statement a module declares once; parameters are always bound
  * ($1, $2 ...), never spliced into the SQL text. */
 struct mh_db_statement {

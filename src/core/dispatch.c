@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core/address.h"
+#include "core/apikey.h"
 #include "core/auth.h"
 #include "core/db.h"
 #include "core/fcgi.h"
@@ -172,8 +173,24 @@ static void access_log(const struct mh_request *req, const struct mh_response *r
 	mh_logline_int(&l, "db_round_trips", req->db_round_trips);
 	mh_logline_str(&l, "tenant_id", req->principal.tenant_id);
 	mh_logline_str(&l, "user_id", req->principal.user_id);
+	if (req->principal.api_key_id != NULL)
+		mh_logline_str(&l, "api_key_id", req->principal.api_key_id);
 	mh_logline_str(&l, "remote_addr", req->remote_addr);
 	mh_logline_end(&l);
+}
+
+/* A request made with an API key, once its answer has gone to nginx: a revoked key is
+ * audited (one more transaction, which the refused client does not wait for), a use is
+ * remembered for the batched last-use write. */
+static void api_key_after_reply(FCGX_Request *fr, struct mh_request *req,
+				const struct mh_response *res)
+{
+	if (req->principal.api_key_revoked) {
+		FCGX_FFlush(fr->out);
+		mh_apikey_audit_refused(req);
+	} else if (res->status != 401) {
+		mh_apikey_note_use(req->principal.api_key_id);
+	}
 }
 
 void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_config *cfg)
@@ -227,4 +244,6 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 	mh_metrics_request(req.route ? req.route_index : MH_METRICS_UNMATCHED, res.status,
 	                   mh_now_us() - req.started_us, req.db_round_trips);
 	access_log(&req, &res, bytes);
+	if (req.principal.api_key_id != NULL)
+		api_key_after_reply(fr, &req, &res);
 }

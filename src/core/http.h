@@ -37,6 +37,12 @@ struct mh_principal {
 	const char *session_id; /* the token's sid: the session it was issued in */
 	long long token_version;
 	long long expires_at; /* unix seconds */
+	/* A machine client's API key (core/apikey.h) instead of a person's token: its id and
+	 * the bytea parameter of its hash; user_id and role are then NULL, the database
+	 * reads them from the key (app_enter_key). */
+	const char *api_key_id;
+	const char *api_key_hash;
+	int api_key_revoked; /* the key was refused as revoked: audited after the reply */
 };
 
 struct mh_request {

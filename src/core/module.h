@@ -20,6 +20,9 @@ enum mh_route_flags {
 	 * the FastCGI stream and the handler pulls it with mh_request_body_read(), so an upload
 	 * never has to fit in the request arena. */
 	MH_RAW_BODY = 1 << 4,
+	/* A machine client's API key may call it. Default deny: a route about a person (its
+	 * sessions, password, tenants, its API keys) never takes a key. */
+	MH_API_KEY = 1 << 5,
 };
 
 /* Minimum membership role; the auth layer (a later issue) enforces it. */

@@ -558,6 +558,12 @@ static json_object *operation(struct gen *g, const struct mh_module *m, const st
 		add(bearer, "bearerAuth", json_object_new_array());
 		json_object_array_add(sec, bearer);
 	}
+	if (r->flags & MH_API_KEY) {
+		json_object *key = json_object_new_object();
+
+		add(key, "apiKeyAuth", json_object_new_array());
+		json_object_array_add(sec, key);
+	}
 	add(op, "security", sec);
 	if (r->min_role != MH_ROLE_NONE)
 		add_str(op, "x-min-role", mh_role_name(r->min_role));

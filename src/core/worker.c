@@ -10,6 +10,7 @@
 
 #include <fcgiapp.h>
 
+#include "core/apikey.h"
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/dispatch.h"
@@ -54,15 +55,23 @@ static void setup_signals(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGINT);
 }
 
-/* Waits until fd is readable or a stop arrives. Returns 1 when readable. */
-static int wait_readable(int fd, const sigset_t *wait_mask)
+/* Waits until fd is readable or a stop arrives, writing the API keys' last use when it
+ * falls due meanwhile (an idle worker must not sit on it). Returns 1 when readable. */
+static int wait_readable(int fd, const sigset_t *wait_mask, struct mh_arena *arena)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 	while (!stop_requested) {
-		int n = ppoll(&pfd, 1, NULL, wait_mask);
+		int wait_ms = mh_apikey_flush_wait_ms();
+		struct timespec ts = { wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L };
+		int n = ppoll(&pfd, 1, wait_ms < 0 ? NULL : &ts, wait_mask);
+
 		if (n > 0)
 			return 1;
+		if (n == 0) {
+			mh_apikey_flush(arena, 0);
+			mh_arena_reset(arena);
+		}
 		if (n < 0 && errno != EINTR)
 			return 0;
 	}
@@ -72,6 +81,7 @@ static int wait_readable(int fd, const sigset_t *wait_mask)
 __attribute__((noreturn)) static void shutdown_worker(struct mh_arena *arena, FCGX_Request *fr, int status)
 {
 	FCGX_Free(fr, 1);
+	mh_apikey_flush(arena, 1);
 	mh_db_disconnect();
 	mh_redis_disconnect();
 	mh_arena_destroy(arena);
@@ -101,7 +111,7 @@ void mh_worker_run(const struct mh_config *cfg, int listen_fd, struct mh_slot *s
 		 * connection, not the listening socket. */
 		int fd = fr.ipcFd >= 0 ? fr.ipcFd : listen_fd;
 
-		if (!wait_readable(fd, &wait_mask))
+		if (!wait_readable(fd, &wait_mask, &arena))
 			break;
 		atomic_store(&slot->busy_since_us, mh_now_us());
 		/* The listening socket is non-blocking: when another worker won
@@ -112,6 +122,8 @@ void mh_worker_run(const struct mh_config *cfg, int listen_fd, struct mh_slot *s
 		}
 		mh_dispatch(&fr, &arena, cfg);
 		FCGX_Finish_r(&fr);
+		/* After the answer has gone: the client never waits for this write. */
+		mh_apikey_flush(&arena, 0);
 		mh_arena_reset(&arena);
 		atomic_store(&slot->busy_since_us, 0);
 		atomic_fetch_add(&slot->requests, 1);

@@ -14,10 +14,13 @@
 	X(auth)                                                                                    \
 	X(tenants)                                                                                 \
 	X(users)                                                                                   \
+	X(apikeys)                                                                                 \
 	X(documents)                                                                               \
 	X(jobs)                                                                                    \
 	X(processing)                                                                              \
 	X(webhooks)                                                                                \
+	X(mail)                                                                                    \
+	X(invitations)                                                                             \
 	/* the end of the list: a new module is one line `X(name) \` anywhere above */
 
 #define MH_MODULE_DECLARE(name) extern const struct mh_module name##_module;

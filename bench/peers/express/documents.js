@@ -16,6 +16,14 @@ const SORT = '-created_at';
 export const PLAN_SQL =
   "SELECT set_config('enable_sort', 'off', true)," +
   " set_config('plan_cache_mode', 'force_generic_plan', true)";
+// Menhir's RLS context with the membership and role check (core/db.h's MH_DB_ENTER_SQL).
+export const ENTER_SQL =
+  "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)," +
+  " set_config('app.role', coalesce((SELECT m.role FROM memberships m" +
+  " JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1::uuid" +
+  " AND m.user_id = $2::uuid AND u.disabled_at IS NULL" +
+  " AND app_role_rank(m.role) >= app_role_rank(coalesce(nullif($3, ''), 'viewer')))," +
+  " app_refuse('MH403', 'not an enabled member with the role this route needs')), true)";
 const us = (col) => `(extract(epoch FROM ${col}) * 1000000)::int8`;
 export const LIST_SQL =
   'SELECT d.id, d.owner_id, d.title, array_to_json(d.tags), d.status, d.version, ' +
@@ -106,14 +114,14 @@ function timestamp(text) {
 }
 
 // One page in one transaction, the statements Menhir queues for it: BEGIN READ ONLY, the
-// tenant/user context with the membership and role check (app_enter raises MH403), the
+// tenant/user context with the membership and role check (MH403 when refused), the
 // planner settings, the list, COMMIT. node-postgres has no pipeline mode: five round trips.
 async function listPage(pool, principal, limit, after) {
   const client = await pool.connect();
   let broken = null;
   try {
     await client.query('BEGIN READ ONLY');
-    await client.query({ name: 'enter', text: 'SELECT app_enter($1, $2, $3)', values: [principal.tid, principal.sub, 'viewer'] });
+    await client.query({ name: 'enter', text: ENTER_SQL, values: [principal.tid, principal.sub, 'viewer'] });
     await client.query({ name: 'plan', text: PLAN_SQL });
     const r = await client.query({
       name: 'list',

@@ -10,7 +10,7 @@ import pg from 'pg';
 
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
-import { LIST_SQL, PLAN_SQL } from './documents.js';
+import { ENTER_SQL, LIST_SQL, PLAN_SQL } from './documents.js';
 import { Revocations } from './revocation.js';
 
 function primary(config) {
@@ -73,6 +73,7 @@ async function worker(config) {
 if (process.argv[2] === '--print-sql') {
   console.log(LIST_SQL);
   console.log(PLAN_SQL);
+  console.log(ENTER_SQL);
 } else {
   const config = loadConfig();
   if (cluster.isPrimary) primary(config);

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException
 
 from auth import Authenticated
-from documents import LIST_SQL, PLAN_SQL, create_pool, list_page, parse_list_query
+from documents import ENTER_SQL, LIST_SQL, PLAN_SQL, create_pool, list_page, parse_list_query
 from errors import ApiError, envelope, reply
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -71,3 +71,4 @@ async def list_documents(request: Request, principal: dict = Depends(viewer)):
 if __name__ == "__main__" and sys.argv[1:] == ["--print-sql"]:
     print(LIST_SQL)
     print(PLAN_SQL)
+    print(ENTER_SQL)

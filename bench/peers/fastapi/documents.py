@@ -39,7 +39,13 @@ LIST_SQL = (
     " AND (d.created_at, d.id) < ($1::timestamptz, $2::uuid)"
     " ORDER BY d.created_at DESC, d.id DESC LIMIT $6::int) d"
     " ORDER BY d.created_at DESC, d.id DESC")
-ENTER_SQL = "SELECT app_enter($1, $2, $3)"
+# Menhir's RLS context with the membership and role check (core/db.h's MH_DB_ENTER_SQL).
+ENTER_SQL = ("SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),"
+             " set_config('app.role', coalesce((SELECT m.role FROM memberships m"
+             " JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1::uuid"
+             " AND m.user_id = $2::uuid AND u.disabled_at IS NULL"
+             " AND app_role_rank(m.role) >= app_role_rank(coalesce(nullif($3, ''), 'viewer'))),"
+             " app_refuse('MH403', 'not an enabled member with the role this route needs')), true)")
 
 # Menhir's cursor fingerprint of the filter set (modules/documents/validate.c): SHA-256 of
 # each filter or \x1e when absent, each ended by \x1f, then include_deleted; 12 hex digits.
@@ -149,7 +155,7 @@ def _db_unavailable(e):
 
 async def list_page(pool, config, principal, limit, after):
     """One page in one transaction, the statements Menhir queues for it: BEGIN READ ONLY, the
-    tenant/user context with the membership and role check (app_enter raises MH403), the
+    tenant/user context with the membership and role check (MH403 when refused), the
     planner settings, the list, COMMIT. asyncpg runs them one after another: five round
     trips. Returns {"data": [...], "next_cursor": ...}."""
     key, id_ = after or _FIRST

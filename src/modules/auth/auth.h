@@ -42,6 +42,15 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 void auth_set_refresh_cookie(struct mh_request *req, struct mh_response *res,
 			     const char *token);
 
+/* Answers {"data": {access token…, "user_id", "tenant_id", "role"<extra>}} with status and
+ * sets the refresh cookie (extra: more members, starting with a comma, or NULL). Returns 0, or
+ * -1 when the token could not be signed. */
+int auth_session_reply(struct mh_request *req, struct mh_response *res, int status,
+		       const struct auth_grant *g, const char *refresh_token, const char *extra);
+/* Queues the statement that names the client (User-Agent, coarse address) of the refresh
+ * tokens the transaction writes; before them. Returns the query index or MH_DB_ERROR. */
+int auth_client_note_queue(struct mh_tx *tx);
+
 /* Hashes a password (argon2id, the configured cost) into the arena; NULL on failure. */
 const char *auth_password_hash(struct mh_request *req, const char *password);
 
@@ -57,6 +66,28 @@ int auth_lockout_clear(struct mh_request *req, const char *email);
 /* `menhir admin unlock-login EMAIL`: auth_lockout_clear from the shell. Returns the exit
  * status. */
 int auth_admin_unlock_login(const struct mh_config *cfg, int argc, char **argv);
+
+/* ---- Mail-sending routes and the unverified-address policy ------------------------------ */
+
+/* Counts one request of scope for id (a client address, a tenant) in a window of window
+ * seconds: 1 when it may go ahead; 0 having replied 429 (with Retry-After) past max; -1 out
+ * of memory. Redis down: 1 (rate limits fail open; logged). */
+int auth_rate_limit_or_reply(struct mh_request *req, struct mh_response *res, const char *scope,
+			     const char *id, int max, int window);
+
+/* The policy (unverified_deny): 1 when an account whose address is not verified may not do
+ * action ("login", "invite", "api_keys"). */
+int auth_unverified_denied(const char *action);
+/* For a handler about to do action as req's user: 1 when the policy allows it (the address is
+ * verified, or the policy does not restrict action); 0 having replied 403 email_unverified
+ * (or 503). Costs one read-only round trip, only when the policy restricts action. */
+int auth_verified_or_reply(struct mh_request *req, struct mh_response *res, const char *action);
+
+/* The bytea parameter holding SHA-256(token) (how every token is looked up), in the arena. */
+const char *auth_token_hash_param(struct mh_arena *a, const char *token);
+
+/* 1 when token has the shape of a mailed token (43 base64url characters). */
+int auth_token_shape_ok(const char *token);
 
 /* Seconds an access token lives (access_token_ttl); a refresh token (refresh_token_ttl). */
 int auth_access_ttl(void);

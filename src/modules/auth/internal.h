@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/http.h"
+#include "core/queue.h"
 
 /* The module's configuration keys (settings.c declares them; the core loads them and hands
  * them over at start-up and on every reload, before workers fork). */
@@ -16,6 +17,9 @@ struct auth_settings {
 	int login_lockout;       /* seconds: the throttle's window and longest delay */
 	int cookie_secure;
 	char allowed_origins[1024]; /* space-separated, for cookie-authenticated routes */
+	int mail_cooldown;          /* seconds between two mails of one flow to one address */
+	int mail_ip_max;            /* mail-sending requests per client address per hour */
+	char unverified_deny[128];  /* what an unverified address may not do */
 };
 /* The throttle (lockout.c). A pair (account, address) waits 1 s after max_failures
  * failures, doubling with each further failure up to the window. An address is shared by
@@ -44,6 +48,36 @@ int auth_refresh(struct mh_request *req, struct mh_response *res);
 int auth_logout(struct mh_request *req, struct mh_response *res);
 int auth_logout_all(struct mh_request *req, struct mh_response *res);
 int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const char *tenant_id);
+
+/* account.c: the flows through the mailbox, each answering the client itself. */
+/* POST /auth/password/forgot: 202 whoever the address belongs to (429 over the per-address
+ * limit of mail-sending requests). */
+int auth_password_forgot(struct mh_request *req, struct mh_response *res, const char *email);
+/* POST /auth/password/reset: 204, or 400 invalid_token; 503 when the revocation floor could
+ * not be raised. */
+int auth_password_reset(struct mh_request *req, struct mh_response *res, const char *token,
+			const char *password);
+/* POST /auth/email/verify: 204, or 400 invalid_token. */
+int auth_email_verify(struct mh_request *req, struct mh_response *res, const char *token);
+/* POST /auth/email/verify/resend (bearer): 202 {status: queued|verified}; 429 in cooldown. */
+int auth_email_verify_resend(struct mh_request *req, struct mh_response *res);
+/* Queues a verification token and its mail for the account of email (NULL: the context's
+ * user) on tx. Returns the query index (one row: queued|verified|none) or MH_DB_ERROR. */
+int auth_verify_queue(struct mh_tx *tx, const char *email);
+/* The module's job kinds (auth.password_reset, the periodic auth.cleanup). */
+extern struct mh_job_kind auth_job_kinds[];
+/* jobs_keep_days, as auth.cleanup's parameter (account.c; auth_init fills it). */
+extern char auth_keep_days[16];
+
+/* limits.c */
+/* Takes the cooldown of flow for id (an address, a user id): 1 when a mail may go now (and
+ * the next one waits mail_cooldown seconds), 0 in the cooldown, -1 out of memory. Redis down:
+ * 1 (fails open, logged). */
+int auth_mail_cooldown_take(struct mh_request *req, const char *flow, const char *id);
+/* sessions.c: the signed-in user's live sessions in every tenant, the current one marked;
+ * and ending one of them (404 when it is not theirs; 503 when Redis cannot share it). */
+int auth_sessions_list(struct mh_request *req, struct mh_response *res);
+int auth_session_revoke(struct mh_request *req, struct mh_response *res, const char *id);
 
 /* lockout.c */
 struct auth_lockout {
@@ -79,8 +113,6 @@ struct auth_refresh_token {
 };
 /* A new refresh token from the CSPRNG. Returns 0 or -1. */
 int auth_refresh_make(struct mh_arena *a, struct auth_refresh_token *t);
-/* The bytea parameter holding SHA-256(token), in the arena. */
-const char *auth_token_hash_param(struct mh_arena *a, const char *token);
 /* The successor's 32 bytes sealed under token (what refresh_tokens.successor_box keeps), as
  * a bytea parameter; NULL on failure. */
 const char *auth_refresh_seal(struct mh_arena *a, const char *token,

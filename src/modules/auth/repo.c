@@ -3,6 +3,9 @@
  * tokens). */
 #include "modules/auth/internal.h"
 
+/* RFC 3339 UTC with microseconds, as every other module writes times. */
+#define AUTH_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
 const struct mh_db_statement auth_statements[] = {
 	/* Signup in one statement: user, tenant, owner membership, refresh token, audit. */
 	{ "auth_signup",
@@ -43,5 +46,26 @@ const struct mh_db_statement auth_statements[] = {
 	  "SELECT role, token_version"
 	  "  FROM auth_switch_tenant($1::uuid, $2::bytea, $3::uuid, $4::int, $5, $6)",
 	  6 },
+	/* Mail flows (schema 0009). */
+	{ "auth_forgot_queue", "SELECT auth_forgot_queue($1)", 1 },
+	{ "auth_reset_issue", "SELECT auth_reset_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
+	{ "auth_password_reset",
+	  "SELECT user_id, email, token_version FROM auth_password_reset($1::bytea, $2, $3, $4)",
+	  4 },
+	{ "auth_verify_issue",
+	  "SELECT auth_verify_issue($1, $2::bytea, $3::int, $4::jsonb)", 4 },
+	{ "auth_email_verify", "SELECT user_id FROM auth_email_verify($1::bytea, $2, $3)", 3 },
+	{ "auth_email_verified", "SELECT auth_email_verified()", 0 },
+	{ "auth_accounts_cleanup",
+	  "SELECT row_to_json(c)::text FROM accounts_cleanup(make_interval(days => $1::int)) c", 1 },
+	/* The client that the refresh tokens written in this transaction belong to (schema
+	 * 0010: their user_agent and coarse client_net). */
+	{ "auth_client_note", "SELECT auth_client_note($1, $2)", 2 },
+	{ "auth_sessions_list",
+	  "SELECT id, tenant_id, tenant_name, " AUTH_TS("created_at") ", "
+	  AUTH_TS("last_used_at") ", " AUTH_TS("expires_at") ", user_agent, client_net"
+	  "  FROM auth_sessions_list()",
+	  0 },
+	{ "auth_session_revoke", "SELECT tenant_id FROM auth_session_revoke($1::uuid, $2, $3)", 3 },
 	{ NULL, NULL, 0 },
 };

@@ -46,6 +46,35 @@ static const struct mh_field switch_members[] = {
 };
 static const struct mh_field switch_body = {"SwitchTenant", MH_T_OBJECT, .fields = switch_members};
 
+/* The tokens that mail carries: their shape is checked where they are used (a malformed one
+ * is an invalid_token like any other that names nothing). */
+#define AUTH_MAIL_TOKEN(name_) {name_, MH_T_STRING, MH_REQUIRED | MH_BYTES, .min = 1, .max = 200}
+
+enum { FORGOT_EMAIL };
+static const struct mh_field forgot_members[] = {
+        [FORGOT_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
+        {0},
+};
+static const struct mh_field forgot_body = {"PasswordForgot", MH_T_OBJECT,
+                                            .fields = forgot_members};
+
+enum { RESET_TOKEN, RESET_PASSWORD };
+static const struct mh_field reset_members[] = {
+        [RESET_TOKEN] = AUTH_MAIL_TOKEN("token"),
+        [RESET_PASSWORD] = {"password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT,
+                            .min = MH_PASSWORD_MIN_LENGTH, .max = MH_PASSWORD_MAX_LENGTH,
+                            .check = mh_password_check, .description = "At least 12 characters."},
+        {0},
+};
+static const struct mh_field reset_body = {"PasswordReset", MH_T_OBJECT, .fields = reset_members};
+
+enum { VERIFY_TOKEN };
+static const struct mh_field verify_members[] = {
+        [VERIFY_TOKEN] = AUTH_MAIL_TOKEN("token"),
+        {0},
+};
+static const struct mh_field verify_body = {"EmailVerify", MH_T_OBJECT, .fields = verify_members};
+
 /* ---- Handlers --------------------------------------------------------------------------- */
 
 /* POST /api/v1/auth/signup {email, password, tenant_name, name?}
@@ -95,6 +124,52 @@ static int handle_switch_tenant(struct mh_request *req, struct mh_response *res)
 	return auth_switch_tenant(req, res, mh_in_body(req, SWITCH_TENANT_ID)->s);
 }
 
+/* GET /api/v1/auth/sessions (bearer, a person's token) 200 [{id, tenant_id, tenant_name,
+ * created_at, last_used_at, expires_at, user_agent, ip_network, current}], most recently used
+ * first, in every tenant. */
+static int handle_sessions(struct mh_request *req, struct mh_response *res)
+{
+	return auth_sessions_list(req, res);
+}
+
+/* DELETE /api/v1/auth/sessions/:id (bearer) 204: that session's refresh tokens and access
+ * tokens stop working at once, on every worker; 404 not one of the caller's sessions; 503
+ * if Redis could not record it. */
+static int handle_session_delete(struct mh_request *req, struct mh_response *res)
+{
+	return auth_session_revoke(req, res, mh_in_path(req, 0)->s);
+}
+
+/* POST /api/v1/auth/password/forgot {email} 202 always (whether or not the address has an
+ * account, in the same time); 400; 429 past the per-address limit; the mail goes out from the
+ * queue. */
+static int handle_password_forgot(struct mh_request *req, struct mh_response *res)
+{
+	return auth_password_forgot(req, res, mh_in_body(req, FORGOT_EMAIL)->s);
+}
+
+/* POST /api/v1/auth/password/reset {token, password} 204: the password is set, every session
+ * and access token of the user ends, any login lockout is lifted; 400 invalid_token or
+ * validation_failed. */
+static int handle_password_reset(struct mh_request *req, struct mh_response *res)
+{
+	return auth_password_reset(req, res, mh_in_body(req, RESET_TOKEN)->s,
+	                           mh_in_body(req, RESET_PASSWORD)->s);
+}
+
+/* POST /api/v1/auth/email/verify {token} 204: the address is verified; 400 invalid_token. */
+static int handle_email_verify(struct mh_request *req, struct mh_response *res)
+{
+	return auth_email_verify(req, res, mh_in_body(req, VERIFY_TOKEN)->s);
+}
+
+/* POST /api/v1/auth/email/verify/resend (bearer, no body) 202 {status: queued|verified};
+ * 429 within the cooldown. */
+static int handle_email_verify_resend(struct mh_request *req, struct mh_response *res)
+{
+	return auth_email_verify_resend(req, res);
+}
+
 /* GET /.well-known/jwks.json: the public keys that verify access tokens (RFC 7517). */
 static int handle_jwks(struct mh_request *req, struct mh_response *res)
 {
@@ -110,7 +185,8 @@ static int handle_jwks(struct mh_request *req, struct mh_response *res)
 
 static int auth_init(const struct mh_config *cfg)
 {
-	(void)cfg;
+	snprintf(auth_keep_days, sizeof(auth_keep_days), "%d", cfg->jobs_keep_days);
+	auth_job_kinds[1].every_seconds = cfg->jobs_cleanup_every;
 	return mh_db_register(auth_statements);
 }
 
@@ -277,6 +353,115 @@ static const struct mh_route_doc jwks_doc = {
         .responses = jwks_responses,
 };
 
+static const struct mh_doc_response sessions_responses[] = {
+        {200, "OK", "UserSessionList", .headers = "Cache-Control",
+         .example = "{\"data\":[{\"id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\","
+                    "\"tenant_name\":\"Acme\",\"created_at\":\"2026-11-24T10:15:30.123456Z\","
+                    "\"last_used_at\":\"2026-11-24T10:30:30.123456Z\","
+                    "\"expires_at\":\"2026-12-01T10:30:30.123456Z\","
+                    "\"user_agent\":\"Mozilla/5.0\",\"ip_network\":\"203.0.113.0/24\","
+                    "\"current\":true}]}"},
+        {0},
+};
+static const struct mh_route_doc sessions_doc = {
+        .operation_id = "listSessions",
+        .summary = "List your sessions",
+        .description = "Your live sessions in every tenant, most recently used first: when each "
+                       "began and was last refreshed, the client (User-Agent) and its network "
+                       "(IPv4 /24, IPv6 /48). `current` marks the session of the token that "
+                       "asked.",
+        .responses = sessions_responses,
+};
+
+static const struct mh_doc_response session_delete_responses[] = {
+        {204, .description = "The session is ended."},
+        {0},
+};
+static const struct mh_route_doc session_delete_doc = {
+        .operation_id = "revokeSession",
+        .summary = "End one of your sessions",
+        .description = "Revokes the session's refresh tokens and, at once on every worker, every "
+                       "access token issued in it (their `sid`). Ending your current session "
+                       "logs you out. 503 (retry) when Redis could not record it.",
+        .responses = session_delete_responses,
+};
+
+#define AUTH_ERROR_EXAMPLE(code_, message_)                                                   \
+	"{\"error\":\"" code_ "\",\"message\":\"" message_                                         \
+	"\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"
+
+static const struct mh_doc_response forgot_responses[] = {
+        {202, "Accepted: a reset link goes to the address if it has an account.",
+         "MailStatusResponse",
+         .example = "{\"data\":{\"status\":\"accepted\"}}"},
+        {0},
+};
+static const struct mh_route_doc forgot_doc = {
+        .operation_id = "forgotPassword",
+        .summary = "Ask for a password reset link",
+        .description = "Always 202, in the same time, whether or not the address has an "
+                       "account; the link (valid one hour, usable once) goes out by mail from "
+                       "the job queue. One mail per address per `mail_cooldown` seconds; "
+                       "`mail_ip_max` such requests per client address per hour (429).",
+        .request_example = "{\"email\":\"ada@example.com\"}",
+        .responses = forgot_responses,
+};
+
+static const struct mh_doc_response reset_responses[] = {
+        {204, .description = "The password is set; every session of the user has ended."},
+        {400, "The token is unknown, expired or used (or the input is invalid).",
+         .errors = "invalid_token validation_failed",
+         .example = AUTH_ERROR_EXAMPLE("invalid_token",
+                                       "this link is invalid, expired or already used")},
+        {0},
+};
+static const struct mh_route_doc reset_doc = {
+        .operation_id = "resetPassword",
+        .summary = "Set a new password with a reset link",
+        .description = "Sets the password, ends every session and access token of the user "
+                       "and lifts any login lockout of the account. 503 (retry) when the "
+                       "revocation could not be recorded.",
+        .request_example = "{\"token\":\"q3V9cM2xZ7bT1nR5yK8wE4uA6sD0fG2hJ9lP3oI7mN1\","
+                           "\"password\":\"correct horse battery\"}",
+        .responses = reset_responses,
+};
+
+static const struct mh_doc_response verify_responses[] = {
+        {204, .description = "The address is verified."},
+        {400, "The token is unknown, expired or used (or the input is invalid).",
+         .errors = "invalid_token validation_failed",
+         .example = AUTH_ERROR_EXAMPLE("invalid_token",
+                                       "this link is invalid, expired or already used")},
+        {0},
+};
+static const struct mh_route_doc verify_doc = {
+        .operation_id = "verifyEmail",
+        .summary = "Confirm an e-mail address",
+        .description = "Marks the address of the link's account verified (the link is valid "
+                       "for a day, usable once).",
+        .request_example = "{\"token\":\"q3V9cM2xZ7bT1nR5yK8wE4uA6sD0fG2hJ9lP3oI7mN1\"}",
+        .responses = verify_responses,
+};
+
+static const struct mh_doc_response resend_responses[] = {
+        {202, "queued: a new link is on its way; verified: nothing to do.", "MailStatusResponse",
+         .example = "{\"data\":{\"status\":\"queued\"}}"},
+        {0},
+};
+static const struct mh_route_doc resend_doc = {
+        .operation_id = "resendVerification",
+        .summary = "Send the confirmation link again",
+        .description = "Queues a new confirmation mail to the caller's address (the older "
+                       "links stop working). One per `mail_cooldown` seconds (429).",
+        .responses = resend_responses,
+};
+
+static const struct mh_field session_param[] = {
+        {"id", MH_T_UUID, .not_found = "you have no such session"},
+        {0},
+};
+
 static const struct mh_route auth_routes[] = {
         {MH_POST, "/api/v1/auth/signup", handle_signup, MH_PUBLIC, MH_ROLE_NONE,
          .body = &signup_body, .doc = &signup_doc},
@@ -290,6 +475,18 @@ static const struct mh_route auth_routes[] = {
          .doc = &logout_all_doc},
         {MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, 0, MH_ROLE_NONE,
          .body = &switch_body, .doc = &switch_tenant_doc},
+        {MH_GET, "/api/v1/auth/sessions", handle_sessions, 0, MH_ROLE_NONE,
+         .doc = &sessions_doc},
+        {MH_DELETE, "/api/v1/auth/sessions/:id", handle_session_delete, 0, MH_ROLE_NONE,
+         session_param, .doc = &session_delete_doc},
+        {MH_POST, "/api/v1/auth/password/forgot", handle_password_forgot, MH_PUBLIC, MH_ROLE_NONE,
+         .body = &forgot_body, .doc = &forgot_doc},
+        {MH_POST, "/api/v1/auth/password/reset", handle_password_reset, MH_PUBLIC, MH_ROLE_NONE,
+         .body = &reset_body, .doc = &reset_doc},
+        {MH_POST, "/api/v1/auth/email/verify", handle_email_verify, MH_PUBLIC, MH_ROLE_NONE,
+         .body = &verify_body, .doc = &verify_doc},
+        {MH_POST, "/api/v1/auth/email/verify/resend", handle_email_verify_resend, 0, MH_ROLE_NONE,
+         .doc = &resend_doc},
         {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = &jwks_doc},
         {0},
 };
@@ -298,6 +495,7 @@ const struct mh_module auth_module = {
         .name = "auth",
         .routes = auth_routes,
         .init = auth_init,
+        .job_kinds = auth_job_kinds,
         .doc = &auth_doc,
         .settings = &auth_config,
 };

@@ -56,13 +56,58 @@ static const struct mh_field jwks_members[] = {
 };
 static const struct mh_field jwks_schema = {"Jwks", MH_T_OBJECT, 0, .fields = jwks_members};
 
+static const struct mh_field user_session_members[] = {
+        {"id", MH_T_UUID, MH_REQUIRED,
+         .description = "The session (refresh family): the `sid` of its access tokens."},
+        {"tenant_id", MH_T_UUID, .flags = MH_REQUIRED},
+        {"tenant_name", MH_T_STRING, .flags = MH_REQUIRED},
+        {"created_at", MH_T_TIMESTAMP, MH_REQUIRED, .description = "When the session began."},
+        {"last_used_at", MH_T_TIMESTAMP, MH_REQUIRED, .description = "Its latest refresh."},
+        {"expires_at", MH_T_TIMESTAMP, MH_REQUIRED,
+         .description = "When its current refresh token expires unless used."},
+        {"user_agent", MH_T_STRING, MH_REQUIRED | MH_NULLABLE,
+         .description = "The User-Agent of its latest refresh (at most 256 characters)."},
+        {"ip_network", MH_T_STRING, MH_REQUIRED | MH_NULLABLE,
+         .description = "The client's network, never its address: IPv4 /24, IPv6 /48."},
+        {"current", MH_T_BOOLEAN, MH_REQUIRED,
+         .description = "The session of the access token that asked."},
+        {0},
+};
+static const struct mh_field user_session_schema = {"UserSession", MH_T_OBJECT, 0,
+                                                    .fields = user_session_members};
+static const struct mh_field user_session_item = {NULL, MH_T_OBJECT, 0, .ref = "UserSession"};
+static const struct mh_field user_session_list_members[] = {
+        {"data", MH_T_ARRAY, MH_REQUIRED, .items = &user_session_item},
+        {0},
+};
+static const struct mh_field user_session_list_schema = {"UserSessionList", MH_T_OBJECT, 0,
+                                                         .fields = user_session_list_members};
+
+static const char *const mail_status_values[] = {"accepted", "queued", "verified", NULL};
+static const struct mh_field mail_status_members[] = {
+        {"status", MH_T_ENUM, MH_REQUIRED, .values = mail_status_values},
+        {0},
+};
+static const struct mh_field mail_status_schema = {"MailStatus", MH_T_OBJECT, 0,
+                                                   .fields = mail_status_members};
+static const struct mh_field mail_status_response_members[] = {
+        {"data", MH_T_OBJECT, MH_REQUIRED, .ref = "MailStatus"},
+        {0},
+};
+static const struct mh_field mail_status_response_schema = {
+        "MailStatusResponse", MH_T_OBJECT, 0, .fields = mail_status_response_members};
+
 static const struct mh_field *const auth_schemas[] = {
-        &role_schema, &session_schema, &session_response_schema, &jwks_schema, NULL,
+        &role_schema, &session_schema,      &session_response_schema,
+        &jwks_schema, &user_session_schema, &user_session_list_schema,
+        &mail_status_schema, &mail_status_response_schema,
+        NULL,
 };
 
 const struct mh_module_doc auth_doc = {
         .tag = "auth",
-        .description = "Sign-up, login, refresh, logout, tenant switch, signing keys",
+        .description = "Sign-up, login, refresh, logout, tenant switch, password reset, e-mail "
+                       "confirmation, signing keys",
         .schemas = auth_schemas,
         .headers = "{\"Set-Cookie-Refresh\":{\"description\":\"`mh_refresh=…; "
                    "Path=/api/v1/auth; Max-Age=…; HttpOnly; Secure; SameSite=Strict` "

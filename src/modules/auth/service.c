@@ -97,8 +97,8 @@ int auth_audit_queue(struct mh_tx *tx, const char *action, const char *target)
 /* ---- Responses ----------------------------------------------------------------------------- */
 
 /* {"data": {access token…, "user_id", "tenant_id", "role"[, extra]}} + the refresh cookie. */
-static int session_reply(struct mh_request *req, struct mh_response *res, int status,
-			 const struct auth_grant *g, const char *refresh_token, const char *extra)
+int auth_session_reply(struct mh_request *req, struct mh_response *res, int status,
+		       const struct auth_grant *g, const char *refresh_token, const char *extra)
 {
 	struct mh_buf *b = &res->body;
 
@@ -216,7 +216,10 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_signup", p, 10);
+	/* The verification mail, in the signup's own transaction. */
+	auth_verify_queue(&tx, email);
 	rc = mh_tx_commit(&tx);
 	if (rc == MH_DB_ERROR && strcmp(tx.sqlstate, "MH409") == 0) {
 		struct mh_error_detail d = { "email", "is already registered; log in instead" };
@@ -244,7 +247,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 		mh_buf_json_cstr(&extra, PQgetvalue(r, 0, 2));
 		mh_buf_puts(&extra, ",\"email\":");
 		mh_buf_json_cstr(&extra, email);
-		return session_reply(req, res, 201, &g, token, mh_buf_cstr(&extra));
+		return auth_session_reply(req, res, 201, &g, token, mh_buf_cstr(&extra));
 	}
 }
 
@@ -311,9 +314,14 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	/* The user's own context, no tenant yet: auth_login_session picks the tenant and checks
 	 * the membership; auth_set_password stores a rehash for this user. */
 	req->principal.user_id = user_id;
+	/* The policy may keep unverified addresses out; the password was right, so saying so
+	 * tells nothing to someone who does not know it. */
+	if (auth_unverified_denied("login") && !auth_verified_or_reply(req, res, "login"))
+		return 0;
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_login_session", p, 7);
 	if (rehash != NULL)
 		mh_tx_query(&tx, "auth_set_password", &rehash, 1);
@@ -334,7 +342,7 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	g.session_id = family;
 	req->principal.tenant_id = g.tenant_id;
 	auth_lockout_succeeded(req, l);
-	return session_reply(req, res, 200, &g, t.token, NULL);
+	return auth_session_reply(req, res, 200, &g, t.token, NULL);
 }
 
 int auth_login(struct mh_request *req, struct mh_response *res, const char *email,
@@ -429,6 +437,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_refresh_use", p, 7);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
@@ -460,7 +469,7 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 
 		req->principal.user_id = g.user_id;
 		req->principal.tenant_id = g.tenant_id;
-		return session_reply(req, res, 200, &g, token, NULL);
+		return auth_session_reply(req, res, 200, &g, token, NULL);
 	}
 }
 
@@ -591,6 +600,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 	req->principal.tenant_id = current;
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "auth_switch_tenant", p, 6);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)
@@ -604,6 +614,6 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 		struct auth_grant g = { req->principal.user_id, tenant_id, PQgetvalue(r, 0, 0),
 					strtoll(PQgetvalue(r, 0, 1), NULL, 10), family };
 
-		return session_reply(req, res, 200, &g, token, NULL);
+		return auth_session_reply(req, res, 200, &g, token, NULL);
 	}
 }

@@ -19,6 +19,13 @@ static const struct mh_config_key auth_keys[] = {
         MH_KEY_STR(S, allowed_origins, "https://localhost:8443",
                    "space-separated origins the cookie-authenticated routes accept (CSRF)"),
         MH_KEY_BOOL(S, cookie_secure, "true", "the refresh cookie says Secure"),
+        MH_KEY_INT(S, mail_cooldown, 0, 86400, "60",
+                   "seconds between two mails of one flow (reset, verification) to one address"),
+        MH_KEY_INT(S, mail_ip_max, 1, 100000, "30",
+                   "mail-sending requests per client address per hour (429 above)"),
+        MH_KEY_STR(S, unverified_deny, "invite api_keys",
+                   "what an account with an unverified address may not do: any of login, "
+                   "invite, api_keys"),
         {0},
 };
 #undef S

@@ -508,24 +508,24 @@ static const struct mh_route_doc delete_document_file_doc = {
 };
 
 static const struct mh_route documents_routes[] = {
-        {MH_GET, "/api/v1/documents", handle_list, 0, MH_ROLE_VIEWER, .query = list_query,
+        {MH_GET, "/api/v1/documents", handle_list, MH_API_KEY, MH_ROLE_VIEWER, .query = list_query,
          .doc = &list_documents_doc},
-        {MH_POST, "/api/v1/documents", handle_create, 0, MH_ROLE_MEMBER, .body = &create_body,
+        {MH_POST, "/api/v1/documents", handle_create, MH_API_KEY, MH_ROLE_MEMBER, .body = &create_body,
          .doc = &create_document_doc},
-        {MH_GET, "/api/v1/documents/:id", handle_get, 0, MH_ROLE_VIEWER, id_param, get_query,
+        {MH_GET, "/api/v1/documents/:id", handle_get, MH_API_KEY, MH_ROLE_VIEWER, id_param, get_query,
          .doc = &get_document_doc},
-        {MH_PATCH, "/api/v1/documents/:id", handle_update, 0, MH_ROLE_MEMBER, id_param,
+        {MH_PATCH, "/api/v1/documents/:id", handle_update, MH_API_KEY, MH_ROLE_MEMBER, id_param,
          .body = &patch_body, .doc = &update_document_doc},
-        {MH_DELETE, "/api/v1/documents/:id", handle_delete, 0, MH_ROLE_MEMBER, id_param,
+        {MH_DELETE, "/api/v1/documents/:id", handle_delete, MH_API_KEY, MH_ROLE_MEMBER, id_param,
          .doc = &delete_document_doc},
-        {MH_POST, "/api/v1/documents/:id/restore", handle_restore, 0, MH_ROLE_ADMIN, id_param,
+        {MH_POST, "/api/v1/documents/:id/restore", handle_restore, MH_API_KEY, MH_ROLE_ADMIN, id_param,
          .doc = &restore_document_doc},
         /* Attachments (files.c): the upload's body is the file, streamed by the handler. */
-        {MH_POST, "/api/v1/documents/:id/files", documents_files_upload, MH_RAW_BODY,
+        {MH_POST, "/api/v1/documents/:id/files", documents_files_upload, MH_RAW_BODY | MH_API_KEY,
          MH_ROLE_MEMBER, id_param, upload_query, .doc = &upload_document_file_doc},
-        {MH_GET, "/api/v1/documents/:id/files/:file_id", documents_files_get, 0, MH_ROLE_VIEWER,
+        {MH_GET, "/api/v1/documents/:id/files/:file_id", documents_files_get, MH_API_KEY, MH_ROLE_VIEWER,
          file_params, .doc = &download_document_file_doc},
-        {MH_DELETE, "/api/v1/documents/:id/files/:file_id", documents_files_delete, 0,
+        {MH_DELETE, "/api/v1/documents/:id/files/:file_id", documents_files_delete, MH_API_KEY,
          MH_ROLE_MEMBER, file_params, .doc = &delete_document_file_doc},
         {0},
 };

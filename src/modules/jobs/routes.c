@@ -176,14 +176,14 @@ static const struct mh_route_doc retry_job_doc = {
 };
 
 static const struct mh_route jobs_routes[] = {
-        {MH_GET, "/api/v1/jobs", jobs_list, 0, MH_ROLE_VIEWER, .query = list_query,
+        {MH_GET, "/api/v1/jobs", jobs_list, MH_API_KEY, MH_ROLE_VIEWER, .query = list_query,
          .doc = &list_jobs_doc},
-        {MH_GET, "/api/v1/jobs/:id", jobs_get, 0, MH_ROLE_VIEWER, id_param, .doc = &get_job_doc},
-        {MH_GET, "/api/v1/jobs/:id/events", jobs_stream, 0, MH_ROLE_VIEWER, id_param,
+        {MH_GET, "/api/v1/jobs/:id", jobs_get, MH_API_KEY, MH_ROLE_VIEWER, id_param, .doc = &get_job_doc},
+        {MH_GET, "/api/v1/jobs/:id/events", jobs_stream, MH_API_KEY, MH_ROLE_VIEWER, id_param,
          .doc = &stream_job_events_doc},
-        {MH_POST, "/api/v1/jobs/:id/cancel", jobs_cancel, 0, MH_ROLE_MEMBER, id_param,
+        {MH_POST, "/api/v1/jobs/:id/cancel", jobs_cancel, MH_API_KEY, MH_ROLE_MEMBER, id_param,
          .doc = &cancel_job_doc},
-        {MH_POST, "/api/v1/jobs/:id/retry", jobs_retry, 0, MH_ROLE_ADMIN, id_param,
+        {MH_POST, "/api/v1/jobs/:id/retry", jobs_retry, MH_API_KEY, MH_ROLE_ADMIN, id_param,
          .doc = &retry_job_doc},
         {0},
 };

@@ -254,11 +254,11 @@ static const struct mh_route_doc set_feature_doc = {
 };
 
 static const struct mh_route processing_routes[] = {
-        {MH_POST, "/api/v1/documents/:id/process", handle_process, 0, MH_ROLE_MEMBER,
+        {MH_POST, "/api/v1/documents/:id/process", handle_process, MH_API_KEY, MH_ROLE_MEMBER,
          document_param, .body = &process_body, .doc = &process_document_doc},
-        {MH_GET, "/api/v1/tenants/current/features", handle_features, 0, MH_ROLE_VIEWER,
+        {MH_GET, "/api/v1/tenants/current/features", handle_features, MH_API_KEY, MH_ROLE_VIEWER,
          .doc = &list_features_doc},
-        {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, 0, MH_ROLE_ADMIN,
+        {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, MH_API_KEY, MH_ROLE_ADMIN,
          feature_param, .body = &set_body, .doc = &set_feature_doc},
         {0},
 };

@@ -44,11 +44,9 @@ static const struct mh_route system_routes[] = {
 
 /* ---- The periodic cleanup (a system job of the queue) ------------------------------------ */
 
-/* The module's configuration keys: how often the cleanup runs, and what it keeps. */
-static struct system_settings {
-	int jobs_cleanup_every; /* seconds */
-	int jobs_keep_days;
-} system_settings;
+/* jobs_keep_days, as the cleanup's parameter (init sets it before the fork). */
+static char keep_days[16];
+
 static const struct mh_db_statement system_statements[] = {
         {"system_cleanup",
          "SELECT row_to_json(c)::text FROM jobs_cleanup(make_interval(days => $1::int),"
@@ -61,13 +59,11 @@ static const struct mh_db_statement system_statements[] = {
  * than jobs_keep_days; the counts are the job's result. */
 static enum mh_job_outcome system_cleanup(const struct mh_job *job, struct mh_job_run *run)
 {
-	const char *params[1];
+	const char *params[1] = {keep_days};
+	int idx = mh_tx_query(run->tx, "system_cleanup", params, 1);
 	const PGresult *r;
-	int idx;
 
 	(void)job;
-	params[0] = mh_arena_sprintf(run->req->arena, "%d", system_settings.jobs_keep_days);
-	idx = params[0] ? mh_tx_query(run->tx, "system_cleanup", params, 1) : MH_DB_ERROR;
 	if (idx < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
 		return MH_JOB_RETRY;
 	r = mh_tx_result(run->tx, idx);
@@ -75,8 +71,8 @@ static enum mh_job_outcome system_cleanup(const struct mh_job *job, struct mh_jo
 	return MH_JOB_SUCCEEDED;
 }
 
-/* every_seconds comes from the configuration: system_apply fills it in before the runners
- * fork. */
+/* every_seconds comes from the configuration: init fills it in before the runners fork
+ * (`menhir work` takes a new configuration on restart). */
 static struct mh_job_kind system_kinds[] = {
         {.name = "system.cleanup",
          .run = system_cleanup,
@@ -88,33 +84,10 @@ static struct mh_job_kind system_kinds[] = {
 
 static int system_init(const struct mh_config *cfg)
 {
-	(void)cfg;
+	system_kinds[0].every_seconds = cfg->jobs_cleanup_every;
+	snprintf(keep_days, sizeof(keep_days), "%d", cfg->jobs_keep_days);
 	return mh_db_register(system_statements);
 }
-
-#define S struct system_settings
-static const struct mh_config_key system_keys[] = {
-	MH_KEY_INT(S, jobs_cleanup_every, 10, 604800, "3600",
-		   "seconds between runs of the system.cleanup job"),
-	MH_KEY_INT(S, jobs_keep_days, 1, 3650, "30",
-		   "days finished jobs and webhook deliveries are kept"),
-	{ 0 },
-};
-#undef S
-
-static int system_apply(const void *values, char *err, size_t errlen)
-{
-	const struct system_settings *s = values;
-
-	(void)err;
-	(void)errlen;
-	system_kinds[0].every_seconds = s->jobs_cleanup_every;
-	return 0;
-}
-
-static const struct mh_settings system_config = {
-	system_keys, &system_settings, sizeof(system_settings), system_apply,
-};
 
 const struct mh_module system_module = {
         .name = "system",
@@ -122,5 +95,4 @@ const struct mh_module system_module = {
         .init = system_init,
         .job_kinds = system_kinds,
         .doc = &system_doc,
-        .settings = &system_config,
 };

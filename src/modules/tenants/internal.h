@@ -21,8 +21,6 @@ int tenants_update(struct mh_request *req, struct mh_response *res, const char *
 		   const char *slug);
 int tenants_members_list(struct mh_request *req, struct mh_response *res,
 			 const struct mh_page *page);
-int tenants_members_add(struct mh_request *req, struct mh_response *res, const char *email,
-			const char *role);
 int tenants_members_set_role(struct mh_request *req, struct mh_response *res,
 			     const char *user_id, const char *role);
 int tenants_members_remove(struct mh_request *req, struct mh_response *res,

@@ -29,10 +29,6 @@ const struct mh_db_statement tenants_statements[] = {
 	  "   AND (m.created_at, m.user_id) > ($2::timestamptz, $3::uuid)"
 	  " ORDER BY m.created_at, m.user_id LIMIT $1::int",
 	  3 },
-	{ "tenants_members_add",
-	  "SELECT user_id, email, name, role, " TENANTS_TS("joined_at")
-	  " FROM members_add($1, $2, $3, $4)",
-	  4 },
 	{ "tenants_members_set_role",
 	  "SELECT user_id, email, name, role, " TENANTS_TS("joined_at")
 	  " FROM members_set_role($1::uuid, $2, $3, $4)",

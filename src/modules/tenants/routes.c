@@ -37,14 +37,6 @@ static const struct mh_field patch_members[] = {
 };
 static const struct mh_field patch_body = {"TenantPatch", MH_T_OBJECT, .fields = patch_members};
 
-enum { ADD_EMAIL, ADD_ROLE };
-static const struct mh_field add_members[] = {
-        [ADD_EMAIL] = {"email", MH_T_EMAIL, MH_REQUIRED},
-        [ADD_ROLE] = {"role", MH_T_ENUM, MH_REQUIRED, .values = mh_role_words, .ref = "Role"},
-        {0},
-};
-static const struct mh_field add_body = {"MemberAdd", MH_T_OBJECT, .fields = add_members};
-
 enum { ROLE_ROLE };
 static const struct mh_field role_members[] = {
         [ROLE_ROLE] = {"role", MH_T_ENUM, MH_REQUIRED, .values = mh_role_words, .ref = "Role"},
@@ -75,15 +67,6 @@ static int handle_members_list(struct mh_request *req, struct mh_response *res)
 	if (mh_page_read(req, PAGE_LIMIT, &page) < 0)
 		return -1;
 	return tenants_members_list(req, res, &page);
-}
-
-/* POST /api/v1/tenants/current/members {email, role} (admin+; owner to add an owner)
- * 201 + Location; 400; 403; 409 already a member. Creates the user (no usable password)
- * when the e-mail is new. */
-static int handle_members_add(struct mh_request *req, struct mh_response *res)
-{
-	return tenants_members_add(req, res, mh_in_body(req, ADD_EMAIL)->s,
-	                           mh_in_body(req, ADD_ROLE)->s);
 }
 
 /* PATCH /api/v1/tenants/current/members/:user_id {role} (admin+; owner for owner changes)
@@ -163,25 +146,6 @@ static const struct mh_route_doc list_members_doc = {
         .responses = list_members_responses,
 };
 
-static const struct mh_doc_response add_member_responses[] = {
-        {201, "Added.", "MemberResponse", .headers = "Cache-Control Location",
-         .example = "{\"data\":{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
-                    "\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"member\","
-                    "\"joined_at\":\"2026-11-24T10:15:30.123456Z\"}}"},
-        {409, "Already a member.", .errors = "conflict",
-         .example = "{\"error\":\"conflict\",\"message\":\"this already exists (slug taken, or "
-                    "already "
-                    "a member)\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
-        {0},
-};
-static const struct mh_route_doc add_member_doc = {
-        .operation_id = "addMember",
-        .summary = "Add a member by e-mail (admin+; owner to add an owner)",
-        .description = "Links an existing user or creates one without a usable password.",
-        .request_example = "{\"email\":\"ada@example.com\",\"role\":\"member\"}",
-        .responses = add_member_responses,
-};
-
 static const struct mh_doc_response set_member_role_responses[] = {
         {200, "OK", "MemberResponse", .headers = "Cache-Control",
          .example = "{\"data\":{\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
@@ -230,18 +194,16 @@ static const struct mh_route_doc list_audit_doc = {
 };
 
 static const struct mh_route tenants_routes[] = {
-        {MH_GET, "/api/v1/tenants/current", handle_get, 0, MH_ROLE_VIEWER, .doc = &get_tenant_doc},
-        {MH_PATCH, "/api/v1/tenants/current", handle_patch, 0, MH_ROLE_ADMIN, .body = &patch_body,
+        {MH_GET, "/api/v1/tenants/current", handle_get, MH_API_KEY, MH_ROLE_VIEWER, .doc = &get_tenant_doc},
+        {MH_PATCH, "/api/v1/tenants/current", handle_patch, MH_API_KEY, MH_ROLE_ADMIN, .body = &patch_body,
          .doc = &update_tenant_doc},
-        {MH_GET, "/api/v1/tenants/current/members", handle_members_list, 0, MH_ROLE_VIEWER,
+        {MH_GET, "/api/v1/tenants/current/members", handle_members_list, MH_API_KEY, MH_ROLE_VIEWER,
          .query = page_query, .doc = &list_members_doc},
-        {MH_POST, "/api/v1/tenants/current/members", handle_members_add, 0, MH_ROLE_ADMIN,
-         .body = &add_body, .doc = &add_member_doc},
         {MH_PATCH, "/api/v1/tenants/current/members/:user_id", handle_members_patch, 0,
          MH_ROLE_ADMIN, member_param, .body = &role_body, .doc = &set_member_role_doc},
         {MH_DELETE, "/api/v1/tenants/current/members/:user_id", handle_members_delete, 0,
          MH_ROLE_ADMIN, member_param, .doc = &remove_member_doc},
-        {MH_GET, "/api/v1/tenants/current/audit", handle_audit, 0, MH_ROLE_ADMIN,
+        {MH_GET, "/api/v1/tenants/current/audit", handle_audit, MH_API_KEY, MH_ROLE_ADMIN,
          .query = page_query, .doc = &list_audit_doc},
         {0},
 };

@@ -190,32 +190,12 @@ static int member_write(struct mh_request *req, struct mh_response *res, const c
 	r = mh_tx_result(&tx, q);
 	if (r == NULL || PQntuples(r) != 1)
 		return -1;
-	if (status == 201) {
-		const char *loc = mh_arena_sprintf(req->arena, "/api/v1/tenants/current/members/%s",
-						   PQgetvalue(r, 0, 0));
-		if (loc != NULL)
-			mh_response_header(res, "Location", loc);
-	}
 	res->body.len = 0;
 	mh_buf_puts(&res->body, "{\"data\":");
 	put_member(&res->body, r, 0);
 	mh_buf_putc(&res->body, '}');
 	res->status = status;
 	return 0;
-}
-
-int tenants_members_add(struct mh_request *req, struct mh_response *res, const char *email,
-			const char *role)
-{
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 4);
-
-	if (p == NULL)
-		return -1;
-	p[0] = email;
-	p[1] = role;
-	p[2] = mh_address_client(req);
-	p[3] = req->request_id;
-	return member_write(req, res, "tenants_members_add", p, 4, 201);
 }
 
 int tenants_members_set_role(struct mh_request *req, struct mh_response *res,

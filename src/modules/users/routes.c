@@ -96,7 +96,9 @@ static const struct mh_doc_response update_me_responses[] = {
                  "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
                  "\"tenants\":[{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
                  "\"name\":\"Acme\",\"slug\":\"acme\"}]}}"},
-        {403, "The current password is wrong.", .errors = "invalid_credentials",
+        {403,
+         "The current password is wrong; `api_key_not_allowed` when an API key calls it.",
+         .errors = "invalid_credentials api_key_not_allowed",
          .example = "{\"error\":\"invalid_credentials\",\"message\":\"the current password is "
                     "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {0},

@@ -108,6 +108,7 @@ int users_me_update(struct mh_request *req, struct mh_response *res, const char 
 		p[2] = mh_arena_sprintf(req->arena, "%d", auth_refresh_ttl());
 		mh_tx_query(&tx, "users_set_password", &hash, 1);
 		qv = mh_tx_query(&tx, "users_revoke_all", NULL, 0);
+		auth_client_note_queue(&tx);
 		mh_tx_query(&tx, "users_refresh_issue", p, 3);
 		auth_audit_queue(&tx, "password_changed", req->principal.user_id);
 	}

@@ -112,11 +112,11 @@ static const struct mh_route_doc list_webhook_deliveries_doc = {
 };
 
 static const struct mh_route webhooks_routes[] = {
-        {MH_POST, "/api/v1/tenants/current/webhook-secret", handle_secret_rotate, 0, MH_ROLE_ADMIN,
+        {MH_POST, "/api/v1/tenants/current/webhook-secret", handle_secret_rotate, MH_API_KEY, MH_ROLE_ADMIN,
          .doc = &rotate_webhook_secret_doc},
-        {MH_GET, "/api/v1/tenants/current/webhook-secret", handle_secret_show, 0, MH_ROLE_ADMIN,
+        {MH_GET, "/api/v1/tenants/current/webhook-secret", handle_secret_show, MH_API_KEY, MH_ROLE_ADMIN,
          .doc = &get_webhook_secret_doc},
-        {MH_GET, "/api/v1/jobs/:id/deliveries", handle_deliveries, 0, MH_ROLE_VIEWER, job_param,
+        {MH_GET, "/api/v1/jobs/:id/deliveries", handle_deliveries, MH_API_KEY, MH_ROLE_VIEWER, job_param,
          page_query, .doc = &list_webhook_deliveries_doc},
         {0},
 };

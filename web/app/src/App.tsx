@@ -1,5 +1,7 @@
 // App.tsx — the screens by path, behind the sign-in.
 import { useAuth } from "./auth/context";
+import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/Account";
+import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { AuditPage } from "./pages/Audit";
 import { DocumentPage, NewDocumentPage } from "./pages/Document";
@@ -33,13 +35,25 @@ function Screen({ path }: { path: string }) {
   if (path === "/members") return <MembersPage />;
   if (path === "/settings") return <SettingsPage />;
   if (path === "/audit") return <AuditPage />;
+  if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/profile") return <ProfilePage />;
   return <NotFound />;
+}
+
+/** The pages a mailed link opens: the same whether or not someone is signed in. */
+function AccountScreen({ path }: { path: string }) {
+  if (path === "/forgot-password") return <ForgotPasswordPage />;
+  if (path === "/reset-password") return <ResetPasswordPage />;
+  if (path === "/verify-email") return <VerifyEmailPage />;
+  if (path === "/accept-invitation") return <AcceptInvitationPage />;
+  return null;
 }
 
 export function App() {
   const { status } = useAuth();
   const { path } = useLocation();
+  const account = AccountScreen({ path });
+  if (account) return account;
   if (status === "unknown") return <Loading label="Starting…" />;
   if (status === "signed-out") {
     if (path === "/signup") return <SignupPage />;

@@ -3,7 +3,21 @@
 // (nginx/menhir.conf, "The browser app"); keep APP_ROUTES and that list in step.
 import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
-export const APP_ROUTES = ["login", "signup", "documents", "jobs", "members", "settings", "audit", "profile"];
+export const APP_ROUTES = [
+  "login",
+  "signup",
+  "documents",
+  "jobs",
+  "members",
+  "settings",
+  "audit",
+  "api-keys",
+  "profile",
+  "forgot-password",
+  "reset-password",
+  "verify-email",
+  "accept-invitation",
+];
 
 const EVENT = "menhir:navigate";
 

@@ -32,6 +32,9 @@ export type DocumentStatus = Document["status"];
 export type DocumentFile = Data<ResponseBody<"/api/v1/documents/{id}/files", "post", 201>>;
 export type Job = Data<ResponseBody<"/api/v1/jobs/{id}", "get", 200>>;
 export type JobStatus = Job["status"];
+export type UserSession = Item<ResponseBody<"/api/v1/auth/sessions", "get", 200>>;
+export type ApiKey = Item<ResponseBody<"/api/v1/tenants/current/api-keys", "get", 200>>;
+export type ApiKeyCreated = Data<ResponseBody<"/api/v1/tenants/current/api-keys", "post", 201>>;
 export type WebhookSecret = Data<ResponseBody<"/api/v1/tenants/current/webhook-secret", "post", 201>>;
 export type DocumentSort = NonNullable<
   NonNullable<paths["/api/v1/documents"]["get"]["parameters"]["query"]>["sort"]

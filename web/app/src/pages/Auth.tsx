@@ -1,4 +1,4 @@
-// Auth.tsx — sign up and log in. The API's per-field `details` appear under their fields;
+// Auth.tsx — sign up and log in (and the card the account pages share). The API's per-field `details` appear under their fields;
 // the lockout (429 too_many_attempts) says how long to wait.
 import { useState, type FormEvent } from "react";
 import { asProblem, call, publicApi, type ApiProblem } from "../api/client";
@@ -6,7 +6,7 @@ import { adopt } from "../auth/session";
 import { Link, navigate, useLocation, useTitle } from "../router";
 import { Alert, TextField } from "../ui/kit";
 
-function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
+export function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
   return (
     <main id="main" className="auth-page">
       <div className="auth-card">
@@ -70,11 +70,14 @@ export function LoginPage() {
       <form onSubmit={submit} noValidate>
         <TextField label="E-mail" type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={f.email} />
         <TextField label="Password" type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={f.password} />
-        <TextField label="Tenant (optional)" name="tenant" hint="A tenant's slug or id; by default the one you joined last." value={tenant} onChange={(e) => setTenant(e.target.value)} error={f.tenant} />
+        <TextField label="Tenant (optional)" name="tenant" hint="A tenant's slug or id; by default the one you chose last." value={tenant} onChange={(e) => setTenant(e.target.value)} error={f.tenant} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? "Logging in…" : "Log in"}
         </button>
       </form>
+      <p className="auth-switch">
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p className="auth-switch">
         New here? <Link to="/signup">Create an account</Link>
       </p>

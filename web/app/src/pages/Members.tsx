@@ -1,4 +1,5 @@
-// Members.tsx — the tenant's members; admins add (by e-mail), change roles and remove.
+// Members.tsx — the tenant's members; admins invite (by e-mail: the invitee joins once they
+// accept), change roles and remove.
 // Only an owner grants or takes away the owner role, and the last owner cannot leave:
 // the server decides (409 last_owner), the screen explains.
 import { useEffect, useState, type FormEvent } from "react";
@@ -10,7 +11,7 @@ import { Alert, Dialog, Empty, ErrorState, Loading, PageHeader, ProblemAlert, Se
 
 function explain(p: ApiProblem): ApiProblem {
   if (p.code === "last_owner") return { ...p, message: "A tenant needs at least one owner: make someone else an owner first." };
-  if (p.code === "conflict") return { ...p, message: "This person is already a member." };
+  if (p.code === "email_unverified") return { ...p, message: "Confirm your own e-mail address first: the link is in your inbox (or ask for a new one from your profile)." };
   return p;
 }
 
@@ -73,9 +74,8 @@ export function MembersPage() {
     setAddProblem(null);
     setNotice(null);
     try {
-      const r = await call(api.POST("/api/v1/tenants/current/members", { body: { email: email.trim(), role: newRole } }));
-      setItems((old) => [...old.filter((m) => m.user_id !== r.data.user_id), r.data]);
-      setNotice(`${r.data.email} is now a ${r.data.role}.`);
+      const r = await call(api.POST("/api/v1/tenants/current/invitations", { body: { email: email.trim(), role: newRole } }));
+      setNotice(`Invitation sent to ${r.data.email}: they join as ${r.data.role} once they accept.`);
       setEmail("");
     } catch (err) {
       setAddProblem(explain(asProblem(err)));
@@ -116,16 +116,16 @@ export function MembersPage() {
     <>
       <PageHeader title="Members" />
       {isAdmin && (
-        <form className="card add-member" onSubmit={add} noValidate aria-label="Add a member">
-          <h2>Add a member</h2>
+        <form className="card add-member" onSubmit={add} noValidate aria-label="Invite a member">
+          <h2>Invite a member</h2>
           {addProblem && Object.keys(f).length === 0 && <ProblemAlert problem={addProblem} />}
           <div className="form-row">
-            <TextField label="E-mail" type="email" name="member-email" required value={email} onChange={(e) => setEmail(e.target.value)} error={f.email} hint="Someone without an account gets one without a password, to be set up later." />
+            <TextField label="E-mail" type="email" name="member-email" required value={email} onChange={(e) => setEmail(e.target.value)} error={f.email} hint="They get a link by e-mail (valid 7 days) and join once they accept." />
             <Select label="Role" name="member-role" value={newRole} onChange={(e) => setNewRole(e.target.value as Role)} options={grantable.map((r) => ({ value: r, label: r }))} error={f.role} />
           </div>
           <div className="form-actions">
             <button type="submit" className="btn btn-primary">
-              Add member
+              Send invitation
             </button>
           </div>
         </form>

@@ -1,11 +1,13 @@
-// Profile.tsx — your name, your password (the answer carries a fresh session: every other
-// session of yours is revoked), log out here or everywhere, and the API docs.
+// Profile.tsx — your name, your e-mail address's confirmation (send the link again), your
+// password (the answer carries a fresh session: every other session of yours is revoked), your
+// sessions (each revocable), log out here or everywhere, and the API docs.
 import { useState, type FormEvent } from "react";
 import { api, asProblem, call, type ApiProblem } from "../api/client";
 import { useAuth } from "../auth/context";
 import { adopt, logout, signedOut } from "../auth/session";
 import { navigate, useTitle } from "../router";
 import { Alert, Loading, PageHeader, ProblemAlert, TextField } from "../ui/kit";
+import { SessionsList } from "./Sessions";
 
 export function ProfilePage() {
   useTitle("Profile");
@@ -17,6 +19,8 @@ export function ProfilePage() {
   const [pwProblem, setPwProblem] = useState<ApiProblem | null>(null);
   const [pwNotice, setPwNotice] = useState<string | null>(null);
   const [outProblem, setOutProblem] = useState<ApiProblem | null>(null);
+  const [verifyNotice, setVerifyNotice] = useState<string | null>(null);
+  const [verifyProblem, setVerifyProblem] = useState<ApiProblem | null>(null);
   if (!me) return <Loading label="Loading your profile…" />;
   const shownName = name ?? me.name;
 
@@ -46,6 +50,16 @@ export function ProfilePage() {
       setPwNotice("Password changed. Your other sessions were logged out.");
     } catch (err) {
       setPwProblem(asProblem(err));
+    }
+  };
+  const resendVerification = async () => {
+    setVerifyProblem(null);
+    setVerifyNotice(null);
+    try {
+      const r = await call(api.POST("/api/v1/auth/email/verify/resend"));
+      setVerifyNotice(r.data.status === "verified" ? "Your e-mail address is already confirmed." : `A new confirmation link is on its way to ${me.email}.`);
+    } catch (err) {
+      setVerifyProblem(asProblem(err));
     }
   };
   const logoutAll = async () => {
@@ -78,6 +92,17 @@ export function ProfilePage() {
           </button>
         </div>
       </form>
+      <section className="card" aria-labelledby="verify-h">
+        <h2 id="verify-h">E-mail address</h2>
+        {verifyNotice && <Alert kind="success">{verifyNotice}</Alert>}
+        <ProblemAlert problem={verifyProblem} />
+        <p className="muted small">Until your address is confirmed, you cannot invite anyone. The link in the mail works once, for 7 days.</p>
+        <div className="form-actions">
+          <button type="button" className="btn" onClick={() => void resendVerification()}>
+            Send the confirmation e-mail again
+          </button>
+        </div>
+      </section>
       <form className="card" onSubmit={changePassword} noValidate aria-label="Change password">
         <h2>Password</h2>
         {pwNotice && <Alert kind="success">{pwNotice}</Alert>}
@@ -95,6 +120,7 @@ export function ProfilePage() {
       </form>
       <section className="card" aria-labelledby="sessions-h">
         <h2 id="sessions-h">Sessions</h2>
+        <SessionsList />
         <ProblemAlert problem={outProblem} />
         <div className="form-actions">
           <button type="button" className="btn" onClick={() => void logout().then(() => navigate("/login", { replace: true }))}>

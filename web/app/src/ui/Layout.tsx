@@ -14,6 +14,7 @@ const NAV: { to: string; label: string; min: "viewer" | "admin" }[] = [
   { to: "/members", label: "Members", min: "viewer" },
   { to: "/settings", label: "Settings", min: "viewer" },
   { to: "/audit", label: "Audit log", min: "admin" },
+  { to: "/api-keys", label: "API keys", min: "admin" },
 ];
 
 function TenantSwitcher() {

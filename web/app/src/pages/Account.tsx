@@ -1,0 +1,230 @@
+// Account.tsx — the pages a mailed link opens: forgot and reset a password, confirm an e-mail
+// address, accept an invitation. The token travels in the link's fragment (#token=…), which
+// the browser never sends to a server; these pages read it and post it to the API.
+import { useEffect, useState, type FormEvent } from "react";
+import { api, asProblem, call, publicApi, type ApiProblem } from "../api/client";
+import { useAuth } from "../auth/context";
+import { adopt } from "../auth/session";
+import { Link, navigate, useTitle } from "../router";
+import { Alert, Loading, TextField } from "../ui/kit";
+import { AuthCard } from "./Auth";
+
+const PENDING_INVITATION = "menhir.invitation";
+
+/** The token of the link that opened the page (#token=…), or "". */
+function linkToken(): string {
+  return new URLSearchParams(window.location.hash.replace(/^#/, "")).get("token") ?? "";
+}
+
+export function ForgotPasswordPage() {
+  useTitle("Forgot password");
+  const [email, setEmail] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState(false);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await call(publicApi.POST("/api/v1/auth/password/forgot", { body: { email: email.trim() } }));
+      setSent(true);
+    } catch (err) {
+      setProblem(asProblem(err));
+    }
+    setBusy(false);
+  };
+
+  const f = problem?.fields ?? {};
+  return (
+    <AuthCard title="Forgot your password?">
+      {sent ? (
+        <Alert kind="success">If an account uses {email.trim()}, a link to choose a new password is on its way. It works once, for 30 minutes.</Alert>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
+          <TextField label="E-mail" type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={f.email} />
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? "Sending…" : "Send me a link"}
+          </button>
+        </form>
+      )}
+      <p className="auth-switch">
+        <Link to="/login">Back to log in</Link>
+      </p>
+    </AuthCard>
+  );
+}
+
+export function ResetPasswordPage() {
+  useTitle("Choose a new password");
+  const [token] = useState(linkToken);
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await call(publicApi.POST("/api/v1/auth/password/reset", { body: { token, password } }));
+      setDone(true);
+    } catch (err) {
+      setProblem(asProblem(err));
+    }
+    setBusy(false);
+  };
+
+  const f = problem?.fields ?? {};
+  return (
+    <AuthCard title="Choose a new password">
+      {done ? (
+        <>
+          <Alert kind="success">Your password is changed, and every session was ended.</Alert>
+          <p className="auth-switch">
+            <Link to="/login">Log in</Link>
+          </p>
+        </>
+      ) : !token || problem?.code === "invalid_token" ? (
+        <>
+          <Alert>This link is invalid, expired or already used.</Alert>
+          <p className="auth-switch">
+            <Link to="/forgot-password">Ask for a new link</Link>
+          </p>
+        </>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
+          <TextField label="New password" type="password" name="password" autoComplete="new-password" required hint="At least 12 characters." value={password} onChange={(e) => setPassword(e.target.value)} error={f.password} />
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? "Saving…" : "Set password"}
+          </button>
+        </form>
+      )}
+    </AuthCard>
+  );
+}
+
+export function VerifyEmailPage() {
+  useTitle("Confirm your e-mail address");
+  const [state, setState] = useState<"working" | "done" | "failed">("working");
+
+  useEffect(() => {
+    const token = linkToken();
+    if (!token) {
+      setState("failed");
+      return;
+    }
+    call(publicApi.POST("/api/v1/auth/email/verify", { body: { token } })).then(
+      () => setState("done"),
+      () => setState("failed"),
+    );
+  }, []);
+
+  return (
+    <AuthCard title="Confirm your e-mail address">
+      {state === "working" && <Loading label="Confirming…" />}
+      {state === "done" && <Alert kind="success">Your e-mail address is confirmed.</Alert>}
+      {state === "failed" && <Alert>This link is invalid, expired or already used. Signed in, you can ask for a new one from your profile.</Alert>}
+      <p className="auth-switch">
+        <Link to="/documents">Continue</Link>
+      </p>
+    </AuthCard>
+  );
+}
+
+export function AcceptInvitationPage() {
+  useTitle("Accept the invitation");
+  const { status } = useAuth();
+  const [token] = useState(() => {
+    const t = linkToken() || sessionStorage.getItem(PENDING_INVITATION) || "";
+    sessionStorage.removeItem(PENDING_INVITATION);
+    return t;
+  });
+  const [password, setPassword] = useState("");
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [joined, setJoined] = useState<string | null>(null);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+
+  const fail = (err: unknown) => {
+    const p = asProblem(err);
+    // The address has an account: keep the token for after the login (it is not in the URL).
+    if (p.code === "login_required") sessionStorage.setItem(PENDING_INVITATION, token);
+    setProblem(p);
+    setBusy(false);
+  };
+
+  const acceptSignedIn = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const r = await call(api.POST("/api/v1/auth/invitations/accept", { body: { token } }));
+      setJoined(`You are now a ${r.data.role} of the tenant. Switch to it from the tenant menu.`);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  const acceptNew = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      const r = await call(
+        publicApi.POST("/api/v1/auth/invitations/accept", {
+          body: { token, password, ...(name.trim() ? { name: name.trim() } : {}) },
+        }),
+      );
+      if ("access_token" in r.data) adopt(r.data);
+      navigate("/documents", { replace: true });
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  const f = problem?.fields ?? {};
+  if (status === "unknown") return <Loading label="Starting…" />;
+  return (
+    <AuthCard title="Accept the invitation">
+      {joined ? (
+        <>
+          <Alert kind="success">{joined}</Alert>
+          <p className="auth-switch">
+            <Link to="/documents">Continue</Link>
+          </p>
+        </>
+      ) : !token || problem?.code === "invalid_token" ? (
+        <Alert>This invitation is invalid, expired, revoked or already used.</Alert>
+      ) : problem?.code === "login_required" ? (
+        <>
+          <Alert>{status === "signed-in" ? "This invitation is for another address: log in as the invited address, then accept." : "This address already has an account: log in, then accept the invitation."}</Alert>
+          <p className="auth-switch">
+            <Link to={`/login?next=${encodeURIComponent("/accept-invitation")}`}>Log in</Link>
+          </p>
+        </>
+      ) : status === "signed-in" ? (
+        <>
+          {problem && <Alert>{problem.message}</Alert>}
+          <p>You were invited to join a tenant. Nothing changes until you accept.</p>
+          <button type="button" className="btn btn-primary btn-block" disabled={busy} onClick={acceptSignedIn}>
+            {busy ? "Accepting…" : "Accept invitation"}
+          </button>
+        </>
+      ) : (
+        <form onSubmit={acceptNew} noValidate>
+          {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
+          <p>New to Menhir? Choose a password to create your account and join. If you already have one, <Link to={`/login?next=${encodeURIComponent("/accept-invitation")}`} onClick={() => sessionStorage.setItem(PENDING_INVITATION, token)}>log in</Link> first.</p>
+          <TextField label="Your name" name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={f.name} />
+          <TextField label="Password" type="password" name="password" autoComplete="new-password" required hint="At least 12 characters." value={password} onChange={(e) => setPassword(e.target.value)} error={f.password} />
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? "Joining…" : "Create account and join"}
+          </button>
+        </form>
+      )}
+    </AuthCard>
+  );
+}
