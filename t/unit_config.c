@@ -102,6 +102,9 @@ Test(config, bad_environment_value_names_the_variable)
 
 /* ---- Modules' keys -------------------------------------------------------------------- */
 
+/* The mail module's templates, which its settings check reads (the tree's own). */
+#define TEMPLATES "mail_templates_dir = " MH_TEMPLATES_DIR "\n"
+
 /* The value of key in module m's values as cfg holds them (an int key). */
 static int module_int(const struct mh_config *cfg, const struct mh_module *m, const char *key)
 {
@@ -157,7 +160,7 @@ Test(config, apply_hands_the_values_to_the_modules_own_struct)
 	char err[256];
 	const unsigned char *running = auth->settings->values;
 
-	write_conf("access_token_ttl = 1500\n");
+	write_conf("access_token_ttl = 1500\n" TEMPLATES);
 	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), 0, "%s", err);
 	for (const struct mh_config_key *k = auth->settings->keys; k->name != NULL; k++)
@@ -172,11 +175,11 @@ Test(config, a_module_that_refuses_its_values_refuses_the_whole_configuration)
 	struct mh_config c;
 	char err[256] = "";
 
-	write_conf("access_token_ttl = 600\n");
+	write_conf("access_token_ttl = 600\n" TEMPLATES);
 	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), 0, "%s", err);
 	strcpy(path, "/tmp/menhir-config-XXXXXX");
-	write_conf("access_token_ttl = 700\nstorage_dir = relative/files\n");
+	write_conf("access_token_ttl = 700\nstorage_dir = relative/files\n" TEMPLATES);
 	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "documents") != NULL && strstr(err, "storage_dir") != NULL, "%s",

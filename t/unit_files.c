@@ -31,15 +31,9 @@ static struct mh_arena arena;
 
 static void setup(void)
 {
-	static struct mh_config cfg;
-	char err[256];
-
 	cr_assert_not_null(mkdtemp(dir));
-	mh_config_defaults(&cfg);
-	/* storage_dir is the documents module's key: set and handed over as on start-up. */
-	cr_assert_eq(mh_config_set(&cfg, "storage_dir", dir, "test", err, sizeof(err)), 0, "%s",
-	             err);
-	cr_assert_eq(mh_config_apply(&cfg, err, sizeof(err)), 0, "%s", err);
+	/* The documents module's setting, as the core hands it over at start-up. */
+	snprintf(documents_settings.storage_dir, sizeof(documents_settings.storage_dir), "%s", dir);
 	cr_assert_eq(mh_arena_init(&arena, 4096), 0);
 }
 
