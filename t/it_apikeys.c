@@ -213,6 +213,26 @@ Test(apikeys, the_secret_is_shown_once_and_lists_show_prefix_and_last_four_only)
 	cr_assert_eq(audit_count("api_key_created", k.id), 1);
 }
 
+/* The default unverified-address policy: an account may log in before it confirms its
+ * address, but may not mint a credential that outlives its sessions. */
+Test(apikeys, an_unverified_account_cannot_create_a_key_until_it_confirms)
+{
+	struct t_session o;
+	struct http_response r;
+	char sql[256];
+
+	t_auth_signup_unverified(&o, "key-unverified");
+	t_auth_request("POST", KEYS, o.access, NULL, NULL, "{\"name\":\"ci\",\"role\":\"member\"}",
+	               &r);
+	t_assert_error(&r, 403, "email_unverified");
+	t_http_free(&r);
+	cr_assert_eq(status_of("GET", KEYS, o.access, NULL), 200, "listing stays allowed");
+	snprintf(sql, sizeof(sql), "UPDATE users SET email_verified_at = now() WHERE id = '%s'",
+	         o.user_id);
+	t_auth_sql(sql);
+	cr_assert_eq(create_key(o.access, "{\"name\":\"ci\",\"role\":\"member\"}", NULL), 201);
+}
+
 Test(apikeys, a_key_cannot_get_a_role_above_its_creators)
 {
 	struct t_session o, admin, member;
