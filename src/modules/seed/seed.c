@@ -32,7 +32,6 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/password.h"
-#include "modules/processing/processing.h"
 #include "modules/seed/internal.h"
 
 #define SEED_MAX_TENANTS 10000
@@ -104,10 +103,7 @@ static int make_tenant(struct run *r, long t, const char *hash)
 		if (seed_exec(r->c, r->a, seed_sql_add_member, 3,
 		              (const char *const[]){m->tenant, m->users[i], roles[i]}, NULL) < 0)
 			return -1;
-	return seed_exec(r->c, r->a, seed_sql_enable_features, 3,
-	                 (const char *const[]){m->tenant, m->users[0],
-	                                       processing_feature_names_array(r->a)},
-	                 NULL);
+	return seed_exec(r->c, r->a, seed_sql_plan, 1, (const char *const[]){m->tenant}, NULL);
 }
 
 /* BEGIN, synchronous_commit off for this transaction only (seed data is reproducible:

@@ -1,0 +1,128 @@
+/* limits.c - the core rate limiter's limits (core/ratelimit.h) from the tenant's plan: a
+ * request per tenant per minute for every tenant request, and per feature per minute for
+ * processing. The plan is read once and kept in a small per-worker cache, so the common path
+ * costs no round trip; an entry is stale once the "billing" generation changed (bumped by
+ * whatever changes a subscription or a plan, and seen by every worker of every machine at
+ * once through the revocation channel, core/revocation.h), and in any case after
+ * billing_limits_cache_seconds, which bounds staleness while Redis is down. */
+#include "modules/billing/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/ratelimit.h"
+#include "core/revocation.h"
+#include "core/scoreboard.h"
+
+#define GENERATION  "billing"
+#define CACHE_SLOTS 256 /* a power of two: tenants hash onto slots, a collision evicts */
+#define WINDOW      60
+
+struct cached {
+	char tenant[40];
+	long long generation;
+	long long filled_us;
+	long api, feature;  /* per minute; 0: unlimited */
+	char features[256]; /* the plan's features, "{a,b}" as PostgreSQL writes text[] */
+};
+
+static struct cached cache[CACHE_SLOTS];
+
+static unsigned slot_of(const char *tenant)
+{
+	unsigned h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)tenant; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h & (CACHE_SLOTS - 1);
+}
+
+void billing_limits_invalidate(struct mh_request *req)
+{
+	if (mh_revocation_bump_generation(req, GENERATION) < 0)
+		mh_log(MH_LOG_WARN, "billing_limits",
+		       "Redis did not take the change: workers keep cached limits for up to %d s",
+		       billing_settings.billing_limits_cache_seconds);
+}
+
+/* Reads the tenant's plan into e (one round trip, a transaction of its own). */
+static int fill(struct mh_request *req, struct cached *e, long long generation)
+{
+	struct mh_tx tx;
+	const PGresult *r;
+	int q;
+
+	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) != MH_DB_OK)
+		return -1;
+	q = billing_repo_limits(&tx);
+	if (mh_tx_commit(&tx) != MH_DB_OK || (r = mh_tx_result(&tx, q)) == NULL ||
+	    PQntuples(r) != 1)
+		return -1;
+	memset(e, 0, sizeof(*e));
+	snprintf(e->tenant, sizeof(e->tenant), "%s", req->principal.tenant_id);
+	e->generation = generation;
+	e->filled_us = mh_now_us();
+	e->api = PQgetisnull(r, 0, BILLING_LIMITS_API) ? 0
+	                                               : atol(PQgetvalue(r, 0, BILLING_LIMITS_API));
+	e->feature = PQgetisnull(r, 0, BILLING_LIMITS_FEATURE)
+	                     ? 0
+	                     : atol(PQgetvalue(r, 0, BILLING_LIMITS_FEATURE));
+	snprintf(e->features, sizeof(e->features), "%s", PQgetvalue(r, 0, BILLING_LIMITS_FEATURES));
+	return 0;
+}
+
+/* 1 when name is an element of the text[] literal "{a,b,c}" (names need no quoting). */
+static int has_feature(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+		if ((p[-1] == '{' || p[-1] == ',') && (p[n] == ',' || p[n] == '}'))
+			return 1;
+	return 0;
+}
+
+/* The lookup registered with the core (see mh_rate_lookup_fn). */
+static int billing_rate_lookup(struct mh_request *req, const char *scope,
+                               struct mh_rate_policy *out)
+{
+	const char *tenant = req->principal.tenant_id;
+	long long generation = mh_revocation_generation(GENERATION);
+	struct cached *e;
+	long quota;
+
+	if (tenant == NULL || tenant[0] == '\0')
+		return 0;
+	e = &cache[slot_of(tenant)];
+	if (strcmp(e->tenant, tenant) != 0 || e->generation != generation ||
+	    mh_now_us() - e->filled_us >
+	            billing_settings.billing_limits_cache_seconds * 1000000LL) {
+		if (fill(req, e, generation) < 0) {
+			e->tenant[0] = '\0';
+			return -1;
+		}
+	}
+	if (strcmp(scope, "tenant") == 0) {
+		quota = e->api;
+	} else {
+		/* A feature outside the plan is not limited here: queueing it is refused anyway
+		 * (feature_not_in_plan), and that answer is the useful one. */
+		if (!has_feature(e->features, scope))
+			return 0;
+		quota = e->feature;
+	}
+	if (quota <= 0)
+		return 0;
+	snprintf(out->name, sizeof(out->name), "%s", scope);
+	out->quota = quota;
+	out->window_seconds = WINDOW;
+	return 1;
+}
+
+int billing_limits_init(void)
+{
+	mh_ratelimit_set_lookup(billing_rate_lookup);
+	return 0;
+}
