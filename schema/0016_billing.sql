@@ -9,7 +9,6 @@
 --   MHB29 a countable monthly quota is used up   -> 429 quota_exceeded (Retry-After: period end)
 --   MHB03 seats or documents at the plan's limit -> 403 plan_limit_reached
 --   MHB13 storage at the plan's limit            -> 413 storage_quota_exceeded
---   MHB02 a processing feature outside the plan  -> 403 feature_not_in_plan
 --
 -- menhir_app reads plans (global) and its own tenant's subscription and usage (RLS); it
 -- writes none of them directly. The triggers and the webhook's functions are SECURITY
@@ -343,31 +342,27 @@ CREATE TRIGGER billing_files_insert BEFORE INSERT ON document_files
 CREATE TRIGGER billing_files_update BEFORE UPDATE ON document_files
 	FOR EACH ROW EXECUTE FUNCTION billing_files_meter();
 
--- A processing job: its feature must be in the plan; it counts once against the month's
--- jobs and once against its feature's runs (retries of the same job count nothing more).
+-- A processing job counts once against the month's jobs and once against its feature's runs
+-- (retries of the same job count nothing more). Whether the plan includes the feature is
+-- the processing module's check, before it queues the job and again when the job runs.
 CREATE FUNCTION billing_jobs_meter() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = public, pg_temp
 	AS $$
 DECLARE
-	pl plans;
 	f text := NEW.payload ->> 'feature';
 BEGIN
-	pl := billing_plan_of(NEW.tenant_id);
-	IF f IS NULL OR NOT (f = ANY (pl.features)) THEN
-		RAISE EXCEPTION 'the feature % is not in the plan', f
-			USING ERRCODE = 'MHB02',
-			      DETAIL = jsonb_build_object('feature', f, 'plan', pl.name,
-			                                  'in_plan', billing_feature_plan(f))::text;
-	END IF;
 	PERFORM billing_record(NEW.tenant_id, 'job:' || NEW.id, 'jobs', 1, false, 'MHB29');
-	PERFORM billing_record(NEW.tenant_id, 'job.run:' || NEW.id, 'runs.' || f, 1, false,
-	                       'MHB29');
+	IF f ~ '^[a-z][a-z0-9_]{0,39}$' THEN
+		PERFORM billing_record(NEW.tenant_id, 'job.run:' || NEW.id, 'runs.' || f, 1, false,
+		                       'MHB29');
+	END IF;
 	RETURN NEW;
 END
 $$;
 
--- The cheapest plan that includes feature f, or NULL.
+-- The cheapest plan that includes feature f, or NULL (the processing module names it in its
+-- feature_not_in_plan answer).
 CREATE FUNCTION billing_feature_plan(f text) RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = public, pg_temp

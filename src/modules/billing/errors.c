@@ -13,7 +13,7 @@
 
 /* What the trigger put in DETAIL (schema 0016, billing_refuse). */
 struct refusal {
-	const char *meter, *plan, *period_end, *feature, *in_plan;
+	const char *meter, *plan, *period_end;
 	long long limit, used, retry_after;
 	int has_limit, read_only;
 };
@@ -48,8 +48,6 @@ static int parse(struct mh_request *req, const char *detail, struct refusal *r)
 	r->meter = str(o, "meter");
 	r->plan = str(o, "plan");
 	r->period_end = str(o, "period_end");
-	r->feature = str(o, "feature");
-	r->in_plan = str(o, "in_plan");
 	r->has_limit = num(o, "limit", &r->limit);
 	num(o, "used", &r->used);
 	num(o, "retry_after", &r->retry_after);
@@ -95,19 +93,6 @@ int billing_reply_db_error(struct mh_request *req, struct mh_response *res, cons
 
 	if (strncmp(tx->sqlstate, "MHB", 3) != 0 || parse(req, tx->detail, &r) < 0)
 		return 0;
-	if (strcmp(tx->sqlstate, "MHB02") == 0 && r.feature != NULL) {
-		d[0] = (struct mh_error_detail){"feature", r.feature};
-		d[1] = (struct mh_error_detail){"plan", r.in_plan ? r.in_plan : "none"};
-		mh_reply_error_details(
-		        req, res, 403, "feature_not_in_plan",
-		        r.in_plan ? mh_arena_sprintf(
-		                            req->arena,
-		                            "%s is not in your plan; the %s plan includes it",
-		                            r.feature, r.in_plan)
-		                  : mh_arena_sprintf(req->arena, "no plan includes %s", r.feature),
-		        d, 2);
-		return 1;
-	}
 	if (r.meter == NULL || !r.has_limit)
 		return 0;
 	if (strcmp(tx->sqlstate, "MHB29") == 0) {

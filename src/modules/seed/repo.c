@@ -21,12 +21,12 @@ const char seed_sql_enter[] =
         "       set_config('app.role', 'owner', true)";
 const char seed_sql_add_member[] =
         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3)";
-/* A seeded tenant is on the dearest plan (schema 0016), so that every processing feature is
- * in it and no quota stops a newcomer (or bench/jobs) from loading and processing as much as
+/* A seeded tenant is on the plan with the most features, the dearest of those (schema 0016),
+ * so that every processing feature is in it and no quota stops a newcomer (or bench/jobs) from loading and processing as much as
  * it asks for. */
 const char seed_sql_plan[] =
-        "SELECT billing_admin_set_plan($1, (SELECT p.name FROM plans p ORDER BY p.rank DESC"
-        "                                   LIMIT 1))";
+        "SELECT billing_admin_set_plan($1, (SELECT p.name FROM plans p"
+        "  ORDER BY cardinality(p.features) DESC, p.rank DESC LIMIT 1))";
 
 /* COPY FROM refuses tables under row-level security ("COPY FROM not supported with
  * row-level security"), even for their owner under FORCE. So the rows are COPYed into a
