@@ -92,7 +92,7 @@ billing_api_key_file = $(mh_secret_file billing_api_key)
 billing_webhook_secret_file = $(mh_secret_file billing_webhook)
 billing_webhook_secret_previous_file = $(mh_secret_file billing_webhook_previous)
 billing_timeout = 3000
-billing_return_url = https://localhost:$MENHIR_HTTPS_PORT/#/billing
+billing_return_url = https://localhost:$MENHIR_HTTPS_PORT/billing
 unverified_deny = invite api_keys
 CONF
 	chmod 0600 "$STATE/menhir.conf.tmp"

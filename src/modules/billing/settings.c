@@ -26,7 +26,7 @@ static const struct mh_config_key billing_keys[] = {
                    "seconds a webhook's signed timestamp may differ from now"),
         MH_KEY_INT(S, billing_timeout, 100, 60000, "10000",
                    "milliseconds one call to the provider may take"),
-        MH_KEY_STR(S, billing_return_url, "https://localhost:8443/#/billing",
+        MH_KEY_STR(S, billing_return_url, "https://localhost:8443/billing",
                    "where the provider sends the owner back after checkout or the portal"),
         MH_KEY_INT(S, billing_limits_cache_seconds, 1, 3600, "30",
                    "longest a worker keeps a tenant's rate limits when no change reaches it "

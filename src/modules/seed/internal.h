@@ -13,6 +13,8 @@
 
 extern const char seed_sql_begin[];
 extern const char seed_sql_sync_off[];
+extern const char seed_sql_bulk[];
+extern const char seed_sql_recount[];
 extern const char seed_sql_commit[];
 extern const char seed_sql_create_user[];
 extern const char seed_sql_create_tenant[];

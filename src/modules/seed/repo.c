@@ -7,6 +7,10 @@
  * not wait for the WAL flush: seed data is reproducible, a crash costs a rerun. */
 const char seed_sql_begin[] = "BEGIN";
 const char seed_sql_sync_off[] = "SET LOCAL synchronous_commit = off";
+/* The plan's gauges are not counted row by row while loading (schema 0016: loaders would wait
+ * on each tenant's counter row); seed_sql_recount sets them once everything committed. */
+const char seed_sql_bulk[] = "SET LOCAL menhir.billing_bulk = 'on'";
+const char seed_sql_recount[] = "SELECT billing_recount($1::uuid)";
 const char seed_sql_commit[] = "COMMIT";
 
 /* Users and tenants through the admin functions of schema 0003 (the owner's membership and
