@@ -676,7 +676,11 @@ GRANT EXECUTE ON FUNCTION billing_recount(uuid) TO menhir_owner;
 
 -- ---- Existing tenants -----------------------------------------------------------------------
 -- Every tenant gets its subscription on the default plan, and the gauges their current
--- values (deleted rows do not count).
+-- values (deleted rows do not count). The owner is subject to the tables' policies (FORCE),
+-- which show it no tenant: they are lifted for the backfill only.
+ALTER TABLE tenants NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE subscriptions NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE usage_counters NO FORCE ROW LEVEL SECURITY;
 INSERT INTO subscriptions (tenant_id, plan, status, current_period_start, current_period_end)
 SELECT t.id, 'free', 'active', date_trunc('month', now()),
        date_trunc('month', now()) + interval '1 month'
@@ -691,6 +695,9 @@ SELECT f.tenant_id, 'storage_bytes', '-infinity', sum(f.size)
   FROM document_files f WHERE f.deleted_at IS NULL GROUP BY f.tenant_id;
 ALTER TABLE documents FORCE ROW LEVEL SECURITY;
 ALTER TABLE document_files FORCE ROW LEVEL SECURITY;
+ALTER TABLE usage_counters FORCE ROW LEVEL SECURITY;
+ALTER TABLE subscriptions FORCE ROW LEVEL SECURITY;
+ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 
 -- Features follow the plan now: a feature is on when the plan includes it, unless an admin
 -- switched it off. A row that only said "on" says nothing any more.

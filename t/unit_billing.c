@@ -114,8 +114,8 @@ Test(billing_signature, malformed_headers_are_refused)
 	cr_assert_eq(verify(h, NOW), BILLING_SIG_MISMATCH, "a short v1 never matches");
 	/* No secret configured: nothing verifies. */
 	snprintf(h, sizeof(h), "t=%lld,v1=%s", NOW, hex);
-	cr_assert_eq(billing_signature_verify(h, BODY, strlen(BODY),
-	                                      (const char *const[]){"", ""}, 2, NOW, 300),
+	cr_assert_eq(billing_signature_verify(h, BODY, strlen(BODY), (const char *const[]){"", ""},
+	                                      2, NOW, 300),
 	             BILLING_SIG_MISMATCH);
 }
 
@@ -128,7 +128,8 @@ Test(billing_form, names_and_values_are_percent_encoded)
 	mh_buf_init(&b, &a, 16);
 	billing_form_add(&b, "line_items[0][price]", "price_pro");
 	billing_form_add(&b, "success_url", "https://x.test/#/billing?a=1&b=2 c");
-	cr_assert_str_eq(mh_buf_cstr(&b), "line_items%5B0%5D%5Bprice%5D=price_pro&success_url="
-	                                  "https%3A%2F%2Fx.test%2F%23%2Fbilling%3Fa%3D1%26b%3D2%20c");
+	cr_assert_str_eq(mh_buf_cstr(&b),
+	                 "line_items%5B0%5D%5Bprice%5D=price_pro&success_url="
+	                 "https%3A%2F%2Fx.test%2F%23%2Fbilling%3Fa%3D1%26b%3D2%20c");
 	mh_arena_destroy(&a);
 }

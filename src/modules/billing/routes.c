@@ -190,7 +190,6 @@ static const struct mh_route_doc webhook_doc = {
                        "Deduplicated by event id and applied by a background job: "
                        "checkout.session.completed, customer.subscription.created/updated/"
                        "deleted, invoice.paid and invoice.payment_failed.",
-        .flags = MH_DOC_NOT_RATE_LIMITED,
         .parameters = "[{\"name\":\"Stripe-Signature\",\"in\":\"header\",\"required\":true,"
                       "\"schema\":{\"type\":\"string\"},"
                       "\"example\":\"t=1764547200,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e7"
