@@ -172,3 +172,66 @@ Test(migrate, a_failing_migration_leaves_nothing_behind)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	system(cmd);
 }
+
+/* Schema 0015 on a database that already has jobs: each job's document and webhook move
+ * into its payload (next to what the payload held), the columns and the foreign key go, and
+ * the jobs keep their updated_at. */
+Test(migrate, jobs_keep_their_document_and_webhook_in_the_payload)
+{
+	const char *schema = t_env("MENHIR_TEST_SCHEMA_DIR");
+	char dir[] = "/tmp/menhir-migtest-XXXXXX", cmd[2048], out[8192], su_url[1024];
+	PGconn *c;
+	PGresult *r;
+
+	cr_assert(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "for f in '%s'/[0-9]*.sql; do case ${f##*/} in 000[1-9]_* | 001[0-4]_*) cp \"$f\" '%s'/;; esac;"
+		 " done",
+		 schema, dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(run_migrate(dir, "", out, sizeof(out)), 0, "%s", out);
+	snprintf(su_url, sizeof(su_url), "%s dbname=%s", t_env("MENHIR_TEST_PG_SUPER"), dbname);
+	c = PQconnectdb(su_url);
+	cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQclear(t_pg_ok(
+		c, "INSERT INTO tenants (id, name, slug) VALUES"
+		   " ('11111111-0000-4000-8000-000000000001', 'T', 'mig-t');"
+		   "INSERT INTO users (id, email, password_hash) VALUES"
+		   " ('11111111-0000-4000-8000-000000000002', 'mig@example.test', 'x');"
+		   "INSERT INTO documents (id, tenant_id, owner_id, title) VALUES"
+		   " ('11111111-0000-4000-8000-000000000003', '11111111-0000-4000-8000-000000000001',"
+		   "  '11111111-0000-4000-8000-000000000002', 'D');"
+		   "INSERT INTO jobs (id, tenant_id, created_by, kind, document_id, webhook_url, payload,"
+		   "                  updated_at) VALUES"
+		   " ('11111111-0000-4000-8000-00000000000a', '11111111-0000-4000-8000-000000000001',"
+		   "  '11111111-0000-4000-8000-000000000002', 'document.process',"
+		   "  '11111111-0000-4000-8000-000000000003', 'https://hooks.example/x',"
+		   "  '{\"feature\": \"stats\"}', '2020-01-01T00:00:00Z'),"
+		   " ('11111111-0000-4000-8000-00000000000b', '11111111-0000-4000-8000-000000000001',"
+		   "  '11111111-0000-4000-8000-000000000002', 'test.echo', NULL, NULL, '{\"n\": 1}',"
+		   "  '2020-01-01T00:00:00Z')"));
+	snprintf(cmd, sizeof(cmd), "cp '%s'/*.sql '%s'/", schema, dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(run_migrate(dir, "", out, sizeof(out)), 0, "%s", out);
+
+	r = t_pg_ok(c, "SELECT payload::text, updated_at = '2020-01-01T00:00:00Z' FROM jobs"
+		       " ORDER BY id");
+	cr_assert_str_eq(PQgetvalue(r, 0, 0),
+			 "{\"feature\": \"stats\", \"document_id\": "
+			 "\"11111111-0000-4000-8000-000000000003\", \"webhook_url\": "
+			 "\"https://hooks.example/x\"}");
+	cr_assert_str_eq(PQgetvalue(r, 1, 0), "{\"n\": 1}");
+	cr_assert_str_eq(PQgetvalue(r, 0, 1), "t", "the move touched updated_at");
+	PQclear(r);
+	r = t_pg_ok(c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs'"
+		       " AND column_name IN ('document_id', 'webhook_url')");
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "0");
+	PQclear(r);
+	r = t_pg_ok(c, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'jobs'::regclass"
+		       " AND confrelid = 'documents'::regclass");
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "0", "jobs still reference documents");
+	PQclear(r);
+	PQfinish(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	system(cmd);
+}

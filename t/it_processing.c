@@ -444,15 +444,20 @@ Test(processing, accepted_job_and_its_audit_row)
 	json_object_put(root);
 	t_http_free(&r);
 	cr_assert_eq(t_job_audit_count(&a.as[T_MEMBER], "job.queued", job), 1);
-	/* What the job will read: the canonical parameters. */
+	/* What the job will read: its document, the canonical parameters and the webhook, all
+	 * in the payload the module owns (the queue has no column for either). */
 	{
 		PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
 		const char *p[1] = {job};
 		PGresult *q = PQexecParams(su, "SELECT payload::text FROM jobs WHERE id = $1", 1,
 		                           NULL, p, NULL, NULL, 0);
+		char want[300];
 
-		cr_assert_str_eq(PQgetvalue(q, 0, 0),
-		                 "{\"feature\": \"summary\", \"parameters\": {\"sentences\": 2}}");
+		snprintf(want, sizeof(want),
+		         "{\"feature\": \"summary\", \"parameters\": {\"sentences\": 2},"
+		         " \"document_id\": \"%s\", \"webhook_url\": \"http://127.0.0.1:9/hook\"}",
+		         doc);
+		cr_assert_str_eq(PQgetvalue(q, 0, 0), want);
 		PQclear(q);
 		PQfinish(su);
 	}
@@ -621,6 +626,69 @@ Test(processing, job_fails_when_the_document_was_deleted)
 	t_http_free(&r);
 	assert_failed(run_inserted(&a.as[T_MEMBER], doc, "stats"), "document_not_found");
 	assert_failed(run_inserted(&a.as[T_MEMBER], doc, "redact"), "document_not_found");
+}
+
+/* The job names its document in its payload, with no foreign key behind it: the module's own
+ * check under RLS is what keeps a job to its tenant's documents. */
+Test(processing, job_naming_another_tenants_document_fails_not_found)
+{
+	struct t_session other;
+	char doc[40];
+
+	team();
+	t_auth_signup(&other, "proc-foreign");
+	doc_of(&other, "Not yours: x@y.org.", doc);
+	assert_failed(run_inserted(&a.as[T_MEMBER], doc, "stats"), "document_not_found");
+	assert_failed(run_inserted(&a.as[T_MEMBER], doc, "redact"), "document_not_found");
+}
+
+Test(processing, job_naming_no_document_fails_on_its_payload)
+{
+	char job[40];
+
+	team();
+	t_job_insert("document.process", a.as[T_MEMBER].tenant_id, a.as[T_MEMBER].user_id, NULL,
+	             "{\"feature\":\"stats\"}", NULL, 0, job);
+	assert_failed(t_job_wait(&a.as[T_MEMBER], job, WAIT_MS), "invalid_payload");
+	t_job_insert("document.process", a.as[T_MEMBER].tenant_id, a.as[T_MEMBER].user_id, NULL,
+	             "{\"feature\":\"stats\",\"document_id\":\"not-a-uuid\"}", NULL, 0, job);
+	assert_failed(t_job_wait(&a.as[T_MEMBER], job, WAIT_MS), "invalid_payload");
+}
+
+/* The job list reads the document from the payload: ?document_id= finds a document's jobs,
+ * alone or with ?status=, and each job shows its document. */
+Test(processing, jobs_list_filters_by_the_document_in_the_payload)
+{
+	char doc1[40], doc2[40], job1[40], job2[40], path[200];
+	struct http_response r;
+	json_object *root, *list, *j;
+
+	team();
+	doc_of(&a.as[T_MEMBER], "First.", doc1);
+	doc_of(&a.as[T_MEMBER], "Second.", doc2);
+	t_job_process_ok(&a.as[T_MEMBER], doc1, "{\"feature\":\"stats\"}", job1);
+	t_job_process_ok(&a.as[T_MEMBER], doc2, "{\"feature\":\"stats\"}", job2);
+	json_object_put(t_job_wait(&a.as[T_MEMBER], job1, WAIT_MS));
+	json_object_put(t_job_wait(&a.as[T_MEMBER], job2, WAIT_MS));
+	for (int with_status = 0; with_status < 2; with_status++) {
+		snprintf(path, sizeof(path), "/api/v1/jobs?document_id=%s%s", doc1,
+		         with_status ? "&status=succeeded" : "");
+		t_doc_request("GET", path, a.as[T_VIEWER].access, NULL, NULL, &r);
+		cr_assert_eq(r.status, 200, "%s: %s", path, r.body);
+		root = json_tokener_parse(r.body);
+		cr_assert(json_object_object_get_ex(root, "data", &list));
+		cr_assert_eq(json_object_array_length(list), 1, "%s: %s", path, r.body);
+		j = json_object_array_get_idx(list, 0);
+		cr_assert_str_eq(t_job_str(j, "id"), job1);
+		cr_assert_str_eq(t_job_str(j, "document_id"), doc1);
+		json_object_put(root);
+		t_http_free(&r);
+	}
+	snprintf(path, sizeof(path), "/api/v1/jobs?document_id=%s&status=failed", doc1);
+	t_doc_request("GET", path, a.as[T_VIEWER].access, NULL, NULL, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(r.body, "\"data\":[]") != NULL, "%s", r.body);
+	t_http_free(&r);
 }
 
 Test(processing, job_fails_when_its_creator_may_no_longer_rewrite)

@@ -61,8 +61,9 @@ static void new_secret(const struct t_session *s, char out[WEBHOOKS_SECRET_SIZE]
 	t_http_free(&r);
 }
 
-/* A test.echo job of s's with this payload and webhook_url, inserted as PostgreSQL's
- * superuser (the API that sets a webhook_url belongs to the processing module). */
+/* A test.echo job of s's with this payload plus the webhook_url member (when url is not
+ * NULL), inserted as PostgreSQL's superuser (the API that sets a webhook_url belongs to the
+ * processing module). */
 static void insert_job(const struct t_session *s, const char *payload, const char *url,
 		       int max_attempts, char id[40])
 {
@@ -73,9 +74,10 @@ static void insert_job(const struct t_session *s, const char *payload, const cha
 
 	snprintf(ma, sizeof(ma), "%d", max_attempts);
 	r = PQexecParams(su,
-			 "INSERT INTO jobs (tenant_id, created_by, kind, payload, webhook_url,"
-			 "                  max_attempts)"
-			 " VALUES ($1, $2, 'test.echo', $3::jsonb, $4, $5::int) RETURNING id",
+			 "INSERT INTO jobs (tenant_id, created_by, kind, payload, max_attempts)"
+			 " VALUES ($1, $2, 'test.echo',"
+			 "         $3::jsonb || jsonb_strip_nulls(jsonb_build_object('webhook_url', $4::text)),"
+			 "         $5::int) RETURNING id",
 			 5, NULL, p, NULL, NULL, 0);
 	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(r));
 	snprintf(id, 40, "%s", PQgetvalue(r, 0, 0));
@@ -540,8 +542,9 @@ Test(webhooks, deliveries_are_the_tenants_own)
 		const char *p[2] = { t.as[T_MEMBER].tenant_id, t.as[T_MEMBER].user_id };
 		PGresult *q = PQexecParams(
 			su,
-			"INSERT INTO jobs (tenant_id, created_by, kind, webhook_url, run_at)"
-			" VALUES ($1, $2, 'test.echo', 'http://127.0.0.1:9/', now() + interval '1 hour')"
+			"INSERT INTO jobs (tenant_id, created_by, kind, payload, run_at)"
+			" VALUES ($1, $2, 'test.echo', '{\"webhook_url\": \"http://127.0.0.1:9/\"}',"
+			"         now() + interval '1 hour')"
 			" RETURNING id",
 			2, NULL, p, NULL, NULL, 0);
 		cr_assert_eq(PQresultStatus(q), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(q));

@@ -118,10 +118,10 @@ void t_job_insert(const char *kind, const char *tenant_id, const char *user_id,
 
 	snprintf(delay, sizeof(delay), "%d", delay_seconds);
 	r = PQexecParams(su,
-	                 "INSERT INTO jobs (kind, tenant_id, created_by, document_id, payload,"
-	                 "                  unique_key, run_at)"
-	                 " VALUES ($1, $2, $3, $4, $5::jsonb, $6,"
-	                 "         now() + make_interval(secs => $7::int)) RETURNING id",
+	                 "INSERT INTO jobs (kind, tenant_id, created_by, payload, unique_key, run_at)"
+	                 " VALUES ($1, $2, $3,"
+	                 "         $5::jsonb || jsonb_strip_nulls(jsonb_build_object('document_id', $4::text)),"
+	                 "         $6, now() + make_interval(secs => $7::int)) RETURNING id",
 	                 7, NULL, p, NULL, NULL, 0);
 	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(su));
 	snprintf(id, 40, "%s", PQgetvalue(r, 0, 0));

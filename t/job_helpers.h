@@ -31,8 +31,9 @@ const char *t_job_str(json_object *o, const char *key);
 json_object *t_job_obj(json_object *o, const char *key);
 
 /* Inserts a queued job as the superuser (RLS does not apply): kind, tenant, creator,
- * document (may be NULL), payload (JSON text), unique key (may be NULL), due in delay
- * seconds. Copies its id into id[40]. */
+ * document (may be NULL: else added to the payload as document_id, as the processing module
+ * does), payload (JSON text), unique key (may be NULL), due in delay seconds. Copies its id
+ * into id[40]. */
 void t_job_insert(const char *kind, const char *tenant_id, const char *user_id,
                   const char *document_id, const char *payload, const char *unique_key,
                   int delay_seconds, char id[40]);

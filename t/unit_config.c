@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "core/config.h"
+#include "core/module.h"
 
 static char path[] = "/tmp/menhir-config-XXXXXX";
 
@@ -24,6 +25,7 @@ static void cleanup(void)
 	unlink(path);
 	unsetenv("MENHIR_WORKERS");
 	unsetenv("MENHIR_LOG_LEVEL");
+	unsetenv("MENHIR_LOGIN_LOCKOUT");
 }
 
 TestSuite(config, .fini = cleanup);
@@ -57,7 +59,7 @@ Test(config, file_values_then_environment_overrides)
 	char err[256];
 
 	write_conf("# comment\n\nworkers = 3\nsocket_mode=0600\nlog_level = warn\n"
-		   "database_url = \"host=/x dbname=y\"\nenable_test_routes = on\n");
+	           "database_url = \"host=/x dbname=y\"\nenable_test_routes = on\n");
 	setenv("MENHIR_WORKERS", "7", 1);
 	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(c.workers, 7);
@@ -69,10 +71,11 @@ Test(config, file_values_then_environment_overrides)
 
 Test(config, bad_values_are_start_up_errors_naming_the_line)
 {
-	static const char *const bad[] = { "workers = -1\n", "workers = 3x\n", "workers =\n",
-					   "no_such_key = 1\n", "just words\n",
-					   "socket_mode = 0999\n", "log_level = loud\n",
-					   "enable_test_routes = maybe\n", "body_limit = 10\n" };
+	static const char *const bad[] = {"workers = -1\n",     "workers = 3x\n",
+	                                  "workers =\n",        "no_such_key = 1\n",
+	                                  "just words\n",       "socket_mode = 0999\n",
+	                                  "log_level = loud\n", "enable_test_routes = maybe\n",
+	                                  "body_limit = 10\n"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct mh_config c;
@@ -80,7 +83,8 @@ Test(config, bad_values_are_start_up_errors_naming_the_line)
 
 		strcpy(path, "/tmp/menhir-config-XXXXXX");
 		write_conf(bad[i]);
-		cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), -1, "accepted %s", bad[i]);
+		cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), -1, "accepted %s",
+		             bad[i]);
 		cr_assert(strstr(err, ":1:") != NULL, "error lacks the line: %s", err);
 		unlink(path);
 	}
@@ -94,6 +98,142 @@ Test(config, bad_environment_value_names_the_variable)
 	setenv("MENHIR_LOG_LEVEL", "chatty", 1);
 	cr_assert_eq(mh_config_load(&c, "/nonexistent", 0, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "MENHIR_LOG_LEVEL") != NULL, "%s", err);
+}
+
+/* ---- Modules' keys -------------------------------------------------------------------- */
+
+/* The mail module's templates, which its settings check reads (the tree's own). */
+#define TEMPLATES "mail_templates_dir = " MH_TEMPLATES_DIR "\n"
+
+/* The value of key in module m's values as cfg holds them (an int key). */
+static int module_int(const struct mh_config *cfg, const struct mh_module *m, const char *key)
+{
+	const unsigned char *values = mh_config_module_values(cfg, m);
+
+	cr_assert_not_null(values, "module %s has no values", m->name);
+	for (const struct mh_config_key *k = m->settings->keys; k->name != NULL; k++)
+		if (strcmp(k->name, key) == 0)
+			return *(const int *)(const void *)(values + k->offset);
+	cr_assert_fail("module %s has no key %s", m->name, key);
+	return -1;
+}
+
+static const struct mh_module *module_named(const char *name)
+{
+	for (size_t i = 0; mh_modules[i] != NULL; i++)
+		if (strcmp(mh_modules[i]->name, name) == 0)
+			return mh_modules[i];
+	cr_assert_fail("no module %s", name);
+	return NULL;
+}
+
+Test(config, a_modules_keys_have_defaults_and_take_the_file_and_the_environment)
+{
+	const struct mh_module *auth = module_named("auth");
+	struct mh_config c;
+	char err[256];
+
+	cr_assert_eq(mh_config_load(&c, "/nonexistent", 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(module_int(&c, auth, "access_token_ttl"), 900);
+	write_conf("access_token_ttl = 1200\nlogin_lockout = 60\n");
+	setenv("MENHIR_LOGIN_LOCKOUT", "120", 1);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	unsetenv("MENHIR_LOGIN_LOCKOUT");
+	cr_assert_eq(module_int(&c, auth, "access_token_ttl"), 1200);
+	cr_assert_eq(module_int(&c, auth, "login_lockout"), 120);
+}
+
+Test(config, a_modules_key_out_of_its_range_names_the_line)
+{
+	struct mh_config c;
+	char err[256] = "";
+
+	write_conf("workers = 2\naccess_token_ttl = 5\n");
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), -1);
+	cr_assert(strstr(err, ":2:") != NULL && strstr(err, "access_token_ttl") != NULL, "%s", err);
+}
+
+Test(config, apply_hands_the_values_to_the_modules_own_struct)
+{
+	const struct mh_module *auth = module_named("auth");
+	struct mh_config c;
+	char err[256];
+	const unsigned char *running = auth->settings->values;
+
+	write_conf("access_token_ttl = 1500\n" TEMPLATES);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), 0, "%s", err);
+	for (const struct mh_config_key *k = auth->settings->keys; k->name != NULL; k++)
+		if (strcmp(k->name, "access_token_ttl") == 0)
+			cr_assert_eq(*(const int *)(const void *)(running + k->offset), 1500);
+}
+
+/* One module refusing its values refuses them all: nothing is half applied. */
+Test(config, a_module_that_refuses_its_values_refuses_the_whole_configuration)
+{
+	const struct mh_module *auth = module_named("auth");
+	struct mh_config c;
+	char err[256] = "";
+
+	write_conf("access_token_ttl = 600\n" TEMPLATES);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), 0, "%s", err);
+	strcpy(path, "/tmp/menhir-config-XXXXXX");
+	write_conf("access_token_ttl = 700\nstorage_dir = relative/files\n" TEMPLATES);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "documents") != NULL && strstr(err, "storage_dir") != NULL, "%s",
+	          err);
+	for (const struct mh_config_key *k = auth->settings->keys; k->name != NULL; k++)
+		if (strcmp(k->name, "access_token_ttl") == 0)
+			cr_assert_eq(*(const int *)(const void *)((const unsigned char *)
+			                                                  auth->settings->values +
+			                                          k->offset),
+			             600, "the running value changed");
+}
+
+/* A registry is checked before anything is loaded: two declarations of one key (by the core
+ * and a module, or by two modules) cannot both be meant. */
+static struct fake_settings {
+	int workers;
+	int value;
+} fake;
+static const struct mh_config_key clash_keys[] = {
+        MH_KEY_INT(struct fake_settings, workers, 0, 10, "1", "the core has this one"),
+        {0},
+};
+static const struct mh_config_key own_keys[] = {
+        MH_KEY_INT(struct fake_settings, value, 0, 10, "1", "a key of its own"),
+        {0},
+};
+static const struct mh_config_key bad_default_keys[] = {
+        MH_KEY_INT(struct fake_settings, value, 0, 10, "11", "a default out of its range"),
+        {0},
+};
+static const struct mh_settings clash = {clash_keys, &fake, sizeof(fake), NULL};
+static const struct mh_settings own = {own_keys, &fake, sizeof(fake), NULL};
+static const struct mh_settings bad_default = {bad_default_keys, &fake, sizeof(fake), NULL};
+static const struct mh_module m_clash = {.name = "clash", .settings = &clash};
+static const struct mh_module m_own = {.name = "own", .settings = &own};
+static const struct mh_module m_own_again = {.name = "again", .settings = &own};
+static const struct mh_module m_bad = {.name = "bad", .settings = &bad_default};
+
+Test(config, a_registry_declaring_a_key_twice_or_a_bad_default_is_refused)
+{
+	const struct mh_module *const fine[] = {&m_own, NULL};
+	const struct mh_module *const with_core[] = {&m_clash, NULL};
+	const struct mh_module *const twice[] = {&m_own, &m_own_again, NULL};
+	const struct mh_module *const bad[] = {&m_bad, NULL};
+	char err[256];
+
+	cr_assert_eq(mh_config_check_registry(fine, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_check_registry(mh_modules, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_check_registry(with_core, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "workers") != NULL && strstr(err, "core") != NULL, "%s", err);
+	cr_assert_eq(mh_config_check_registry(twice, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "again") != NULL && strstr(err, "own") != NULL, "%s", err);
+	cr_assert_eq(mh_config_check_registry(bad, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "value") != NULL, "%s", err);
 }
 
 /* What `menhir config` prints for c (malloc'd, caller frees). */
@@ -185,4 +325,20 @@ Test(config, dump_masks_the_password_of_a_redis_url)
 		cr_assert(strstr(line, "***@127.0.0.1") != NULL, "%s", line);
 		free(line);
 	}
+}
+
+Test(config, dump_prints_every_modules_keys_under_its_name_with_help)
+{
+	struct mh_config c;
+	char *out;
+
+	mh_config_defaults(&c);
+	out = dump(&c);
+	cr_assert(strstr(out, "\nworkers = 0\n") != NULL);
+	cr_assert(strstr(out, "# ---- module auth ----\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "# seconds an access token lives [60..86400, default 900]\n"
+	                      "access_token_ttl = 900\n") != NULL);
+	cr_assert(strstr(out, "\nstorage_dir = /var/lib/menhir/files\n") != NULL);
+	cr_assert(strstr(out, "\nwebhook_allow_private = false\n") != NULL);
+	free(out);
 }

@@ -31,12 +31,9 @@ static struct mh_arena arena;
 
 static void setup(void)
 {
-	static struct mh_config cfg;
-
 	cr_assert_not_null(mkdtemp(dir));
-	mh_config_defaults(&cfg);
-	snprintf(cfg.storage_dir, sizeof(cfg.storage_dir), "%s", dir);
-	cr_assert_eq(documents_files_init(&cfg), 0);
+	/* The documents module's setting, as the core hands it over at start-up. */
+	snprintf(documents_settings.storage_dir, sizeof(documents_settings.storage_dir), "%s", dir);
 	cr_assert_eq(mh_arena_init(&arena, 4096), 0);
 }
 

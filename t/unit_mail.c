@@ -209,8 +209,8 @@ static void mailbox_stop(struct mailbox *m)
 static int send_one(const char *url, int starttls, struct mail_send *s)
 {
 	snprintf(mail_settings.smtp_url, sizeof(mail_settings.smtp_url), "%s", url);
-	mail_settings.starttls = starttls;
-	mail_settings.timeout_ms = 5000;
+	mail_settings.smtp_starttls = starttls;
+	mail_settings.smtp_timeout = 5000;
 	memset(s, 0, sizeof(*s));
 	s->from = "noreply@example.test";
 	s->to = "ada@example.test";

@@ -36,7 +36,11 @@ int mh_app_configure(const struct mh_config *cfg, char *err, size_t errlen)
 		return -1;
 	mh_log_set_level(cfg->log_level);
 	mh_http_set_retry_after(cfg->retry_after);
+	mh_http_set_cookie_secure(cfg->cookie_secure);
 	mh_db_configure(cfg);
 	mh_events_configure(cfg);
-	return mh_auth_configure(cfg, err, errlen);
+	if (mh_auth_configure(cfg, err, errlen) < 0)
+		return -1;
+	/* Last: the modules' values replace the running ones only once everything accepted. */
+	return mh_config_apply(cfg, err, errlen);
 }

@@ -19,15 +19,23 @@
 /* Clock skew accepted between machines that issue and verify tokens. */
 #define TOKEN_LEEWAY_SECONDS 30
 
+/* 0 until the module that issues tokens says: no token verifies before that. */
+static int token_lifetime;
+
+void mh_auth_set_token_lifetime(int seconds)
+{
+	token_lifetime = seconds;
+	mh_jwt_set_max_ttl(seconds);
+	mh_revocation_configure(seconds);
+}
+
 int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen)
 {
 	if (mh_keyring_load(cfg->keys_dir, err, errlen) < 0)
 		return -1;
-	mh_jwt_configure(cfg->jwt_issuer, cfg->jwt_audience, TOKEN_LEEWAY_SECONDS,
-			 cfg->access_token_ttl);
+	mh_jwt_configure(cfg->jwt_issuer, cfg->jwt_audience, TOKEN_LEEWAY_SECONDS, token_lifetime);
 	mh_password_configure(cfg->password_time_cost, cfg->password_memory_kib,
 			      cfg->password_parallelism);
-	mh_revocation_configure(cfg->access_token_ttl);
 	mh_apikey_configure(cfg->api_key_touch_interval);
 	/* Workers forked after a reload must not trust what the old keyring accepted. */
 	mh_token_cache_clear();
@@ -125,7 +133,7 @@ int mh_auth_authenticate_or_reply(struct mh_request *req, struct mh_response *re
 		return -1;
 	/* The database re-checks the current role inside the request's
 	 * transaction (app_enter); this early check spares it obvious refusals. */
-	if (mh_role_parse(c.role) < req->route->min_role) {
+	if (mh_role_parse(c.role) < (enum mh_role)req->min_role) {
 		mh_reply_error(req, res, 403, "forbidden",
 			       "your role in this tenant does not allow this");
 		return 0;

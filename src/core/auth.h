@@ -7,9 +7,15 @@
 #include "core/config.h"
 #include "core/http.h"
 
-/* Loads the keyring and applies token, password and revocation settings; in
+/* Loads the keyring and applies the token and password settings; in
  * the master, at start-up and on reload. Returns 0 or -1 (err). */
 int mh_auth_configure(const struct mh_config *cfg, char *err, size_t errlen);
+
+/* The longest an access token lives (exp - iat): verification refuses longer ones and
+ * revocation records outlive it. The module that issues tokens sets it from its settings
+ * (at start-up and on every reload, in the master, before workers fork); until then no
+ * token verifies. */
+void mh_auth_set_token_lifetime(int seconds);
 
 /*
  * For a route that is not MH_PUBLIC: verifies the bearer token, refuses a

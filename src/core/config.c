@@ -13,180 +13,133 @@
 
 #include <libpq-fe.h>
 
-enum kind { K_STR, K_INT, K_MODE, K_BOOL, K_LEVEL };
+#include "core/module.h"
 
-/* A bounded line for `menhir config`; what does not fit is counted, not written. */
-struct line {
-	char data[2048];
-	size_t len;
+/* clang-format off */
+#define CFG struct mh_config
+#define MODE(f, def, help) { #f, MH_SETTING_MODE, offsetof(CFG, f), 0, 0, 0777, def, help }
+#define LEVEL(f, def, help) { #f, MH_SETTING_LEVEL, offsetof(CFG, f), 0, 0, 0, def, help }
+/* clang-format on */
+
+/* The core's keys: the single place that knows their names, types, ranges and defaults, so
+ * the file parser, the environment and `menhir config` agree. Modules' keys live in their
+ * struct mh_module (struct mh_settings). */
+static const struct mh_config_key core_keys[] = {
+        MH_KEY_STR(CFG, socket, "/run/menhir/menhir.sock",
+                   "the FastCGI unix socket (ignored under systemd socket activation)"),
+        MODE(socket_mode, "0660", "permissions of that socket"),
+        MH_KEY_INT(CFG, listen_backlog, 1, 65535, "1024", "listen(2) backlog of the socket"),
+        MH_KEY_INT(CFG, workers, 0, 1024, "0", "worker processes; 0 = one per online CPU"),
+        MH_KEY_INT(CFG, max_requests, 0, INT_MAX, "10000",
+                   "requests after which a worker is recycled; 0 = never"),
+        MH_KEY_INT(CFG, request_timeout, 1, 3600, "30",
+                   "seconds a request may run; keep nginx's fastcgi_read_timeout equal"),
+        MH_KEY_INT(CFG, shutdown_timeout, 1, 3600, "30",
+                   "seconds a graceful stop waits for requests (and jobs) in flight"),
+        MH_KEY_INT(CFG, body_limit, 1024, 1 << 30, "1048576",
+                   "largest request body in bytes (413 above); keep nginx's "
+                   "client_max_body_size a little larger"),
+        MH_KEY_INT(CFG, upload_limit, 1, 1 << 30, "10485760",
+                   "largest body in bytes of a route that streams it (file uploads; 413 "
+                   "above); keep the upload location's client_max_body_size a little larger"),
+        MH_KEY_STR(CFG, database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
+                   "libpq conninfo or URI of serve and work (the menhir_app role)"),
+        MH_KEY_STR(CFG, migrate_database_url,
+                   "dbname=menhir user=menhir_owner host=/var/run/postgresql",
+                   "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
+        MH_KEY_INT(CFG, db_statement_timeout, 0, 3600000, "5000",
+                   "PostgreSQL statement_timeout in ms for serve; 0 = none"),
+        MH_KEY_STR(CFG, database_replica_url, "",
+                   "libpq conninfo or URI of a streaming replica for GET reads (menhir_app); "
+                   "empty = none"),
+        MH_KEY_INT(CFG, replica_max_lag, 0, 3600000, "1000",
+                   "ms behind the primary past which the replica is skipped"),
+        MH_KEY_STR(CFG, redis_url, "redis://127.0.0.1:6379/0",
+                   "redis://[:password@]host[:port][/db] or unix:/path"),
+        MH_KEY_INT(CFG, redis_timeout, 1, 60000, "500", "Redis connect and command timeout in ms"),
+        MH_KEY_STR(CFG, database_password_file, "",
+                   "database_url's password: a systemd credential name (LoadCredential=) or an "
+                   "absolute path; empty = none"),
+        MH_KEY_STR(CFG, migrate_database_password_file, "",
+                   "migrate_database_url's password: a credential name or an absolute path; "
+                   "empty = none"),
+        MH_KEY_STR(CFG, redis_password_file, "",
+                   "Redis's password (AUTH): a credential name or an absolute path; empty = none"),
+        MH_KEY_STR(CFG, schema_dir, MH_PKGDATADIR "/schema",
+                   "where migrate finds the NNNN_*.sql files"),
+        LEVEL(log_level, "info", "the least important log lines written"),
+        MH_KEY_INT(CFG, retry_after, 1, 3600, "5", "seconds sent in Retry-After with a 503"),
+        MH_KEY_BOOL(CFG, enable_test_routes, "false",
+                    "adds the /api/v1/test/* routes and the test.echo job; never in production"),
+        MH_KEY_BOOL(CFG, cookie_secure, "true",
+                    "every cookie set says Secure (the refresh token, read-your-writes); false "
+                    "only for plain-HTTP development"),
+        MH_KEY_STR(CFG, keys_dir, MH_SYSCONFDIR "/menhir/keys",
+                   "the RS256 signing keys (menhir keys); private files 0600"),
+        MH_KEY_STR(CFG, jwt_issuer, "menhir", "iss of the access tokens"),
+        MH_KEY_STR(CFG, jwt_audience, "menhir-api", "aud of the access tokens"),
+        MH_KEY_INT(CFG, api_key_touch_interval, 1, 3600, "60",
+                   "seconds a worker gathers API keys' last-use times before writing them "
+                   "together"),
+        MH_KEY_INT(CFG, password_time_cost, 1, 100, "3", "argon2id passes"),
+        MH_KEY_INT(CFG, password_memory_kib, 8, 4194304, "65536", "argon2id memory in KiB"),
+        MH_KEY_INT(CFG, password_parallelism, 1, 64, "1", "argon2id lanes"),
+        MH_KEY_STR(CFG, events_socket, "/run/menhir/events/events.sock",
+                   "nginx's nchan publisher socket (live events); its directory must admit only "
+                   "Menhir's user; empty = none"),
+        MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
+                   "ms one event publication may take (events are best effort)"),
+        MH_KEY_INT(CFG, work_concurrency, 1, 256, "2",
+                   "job runners per menhir work (--concurrency overrides)"),
+        MH_KEY_INT(CFG, jobs_lease, 5, 3600, "30",
+                   "seconds a claimed job stays leased unless renewed"),
+        MH_KEY_INT(CFG, jobs_poll, 1, 3600, "5",
+                   "seconds between an idle runner's polls (NOTIFY wakes it sooner)"),
+        MH_KEY_INT(CFG, jobs_backoff_base, 1, 3600000, "2000",
+                   "ms before a job's first retry; doubles per attempt"),
+        MH_KEY_INT(CFG, jobs_backoff_max, 1, 86400, "600", "the longest retry delay in seconds"),
+        MH_KEY_INT(CFG, jobs_max_attempts, 1, 100, "5",
+                   "attempts of a job when neither its kind nor its creator says"),
+        MH_KEY_INT(CFG, jobs_cleanup_every, 10, 604800, "3600",
+                   "seconds between runs of the periodic cleanup jobs"),
+        MH_KEY_INT(CFG, jobs_keep_days, 1, 3650, "30",
+                   "days finished jobs and the records of finished work are kept"),
+        {0},
 };
 
-static void line_putc(struct line *b, char c)
+/* Each module's values start on a boundary any field type is happy with. */
+#define ALIGN 16
+static size_t aligned(size_t n)
 {
-	if (b->len + 1 < sizeof(b->data)) {
-		b->data[b->len] = c;
-		b->data[b->len + 1] = '\0';
+	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
+
+/* Key table t of a registry: 0 is the core's, then each module's that has settings, in
+ * registry order. Returns where its values live in cfg (the module's slice of cfg->modules)
+ * and sets keys and owner (NULL for the core), or returns NULL past the last table. */
+static unsigned char *table(const struct mh_module *const *mods, const struct mh_config *cfg,
+                            size_t t, const struct mh_config_key **keys,
+                            const struct mh_module **owner)
+{
+	size_t offset = 0;
+
+	if (t == 0) {
+		*keys = core_keys;
+		*owner = NULL;
+		return (unsigned char *)cfg;
 	}
-	b->len++;
-}
+	for (size_t m = 0; mods[m] != NULL; m++) {
+		const struct mh_settings *s = mods[m]->settings;
 
-static void line_puts(struct line *b, const char *s)
-{
-	while (*s)
-		line_putc(b, *s++);
-}
-
-/* One row per key: the single place that knows names, types, ranges and
- * defaults, so the file parser, the environment and `menhir config` agree. */
-struct key {
-	const char *name;
-	enum kind kind;
-	size_t offset;
-	size_t size; /* for strings */
-	long min, max;
-	const char *def;
-	const char *help; /* one line, for the sample configuration and menhir.conf(5) */
-};
-
-#define STR(f, d, h) { #f, K_STR, offsetof(struct mh_config, f), sizeof(((struct mh_config *)0)->f), 0, 0, d, h }
-#define INT(f, lo, hi, d, h) { #f, K_INT, offsetof(struct mh_config, f), 0, lo, hi, d, h }
-
-static const struct key keys[] = {
-	STR(socket, "/run/menhir/menhir.sock",
-	    "the FastCGI unix socket (ignored under systemd socket activation)"),
-	{ "socket_mode", K_MODE, offsetof(struct mh_config, socket_mode), 0, 0, 0777, "0660",
-	  "permissions of that socket" },
-	INT(listen_backlog, 1, 65535, "1024",
-	    "listen(2) backlog of the socket"),
-	INT(workers, 0, 1024, "0",
-	    "worker processes; 0 = one per online CPU"),
-	INT(max_requests, 0, INT_MAX, "10000",
-	    "requests after which a worker is recycled; 0 = never"),
-	INT(request_timeout, 1, 3600, "30",
-	    "seconds a request may run; keep nginx's fastcgi_read_timeout equal"),
-	INT(shutdown_timeout, 1, 3600, "30",
-	    "seconds a graceful stop waits for requests (and jobs) in flight"),
-	INT(body_limit, 1024, 1 << 30, "1048576",
-	    "largest request body in bytes (413 above); keep nginx's client_max_body_size a little larger"),
-	STR(database_url, "dbname=menhir user=menhir_app host=/var/run/postgresql",
-	    "libpq conninfo or URI of serve and work (the menhir_app role)"),
-	STR(migrate_database_url, "dbname=menhir user=menhir_owner host=/var/run/postgresql",
-	    "libpq conninfo or URI of migrate and the admin commands (menhir_owner)"),
-	INT(db_statement_timeout, 0, 3600000, "5000",
-	    "PostgreSQL statement_timeout in ms for serve; 0 = none"),
-	STR(database_replica_url, "",
-	    "libpq conninfo or URI of a streaming replica for GET reads (menhir_app); empty = none"),
-	INT(replica_max_lag, 0, 3600000, "1000",
-	    "ms behind the primary past which the replica is skipped"),
-	STR(redis_url, "redis://127.0.0.1:6379/0",
-	    "redis://[:password@]host[:port][/db] or unix:/path"),
-	INT(redis_timeout, 1, 60000, "500",
-	    "Redis connect and command timeout in ms"),
-	STR(database_password_file, "",
-	    "database_url's password: a systemd credential name (LoadCredential=) or an absolute path; empty = none"),
-	STR(migrate_database_password_file, "",
-	    "migrate_database_url's password: a credential name or an absolute path; empty = none"),
-	STR(redis_password_file, "",
-	    "Redis's password (AUTH): a credential name or an absolute path; empty = none"),
-	STR(schema_dir, MH_PKGDATADIR "/schema",
-	    "where migrate finds the NNNN_*.sql files"),
-	{ "log_level", K_LEVEL, offsetof(struct mh_config, log_level), 0, 0, 0, "info",
-	  "the least important log lines written" },
-	INT(retry_after, 1, 3600, "5",
-	    "seconds sent in Retry-After with a 503"),
-	{ "enable_test_routes", K_BOOL, offsetof(struct mh_config, enable_test_routes), 0, 0, 0, "false",
-	  "adds the /api/v1/test/* routes; never in production" },
-	STR(keys_dir, MH_SYSCONFDIR "/menhir/keys",
-	    "the RS256 signing keys (menhir keys); private files 0600"),
-	STR(jwt_issuer, "menhir",
-	    "iss of the access tokens"),
-	STR(jwt_audience, "menhir-api",
-	    "aud of the access tokens"),
-	INT(access_token_ttl, 60, 86400, "900",
-	    "seconds an access token lives"),
-	INT(refresh_token_ttl, 300, 31536000, "604800",
-	    "seconds a refresh token lives"),
-	INT(refresh_reuse_grace, 0, 300, "10",
-	    "seconds a just-rotated refresh token still works"),
-	INT(api_key_touch_interval, 1, 3600, "60",
-	    "seconds a worker gathers API keys' last-use times before writing them together"),
-	INT(password_time_cost, 1, 100, "3",
-	    "argon2id passes"),
-	INT(password_memory_kib, 8, 4194304, "65536",
-	    "argon2id memory in KiB"),
-	INT(password_parallelism, 1, 64, "1",
-	    "argon2id lanes"),
-	INT(login_max_failures, 1, 1000, "5",
-	    "failed logins per account (and ten times as many per address) before a lockout"),
-	INT(login_lockout, 1, 86400, "900",
-	    "seconds a lockout lasts"),
-	STR(allowed_origins, "https://localhost:8443",
-	    "space-separated origins that may call the cookie-authenticated routes"),
-	{ "cookie_secure", K_BOOL, offsetof(struct mh_config, cookie_secure), 0, 0, 0, "true",
-	  "set Secure on the refresh cookie; false only for plain-HTTP development" },
-	INT(upload_limit, 1, 1 << 30, "10485760",
-	    "largest attachment in bytes (413 above); keep the upload location's client_max_body_size a little larger"),
-	STR(storage_dir, "/var/lib/menhir/files",
-	    "where attachments are stored (absolute; outside the web root)"),
-	STR(events_socket, "/run/menhir/events/events.sock",
-	    "nginx's nchan publisher socket (live events); its directory must admit only Menhir's user; empty = none"),
-	INT(events_timeout, 1, 10000, "250",
-	    "ms one event publication may take (events are best effort)"),
-	INT(work_concurrency, 1, 256, "2",
-	    "job runners per menhir work (--concurrency overrides)"),
-	INT(jobs_lease, 5, 3600, "30",
-	    "seconds a claimed job stays leased unless renewed"),
-	INT(jobs_poll, 1, 3600, "5",
-	    "seconds between an idle runner's polls (NOTIFY wakes it sooner)"),
-	INT(jobs_backoff_base, 1, 3600000, "2000",
-	    "ms before a job's first retry; doubles per attempt"),
-	INT(jobs_backoff_max, 1, 86400, "600",
-	    "the longest retry delay in seconds"),
-	INT(jobs_max_attempts, 1, 100, "5",
-	    "attempts of a job when neither its kind nor its creator says"),
-	INT(jobs_cleanup_every, 10, 604800, "3600",
-	    "seconds between runs of the system.cleanup job"),
-	INT(jobs_keep_days, 1, 3650, "30",
-	    "finished jobs and webhook deliveries are deleted after this many days"),
-	{ "webhook_allow_private", K_BOOL, offsetof(struct mh_config, webhook_allow_private), 0, 0, 0, "false",
-	  "allow http:// and loopback/private webhook targets (tests, development only)" },
-	INT(webhook_timeout, 100, 60000, "10000",
-	    "ms for one webhook delivery"),
-	INT(webhook_max_attempts, 1, 100, "8",
-	    "delivery attempts before a webhook job is dead"),
-	STR(mail_from, "noreply@localhost",
-	    "envelope sender and From: address of outbound mail (a bare address)"),
-	STR(mail_from_name, "Menhir",
-	    "display name of the From: header"),
-	STR(smtp_url, "smtp://127.0.0.1:25",
-	    "smtp://[user:password@]host:port (STARTTLS) or smtps://…; AUTH when credentials are given"),
-	{ "smtp_starttls", K_BOOL, offsetof(struct mh_config, smtp_starttls), 0, 0, 0, "true",
-	  "smtp:// refuses to send unless STARTTLS succeeds (false only for a loopback relay)" },
-	INT(smtp_timeout, 100, 120000, "10000",
-	    "milliseconds one SMTP delivery may take"),
-	INT(mail_max_attempts, 1, 100, "6",
-	    "delivery attempts before a mail job is dead"),
-	STR(mail_templates_dir, MH_PKGDATADIR "/mail",
-	    "folder of the message templates (<name>.mail: subject, text and HTML)"),
-	STR(public_url, "https://localhost:8443",
-	    "base URL of the browser app, for the links in mail"),
-	INT(mail_cooldown, 0, 86400, "60",
-	    "seconds between two mails of one flow (reset, verification) to one address"),
-	INT(mail_ip_max, 1, 100000, "30",
-	    "mail-sending requests per client address per hour (429 above)"),
-	INT(invite_max, 1, 100000, "50",
-	    "invitations per tenant per hour (429 above)"),
-	STR(unverified_deny, "invite api_keys",
-	    "what an account with an unverified address may not do: any of login, invite, api_keys"),
-};
-
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-static const struct key *find_key(const char *name)
-{
-	for (size_t i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+		if (s == NULL)
+			continue;
+		if (--t == 0) {
+			*keys = s->keys;
+			*owner = mods[m];
+			return (unsigned char *)cfg->modules + offset;
+		}
+		offset += aligned(s->size);
+	}
 	return NULL;
 }
 
@@ -201,61 +154,57 @@ static int parse_long(const char *s, int base, long *out)
 	return (errno != 0 || *end != '\0') ? -1 : 0;
 }
 
-int mh_config_set(struct mh_config *cfg, const char *name, const char *value, const char *origin,
-		  char *err, size_t errlen)
+/* Parses value as key k and stores it at base + k->offset. */
+static int set_value(const struct mh_config_key *k, unsigned char *base, const char *value,
+                     const char *origin, char *err, size_t errlen)
 {
-	const struct key *k = find_key(name);
-	char *field;
+	unsigned char *field = base + k->offset;
 	long v;
 
-	if (k == NULL) {
-		snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
-		return -1;
-	}
-	field = (char *)cfg + k->offset;
-	switch (k->kind) {
-	case K_STR:
+	switch (k->type) {
+	case MH_SETTING_STR:
 		if (strlen(value) >= k->size) {
-			snprintf(err, errlen, "%s: %s is longer than %zu characters", origin, name,
-				 k->size - 1);
+			snprintf(err, errlen, "%s: %s is longer than %zu characters", origin,
+			         k->name, k->size - 1);
 			return -1;
 		}
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
-	case K_INT:
+	case MH_SETTING_INT:
 		if (parse_long(value, 10, &v) < 0 || v < k->min || v > k->max) {
 			snprintf(err, errlen, "%s: %s must be an integer from %ld to %ld, not '%s'",
-				 origin, name, k->min, k->max, value);
+			         origin, k->name, k->min, k->max, value);
 			return -1;
 		}
-		*(int *)field = (int)v;
+		*(int *)(void *)field = (int)v;
 		return 0;
-	case K_MODE:
+	case MH_SETTING_MODE:
 		if (parse_long(value, 8, &v) < 0 || v < 0 || v > 0777) {
-			snprintf(err, errlen, "%s: %s must be an octal file mode like 0660, not '%s'",
-				 origin, name, value);
+			snprintf(err, errlen,
+			         "%s: %s must be an octal file mode like 0660, not '%s'", origin,
+			         k->name, value);
 			return -1;
 		}
-		*(int *)field = (int)v;
+		*(int *)(void *)field = (int)v;
 		return 0;
-	case K_BOOL:
+	case MH_SETTING_BOOL:
 		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
 		    strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
-			*(int *)field = 1;
+			*(int *)(void *)field = 1;
 		else if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
-			 strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
-			*(int *)field = 0;
+		         strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+			*(int *)(void *)field = 0;
 		else {
-			snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin, name,
-				 value);
+			snprintf(err, errlen, "%s: %s must be true or false, not '%s'", origin,
+			         k->name, value);
 			return -1;
 		}
 		return 0;
-	case K_LEVEL:
-		if (mh_log_level_parse(value, (enum mh_log_level *)field) < 0) {
+	case MH_SETTING_LEVEL:
+		if (mh_log_level_parse(value, (enum mh_log_level *)(void *)field) < 0) {
 			snprintf(err, errlen,
-				 "%s: %s must be one of debug, info, warn, error, not '%s'", origin,
-				 name, value);
+			         "%s: %s must be one of debug, info, warn, error, not '%s'", origin,
+			         k->name, value);
 			return -1;
 		}
 		return 0;
@@ -263,14 +212,94 @@ int mh_config_set(struct mh_config *cfg, const char *name, const char *value, co
 	return -1;
 }
 
+int mh_config_set(struct mh_config *cfg, const char *name, const char *value, const char *origin,
+                  char *err, size_t errlen)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, name) == 0)
+				return set_value(k, base, value, origin, err, errlen);
+	snprintf(err, errlen, "%s: unknown setting '%s'", origin, name);
+	return -1;
+}
+
+/* The bytes a key's value takes in its struct. */
+static size_t value_size(const struct mh_config_key *k)
+{
+	return k->type == MH_SETTING_STR     ? k->size
+	       : k->type == MH_SETTING_LEVEL ? sizeof(enum mh_log_level)
+	                                     : sizeof(int);
+}
+
+int mh_config_check_registry(const struct mh_module *const *mods, char *err, size_t errlen)
+{
+	static struct mh_config scratch;
+	const struct mh_config_key *keys, *other;
+	const struct mh_module *owner, *other_owner;
+	unsigned char *base;
+	size_t used = 0;
+
+	for (size_t t = 0; (base = table(mods, &scratch, t, &keys, &owner)) != NULL; t++) {
+		size_t size = owner ? owner->settings->size : sizeof(scratch);
+		const char *who = owner ? owner->name : "core";
+
+		if (owner != NULL && (used += aligned(size)) > MH_CONFIG_MODULE_BYTES) {
+			snprintf(err, errlen, "module %s: the modules' settings exceed %d bytes",
+			         who, MH_CONFIG_MODULE_BYTES);
+			return -1;
+		}
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			char e[256];
+
+			if (k->offset + value_size(k) > size) {
+				snprintf(err, errlen, "%s: key %s lies outside its struct", who,
+				         k->name);
+				return -1;
+			}
+			if (set_value(k, base, k->def ? k->def : "", "default", e, sizeof(e)) < 0) {
+				snprintf(err, errlen, "%s: %s", who, e);
+				return -1;
+			}
+			/* Every key declared before this one, in this table or an earlier one. */
+			for (size_t u = 0; u <= t; u++) {
+				table(mods, &scratch, u, &other, &other_owner);
+				for (; (u < t || other != k) && other->name != NULL; other++)
+					if (strcmp(other->name, k->name) == 0) {
+						snprintf(err, errlen,
+						         "%s: key %s is already declared by %s",
+						         who, k->name,
+						         other_owner ? other_owner->name
+						                     : "the core");
+						return -1;
+					}
+			}
+		}
+	}
+	return 0;
+}
+
 void mh_config_defaults(struct mh_config *cfg)
 {
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
 	char err[256];
 
+	/* A clash or a bad default is a programming error: the binary must not start. */
+	if (mh_config_check_registry(mh_modules, err, sizeof(err)) < 0) {
+		fprintf(stderr, "menhir: configuration keys: %s\n", err);
+		abort();
+	}
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < NKEYS; i++)
-		if (mh_config_set(cfg, keys[i].name, keys[i].def, "default", err, sizeof(err)) < 0)
-			abort(); /* a bad built-in default is a programming error */
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++)
+			if (set_value(k, base, k->def ? k->def : "", "default", err, sizeof(err)) <
+			    0)
+				abort();
 }
 
 static char *trim(char *s)
@@ -286,7 +315,7 @@ static char *trim(char *s)
 }
 
 static int load_file(struct mh_config *cfg, const char *path, int required, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char line[2048], origin[600];
@@ -339,33 +368,91 @@ static int load_file(struct mh_config *cfg, const char *path, int required, char
 
 static int load_env(struct mh_config *cfg, char *err, size_t errlen)
 {
-	char var[64], origin[80];
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+	char var[80], origin[100];
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		const char *value;
-		size_t j;
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			const char *value;
+			size_t j;
 
-		memcpy(var, "MENHIR_", 7);
-		for (j = 0; keys[i].name[j] != '\0' && j + 8 < sizeof(var); j++)
-			var[7 + j] = (char)toupper((unsigned char)keys[i].name[j]);
-		var[7 + j] = '\0';
-		value = getenv(var);
-		if (value == NULL)
-			continue;
-		snprintf(origin, sizeof(origin), "environment %s", var);
-		if (mh_config_set(cfg, keys[i].name, value, origin, err, errlen) < 0)
-			return -1;
-	}
+			memcpy(var, "MENHIR_", 7);
+			for (j = 0; k->name[j] != '\0' && j + 8 < sizeof(var); j++)
+				var[7 + j] = (char)toupper((unsigned char)k->name[j]);
+			var[7 + j] = '\0';
+			value = getenv(var);
+			if (value == NULL)
+				continue;
+			snprintf(origin, sizeof(origin), "environment %s", var);
+			if (set_value(k, base, value, origin, err, errlen) < 0)
+				return -1;
+		}
 	return 0;
 }
 
-int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err,
-		   size_t errlen)
+int mh_config_load(struct mh_config *cfg, const char *path, int required, char *err, size_t errlen)
 {
 	mh_config_defaults(cfg);
 	if (load_file(cfg, path, required, err, errlen) < 0 || load_env(cfg, err, errlen) < 0)
 		return -1;
 	return mh_credentials_resolve(cfg, err, errlen);
+}
+
+int mh_config_apply(const struct mh_config *cfg, char *err, size_t errlen)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+	char why[512];
+
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++) {
+		const struct mh_settings *s = owner->settings;
+
+		why[0] = '\0';
+		if (s->apply != NULL && s->apply(base, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "module %s: %s", owner->name,
+			         why[0] ? why : "refused its settings");
+			return -1;
+		}
+	}
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		memcpy(owner->settings->values, base, owner->settings->size);
+	return 0;
+}
+
+const void *mh_config_module_values(const struct mh_config *cfg, const struct mh_module *m)
+{
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
+
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+		if (owner == m)
+			return base;
+	return NULL;
+}
+
+/* A bounded line for `menhir config`; what does not fit is counted, not written. */
+struct line {
+	char data[2048];
+	size_t len;
+};
+
+static void line_putc(struct line *b, char c)
+{
+	if (b->len + 1 < sizeof(b->data)) {
+		b->data[b->len] = c;
+		b->data[b->len + 1] = '\0';
+	}
+	b->len++;
+}
+
+static void line_puts(struct line *b, const char *s)
+{
+	while (*s)
+		line_putc(b, *s++);
 }
 
 /* Appends value to out as a libpq key=value value: quoted when it must be. */
@@ -457,36 +544,60 @@ static void print_url(int fd, const char *name, const char *value)
 		dprintf(fd, "%s = %.*s***%s\n", name, (int)(colon + 1 - value), value, at);
 }
 
+/* "# help [1..3600, default 30]" */
+static void print_help(int fd, const struct mh_config_key *k)
+{
+	dprintf(fd, "# %s [", k->help ? k->help : k->name);
+	switch (k->type) {
+	case MH_SETTING_STR: break;
+	case MH_SETTING_INT: dprintf(fd, "%ld..%ld, ", k->min, k->max); break;
+	case MH_SETTING_BOOL: dprintf(fd, "true|false, "); break;
+	case MH_SETTING_MODE: dprintf(fd, "octal, "); break;
+	case MH_SETTING_LEVEL: dprintf(fd, "debug|info|warn|error, "); break;
+	}
+	dprintf(fd, "default %s]\n", k->def && k->def[0] ? k->def : "empty");
+}
+
+static void print_value(int fd, const struct mh_config_key *k, const unsigned char *base)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error"};
+	const void *field = base + k->offset;
+
+	switch (k->type) {
+	case MH_SETTING_STR:
+		/* database_url, migrate_database_url, database_replica_url */
+		if (strstr(k->name, "database_") != NULL && strstr(k->name, "url") != NULL)
+			print_conninfo(fd, k->name, field);
+		else if (strstr(k->name, "url") != NULL)
+			print_url(fd, k->name, field);
+		else
+			dprintf(fd, "%s = %s\n", k->name, (const char *)field);
+		break;
+	case MH_SETTING_INT: dprintf(fd, "%s = %d\n", k->name, *(const int *)field); break;
+	case MH_SETTING_MODE:
+		dprintf(fd, "%s = %04o\n", k->name, (unsigned)*(const int *)field);
+		break;
+	case MH_SETTING_BOOL:
+		dprintf(fd, "%s = %s\n", k->name, *(const int *)field ? "true" : "false");
+		break;
+	case MH_SETTING_LEVEL:
+		dprintf(fd, "%s = %s\n", k->name, levels[*(const enum mh_log_level *)field]);
+		break;
+	}
+}
+
 void mh_config_dump(const struct mh_config *cfg, int fd)
 {
-	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
+	unsigned char *base;
 
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
-		const char *field = (const char *)cfg + k->offset;
-
-		switch (k->kind) {
-		case K_STR:
-			/* database_url, migrate_database_url, database_replica_url */
-			if (strstr(k->name, "database_") != NULL && strstr(k->name, "url") != NULL)
-				print_conninfo(fd, k->name, field);
-			else if (strstr(k->name, "url") != NULL)
-				print_url(fd, k->name, field);
-			else
-				dprintf(fd, "%s = %s\n", k->name, field);
-			break;
-		case K_INT:
-			dprintf(fd, "%s = %d\n", k->name, *(const int *)field);
-			break;
-		case K_MODE:
-			dprintf(fd, "%s = %04o\n", k->name, (unsigned)*(const int *)field);
-			break;
-		case K_BOOL:
-			dprintf(fd, "%s = %s\n", k->name, *(const int *)field ? "true" : "false");
-			break;
-		case K_LEVEL:
-			dprintf(fd, "%s = %s\n", k->name, levels[*(const enum mh_log_level *)field]);
-			break;
+	for (size_t t = 0; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++) {
+		if (owner != NULL)
+			dprintf(fd, "\n# ---- module %s ----\n", owner->name);
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			print_help(fd, k);
+			print_value(fd, k, base);
 		}
 	}
 }
@@ -503,27 +614,26 @@ int mh_config_worker_count(const struct mh_config *cfg)
 
 void mh_config_describe(int fd)
 {
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
+	static const char *const types[] = {
+	        [MH_SETTING_STR] = "string",   [MH_SETTING_INT] = "integer",
+	        [MH_SETTING_BOOL] = "boolean", [MH_SETTING_MODE] = "mode",
+	        [MH_SETTING_LEVEL] = "level",
+	};
+	static struct mh_config scratch;
+	const struct mh_config_key *keys;
+	const struct mh_module *owner;
 
-		switch (k->kind) {
-		case K_STR:
-			dprintf(fd, "core\t%s\tstring\t%s\t\t%s\n", k->name, k->def, k->help);
-			break;
-		case K_INT:
-			dprintf(fd, "core\t%s\tinteger\t%s\t%ld..%ld\t%s\n", k->name, k->def, k->min,
-				k->max, k->help);
-			break;
-		case K_MODE:
-			dprintf(fd, "core\t%s\tmode\t%s\t0000..0777\t%s\n", k->name, k->def, k->help);
-			break;
-		case K_BOOL:
-			dprintf(fd, "core\t%s\tboolean\t%s\ttrue|false\t%s\n", k->name, k->def, k->help);
-			break;
-		case K_LEVEL:
-			dprintf(fd, "core\t%s\tlevel\t%s\tdebug|info|warn|error\t%s\n", k->name, k->def,
-				k->help);
-			break;
+	for (size_t t = 0; table(mh_modules, &scratch, t, &keys, &owner) != NULL; t++)
+		for (const struct mh_config_key *k = keys; k->name != NULL; k++) {
+			dprintf(fd, "%s\t%s\t%s\t%s\t", owner ? owner->name : "core", k->name,
+			        types[k->type], k->def ? k->def : "");
+			switch (k->type) {
+			case MH_SETTING_STR: break;
+			case MH_SETTING_INT: dprintf(fd, "%ld..%ld", k->min, k->max); break;
+			case MH_SETTING_BOOL: dprintf(fd, "true|false"); break;
+			case MH_SETTING_MODE: dprintf(fd, "0000..0777"); break;
+			case MH_SETTING_LEVEL: dprintf(fd, "debug|info|warn|error"); break;
+			}
+			dprintf(fd, "\t%s\n", k->help ? k->help : "");
 		}
-	}
 }

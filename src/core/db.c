@@ -351,7 +351,7 @@ int mh_tx_begin(struct mh_tx *tx, struct mh_request *req, unsigned flags)
 		return MH_DB_ERROR;
 	ctx[0] = req->principal.tenant_id ? req->principal.tenant_id : empty[0];
 	ctx[1] = req->principal.user_id ? req->principal.user_id : empty[1];
-	ctx[2] = req->route ? mh_role_name(req->route->min_role) : empty[2];
+	ctx[2] = mh_role_name((enum mh_role)req->min_role);
 	queue(tx, (flags & MH_TX_READ_ONLY) ? "!BEGIN READ ONLY" : "!BEGIN", NULL, 0);
 	if (req->principal.api_key_id != NULL) {
 		ctx[1] = req->principal.api_key_id;

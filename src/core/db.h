@@ -25,7 +25,7 @@ enum mh_tx_flags {
 
 /* The RLS context of a transaction with a tenant ($1) and a user ($2), checked against the
  * route's minimum role ($3): the one copy of the statement (db.c says why it looks like
- * this), which bench/floor and the peers run word for word (t/it_documents checks). */
+ * this), which bench/floor and the peers run word for word (a test suite checks). */
 #define MH_DB_ENTER_SQL                                                                    \
 	"SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),"  \
 	" set_config('app.role', coalesce((SELECT m.role FROM memberships m"                  \

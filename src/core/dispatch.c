@@ -87,6 +87,7 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req, stru
 	case MH_MATCH_OK: break;
 	}
 	req->route = route;
+	req->min_role = route->min_role;
 	/* The listener decides, never the client address: behind a load balancer every
 	 * client looks private. */
 	if ((route->flags & MH_INTERNAL) && !req->internal) {

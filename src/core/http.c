@@ -9,6 +9,18 @@
 static const char *retry_after = "5";
 static char retry_after_buf[16];
 
+static int cookie_secure = 1;
+
+void mh_http_set_cookie_secure(int on)
+{
+	cookie_secure = on;
+}
+
+const char *mh_http_cookie_secure(void)
+{
+	return cookie_secure ? "; Secure" : "";
+}
+
 void mh_http_set_retry_after(int seconds)
 {
 	snprintf(retry_after_buf, sizeof(retry_after_buf), "%d", seconds);

@@ -77,6 +77,9 @@ struct mh_request {
 	const struct mh_route *route;
 	size_t route_index; /* for metrics; MH_METRICS_UNMATCHED until routed */
 	struct mh_principal principal;
+	/* The enum mh_role the caller must still hold, re-read by every transaction (app_enter):
+	 * the route's minimum role, or a job kind's when `menhir work` runs a job. */
+	int min_role;
 	int db_round_trips;
 	/* With a read replica: the WAL position at or past this request's last commit, 0
 	 * when it wrote nothing (core/replica.c sends it to the client). */
@@ -152,5 +155,11 @@ int mh_reply_unavailable(struct mh_request *req, struct mh_response *res, const 
 
 /* Sets the seconds sent in Retry-After by mh_reply_unavailable(). */
 void mh_http_set_retry_after(int seconds);
+
+/* The cookie_secure key: every cookie Menhir sets (the refresh token, read-your-writes' WAL
+ * position) says Secure unless it is off for plain-HTTP development. */
+void mh_http_set_cookie_secure(int on);
+/* "; Secure" or "", to append to a Set-Cookie value. */
+const char *mh_http_cookie_secure(void);
 
 #endif

@@ -42,7 +42,7 @@ enum mh_field_flags {
 	MH_BYTES = 1 << 5,      /* strings: .min and .max count bytes, not characters */
 	MH_OPEN = 1 << 6,       /* objects: members beyond .fields are allowed (free-form) */
 	MH_LOWER = 1 << 7,      /* strings: the handler reads a lower-cased copy */
-	MH_RAW_TEXT = 1 << 8,   /* strings: control characters allowed (a document's body) */
+	MH_RAW_TEXT = 1 << 8,   /* strings: control characters allowed (long free text) */
 };
 
 struct mh_check;
@@ -64,7 +64,7 @@ struct mh_field {
 	 * one answer lists every problem: it sees the object even when a member failed, so it
 	 * looks only at what it needs and checks its type. Reports with mh_check_add(). */
 	void (*check_object)(struct mh_check *c, struct json_object *obj);
-	/* A path parameter that does not fit: the 404 message ("no such document"). */
+	/* A path parameter that does not fit: the 404 message ("no such tenant"). */
 	const char *not_found;
 	/* ---- documentation only (menhir openapi) ---- */
 	const char *description;

@@ -58,6 +58,11 @@ void mh_jwt_configure(const char *issuer, const char *audience, int leeway, int 
 	conf.max_ttl = max_ttl < 0 ? 0 : max_ttl;
 }
 
+void mh_jwt_set_max_ttl(int max_ttl)
+{
+	conf.max_ttl = max_ttl < 0 ? 0 : max_ttl;
+}
+
 /* The claim check's shape of mh_is_uuid (s is NUL-terminated; len is its length). */
 static int is_uuid(const char *s, size_t len)
 {

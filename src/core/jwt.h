@@ -21,6 +21,8 @@ struct mh_token_claims {
 /* Issuer, audience, accepted clock skew (seconds) and the longest lifetime a token may
  * have (exp - iat, seconds: the access-token TTL) for issue and verify. */
 void mh_jwt_configure(const char *issuer, const char *audience, int leeway, int max_ttl);
+/* Changes only that longest lifetime. */
+void mh_jwt_set_max_ttl(int max_ttl);
 
 /*
  * Signs claims (sub, tid, role, sid, ver; jti generated if empty, iat/nbf =

@@ -42,7 +42,7 @@ const char *mh_keyring_active_private_pem(size_t *len);
 /* The public key for kid as an OpenSSL EVP_PKEY*, or NULL when unknown. */
 void *mh_keyring_public_key(const char *kid);
 
-/* Appends the JWKS document {"keys":[{"kty":"RSA","kid","use":"sig","alg":"RS256","n","e"}]}. */
+/* Appends the JWK Set {"keys":[{"kty":"RSA","kid","use":"sig","alg":"RS256","n","e"}]}. */
 void mh_keyring_jwks(struct mh_buf *b);
 
 #endif

@@ -45,7 +45,7 @@ struct mh_module_doc;
  */
 struct mh_route {
 	unsigned method;
-	const char *pattern; /* "/api/v1/documents/:id" */
+	const char *pattern; /* "/api/v1/items/:id" */
 	mh_handler_fn handler;
 	unsigned flags;
 	enum mh_role min_role;
@@ -55,22 +55,25 @@ struct mh_route {
 	const struct mh_route_doc *doc; /* summary, responses... (core/openapi.h) */
 };
 
+struct mh_arena;
 struct mh_job;
 struct mh_job_kind;
 struct mh_tx;
+struct pg_result; /* libpq's PGresult */
 
 struct mh_module {
 	const char *name;
 	const struct mh_route *routes; /* ends with a zeroed entry */
-	/* Runs once in the master before fork (register prepared statements,
-	 * validate settings); returns 0 or -1 to refuse to start. May be NULL. */
+	/* Runs once in the master before fork (register prepared statements); returns 0 or -1
+	 * to refuse to start. Settings are checked by settings->apply, which also runs on every
+	 * reload. May be NULL. */
 	int (*init)(const struct mh_config *cfg);
 	/* Background work this module runs (core/queue.h); ends with a zeroed entry. May be
 	 * NULL. */
 	const struct mh_job_kind *job_kinds;
 	/* Called by `menhir work` for every module inside the transaction that gives a tenant's
 	 * job a final status ("succeeded", "failed", "dead"), before it commits, so what a
-	 * module adds (a webhook delivery) exists if and only if the status does. result_json
+	 * module adds (a delivery it queues) exists if and only if the status does. result_json
 	 * is NULL unless succeeded. Returns 0, or -1 to roll the run back and retry it. May
 	 * be NULL. */
 	int (*on_job_finished)(const struct mh_job *job, const char *status,
@@ -78,6 +81,16 @@ struct mh_module {
 	/* The module's part of the OpenAPI document: its tag and the schemas its routes answer
 	 * with (core/openapi.h). May be NULL. */
 	const struct mh_module_doc *doc;
+	/* The configuration keys this module reads and the struct that holds their values
+	 * (core/config.h): loaded, checked, printed and reloaded on SIGHUP by the core. May be
+	 * NULL. */
+	const struct mh_settings *settings;
+	/* Called by `menhir work` after a tenant job's status change committed (claimed:
+	 * running; ended: succeeded, failed, dead, or queued again for a retry), with the job's
+	 * row (MH_QUEUE_JOB_COLUMNS, core/queue.h) at `row` of r. Best effort, for live views:
+	 * the database stays the truth. May be NULL. */
+	void (*on_job_status)(const struct mh_job *job, const struct pg_result *r, int row,
+	                      struct mh_arena *arena);
 };
 
 /* The registry: every module, NULL-terminated, in src/modules/modules.c.

@@ -1,33 +1,30 @@
-/* queue.c - queueing jobs from a transaction, rendering them, and finding their kinds. */
+/* queue.c - queueing jobs from a transaction, reading claimed rows, and finding their kinds. */
 #include "core/queue.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/events.h"
+#include <json-c/json.h>
+
+#include "core/json.h"
 #include "core/log.h"
 
-const char *const mh_queue_job_fields[] = {
-	"id",	  "kind",	  "status",	  "document_id", "attempts",	"max_attempts",
-	"run_at", "result",	  "error",	  "webhook_url", "created_by",	"created_at",
-	"updated_at", "finished_at",
-};
-const int mh_queue_job_nfields = (int)(sizeof(mh_queue_job_fields) / sizeof(*mh_queue_job_fields));
-#define RESULT_COLUMN 7
+/* The parameters of mh_queue_enqueue, by position. */
+enum { P_KIND, P_PAYLOAD, P_UNIQUE_KEY, P_DELAY, P_MAX_ATTEMPTS, P_COUNT };
 
 /* The job is the caller's: tenant and creator come from the transaction's context
  * (app_enter), never from parameters, so a request cannot queue work for someone else.
  * The INSERT policy adds member+ and created_by = the caller. */
 static const struct mh_db_statement queue_statements[] = {
-	{ "mh_queue_enqueue",
-	  "INSERT INTO jobs AS j (tenant_id, created_by, kind, document_id, payload, unique_key,"
-	  "                       webhook_url, run_at, max_attempts)"
-	  " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), $1, $2::uuid,"
-	  "         coalesce($3::jsonb, '{}'), $4, $5, now() + make_interval(secs => $6::int),"
-	  "         $7::int)"
-	  " RETURNING " MH_QUEUE_JOB_COLUMNS,
-	  7 },
-	{ NULL, NULL, 0 },
+        {"mh_queue_enqueue",
+         "INSERT INTO jobs AS j (tenant_id, created_by, kind, payload, unique_key, run_at,"
+         "                       max_attempts)"
+         " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), $1,"
+         "         coalesce($2::jsonb, '{}'), $3, now() + make_interval(secs => $4::int),"
+         "         $5::int)"
+         " RETURNING " MH_QUEUE_JOB_COLUMNS,
+         P_COUNT},
+        {NULL, NULL, 0},
 };
 
 int mh_queue_init(void)
@@ -56,54 +53,47 @@ int mh_queue_enqueue(struct mh_tx *tx, const struct mh_job_spec *spec)
 		mh_log(MH_LOG_ERROR, "queue", "no tenant job kind named %s", spec->kind);
 		return MH_DB_ERROR;
 	}
-	max_attempts = spec->max_attempts > 0 ? spec->max_attempts
-		       : kind->max_attempts > 0 ? kind->max_attempts
-						: 5;
-	p = mh_arena_alloc(tx->req->arena, sizeof(*p) * 7);
+	max_attempts = spec->max_attempts > 0   ? spec->max_attempts
+	               : kind->max_attempts > 0 ? kind->max_attempts
+	                                        : 5;
+	p = mh_arena_alloc(tx->req->arena, sizeof(*p) * P_COUNT);
 	if (p == NULL)
 		return MH_DB_ERROR;
-	p[0] = spec->kind;
-	p[1] = spec->document_id;
-	p[2] = spec->payload_json;
-	p[3] = spec->unique_key;
-	p[4] = spec->webhook_url;
-	p[5] = mh_arena_sprintf(tx->req->arena, "%d", spec->delay_seconds);
-	p[6] = mh_arena_sprintf(tx->req->arena, "%d", max_attempts);
-	if (p[5] == NULL || p[6] == NULL)
+	p[P_KIND] = spec->kind;
+	p[P_PAYLOAD] = spec->payload_json;
+	p[P_UNIQUE_KEY] = spec->unique_key;
+	p[P_DELAY] = mh_arena_sprintf(tx->req->arena, "%d", spec->delay_seconds);
+	p[P_MAX_ATTEMPTS] = mh_arena_sprintf(tx->req->arena, "%d", max_attempts);
+	if (p[P_DELAY] == NULL || p[P_MAX_ATTEMPTS] == NULL)
 		return MH_DB_ERROR;
-	return mh_tx_query(tx, "mh_queue_enqueue", p, 7);
+	return mh_tx_query(tx, "mh_queue_enqueue", p, P_COUNT);
 }
 
-void mh_queue_put_job(struct mh_buf *b, const PGresult *r, int row)
+static const char *text_or(const PGresult *r, int row, int col, const char *none)
 {
-	mh_buf_putc(b, '{');
-	for (int c = 0; c < mh_queue_job_nfields; c++) {
-		mh_buf_puts(b, c == 0 ? "\"" : ",\"");
-		mh_buf_puts(b, mh_queue_job_fields[c]);
-		mh_buf_puts(b, "\":");
-		if (PQgetisnull(r, row, c))
-			mh_buf_puts(b, "null");
-		else if (c == RESULT_COLUMN)
-			mh_buf_puts(b, PQgetvalue(r, row, c)); /* jsonb's text: already JSON */
-		else if (c == 4 || c == 5)
-			mh_buf_puts(b, PQgetvalue(r, row, c)); /* attempts, max_attempts: numbers */
-		else
-			mh_buf_json_cstr(b, PQgetvalue(r, row, c));
+	return PQgetisnull(r, row, col) ? none : PQgetvalue(r, row, col);
+}
+
+int mh_queue_job_from_row(struct mh_arena *arena, const PGresult *r, int row, struct mh_job *job)
+{
+	struct json_object *payload;
+
+	memset(job, 0, sizeof(*job));
+	if (r == NULL || row >= PQntuples(r) || PQnfields(r) < MH_JOB_NCOLUMNS)
+		return -1;
+	job->id = PQgetvalue(r, row, MH_JOB_ID);
+	job->kind = PQgetvalue(r, row, MH_JOB_KIND);
+	job->tenant_id = text_or(r, row, MH_JOB_TENANT_ID, "");
+	job->created_by = text_or(r, row, MH_JOB_CREATED_BY, "");
+	job->attempt = atoi(PQgetvalue(r, row, MH_JOB_ATTEMPTS));
+	job->max_attempts = atoi(PQgetvalue(r, row, MH_JOB_MAX_ATTEMPTS));
+	payload = json_tokener_parse(text_or(r, row, MH_JOB_PAYLOAD, "{}"));
+	if (payload != NULL && !json_object_is_type(payload, json_type_object)) {
+		json_object_put(payload);
+		payload = NULL;
 	}
-	mh_buf_putc(b, '}');
-}
-
-void mh_queue_publish(struct mh_arena *a, const char *tenant_id, const PGresult *r, int row)
-{
-	struct mh_buf b;
-	char channel[64];
-
-	(void)tenant_id; /* the channel is the job's: subscribing is authorized per job */
-	if (r == NULL || row >= PQntuples(r))
-		return;
-	snprintf(channel, sizeof(channel), "job-%s", PQgetvalue(r, row, 0));
-	mh_buf_init(&b, a, 512);
-	mh_queue_put_job(&b, r, row);
-	if (!b.failed)
-		mh_events_publish(channel, b.data, b.len);
+	if (payload == NULL)
+		payload = json_object_new_object();
+	job->payload = mh_json_defer(arena, payload);
+	return job->payload != NULL ? 0 : -1;
 }

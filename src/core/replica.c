@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/db.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/scoreboard.h"
 
@@ -21,7 +22,6 @@
 static struct {
 	int configured;
 	long long max_lag_ms;
-	int cookie_secure;
 	/* This worker's view of the replica, refreshed at most every REPLICA_CHECK_US. */
 	int64_t checked_us;
 	int64_t down_until_us;
@@ -34,7 +34,6 @@ void mh_replica_configure(const struct mh_config *cfg)
 	memset(&rs, 0, sizeof(rs));
 	rs.configured = cfg->database_replica_url[0] != '\0';
 	rs.max_lag_ms = cfg->replica_max_lag;
-	rs.cookie_secure = cfg->cookie_secure;
 }
 
 int mh_lsn_parse(const char *s, uint64_t *out)
@@ -170,7 +169,7 @@ int mh_replica_reply_headers(struct mh_request *req, struct mh_response *res)
 	 * Path=/ so every API path and the browser app's requests carry it. */
 	cookie = mh_arena_sprintf(
 	        req->arena, LSN_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly%s; SameSite=Lax",
-	        lsn ? lsn : "", LSN_COOKIE_MAX_AGE, rs.cookie_secure ? "; Secure" : "");
+	        lsn ? lsn : "", LSN_COOKIE_MAX_AGE, mh_http_cookie_secure());
 	/* A NULL value (out of memory) is recorded as a dropped header: the dispatcher then
 	 * fails the response loudly rather than let a writer read stale data. */
 	if (mh_response_header(res, LSN_HEADER, lsn) < 0 ||

@@ -20,7 +20,7 @@
  * until the replica has caught up with it.
  */
 
-/* Takes database_replica_url, replica_max_lag and cookie_secure. */
+/* Takes database_replica_url and replica_max_lag. */
 void mh_replica_configure(const struct mh_config *cfg);
 
 /* 1 when this read-only transaction of req may go to the replica (the rules above); may

@@ -15,12 +15,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <libpq-fe.h>
 
 #include "core/arena.h"
 #include "core/db.h"
-#include "core/json.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/scoreboard.h"
@@ -29,17 +27,13 @@
 static const struct mh_config *cfg;
 static struct mh_runner_state *own_state;
 
-/* Claims run as nobody (no tenant): jobs_claim is SECURITY DEFINER. The claim returns the job
- * rendered like GET /jobs/:id (columns 0..13, for the "running" event), then what the runner
- * needs beyond that. */
-#define COL_TENANT 14
-#define COL_PAYLOAD 15
-#define COL_TRACEPARENT 16
+/* Claims run as nobody (no tenant): jobs_claim is SECURITY DEFINER. Claim and finish both
+ * return the job's MH_QUEUE_JOB_COLUMNS (core/queue.h); the claim adds the trace the job
+ * continues. */
+#define COL_TRACEPARENT MH_JOB_NCOLUMNS
 static const struct mh_db_statement runner_statements[] = {
         {"mh_work_claim",
-         "SELECT " MH_QUEUE_JOB_COLUMNS ", j.tenant_id, j.payload::text, j.traceparent"
-         "  FROM jobs_claim($1, $2::int) j",
-         2},
+         "SELECT " MH_QUEUE_JOB_COLUMNS ", j.traceparent FROM jobs_claim($1, $2::int) j", 2},
         {"mh_work_finish",
          "SELECT " MH_QUEUE_JOB_COLUMNS
          "  FROM jobs_finish($1::uuid, $2, $3, $4::jsonb, $5, $6::int) j",
@@ -106,18 +100,15 @@ static uint64_t next_random(struct runner *r)
 	return r->rnd * 0x2545F4914F6CDD1DULL;
 }
 
-/* Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries
- * of many jobs that failed together (a webhook receiver down) spread out instead of
- * returning in a herd. */
-static long long retry_delay_ms(struct runner *r, int attempt)
+long long mh_runner_retry_delay_ms(int base_ms, int max_s, int attempt, uint64_t random)
 {
-	long long cap = (long long)cfg->jobs_backoff_max * 1000, d = cfg->jobs_backoff_base;
+	long long cap = (long long)max_s * 1000, d = base_ms;
 
 	for (int i = 1; i < attempt && d < cap; i++)
 		d *= 2;
 	if (d > cap)
 		d = cap;
-	return d / 2 + (long long)(next_random(r) % (uint64_t)(d / 2 + 1));
+	return d / 2 + (long long)(random % (uint64_t)(d / 2 + 1));
 }
 
 static const char *outcome_name(enum mh_job_outcome o)
@@ -125,14 +116,13 @@ static const char *outcome_name(enum mh_job_outcome o)
 	return o == MH_JOB_SUCCEEDED ? "succeeded" : o == MH_JOB_FAILED ? "failed" : "retry";
 }
 
-/* The status jobs_finish() will give: a retry whose attempts are used up is dead. */
-static const char *final_status(const struct mh_job *job, enum mh_job_outcome o)
+const char *mh_runner_final_status(enum mh_job_outcome o, int attempt, int max_attempts)
 {
 	if (o == MH_JOB_SUCCEEDED)
 		return "succeeded";
 	if (o == MH_JOB_FAILED)
 		return "failed";
-	return job->attempt >= job->max_attempts ? "dead" : NULL;
+	return attempt >= max_attempts ? "dead" : NULL;
 }
 
 struct outcome {
@@ -145,10 +135,10 @@ struct outcome {
  * `hooks`), the next run of a periodic kind, and commits. Returns the finished row's result
  * (for the event), NULL when the transaction failed (tx->sqlstate says why). */
 static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct mh_job *job,
-			      const struct mh_job_kind *kind, const struct outcome *o, int hooks)
+                              const struct mh_job_kind *kind, const struct outcome *o, int hooks)
 {
 	const char **p = mh_arena_alloc(&r->arena, sizeof(*p) * 6);
-	const char *status = final_status(job, o->kind);
+	const char *status = mh_runner_final_status(o->kind, job->attempt, job->max_attempts);
 	int idx;
 
 	if (p == NULL)
@@ -159,7 +149,11 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 	p[3] = o->kind == MH_JOB_SUCCEEDED ? (o->result_json ? o->result_json : "{}") : NULL;
 	p[4] = o->kind == MH_JOB_SUCCEEDED ? NULL : (o->error ? o->error : "failed");
 	p[5] = mh_arena_sprintf(&r->arena, "%lld",
-				o->kind == MH_JOB_RETRY ? retry_delay_ms(r, job->attempt) : 0LL);
+	                        o->kind == MH_JOB_RETRY
+	                                ? mh_runner_retry_delay_ms(cfg->jobs_backoff_base,
+	                                                           cfg->jobs_backoff_max,
+	                                                           job->attempt, next_random(r))
+	                                : 0LL);
 	idx = mh_tx_query(tx, "mh_work_finish", p, 6);
 	if (idx < 0)
 		return NULL;
@@ -167,14 +161,16 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 		for (size_t m = 0; mh_modules[m] != NULL; m++) {
 			if (mh_modules[m]->on_job_finished == NULL)
 				continue;
-			if (mh_modules[m]->on_job_finished(job, status,
-							   o->kind == MH_JOB_SUCCEEDED
-								   ? (o->result_json ? o->result_json : "{}")
-								   : NULL,
-							   tx) < 0) {
+			if (mh_modules[m]->on_job_finished(
+			            job, status,
+			            o->kind == MH_JOB_SUCCEEDED
+			                    ? (o->result_json ? o->result_json : "{}")
+			                    : NULL,
+			            tx) < 0) {
 				snprintf(tx->sqlstate, sizeof(tx->sqlstate), "MHHOK");
-				tx->error = mh_arena_sprintf(&r->arena, "module %s refused the end of the job",
-							     mh_modules[m]->name);
+				tx->error = mh_arena_sprintf(&r->arena,
+				                             "module %s refused the end of the job",
+				                             mh_modules[m]->name);
 				mh_tx_rollback(tx);
 				return NULL;
 			}
@@ -194,7 +190,7 @@ static const PGresult *finish(struct runner *r, struct mh_tx *tx, const struct m
 }
 
 static void log_run(const struct mh_job *job, const char *status, const struct outcome *o,
-		    int64_t started_us)
+                    int64_t started_us)
 {
 	struct mh_logline l;
 
@@ -221,10 +217,9 @@ static const char *error_text(struct runner *r, const char *code, const char *me
  * fresh transaction: with the creator's context (so a final status still reaches the
  * modules' hooks), or, when even that is refused (the creator was removed), with none. */
 static const PGresult *finish_after_failure(struct runner *r, const struct mh_job *job,
-					    const struct mh_job_kind *kind,
-					    struct mh_request *req, const char *sqlstate)
+                                            const struct mh_job_kind *kind, struct mh_request *req,
+                                            const char *sqlstate)
 {
-	static const struct mh_route anyone = { 0 };
 	struct outcome o;
 	struct mh_tx tx;
 	const PGresult *res;
@@ -239,7 +234,8 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 		o.error = mh_arena_sprintf(&r->arena, "database_error: SQLSTATE %s", sqlstate);
 	}
 	o.result_json = NULL;
-	req->route = &anyone;
+	/* Recording the end needs no role: the failure may be that the creator lost theirs. */
+	req->min_role = MH_ROLE_NONE;
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
 	    (res = finish(r, &tx, job, kind, &o, 1)) != NULL)
 		return res;
@@ -248,61 +244,61 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
 	    (res = finish(r, &tx, job, kind, &o, 0)) != NULL)
 		return res;
-	mh_log(MH_LOG_ERROR, "job", "job %s: cannot record its failure (SQLSTATE %s); its lease "
-	       "will run out and it will be retried", job->id, tx.sqlstate);
+	mh_log(MH_LOG_ERROR, "job",
+	       "job %s: cannot record its failure (SQLSTATE %s); its lease "
+	       "will run out and it will be retried",
+	       job->id, tx.sqlstate);
 	return NULL;
+}
+
+/* Tells every module a tenant job's committed status (row `row` of res). */
+static void announce(struct runner *r, const struct mh_job *job, const PGresult *res)
+{
+	if (res == NULL || job->tenant_id[0] == '\0' || PQntuples(res) != 1)
+		return;
+	for (size_t m = 0; mh_modules[m] != NULL; m++)
+		if (mh_modules[m]->on_job_status != NULL)
+			mh_modules[m]->on_job_status(job, res, 0, &r->arena);
 }
 
 static void run_job(struct runner *r, const PGresult *claim)
 {
-	struct mh_route route = { 0 };
 	struct mh_request req;
 	struct mh_job job;
-	struct mh_job_run run = { 0 };
+	struct mh_job_run run = {0};
 	struct mh_tx tx;
-	struct outcome o = { MH_JOB_RETRY, NULL, NULL };
+	struct outcome o = {MH_JOB_RETRY, NULL, NULL};
 	const struct mh_job_kind *kind;
 	const PGresult *done = NULL;
 	const char *status;
 	int64_t started = mh_now_us();
 
-	memset(&job, 0, sizeof(job));
-	job.id = mh_arena_strdup(&r->arena, PQgetvalue(claim, 0, 0));
-	job.kind = mh_arena_strdup(&r->arena, PQgetvalue(claim, 0, 1));
-	job.document_id = PQgetisnull(claim, 0, 3) ? NULL : PQgetvalue(claim, 0, 3);
-	job.attempt = atoi(PQgetvalue(claim, 0, 4));
-	job.max_attempts = atoi(PQgetvalue(claim, 0, 5));
-	job.webhook_url = PQgetisnull(claim, 0, 9) ? NULL : PQgetvalue(claim, 0, 9);
-	job.created_by = PQgetisnull(claim, 0, 10) ? "" : PQgetvalue(claim, 0, 10);
-	job.tenant_id = PQgetisnull(claim, 0, COL_TENANT) ? "" : PQgetvalue(claim, 0, COL_TENANT);
-	job.payload = mh_json_defer(&r->arena, json_tokener_parse(PQgetvalue(claim, 0, COL_PAYLOAD)));
-	if (job.payload == NULL)
-		job.payload = mh_json_defer(&r->arena, json_object_new_object());
-
+	if (mh_queue_job_from_row(&r->arena, claim, 0, &job) < 0)
+		return; /* no memory: the lease runs out and the job is retried */
 	begin_request(r, &req, mh_arena_sprintf(&r->arena, "job:%s", job.id));
 	req.path = job.kind;
 	req.principal.tenant_id = job.tenant_id;
 	req.principal.user_id = job.created_by;
 	atomic_store(&own_state->busy_since_us, started);
-
-	if (job.tenant_id[0] != '\0')
-		mh_queue_publish(&r->arena, job.tenant_id, claim, 0); /* running */
+	announce(r, &job, claim); /* running */
 
 	kind = mh_queue_kind(job.kind);
 	if (kind == NULL) {
 		o.kind = MH_JOB_FAILED;
 		o.error = "unknown_kind: no module runs jobs of this kind";
 	} else if (job.attempt > job.max_attempts) {
-		/* Every claim counts: a job that keeps killing its runner ends dead, not in a loop. */
+		/* Every claim counts: a job that keeps killing its runner ends dead, not in a loop.
+		 */
 		o.kind = MH_JOB_RETRY;
-		o.error = mh_arena_sprintf(&r->arena, "runner_lost: the runner stopped during "
-					   "each of its %d attempts", job.max_attempts);
+		o.error = mh_arena_sprintf(&r->arena,
+		                           "runner_lost: the runner stopped during "
+		                           "each of its %d attempts",
+		                           job.max_attempts);
 	} else if (job.tenant_id[0] != '\0' && job.created_by[0] == '\0') {
 		o.kind = MH_JOB_FAILED;
 		o.error = "creator_gone: the user who queued the job no longer exists";
 	} else {
-		route.min_role = kind->min_role;
-		req.route = &route;
+		req.min_role = kind->min_role;
 		if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) != MH_DB_OK) {
 			/* No database: the lease runs out and the job is retried. */
 			atomic_store(&own_state->busy_since_us, 0);
@@ -330,27 +326,23 @@ static void run_job(struct runner *r, const PGresult *claim)
 		}
 		goto out;
 	}
-	/* Ended before running: no effects, only the status. */
-	{
-		static const struct mh_route anyone = { 0 };
-		req.route = &anyone;
-		req.principal.user_id = job.created_by;
+	/* Ended before running: no effects, only the status, which needs no role. */
+	req.min_role = MH_ROLE_NONE;
+	if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
+		done = finish(r, &tx, &job, kind, &o, job.created_by[0] != '\0');
+	if (done == NULL) {
+		/* The creator's context is refused (removed from the tenant): end it as nobody,
+		 * without the hooks. */
+		req.principal.tenant_id = "";
+		req.principal.user_id = "";
 		if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
-			done = finish(r, &tx, &job, kind, &o, job.created_by[0] != '\0');
-		if (done == NULL) {
-			/* The creator's context is refused (removed from the tenant): end it as
-			 * nobody, without the hooks. */
-			req.principal.tenant_id = "";
-			req.principal.user_id = "";
-			if (mh_tx_begin(&tx, &req, MH_TX_READ_WRITE) == MH_DB_OK)
-				done = finish(r, &tx, &job, kind, &o, 0);
-		}
+			done = finish(r, &tx, &job, kind, &o, 0);
 	}
 out:
-	status = done != NULL && PQntuples(done) == 1 ? PQgetvalue(done, 0, 2) : "unfinished";
+	status = done != NULL && PQntuples(done) == 1 ? PQgetvalue(done, 0, MH_JOB_STATUS)
+	                                              : "unfinished";
 	log_run(&job, status, &o, started);
-	if (done != NULL && job.tenant_id[0] != '\0')
-		mh_queue_publish(&r->arena, job.tenant_id, done, 0);
+	announce(r, &job, done);
 	atomic_store(&own_state->busy_since_us, 0);
 }
 
@@ -379,7 +371,7 @@ static int claim_and_run(struct runner *r)
 	if (res == NULL || PQntuples(res) == 0)
 		return 0;
 	/* The job continues the trace of the request (or job) that queued it: its log lines,
-	 * the jobs it queues and the webhooks it sends carry that trace id. */
+	 * the jobs it queues and the outbound calls it makes carry that trace id. */
 	mh_trace_begin(PQgetisnull(res, 0, COL_TRACEPARENT) ? NULL
 	                                                    : PQgetvalue(res, 0, COL_TRACEPARENT),
 	               NULL);
@@ -391,8 +383,8 @@ static int claim_and_run(struct runner *r)
 /* Sleeps until a NOTIFY, a signal or timeout_ms. */
 static void idle_wait(struct runner *r, int timeout_ms)
 {
-	struct pollfd pfd[2] = { { .fd = r->signal_fd, .events = POLLIN },
-				 { .fd = mh_db_socket(), .events = POLLIN } };
+	struct pollfd pfd[2] = {{.fd = r->signal_fd, .events = POLLIN},
+	                        {.fd = mh_db_socket(), .events = POLLIN}};
 
 	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout_ms) > 0 && (pfd[1].revents & POLLIN))
 		mh_db_drain_notifications();
@@ -400,7 +392,7 @@ static void idle_wait(struct runner *r, int timeout_ms)
 }
 
 void mh_runner_main(const struct mh_config *config, struct mh_runner_state *shared,
-		    const char *host, pid_t master)
+                    const char *host, pid_t master)
 {
 	struct runner r;
 	sigset_t set;

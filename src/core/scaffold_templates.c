@@ -264,7 +264,7 @@ const struct mh_scaffold_file mh_scaffold_files[] = {
 	{"schema/@NNNN@_@name@.sql",
 	 "-- @NNNN@_@name@.sql - the @name@ module's table (scaffolded by menhir new-module).\n"
 	 "--\n"
-	 "-- Tenant-scoped like every table (0004_documents.sql is the reference): tenant_id, ENABLE +\n"
+	 "-- Tenant-scoped like every table (the schema folder has examples): tenant_id, ENABLE +\n"
 	 "-- FORCE RLS, a read policy on the tenant and a write policy that repeats the module's role\n"
 	 "-- rule (member+ creates, as themselves), so a bug in a service cannot widen them.\n"
 	 "CREATE TABLE @name@ (\n"

@@ -10,7 +10,7 @@
  * process state: set when a request or a job starts, cleared when it ends. Every log line
  * carries its trace_id (core/log.c), every transaction hands the outgoing traceparent to
  * PostgreSQL (app.traceparent, which jobs inserted in that transaction keep), and
- * outbound calls (webhooks) send it as a header.
+ * a module's outbound HTTP calls send it as a header.
  */
 struct mh_trace {
 	char trace_id[33]; /* 32 lower-case hex, not all zero */

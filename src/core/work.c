@@ -197,7 +197,7 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 	int n, signal_fd, live;
 	int64_t next_renew = 0, stop_deadline = 0;
 	sigset_t set;
-	char err[256];
+	char err[512];
 
 	cfg = config;
 	mh_notify_init();
@@ -206,7 +206,8 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 			MAX_RUNNERS);
 		return 2;
 	}
-	if (mh_app_init(cfg, err, sizeof(err)) < 0 || mh_runner_register() < 0) {
+	if (mh_app_init(cfg, err, sizeof(err)) < 0 || mh_runner_register() < 0 ||
+	    mh_config_apply(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "menhir: %s\n", err);
 		return 1;
 	}

@@ -1,35 +1,31 @@
 /* modules.c - the registry: adding a module is one folder and one line here. */
 #include "modules/modules.h"
 
-#include "modules/apikeys/apikeys.h"
-#include "modules/auth/auth.h"
-#include "modules/documents/documents.h"
-#include "modules/health/health.h"
-#include "modules/invitations/invitations.h"
-#include "modules/jobs/jobs.h"
-#include "modules/mail/mail.h"
-#include "modules/metrics/metrics.h"
-#include "modules/processing/processing.h"
-#include "modules/system/system.h"
-#include "modules/tenants/tenants.h"
-#include "modules/testsupport/testsupport.h"
-#include "modules/users/users.h"
-#include "modules/webhooks/webhooks.h"
+/*
+ * One line per module, in the order their routes are merged and their hooks run. X(name)
+ * stands for the folder src/modules/<name>/, which defines `const struct mh_module
+ * <name>_module` and lists its sources in src/modules/<name>/module.am.
+ */
+#define MH_MODULE_LIST(X)                                                                          \
+	X(health)                                                                                  \
+	X(metrics)                                                                                 \
+	X(system)                                                                                  \
+	X(testsupport)                                                                             \
+	X(auth)                                                                                    \
+	X(tenants)                                                                                 \
+	X(users)                                                                                   \
+	X(apikeys)                                                                                 \
+	X(documents)                                                                               \
+	X(jobs)                                                                                    \
+	X(processing)                                                                              \
+	X(webhooks)                                                                                \
+	X(mail)                                                                                    \
+	X(invitations)                                                                             \
+	/* the end of the list: a new module is one line `X(name) \` anywhere above */
 
-const struct mh_module *const mh_modules[] = {
-	&health_module,
-	&metrics_module,
-	&system_module,
-	&testsupport_module,
-	&auth_module,
-	&tenants_module,
-	&users_module,
-	&apikeys_module,
-	&documents_module,
-	&jobs_module,
-	&processing_module,
-	&webhooks_module,
-	&mail_module,
-	&invitations_module,
-	NULL,
-};
+#define MH_MODULE_DECLARE(name) extern const struct mh_module name##_module;
+#define MH_MODULE_ENTRY(name)   &name##_module,
+
+MH_MODULE_LIST(MH_MODULE_DECLARE)
+
+const struct mh_module *const mh_modules[] = {MH_MODULE_LIST(MH_MODULE_ENTRY) NULL};

@@ -126,7 +126,7 @@ static enum mh_job_outcome cleanup_run(const struct mh_job *job, struct mh_job_r
 	(void)job;
 	if (p == NULL)
 		return MH_JOB_RETRY;
-	p[0] = auth_settings.keep_days;
+	p[0] = auth_keep_days;
 	q = mh_tx_query(run->tx, "auth_accounts_cleanup", p, 1);
 	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK || (r = mh_tx_result(run->tx, q)) == NULL ||
 	    PQntuples(r) != 1) {
@@ -138,7 +138,12 @@ static enum mh_job_outcome cleanup_run(const struct mh_job *job, struct mh_job_r
 	return MH_JOB_SUCCEEDED;
 }
 
-/* System jobs; auth_init sets the cleanup's period (jobs_cleanup_every) before the fork. */
+/* jobs_keep_days as the cleanup's parameter; auth_init sets it, and the cleanup's period
+ * (jobs_cleanup_every), before the fork (`menhir work` takes a new configuration on
+ * restart). */
+char auth_keep_days[16];
+
+/* System jobs. */
 struct mh_job_kind auth_job_kinds[] = {
         {.name = "auth.password_reset", .run = forgot_run, .system = 1},
         {.name = "auth.cleanup",

@@ -7,21 +7,19 @@
 #include "core/http.h"
 #include "core/queue.h"
 
-/* The settings the flows read, copied from the configuration in the master before fork. */
+/* The module's configuration keys (settings.c declares them; the core loads them and hands
+ * them over at start-up and on every reload, before workers fork). */
 struct auth_settings {
-	int access_ttl;
-	int refresh_ttl;
-	int refresh_grace;
-	int max_failures;    /* per (account, address) before delays start */
-	int lockout;         /* seconds: the throttle's window and longest delay */
-	int cookie_secure;
-	char origins[1024];  /* space-separated */
-	int mail_cooldown;   /* seconds between two mails of one flow to one address */
-	int mail_ip_max;     /* mail-sending requests per client address per hour */
-	char unverified_deny[128]; /* what an unverified address may not do */
-	char keep_days[16];        /* jobs_keep_days, as auth.cleanup's parameter */
+	int access_token_ttl;    /* seconds */
+	int refresh_token_ttl;   /* seconds */
+	int refresh_reuse_grace; /* seconds a just-rotated refresh token still works */
+	int login_max_failures;  /* per (account, address) before delays start */
+	int login_lockout;       /* seconds: the throttle's window and longest delay */
+	char allowed_origins[1024]; /* space-separated, for cookie-authenticated routes */
+	int mail_cooldown;          /* seconds between two mails of one flow to one address */
+	int mail_ip_max;            /* mail-sending requests per client address per hour */
+	char unverified_deny[128];  /* what an unverified address may not do */
 };
-
 /* The throttle (lockout.c). A pair (account, address) waits 1 s after max_failures
  * failures, doubling with each further failure up to the window. An address is shared by
  * many people (NAT, offices): it is locked only after this many times max_failures, over
@@ -34,6 +32,8 @@ struct auth_settings {
 #define AUTH_COOKIE_PATH "/api/v1/auth"
 
 extern struct auth_settings auth_settings;
+/* settings.c: the keys and the struct above, for the module's registration. */
+extern const struct mh_settings auth_config;
 
 /* repo.c: the module's prepared statements. */
 extern const struct mh_db_statement auth_statements[];
@@ -65,6 +65,8 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res);
 int auth_verify_queue(struct mh_tx *tx, const char *email);
 /* The module's job kinds (auth.password_reset, the periodic auth.cleanup). */
 extern struct mh_job_kind auth_job_kinds[];
+/* jobs_keep_days, as auth.cleanup's parameter (account.c; auth_init fills it). */
+extern char auth_keep_days[16];
 
 /* limits.c */
 /* Takes the cooldown of flow for id (an address, a user id): 1 when a mail may go now (and

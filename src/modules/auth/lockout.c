@@ -122,7 +122,7 @@ int auth_lockout_check_or_reply(struct mh_request *req, struct mh_response *res,
 	s.ip_ttl = reply_ll(r[4]);
 	s.now_ms = reply_ll(r[5]->element[0]) * 1000 + reply_ll(r[5]->element[1]) / 1000;
 	l->pair_failures = s.pair_failures;
-	wait = auth_lockout_wait(&s, auth_settings.max_failures, auth_settings.lockout);
+	wait = auth_lockout_wait(&s, auth_settings.login_max_failures, auth_settings.login_lockout);
 	if (wait == 0)
 		return 1;
 	mh_log(MH_LOG_INFO, "login_throttled", "request %s: too many failed logins",
@@ -137,7 +137,7 @@ void auth_lockout_fail(struct mh_request *req, const struct auth_lockout *l)
 {
 	char window[16];
 
-	snprintf(window, sizeof(window), "%d", auth_settings.lockout);
+	snprintf(window, sizeof(window), "%d", auth_settings.login_lockout);
 	if (mh_redis_command(req, "EVAL %s 3 %s %s %s %s %s", fail_script, l->pairs_key,
 	                     l->account_key, l->ip_key, l->ip, window) == NULL)
 		mh_log(MH_LOG_WARN, "lockout_count_failed",

@@ -185,19 +185,7 @@ static int handle_jwks(struct mh_request *req, struct mh_response *res)
 
 static int auth_init(const struct mh_config *cfg)
 {
-	auth_settings.access_ttl = cfg->access_token_ttl;
-	auth_settings.refresh_ttl = cfg->refresh_token_ttl;
-	auth_settings.refresh_grace = cfg->refresh_reuse_grace;
-	auth_settings.max_failures = cfg->login_max_failures;
-	auth_settings.lockout = cfg->login_lockout;
-	auth_settings.cookie_secure = cfg->cookie_secure;
-	snprintf(auth_settings.origins, sizeof(auth_settings.origins), "%s", cfg->allowed_origins);
-	auth_settings.mail_cooldown = cfg->mail_cooldown;
-	auth_settings.mail_ip_max = cfg->mail_ip_max;
-	snprintf(auth_settings.unverified_deny, sizeof(auth_settings.unverified_deny), "%s",
-	         cfg->unverified_deny);
-	snprintf(auth_settings.keep_days, sizeof(auth_settings.keep_days), "%d",
-	         cfg->jobs_keep_days);
+	snprintf(auth_keep_days, sizeof(auth_keep_days), "%d", cfg->jobs_keep_days);
 	auth_job_kinds[1].every_seconds = cfg->jobs_cleanup_every;
 	return mh_db_register(auth_statements);
 }
@@ -509,4 +497,5 @@ const struct mh_module auth_module = {
         .init = auth_init,
         .job_kinds = auth_job_kinds,
         .doc = &auth_doc,
+        .settings = &auth_config,
 };

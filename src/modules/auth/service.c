@@ -16,18 +16,16 @@
 #include "core/password.h"
 #include "core/revocation.h"
 
-struct auth_settings auth_settings;
-
 /* ---- Helpers shared with other modules (auth.h) ------------------------------------------ */
 
 int auth_access_ttl(void)
 {
-	return auth_settings.access_ttl;
+	return auth_settings.access_token_ttl;
 }
 
 int auth_refresh_ttl(void)
 {
-	return auth_settings.refresh_ttl;
+	return auth_settings.refresh_token_ttl;
 }
 
 int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
@@ -42,7 +40,7 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 	snprintf(c.role, sizeof(c.role), "%s", g->role);
 	snprintf(c.sid, sizeof(c.sid), "%s", g->session_id ? g->session_id : "");
 	c.ver = g->token_version;
-	if (mh_jwt_issue(&c, (long long)time(NULL), auth_settings.access_ttl, token,
+	if (mh_jwt_issue(&c, (long long)time(NULL), auth_settings.access_token_ttl, token,
 			 sizeof(token)) < 0) {
 		mh_log(MH_LOG_ERROR, "token_issue_failed", "request %s: cannot sign a token",
 		       req->request_id);
@@ -50,21 +48,21 @@ int auth_access_token_json(struct mh_request *req, const struct auth_grant *g,
 	}
 	mh_buf_puts(b, "\"access_token\":");
 	mh_buf_json_cstr(b, token);
-	mh_buf_printf(b, ",\"token_type\":\"Bearer\",\"expires_in\":%d", auth_settings.access_ttl);
+	mh_buf_printf(b, ",\"token_type\":\"Bearer\",\"expires_in\":%d", auth_settings.access_token_ttl);
 	return 0;
 }
 
 void auth_set_refresh_cookie(struct mh_request *req, struct mh_response *res,
 			     const char *token)
 {
-	const char *secure = auth_settings.cookie_secure ? "; Secure" : "";
+	const char *secure = mh_http_cookie_secure();
 	const char *v;
 
 	if (token != NULL)
 		v = mh_arena_sprintf(req->arena,
 				     AUTH_COOKIE_NAME "=%s; Path=" AUTH_COOKIE_PATH
 						      "; Max-Age=%d; HttpOnly%s; SameSite=Strict",
-				     token, auth_settings.refresh_ttl, secure);
+				     token, auth_settings.refresh_token_ttl, secure);
 	else
 		v = mh_arena_sprintf(req->arena,
 				     AUTH_COOKIE_NAME "=; Path=" AUTH_COOKIE_PATH
@@ -137,7 +135,7 @@ static int invalid_refresh(struct mh_request *req, struct mh_response *res, cons
 static int origin_ok_or_reply(struct mh_request *req, struct mh_response *res)
 {
 	const char *origin = mh_header(req, "origin");
-	const char *p = auth_settings.origins;
+	const char *p = auth_settings.allowed_origins;
 	size_t n = origin ? strlen(origin) : 0;
 
 	while (origin != NULL && *p) {
@@ -201,7 +199,7 @@ int auth_signup(struct mh_request *req, struct mh_response *res, const char *ema
 	if (hash == NULL || slug == NULL || family == NULL ||
 	    auth_refresh_new(req->arena, &token, &token_hash) < 0)
 		return -1;
-	ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	ttl = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p = mh_arena_alloc(req->arena, sizeof(*p) * 10);
 	if (p == NULL || ttl == NULL)
 		return -1;
@@ -305,7 +303,7 @@ static int login_succeeded(struct mh_request *req, struct mh_response *res,
 	p[1] = tenant ? tenant : "";
 	p[2] = t.hash_param;
 	p[3] = family;
-	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p[5] = mh_address_client(req);
 	p[6] = req->request_id;
 	if (p[4] == NULL)
@@ -430,8 +428,8 @@ int auth_refresh(struct mh_request *req, struct mh_response *res)
 	p[0] = auth_token_hash_param(req->arena, old);
 	p[1] = t.hash_param;
 	p[2] = auth_refresh_seal(req->arena, old, t.raw);
-	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_grace);
-	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_reuse_grace);
+	p[4] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p[5] = mh_address_client(req);
 	p[6] = req->request_id;
 	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL)
@@ -609,7 +607,7 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 	p[0] = tenant_id;
 	p[1] = token_hash;
 	p[2] = family;
-	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_ttl);
+	p[3] = mh_arena_sprintf(req->arena, "%d", auth_settings.refresh_token_ttl);
 	p[4] = mh_address_client(req);
 	p[5] = req->request_id;
 	if (p[3] == NULL)

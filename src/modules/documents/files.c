@@ -31,24 +31,6 @@
 
 #define CHUNK (64 * 1024)
 
-static char storage_dir[512];
-
-int documents_files_init(const struct mh_config *cfg)
-{
-	size_t n = strlen(cfg->storage_dir);
-
-	if (cfg->storage_dir[0] != '/') {
-		mh_log(MH_LOG_ERROR, "config", "storage_dir must be an absolute path, not '%s'",
-		       cfg->storage_dir);
-		return -1;
-	}
-	while (n > 1 && cfg->storage_dir[n - 1] == '/')
-		n--;
-	memcpy(storage_dir, cfg->storage_dir, n);
-	storage_dir[n] = '\0';
-	return mh_db_register(documents_files_statements);
-}
-
 /* ---- Content types ---------------------------------------------------------------------- */
 
 /* What may be uploaded, and how its first bytes must look. The list is short on purpose:
@@ -259,7 +241,7 @@ static enum recv_rc receive(struct mh_request *req, const struct file_type *type
 			    struct received *out)
 {
 	unsigned char *buf = mh_arena_alloc(req->arena, CHUNK), md[EVP_MAX_MD_SIZE];
-	const char *tmpdir = mh_arena_sprintf(req->arena, "%s/.tmp", storage_dir);
+	const char *tmpdir = mh_arena_sprintf(req->arena, "%s/.tmp", documents_settings.storage_dir);
 	const char *rnd = random_hex(req->arena);
 	struct mh_arena_defer *slot = mh_arena_defer_reserve(req->arena);
 	EVP_MD_CTX *ctx = slot ? EVP_MD_CTX_new() : NULL;
@@ -271,7 +253,7 @@ static enum recv_rc receive(struct mh_request *req, const struct file_type *type
 		return RECV_FAIL;
 	mh_arena_defer_set(slot, ctx_free, ctx);
 	if (buf == NULL || tmpdir == NULL || rnd == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 || ensure_dir(storage_dir) < 0 ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 || ensure_dir(documents_settings.storage_dir) < 0 ||
 	    ensure_dir(tmpdir) < 0)
 		return RECV_FAIL;
 	out->tmp_path = mh_arena_sprintf(req->arena, "%s/%s.part", tmpdir, rnd);
@@ -402,8 +384,8 @@ int documents_files_upload(struct mh_request *req, struct mh_response *res)
 
 	key = mh_arena_sprintf(req->arena, "%s/%s", mh_lower(req->arena, req->principal.tenant_id),
 			       random_hex(req->arena));
-	dir = mh_arena_sprintf(req->arena, "%s/%.36s", storage_dir, key ? key : "");
-	final = mh_arena_sprintf(req->arena, "%s/%s", storage_dir, key ? key : "");
+	dir = mh_arena_sprintf(req->arena, "%s/%.36s", documents_settings.storage_dir, key ? key : "");
+	final = mh_arena_sprintf(req->arena, "%s/%s", documents_settings.storage_dir, key ? key : "");
 	if (key == NULL || !is_storage_key(key) || dir == NULL || final == NULL ||
 	    ensure_dir(dir) < 0 || rename(rcv.tmp_path, final) < 0) {
 		mh_log(MH_LOG_ERROR, "storage", "storing %s: %s", rcv.tmp_path, strerror(errno));
@@ -508,7 +490,7 @@ int documents_files_delete(struct mh_request *req, struct mh_response *res)
 	/* After the commit: the row says "deleted" first, so a crash here leaves unreferenced
 	 * bytes (harmless), never a live row whose bytes are gone. */
 	key = PQgetvalue(r, 0, FILES_DEL_KEY);
-	path = is_storage_key(key) ? mh_arena_sprintf(req->arena, "%s/%s", storage_dir, key) : NULL;
+	path = is_storage_key(key) ? mh_arena_sprintf(req->arena, "%s/%s", documents_settings.storage_dir, key) : NULL;
 	if (path == NULL || (unlink(path) < 0 && errno != ENOENT))
 		mh_log(MH_LOG_WARN, "storage", "file %s: bytes not removed: %s", file,
 		       path ? strerror(errno) : "malformed storage key");

@@ -24,9 +24,13 @@ enum { FILES_QUERY_NAME };
 
 extern const struct mh_db_statement documents_files_statements[];
 
-/* Registers the statements and remembers storage_dir and upload_limit; checks that
- * storage_dir is an absolute path. Called from the documents module's init. */
-int documents_files_init(const struct mh_config *cfg);
+/* The documents module's configuration keys (settings.c): the core loads them and hands
+ * them over at start-up and on every reload, before workers fork. */
+struct documents_settings {
+	char storage_dir[512]; /* absolute */
+};
+extern struct documents_settings documents_settings;
+extern const struct mh_settings documents_config;
 
 /* POST /api/v1/documents/:id/files?name=… (member+, own documents; admin+ any) with the
  * file as the raw body (MH_RAW_BODY): 201 + Location; 400 bad name; 403; 404; 413; 415. */

@@ -199,7 +199,8 @@ static int handle_restore(struct mh_request *req, struct mh_response *res)
 
 static int documents_init(const struct mh_config *cfg)
 {
-	if (documents_files_init(cfg) < 0)
+	(void)cfg;
+	if (mh_db_register(documents_files_statements) < 0)
 		return -1;
 	return mh_db_register(documents_statements);
 }
@@ -534,4 +535,5 @@ const struct mh_module documents_module = {
         .routes = documents_routes,
         .init = documents_init,
         .doc = &documents_doc,
+        .settings = &documents_config,
 };

@@ -15,8 +15,10 @@
 #define INVITATIONS_TS(col)                                                                        \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
+/* The module's configuration keys (routes.c declares them; the core loads them and hands
+ * them over at start-up and on every reload, before workers fork). */
 struct invitations_settings {
-	int max_per_hour; /* per tenant */
+	int invite_max; /* invitations per tenant per hour */
 };
 extern struct invitations_settings invitations_settings;
 

@@ -95,9 +95,19 @@ static int handle_accept(struct mh_request *req, struct mh_response *res)
 
 static int invitations_init(const struct mh_config *cfg)
 {
-	invitations_settings.max_per_hour = cfg->invite_max;
+	(void)cfg;
 	return mh_db_register(invitations_statements);
 }
+
+static const struct mh_config_key invitations_keys[] = {
+        MH_KEY_INT(struct invitations_settings, invite_max, 1, 100000, "50",
+                   "invitations per tenant per hour (429 above)"),
+        {0},
+};
+
+static const struct mh_settings invitations_config = {
+        invitations_keys, &invitations_settings, sizeof(invitations_settings), NULL,
+};
 
 /* ---- Documentation (menhir openapi) ------------------------------------------------------ */
 
@@ -218,4 +228,5 @@ const struct mh_module invitations_module = {
         .routes = invitations_routes,
         .init = invitations_init,
         .doc = &invitations_doc,
+        .settings = &invitations_config,
 };

@@ -40,7 +40,7 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 	if (!auth_verified_or_reply(req, res, "invite"))
 		return 0;
 	rc = auth_rate_limit_or_reply(req, res, "invite", req->principal.tenant_id,
-	                              invitations_settings.max_per_hour, 3600);
+	                              invitations_settings.invite_max, 3600);
 	if (rc <= 0)
 		return rc;
 	if (p == NULL || auth_refresh_new(req->arena, &token, &p[2]) < 0)

@@ -44,6 +44,11 @@ int jobs_list(struct mh_request *req, struct mh_response *res);
 int jobs_cancel(struct mh_request *req, struct mh_response *res);
 int jobs_retry(struct mh_request *req, struct mh_response *res);
 
+/* ---- render.c: the module's hook for `menhir work`'s status changes (live events) ---- */
+
+void jobs_on_status(const struct mh_job *job, const struct pg_result *r, int row,
+		    struct mh_arena *a);
+
 /* ---- stream.c: GET /jobs/:id/events, live status through nginx (core/events.h) ------- */
 
 int jobs_stream(struct mh_request *req, struct mh_response *res);

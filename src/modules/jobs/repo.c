@@ -7,14 +7,15 @@
 #include "core/queue.h"
 
 #define TENANT "j.tenant_id = (SELECT app_tenant_id())"
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define TS(col) MH_QUEUE_TS(col)
 #define AUDIT(action)                                                                          \
 	"INSERT INTO audit_log (tenant_id, actor_id, action, target, ip, request_id)"          \
 	" SELECT u.tenant_id, (SELECT app_user_id()), '" action "', u.id::text,"                 \
 	" nullif($2::text, '')::inet, $3::text FROM u"
 
 /* Newest first from the cursor ($1 created_at, $2 id; page one starts at a sentinel),
- * $3 status, $4 document, $5 limit. One statement per filter shape, so each is a plain
+ * then the filters (document, status) and the limit. The cursor's key follows the job's
+ * columns (at MH_JOB_NCOLUMNS). One statement per filter shape, so each is a plain
  * range scan of its index of schema 0006 with no OR-NULL predicate to confuse the plan. */
 #define LIST(name, where, n)                                                                    \
 	{ name,                                                                                \
@@ -28,9 +29,10 @@ const struct mh_db_statement jobs_statements[] = {
 	  1 },
 	LIST("jobs_list_all", "", 3),
 	LIST("jobs_list_status", " AND j.status = $3::text", 4),
-	LIST("jobs_list_document", " AND j.document_id = $3::uuid", 4),
-	LIST("jobs_list_document_status", " AND j.document_id = $3::uuid AND j.status = $4::text",
-	     5),
+	/* The document a job is about is a member of its payload (schema 0015's index). */
+	LIST("jobs_list_document", " AND j.payload ->> 'document_id' = $3::text", 4),
+	LIST("jobs_list_document_status",
+	     " AND j.payload ->> 'document_id' = $3::text AND j.status = $4::text", 5),
 	/* Cancel: queued only; a member only their own jobs (the service's rule, which the
 	 * update policy repeats). $2 client ip, $3 request id. */
 	{ "jobs_cancel",

@@ -193,4 +193,5 @@ const struct mh_module jobs_module = {
         .routes = jobs_routes,
         .init = jobs_init,
         .doc = &jobs_doc,
+        .on_job_status = jobs_on_status,
 };

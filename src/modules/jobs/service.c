@@ -18,7 +18,7 @@ static int reply_job(struct mh_request *req, struct mh_response *res, int status
 	struct mh_buf b;
 
 	mh_buf_init(&b, req->arena, 1024);
-	mh_queue_put_job(&b, r, 0);
+	jobs_put(&b, r, 0);
 	if (b.failed)
 		return -1;
 	return mh_reply_data(req, res, status, mh_buf_cstr(&b));
@@ -87,12 +87,12 @@ int jobs_list(struct mh_request *req, struct mh_response *res)
 	for (int i = 0; i < shown; i++) {
 		if (i > 0)
 			mh_buf_putc(b, ',');
-		mh_queue_put_job(b, r, i);
+		jobs_put(b, r, i);
 	}
 	mh_buf_puts(b, "],\"next_cursor\":");
 	if (rows > lq.limit) {
-		const char *c = jobs_cursor(req->arena, &lq, PQgetvalue(r, shown - 1, mh_queue_job_nfields),
-					    PQgetvalue(r, shown - 1, 0));
+		const char *c = jobs_cursor(req->arena, &lq, PQgetvalue(r, shown - 1, MH_JOB_NCOLUMNS),
+					    PQgetvalue(r, shown - 1, MH_JOB_ID));
 		if (c == NULL)
 			return -1;
 		mh_buf_json_cstr(b, c);
@@ -134,14 +134,14 @@ static int transition(struct mh_request *req, struct mh_response *res, const cha
 			return mh_db_reply_error(req, res, &tx, rc);
 		r = mh_tx_result(&tx, q);
 		if (PQntuples(r) == 1)
-			mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
+			jobs_publish(req->arena, r, 0);
 	}
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
 	r = mh_tx_result(&tx, q);
 	if (PQntuples(r) == 1) {
 		if (!requeues)
-			mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
+			jobs_publish(req->arena, r, 0);
 		return reply_job(req, res, 200, r);
 	}
 	why = mh_tx_result(&tx, probe);

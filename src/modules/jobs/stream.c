@@ -1,7 +1,8 @@
 /* stream.c - GET /api/v1/jobs/:id/events: a job's status changes as Server-Sent Events.
  * Menhir only decides whether the caller may see the job (RLS, one read-only round trip);
  * nginx's nchan then holds the stream (core/events.h), so an open stream costs an nginx
- * connection, never a FastCGI worker. Events are published by core/queue.c. */
+ * connection, never a FastCGI worker. Events are published by render.c (jobs_publish), from
+ * the requests that change a job and from `menhir work` (jobs_on_status). */
 #include "modules/jobs/internal.h"
 
 #include <strings.h>

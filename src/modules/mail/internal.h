@@ -10,18 +10,22 @@
 
 #define MAIL_KIND "mail.send"
 
-/* The settings the job reads, copied from the configuration in the master before fork. */
+/* The module's configuration keys (settings.c declares and checks them; the core loads them
+ * and hands them over at start-up and on every reload, before workers or runners fork). */
 struct mail_settings {
-	char from[256];
-	char from_name[128];
-	char smtp_url[512];
-	int starttls;
-	int timeout_ms;
-	int max_attempts;
-	char public_url[512];
-	char keep_days[16]; /* jobs_keep_days, as the cleanup's parameter */
+	char mail_from[256];          /* the envelope and From: address */
+	char mail_from_name[128];     /* the From: display name */
+	char smtp_url[512];           /* smtp://[user:password@]host:port or smtps://… */
+	int smtp_starttls;            /* smtp://: refuse to send unless STARTTLS succeeds */
+	int smtp_timeout;             /* milliseconds for one delivery */
+	int mail_max_attempts;
+	char mail_templates_dir[512];
+	char public_url[512]; /* the browser app's base URL, for links in mail */
 };
 extern struct mail_settings mail_settings;
+extern const struct mh_settings mail_config;
+/* jobs_keep_days, as the cleanup's parameter (mail_init fills it). */
+extern char mail_keep_days[16];
 
 /* ---- template.c ---------------------------------------------------------------------------- */
 

@@ -69,9 +69,9 @@ static enum mh_job_outcome send_run(const struct mh_job *job, struct mh_job_run 
 		                 "a message needs to, a known template and its vars");
 	}
 	memset(&s, 0, sizeof(s));
-	s.from = mail_settings.from;
+	s.from = mail_settings.mail_from;
 	s.to = to;
-	s.message = mail_message_build(a, mail_settings.from, mail_settings.from_name, to,
+	s.message = mail_message_build(a, mail_settings.mail_from, mail_settings.mail_from_name, to,
 	                               mail_render(a, t->subject, vars, MAIL_HEADER),
 	                               mail_render(a, t->text, vars, MAIL_TEXT),
 	                               mail_render(a, t->html, vars, MAIL_HTML), job->id);
@@ -103,7 +103,7 @@ static enum mh_job_outcome cleanup_run(const struct mh_job *job, struct mh_job_r
 	(void)job;
 	if (p == NULL)
 		return fail_with(run, MH_JOB_RETRY, "internal_error", "out of memory");
-	p[0] = mail_settings.keep_days;
+	p[0] = mail_keep_days;
 	q = mh_tx_query(run->tx, "mail_cleanup", p, 1);
 	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK || (r = mh_tx_result(run->tx, q)) == NULL ||
 	    PQntuples(r) != 1)

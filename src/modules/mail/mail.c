@@ -8,8 +8,6 @@
 
 #include "core/log.h"
 
-struct mail_settings mail_settings;
-
 static const struct mh_db_statement mail_statements[] = {
         {"mail_enqueue", "SELECT mail_enqueue($1, $2, coalesce($3, '{}')::jsonb, $4::int)", 4},
         {"mail_attempt_record",
@@ -29,7 +27,7 @@ int mail_queue(struct mh_tx *tx, const char *to, const char *template, const cha
 	p[0] = to;
 	p[1] = template;
 	p[2] = vars_json;
-	p[3] = mh_arena_sprintf(tx->req->arena, "%d", mail_settings.max_attempts);
+	p[3] = mh_arena_sprintf(tx->req->arena, "%d", mail_settings.mail_max_attempts);
 	if (p[3] == NULL)
 		return MH_DB_ERROR;
 	return mh_tx_query(tx, "mail_enqueue", p, 4);
@@ -47,44 +45,16 @@ const char *mail_link(struct mh_arena *a, const char *page, const char *token)
 
 int mail_max_attempts(void)
 {
-	return mail_settings.max_attempts;
+	return mail_settings.mail_max_attempts;
 }
 
-/* Settings are checked here, in the master, so a typo stops the start, not the first mail. */
+char mail_keep_days[16];
+
+/* The settings are the module's keys (settings.c); the cleanup follows the core's. */
 static int mail_init(const struct mh_config *cfg)
 {
-	char err[600];
-
-	snprintf(mail_settings.from, sizeof(mail_settings.from), "%s", cfg->mail_from);
-	snprintf(mail_settings.from_name, sizeof(mail_settings.from_name), "%s",
-	         cfg->mail_from_name);
-	snprintf(mail_settings.smtp_url, sizeof(mail_settings.smtp_url), "%s", cfg->smtp_url);
-	snprintf(mail_settings.public_url, sizeof(mail_settings.public_url), "%s", cfg->public_url);
-	mail_settings.starttls = cfg->smtp_starttls;
-	mail_settings.timeout_ms = cfg->smtp_timeout;
-	mail_settings.max_attempts = cfg->mail_max_attempts;
-	snprintf(mail_settings.keep_days, sizeof(mail_settings.keep_days), "%d",
-	         cfg->jobs_keep_days);
+	snprintf(mail_keep_days, sizeof(mail_keep_days), "%d", cfg->jobs_keep_days);
 	mail_job_kinds[1].every_seconds = cfg->jobs_cleanup_every;
-	if (strchr(cfg->mail_from, '@') == NULL || strpbrk(cfg->mail_from, "<>\r\n ") != NULL) {
-		mh_log(MH_LOG_ERROR, "config_invalid", "mail_from must be a bare address");
-		return -1;
-	}
-	if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
-	    strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
-		mh_log(MH_LOG_ERROR, "config_invalid",
-		       "smtp_url must start with smtp:// or smtps://");
-		return -1;
-	}
-	if (strncmp(cfg->public_url, "https://", 8) != 0 &&
-	    strncmp(cfg->public_url, "http://", 7) != 0) {
-		mh_log(MH_LOG_ERROR, "config_invalid", "public_url must be an http(s) URL");
-		return -1;
-	}
-	if (mail_templates_load(cfg->mail_templates_dir, err, sizeof(err)) < 0) {
-		mh_log(MH_LOG_ERROR, "config_invalid", "%s", err);
-		return -1;
-	}
 	return mh_db_register(mail_statements);
 }
 
@@ -98,4 +68,5 @@ const struct mh_module mail_module = {
         .routes = mail_routes,
         .init = mail_init,
         .job_kinds = mail_job_kinds,
+        .settings = &mail_config,
 };

@@ -81,9 +81,9 @@ int mail_smtp_send(struct mail_send *s)
 	curl_easy_setopt(curl, CURLOPT_READDATA, &up);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(curl, CURLOPT_USE_SSL,
-	                 mail_settings.starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)mail_settings.timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)mail_settings.timeout_ms);
+	                 mail_settings.smtp_starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)mail_settings.smtp_timeout);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)mail_settings.smtp_timeout);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROXY, "");

@@ -1,5 +1,5 @@
-/* template.c - message templates: one file per message (subject, plain text, HTML), read once
- * at start-up, and the expansion of their {{placeholders}}. */
+/* template.c - message templates: one file per message (subject, plain text, HTML), read at
+ * start-up and on every reload, and the expansion of their {{placeholders}}. */
 #include "modules/mail/internal.h"
 
 #include <stdio.h>
@@ -71,8 +71,20 @@ int mail_template_parse(const char *name, const char *src, struct mail_template 
 	return 0;
 }
 
+static void template_free(struct mail_template *t)
+{
+	free(t->subject);
+	free(t->text);
+	free(t->html);
+	memset(t, 0, sizeof(*t));
+}
+
 int mail_templates_load(const char *dir, char *err, size_t errlen)
 {
+	struct mail_template fresh[sizeof(templates) / sizeof(*templates)];
+	size_t n = 0;
+
+	memset(fresh, 0, sizeof(fresh));
 	for (size_t i = 0; mail_template_names[i] != NULL; i++) {
 		const char *name = mail_template_names[i];
 		char path[1024], *src;
@@ -80,16 +92,16 @@ int mail_templates_load(const char *dir, char *err, size_t errlen)
 		FILE *f;
 		int rc;
 
-		if (ntemplates >= sizeof(templates) / sizeof(*templates)) {
+		if (n >= sizeof(fresh) / sizeof(*fresh)) {
 			snprintf(err, errlen, "too many mail templates");
-			return -1;
+			goto fail;
 		}
 		snprintf(path, sizeof(path), "%s/%s.mail", dir, name);
 		if ((f = fopen(path, "re")) == NULL) {
 			snprintf(err, errlen,
 			         "mail template %s: cannot open %s (mail_templates_dir)", name,
 			         path);
-			return -1;
+			goto fail;
 		}
 		src = malloc(TEMPLATE_MAX + 1);
 		len = src ? fread(src, 1, TEMPLATE_MAX + 1, f) : 0;
@@ -97,16 +109,25 @@ int mail_templates_load(const char *dir, char *err, size_t errlen)
 		if (src == NULL || len > TEMPLATE_MAX) {
 			free(src);
 			snprintf(err, errlen, "mail template %s: unreadable or over 64 KiB", path);
-			return -1;
+			goto fail;
 		}
 		src[len] = '\0';
-		rc = mail_template_parse(name, src, &templates[ntemplates], err, errlen);
+		rc = mail_template_parse(name, src, &fresh[n], err, errlen);
 		free(src);
 		if (rc < 0)
-			return -1;
-		ntemplates++;
+			goto fail;
+		n++;
 	}
+	/* Every template read: they replace the ones in use (a reload), never half of them. */
+	for (size_t i = 0; i < ntemplates; i++)
+		template_free(&templates[i]);
+	memcpy(templates, fresh, sizeof(fresh));
+	ntemplates = n;
 	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		template_free(&fresh[i]);
+	return -1;
 }
 
 const struct mail_template *mail_template_find(const char *name)

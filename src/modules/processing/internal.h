@@ -10,6 +10,8 @@
 
 /* The job kind that runs a feature on a document (run.c). */
 #define PROCESSING_KIND "document.process"
+/* The payload member naming the document (the jobs API shows and filters by it). */
+#define PROCESSING_PAYLOAD_DOCUMENT "document_id"
 
 /* A validated POST /documents/:id/process. */
 struct processing_request {

@@ -2,7 +2,9 @@
  * menhir_app under RLS in the request's (or the job creator's) tenant context: the policies
  * of schemas 0004 and 0006 hide other tenants' documents, jobs and features, and refuse
  * feature changes below admin, whatever the SQL says. The document's own statements live in
- * the documents module (documents.h); the job's INSERT in core/queue.c. */
+ * the documents module (documents.h); the job's INSERT in core/queue.c. A job names its
+ * document in its payload (PROCESSING_PAYLOAD_DOCUMENT), which this module checks: before it
+ * queues the job (processing_check) and when the job runs (run.c), both under RLS. */
 #include "modules/processing/internal.h"
 
 #include "core/address.h"
@@ -43,7 +45,7 @@ const struct mh_db_statement processing_statements[] = {
         {"processing_audit_queued",
          "INSERT INTO audit_log (tenant_id, actor_id, action, target, ip, request_id)"
          " SELECT j.tenant_id, (SELECT app_user_id()), 'job.queued',"
-         "        j.id::text || ' ' || $2::text || ' ' || j.document_id::text,"
+         "        j.id::text || ' ' || $2::text || ' ' || (j.payload ->> 'document_id'),"
          "        nullif($3::text, '')::inet, $4::text"
          "   FROM jobs j WHERE j.tenant_id = (SELECT app_tenant_id())"
          "    AND j.kind = 'document.process' AND j.unique_key = $1::text"

@@ -14,9 +14,6 @@
 #include "core/openapi.h"
 #include "modules/webhooks/webhooks.h"
 
-/* webhook_allow_private: the test and development stacks deliver to loopback over http. */
-static int allow_private;
-
 /* ---- Declared input --------------------------------------------------------------------- */
 
 /* Where a job's result goes: the webhooks module's rule (https, a public address). */
@@ -25,7 +22,7 @@ static const char *check_webhook_url(struct mh_arena *a, const char *url)
 	const char *why = NULL;
 
 	(void)a;
-	if (webhooks_url_check(url, allow_private, &why) < 0)
+	if (webhooks_target_check(url, &why) < 0)
 		return why ? why : "is not an acceptable webhook URL";
 	return NULL;
 }
@@ -135,7 +132,7 @@ static int handle_feature_set(struct mh_request *req, struct mh_response *res)
 
 static int processing_init(const struct mh_config *cfg)
 {
-	allow_private = cfg->webhook_allow_private;
+	(void)cfg;
 	return mh_db_register(processing_statements);
 }
 

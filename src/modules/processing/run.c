@@ -2,7 +2,9 @@
  * transaction, as the job's creator (the runner did app_enter with the kind's min_role, so a
  * creator who lost their membership or role fails as their request would).
  *
- * Payload {"feature": name, "parameters": {…}}, document_id set. The result lands in
+ * Payload {"document_id", "feature": name, "parameters": {…}} (service.c writes it; the
+ * document is a reference this module checks, under RLS, so a document of another tenant or
+ * one deleted since is simply not found). The result lands in
  * jobs.result as {"feature", "version" (the document's version after the job),
  * "source_version" (the version the feature read), <feature>: {…}}; a feature that rewrites
  * the document writes the new version and its audit row in the same transaction, so the new
@@ -16,6 +18,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "core/validate.h"
 #include "modules/documents/documents.h"
 
 #define REDACTED_ACTION "document.redacted"
@@ -35,19 +38,25 @@ static enum mh_job_outcome retry(struct mh_job_run *run, const char *message)
 	return MH_JOB_RETRY;
 }
 
-/* The feature and its parameters from the payload, validated again: the job may have been
- * queued by an older version of the code. Returns NULL having set run's error. */
+/* The document, the feature and its parameters from the payload, validated again: the job
+ * may have been queued by an older version of the code, or by hand. Returns NULL having set
+ * run's error. */
 static const struct processing_feature *feature_of(const struct mh_job *job, struct mh_job_run *run,
-                                                   struct feature_params *params)
+                                                   struct feature_params *params,
+                                                   const char **document_id)
 {
 	const struct processing_feature *f = NULL;
 	struct json_object *v, *p = NULL;
 	struct feature_errors e = {.n = 0};
 
+	*document_id = NULL;
 	if (json_object_object_get_ex(job->payload, "feature", &v) &&
 	    json_object_is_type(v, json_type_string))
 		f = processing_feature_find(json_object_get_string(v));
-	if (f == NULL || job->document_id == NULL) {
+	if (json_object_object_get_ex(job->payload, PROCESSING_PAYLOAD_DOCUMENT, &v) &&
+	    json_object_is_type(v, json_type_string) && mh_is_uuid(json_object_get_string(v)))
+		*document_id = json_object_get_string(v);
+	if (f == NULL || *document_id == NULL) {
 		fail(run, "invalid_payload", "the job names no known feature or no document");
 		return NULL;
 	}
@@ -67,9 +76,9 @@ static const struct processing_feature *feature_of(const struct mh_job *job, str
 
 /* After a locked read found nothing: the document is gone, or the creator may no longer
  * change it (the lock needs the right to write). One more round trip tells which. */
-static enum mh_job_outcome explain_missing(const struct mh_job *job, struct mh_job_run *run)
+static enum mh_job_outcome explain_missing(const char *document_id, struct mh_job_run *run)
 {
-	int q = documents_queue_body(run->tx, job->document_id, 0);
+	int q = documents_queue_body(run->tx, document_id, 0);
 	const PGresult *r;
 
 	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
@@ -82,7 +91,7 @@ static enum mh_job_outcome explain_missing(const struct mh_job *job, struct mh_j
 }
 
 /* Writes the feature's new body as the next version; sets *new_version to it. */
-static enum mh_job_outcome rewrite(const struct mh_job *job, struct mh_job_run *run,
+static enum mh_job_outcome rewrite(const char *document_id, struct mh_job_run *run,
                                    const char *version, const struct feature_result *out,
                                    const char **new_version)
 {
@@ -92,7 +101,7 @@ static enum mh_job_outcome rewrite(const struct mh_job *job, struct mh_job_run *
 	if (out->body_len > DOCUMENTS_BODY_MAX)
 		return fail(run, "result_too_large",
 		            "the rewritten document would exceed the largest body allowed");
-	q = documents_queue_replace_body(run->tx, job->document_id, version, out->body,
+	q = documents_queue_replace_body(run->tx, document_id, version, out->body,
 	                                 REDACTED_ACTION);
 	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
 		return retry(run, "writing the new version failed");
@@ -110,14 +119,14 @@ enum mh_job_outcome processing_run_job(const struct mh_job *job, struct mh_job_r
 	struct feature_params params;
 	struct feature_result out;
 	const PGresult *enabled, *doc;
-	const char *version, *new_version;
+	const char *version, *new_version, *document_id;
 	struct mh_buf b;
 	int qe, qd;
 
-	if ((f = feature_of(job, run, &params)) == NULL)
+	if ((f = feature_of(job, run, &params, &document_id)) == NULL)
 		return MH_JOB_FAILED;
 	qe = processing_repo_feature_enabled(run->tx, f->name);
-	qd = documents_queue_body(run->tx, job->document_id, f->rewrites_document);
+	qd = documents_queue_body(run->tx, document_id, f->rewrites_document);
 	if (qe < 0 || qd < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
 		return retry(run, "reading the document failed");
 	enabled = mh_tx_result(run->tx, qe);
@@ -127,7 +136,7 @@ enum mh_job_outcome processing_run_job(const struct mh_job *job, struct mh_job_r
 		            "the feature is no longer enabled for the tenant");
 	doc = mh_tx_result(run->tx, qd);
 	if (doc == NULL || PQntuples(doc) != 1)
-		return f->rewrites_document ? explain_missing(job, run)
+		return f->rewrites_document ? explain_missing(document_id, run)
 		                            : fail(run, "document_not_found",
 		                                   "the document no longer exists or was deleted");
 	version = new_version = PQgetvalue(doc, 0, DOCUMENTS_BODY_VERSION);
@@ -143,7 +152,7 @@ enum mh_job_outcome processing_run_job(const struct mh_job *job, struct mh_job_r
 		return fail(run, out.error_code, out.error);
 	}
 	if (f->rewrites_document && out.changed) {
-		enum mh_job_outcome o = rewrite(job, run, version, &out, &new_version);
+		enum mh_job_outcome o = rewrite(document_id, run, version, &out, &new_version);
 
 		if (o != MH_JOB_SUCCEEDED)
 			return o;

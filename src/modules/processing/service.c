@@ -14,6 +14,8 @@
 #include <openssl/evp.h>
 
 #include "core/idempotency.h"
+#include "modules/jobs/jobs.h"
+#include "modules/webhooks/webhooks.h"
 
 /* The database's refusals in this module's words; the framework maps the rest. */
 static int reply_db_error(struct mh_request *req, struct mh_response *res, struct mh_tx *tx, int rc)
@@ -49,16 +51,24 @@ static const char *unique_key(struct mh_request *req, const struct processing_re
 	return mh_arena_sprintf(req->arena, "%s:%s:%s", in->document_id, in->feature->name, hex);
 }
 
-/* {"feature":…,"parameters":{…}}: what the job reads back (run.c). */
+/* {"document_id":…,"feature":…,"parameters":{…}[,"webhook_url":…]}: what the job reads back
+ * (run.c), and what the jobs API shows of it (document_id, webhook_url: modules/jobs); the
+ * webhooks module delivers the job's end to webhook_url (modules/webhooks). */
 static const char *payload(struct mh_request *req, const struct processing_request *in)
 {
 	struct mh_buf b;
 
-	mh_buf_init(&b, req->arena, 128);
-	mh_buf_puts(&b, "{\"feature\":");
+	mh_buf_init(&b, req->arena, 256);
+	mh_buf_puts(&b, "{\"" PROCESSING_PAYLOAD_DOCUMENT "\":");
+	mh_buf_json_cstr(&b, in->document_id);
+	mh_buf_puts(&b, ",\"feature\":");
 	mh_buf_json_cstr(&b, in->feature->name);
 	mh_buf_puts(&b, ",\"parameters\":");
 	mh_buf_puts(&b, in->params.canonical);
+	if (in->webhook_url != NULL) {
+		mh_buf_puts(&b, ",\"" WEBHOOKS_PAYLOAD_URL "\":");
+		mh_buf_json_cstr(&b, in->webhook_url);
+	}
 	mh_buf_putc(&b, '}');
 	return mh_buf_cstr(&b);
 }
@@ -123,11 +133,11 @@ static const char *accepted(struct mh_request *req, const PGresult *job)
 
 	mh_buf_init(&b, req->arena, 1024);
 	mh_buf_puts(&b, "{\"data\":{\"job_id\":");
-	mh_buf_json_cstr(&b, PQgetvalue(job, 0, 0));
+	mh_buf_json_cstr(&b, PQgetvalue(job, 0, MH_JOB_ID));
 	mh_buf_puts(&b, ",\"status\":");
-	mh_buf_json_cstr(&b, PQgetvalue(job, 0, 2));
+	mh_buf_json_cstr(&b, PQgetvalue(job, 0, MH_JOB_STATUS));
 	mh_buf_puts(&b, ",\"job\":");
-	mh_queue_put_job(&b, job, 0);
+	jobs_put(&b, job, 0);
 	mh_buf_puts(&b, "}}");
 	return mh_buf_cstr(&b);
 }
@@ -151,10 +161,8 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 
 	memset(&spec, 0, sizeof(spec));
 	spec.kind = PROCESSING_KIND;
-	spec.document_id = in->document_id;
 	spec.payload_json = payload(req, in);
 	spec.unique_key = key;
-	spec.webhook_url = in->webhook_url;
 	if (key == NULL || route == NULL || spec.payload_json == NULL)
 		return -1;
 	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE)) != MH_DB_OK)
@@ -184,20 +192,20 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 	if (in->idempotency_key != NULL) {
 		if ((body = accepted(req, r)) == NULL)
 			return -1;
-		location = mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0));
+		location = mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, MH_JOB_ID));
 		processing_repo_store_key(&tx, route, in, body, location);
 	}
 	/* "queued" is announced BEFORE the commit: after it, a runner woken by the commit's
 	 * NOTIFY could claim the job and announce "running" first (seen under load). Safe: until
 	 * the commit nobody knows the job's id, and a stream needs the committed row
 	 * (jobs/stream.c), so a rolled-back job's announcement can never be delivered. */
-	mh_queue_publish(req->arena, req->principal.tenant_id, r, 0);
+	jobs_publish(req->arena, r, 0);
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
 	if (body == NULL && (body = accepted(req, r)) == NULL)
 		return -1;
 	mh_response_header(res, "Location",
-	                   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, 0)));
+	                   mh_arena_sprintf(req->arena, "/api/v1/jobs/%s", PQgetvalue(r, 0, MH_JOB_ID)));
 	res->status = 202;
 	res->body.len = 0;
 	mh_buf_puts(&res->body, body);

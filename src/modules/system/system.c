@@ -44,6 +44,7 @@ static const struct mh_route system_routes[] = {
 
 /* ---- The periodic cleanup (a system job of the queue) ------------------------------------ */
 
+/* jobs_keep_days, as the cleanup's parameter (init sets it before the fork). */
 static char keep_days[16];
 
 static const struct mh_db_statement system_statements[] = {
@@ -70,7 +71,8 @@ static enum mh_job_outcome system_cleanup(const struct mh_job *job, struct mh_jo
 	return MH_JOB_SUCCEEDED;
 }
 
-/* every_seconds comes from the configuration: init fills it in before the runners fork. */
+/* every_seconds comes from the configuration: init fills it in before the runners fork
+ * (`menhir work` takes a new configuration on restart). */
 static struct mh_job_kind system_kinds[] = {
         {.name = "system.cleanup",
          .run = system_cleanup,

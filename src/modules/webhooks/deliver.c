@@ -32,6 +32,7 @@
 #include "core/scoreboard.h"
 #include "core/trace.h"
 #include "core/validate.h"
+#include "modules/jobs/jobs.h"
 
 /* What a receiver may answer before we stop reading; the body is not used. */
 #define RESPONSE_READ_MAX (16 * 1024)
@@ -238,10 +239,10 @@ static enum mh_job_outcome deliver_run(const struct mh_job *job, struct mh_job_r
 	if (q < 0 || mh_tx_fetch(run->tx) != MH_DB_OK)
 		return fail_with(run, MH_JOB_RETRY, "database_error", "cannot read the job");
 	r = mh_tx_result(run->tx, q);
-	if (r == NULL || PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+	if (r == NULL || PQntuples(r) != 1 || PQgetisnull(r, 0, MH_JOB_ID))
 		return fail_with(run, MH_JOB_FAILED, "job_gone", "the job no longer exists");
-	secret = PQgetisnull(r, 0, mh_queue_job_nfields) ? NULL
-							 : PQgetvalue(r, 0, mh_queue_job_nfields);
+	secret = PQgetisnull(r, 0, WEBHOOKS_LOAD_SECRET) ? NULL
+							 : PQgetvalue(r, 0, WEBHOOKS_LOAD_SECRET);
 	if (secret == NULL) {
 		record(run, job_id, url, job->attempt, 0, "no_webhook_secret", -1);
 		return fail_with(run, MH_JOB_FAILED, "no_webhook_secret",
@@ -249,7 +250,7 @@ static enum mh_job_outcome deliver_run(const struct mh_job *job, struct mh_job_r
 				 "/api/v1/tenants/current/webhook-secret)");
 	}
 	/* Checked again: the rules or the configuration may have changed since it was queued. */
-	if (webhooks_url_check(url, webhooks_settings.allow_private, &why) < 0) {
+	if (webhooks_url_check(url, webhooks_settings.webhook_allow_private, &why) < 0) {
 		const char *m = mh_arena_sprintf(a, "the URL %s", why);
 		record(run, job_id, url, job->attempt, 0, mh_arena_sprintf(a, "url_refused: %s", m),
 		       -1);
@@ -260,9 +261,9 @@ static enum mh_job_outcome deliver_run(const struct mh_job *job, struct mh_job_r
 	mh_buf_printf(&body, "{\"id\":\"evt_%s\",\"type\":", job->id);
 	mh_buf_json_cstr(&body, event);
 	mh_buf_puts(&body, ",\"created_at\":");
-	mh_buf_json_cstr(&body, PQgetvalue(r, 0, mh_queue_job_nfields + 1));
+	mh_buf_json_cstr(&body, PQgetvalue(r, 0, WEBHOOKS_LOAD_CREATED_AT));
 	mh_buf_puts(&body, ",\"data\":");
-	mh_queue_put_job(&body, r, 0);
+	jobs_put(&body, r, 0);
 	mh_buf_putc(&body, '}');
 	if (mh_buf_cstr(&body) == NULL ||
 	    webhooks_sign(secret, (long long)time(NULL), body.data, body.len, sig) < 0)
@@ -274,8 +275,8 @@ static enum mh_job_outcome deliver_run(const struct mh_job *job, struct mh_job_r
 	post.len = body.len;
 	post.signature = sig;
 	post.event_id = mh_arena_sprintf(a, "evt_%s", job->id);
-	post.allow_private = webhooks_settings.allow_private;
-	post.timeout_ms = webhooks_settings.timeout_ms;
+	post.allow_private = webhooks_settings.webhook_allow_private;
+	post.timeout_ms = webhooks_settings.webhook_timeout;
 	if (post.event_id == NULL)
 		return fail_with(run, MH_JOB_RETRY, "internal_error", "out of memory");
 
@@ -310,21 +311,23 @@ int webhooks_on_job_finished(const struct mh_job *job, const char *status,
 			     const char *result_json, struct mh_tx *tx)
 {
 	struct mh_job_spec spec;
+	struct json_object *v;
 	struct mh_buf b;
 
 	(void)result_json; /* the delivery renders the job as it is when it is sent */
-	if (job->webhook_url == NULL || strcmp(job->kind, WEBHOOKS_KIND) == 0)
+	if (!json_object_object_get_ex(job->payload, WEBHOOKS_PAYLOAD_URL, &v) ||
+	    !json_object_is_type(v, json_type_string) || strcmp(job->kind, WEBHOOKS_KIND) == 0)
 		return 0;
 	mh_buf_init(&b, tx->req->arena, 256);
 	mh_buf_puts(&b, "{\"job_id\":");
 	mh_buf_json_cstr(&b, job->id);
 	mh_buf_printf(&b, ",\"event\":\"job.%s\",\"url\":", status);
-	mh_buf_json_cstr(&b, job->webhook_url);
+	mh_buf_json_cstr(&b, json_object_get_string(v));
 	mh_buf_putc(&b, '}');
 	memset(&spec, 0, sizeof(spec));
 	spec.kind = WEBHOOKS_KIND;
 	spec.payload_json = mh_buf_cstr(&b);
-	spec.max_attempts = webhooks_settings.max_attempts;
+	spec.max_attempts = webhooks_settings.webhook_max_attempts;
 	if (spec.payload_json == NULL)
 		return -1;
 	return mh_queue_enqueue(tx, &spec) < 0 ? -1 : 0;

@@ -17,14 +17,21 @@
 
 /* repo.c */
 extern const struct mh_db_statement webhooks_statements[];
+/* Columns of webhooks_delivery_load after the reported job's MH_QUEUE_JOB_COLUMNS. */
+enum {
+	WEBHOOKS_LOAD_SECRET = MH_JOB_NCOLUMNS, /* the tenant's secret, NULL when none */
+	WEBHOOKS_LOAD_CREATED_AT,              /* the delivery job's created_at: the event's */
+};
 
-/* The settings the module reads (copied by its init, in the master before fork). */
+/* The module's configuration keys (settings.c): the core loads them and hands them over at
+ * start-up and on every reload, before workers or runners fork. */
 struct webhooks_settings {
-	int allow_private;
-	int timeout_ms;
-	int max_attempts;
+	int webhook_allow_private; /* http and private targets allowed (tests, development) */
+	int webhook_timeout;       /* milliseconds for one delivery */
+	int webhook_max_attempts;
 };
 extern struct webhooks_settings webhooks_settings;
+extern const struct mh_settings webhooks_config;
 
 
 /* service.c: each answers the client. */

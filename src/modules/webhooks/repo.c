@@ -42,10 +42,10 @@ const struct mh_db_statement webhooks_statements[] = {
 	  "   AND (w.created_at, w.id) > ($3::timestamptz, $4::uuid)"
 	  " ORDER BY w.created_at, w.id LIMIT $2::int",
 	  4 },
-	/* What a delivery needs, in one row: the job it reports on (columns 0..13, as
-	 * GET /jobs/:id renders it; all NULL when that job is gone), the tenant's secret (NULL
-	 * when none) and the delivery job's own created_at (the event's, the same on every
-	 * attempt). $1 the delivery job, $2 the job it reports on. */
+	/* What a delivery needs, in one row: the job it reports on (MH_QUEUE_JOB_COLUMNS; all
+	 * NULL when that job is gone), the tenant's secret (NULL when none) and the delivery
+	 * job's own created_at (the event's, the same on every attempt); internal.h names the
+	 * columns. $1 the delivery job, $2 the job it reports on. */
 	{ "webhooks_delivery_load",
 	  "SELECT " MH_QUEUE_JOB_COLUMNS ","
 	  " (SELECT s.secret FROM tenant_webhook_secrets s"

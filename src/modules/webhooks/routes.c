@@ -6,8 +6,6 @@
 #include "core/input.h"
 #include "core/openapi.h"
 
-struct webhooks_settings webhooks_settings;
-
 /* ---- Declared input --------------------------------------------------------------------- */
 
 static const struct mh_field job_param[] = {
@@ -51,9 +49,7 @@ static int handle_deliveries(struct mh_request *req, struct mh_response *res)
 
 static int webhooks_init(const struct mh_config *cfg)
 {
-	webhooks_settings.allow_private = cfg->webhook_allow_private;
-	webhooks_settings.timeout_ms = cfg->webhook_timeout;
-	webhooks_settings.max_attempts = cfg->webhook_max_attempts;
+	(void)cfg;
 	return mh_db_register(webhooks_statements);
 }
 
@@ -132,4 +128,5 @@ const struct mh_module webhooks_module = {
         .job_kinds = webhooks_job_kinds,
         .on_job_finished = webhooks_on_job_finished,
         .doc = &webhooks_doc,
+        .settings = &webhooks_config,
 };

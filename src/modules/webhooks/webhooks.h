@@ -6,7 +6,12 @@
 
 extern const struct mh_module webhooks_module;
 
-/* The longest webhook_url accepted (jobs.webhook_url allows no more). */
+/* The payload member that asks for a webhook: when a tenant's job whose payload has it ends
+ * (succeeded, failed, dead), this module POSTs the job, signed, to that URL. Whoever queues
+ * the job validates the URL first (webhooks_target_check); it is checked again at delivery. */
+#define WEBHOOKS_PAYLOAD_URL "webhook_url"
+
+/* The longest webhook URL accepted. */
 #define WEBHOOKS_URL_MAX 2000
 
 /*
@@ -21,6 +26,10 @@ extern const struct mh_module webhooks_module;
  * to a short static reason for a 422 ("must use https").
  */
 int webhooks_url_check(const char *url, int allow_private, const char **why);
+
+/* webhooks_url_check with the running configuration's webhook_allow_private: whether a
+ * job may be queued to report to url. */
+int webhooks_target_check(const char *url, const char **why);
 
 /* 1 when a webhook must not connect to this address (family AF_INET with 4 bytes or AF_INET6
  * with 16, network order): loopback, private, link-local, CGNAT, unspecified, multicast,
