@@ -300,6 +300,60 @@ Test(billing, jobs_quota_at_its_edges_is_429_until_the_period_ends)
 	cr_assert_eq(usage_of(&s, "jobs", NULL), 3, "a refused job is not counted");
 }
 
+Test(billing, a_new_period_starts_the_monthly_quotas_again)
+{
+	struct t_session s;
+	struct http_response r;
+	char plan[32], doc[40], sql[512];
+
+	t_auth_signup(&s, "bill-period");
+	plan_for(&s, "jobs_per_month = 1", plan);
+	doc_of(&s, "period", doc);
+	cr_assert_eq(process(&s, doc, "keywords", 1, &r), 202, "%s", r.body);
+	t_http_free(&r);
+	cr_assert_eq(process(&s, doc, "keywords", 2, &r), 429, "%s", r.body);
+	t_http_free(&r);
+	/* The subscription's period ended an hour ago and nothing moved it on (no provider
+	 * event): the quotas' period rolls forward by a month, and the new one starts empty. */
+	snprintf(sql, sizeof(sql),
+	         "UPDATE subscriptions SET current_period_start = now() - interval '1 month 1 hour',"
+	         " current_period_end = now() - interval '1 hour' WHERE tenant_id = '%s'",
+	         s.tenant_id);
+	t_auth_sql(sql);
+	cr_assert_eq(usage_of(&s, "jobs", NULL), 0, "a new period starts at 0");
+	snprintf(sql, sizeof(sql),
+	         "SELECT extract(epoch FROM e.period_end - now())::bigint FROM subscriptions s,"
+	         " billing_period(s.tenant_id) e WHERE s.tenant_id = '%s'",
+	         s.tenant_id);
+	{
+		long left = t_auth_sql_long(sql);
+
+		cr_assert(left > 29 * 86400 && left <= 31 * 86400, "the period ends in %ld s", left);
+	}
+	cr_assert_eq(process(&s, doc, "keywords", 3, &r), 202, "%s", r.body);
+	t_http_free(&r);
+}
+
+Test(billing, the_same_usage_event_counts_once)
+{
+	struct t_session s;
+	char sql[512];
+
+	t_auth_signup(&s, "bill-event");
+	/* What a retried job's INSERT would record twice: the event id makes it once. */
+	for (int i = 0; i < 2; i++) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT billing_record('%s', 'job:retried', 'jobs', 1, false, 'MHB29')",
+		         s.tenant_id);
+		t_auth_sql(sql);
+	}
+	cr_assert_eq(usage_of(&s, "jobs", NULL), 1);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM usage_events WHERE tenant_id = '%s' AND id = 'job:retried'",
+	         s.tenant_id);
+	cr_assert_eq(t_auth_sql_long(sql), 1);
+}
+
 Test(billing, runs_per_feature_are_counted_per_feature)
 {
 	struct t_session s;
