@@ -202,7 +202,8 @@ $$;
 
 -- The refusal: SQLSTATE per kind of limit, the numbers as JSON in DETAIL.
 CREATE FUNCTION billing_refuse(p_state text, p_meter text, p_limit bigint, p_used bigint,
-                               p_period_end timestamptz, p_plan text) RETURNS void
+                               p_period_start timestamptz, p_period_end timestamptz,
+                               p_plan text) RETURNS void
 	LANGUAGE plpgsql
 	AS $$
 BEGIN
@@ -212,6 +213,7 @@ BEGIN
 		              'meter', p_meter, 'limit', p_limit, 'used', p_used, 'plan', p_plan,
 		              'period_end', to_char(p_period_end AT TIME ZONE 'UTC',
 		                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+		              'window', extract(epoch FROM p_period_end - p_period_start)::bigint,
 		              'retry_after', CASE WHEN p_period_end IS NULL THEN NULL
 		                  ELSE greatest(1, ceil(extract(epoch FROM p_period_end - now())))::bigint
 		                  END)::text;
@@ -263,6 +265,7 @@ BEGIN
 		SELECT c.used INTO now_used FROM usage_counters c
 		 WHERE c.tenant_id = p_tenant AND c.meter = p_meter AND c.period_start = ps;
 		PERFORM billing_refuse(p_state, p_meter, lim, now_used,
+		                       CASE WHEN p_gauge THEN NULL ELSE ps END,
 		                       CASE WHEN p_gauge THEN NULL ELSE pe END, pl.name);
 	END IF;
 END
@@ -423,7 +426,7 @@ BEGIN
 	lim := billing_limit(billing_plan_of(NEW.tenant_id), 'seats');
 	SELECT count(*) INTO n FROM memberships m WHERE m.tenant_id = NEW.tenant_id;
 	IF lim IS NOT NULL AND n + 1 > lim THEN
-		PERFORM billing_refuse('MHB03', 'seats', lim, n, NULL, NULL);
+		PERFORM billing_refuse('MHB03', 'seats', lim, n, NULL, NULL, NULL);
 	END IF;
 	RETURN NEW;
 END

@@ -14,7 +14,7 @@
 /* What the trigger put in DETAIL (schema 0016, billing_refuse). */
 struct refusal {
 	const char *meter, *plan, *period_end;
-	long long limit, used, retry_after;
+	long long limit, used, retry_after, window;
 	int has_limit, read_only;
 };
 
@@ -51,6 +51,7 @@ static int parse(struct mh_request *req, const char *detail, struct refusal *r)
 	r->has_limit = num(o, "limit", &r->limit);
 	num(o, "used", &r->used);
 	num(o, "retry_after", &r->retry_after);
+	num(o, "window", &r->window);
 	r->read_only = json_object_object_get_ex(o, "read_only", &v) && json_object_get_boolean(v);
 	return 0;
 }
@@ -60,20 +61,29 @@ static const char *lld(struct mh_request *req, long long v)
 	return mh_arena_sprintf(req->arena, "%lld", v);
 }
 
-/* 429 quota_exceeded: Retry-After until the period ends, and the quota as the RateLimit
- * fields say it (draft-ietf-httpapi-ratelimit-headers-11): a policy named after the meter
- * whose window is the rest of the period, nothing remaining. */
+/* The quota as the RateLimit fields say it (draft-ietf-httpapi-ratelimit-headers-11): a
+ * policy named after the meter, its quota the plan's limit and its window the billing period;
+ * nothing remains until the period ends. */
+static void quota_fields(struct mh_request *req, struct mh_response *res, const struct refusal *r,
+                         long long after)
+{
+	long long window = r->window > 0 ? r->window : after;
+
+	mh_response_header(
+	        res, "RateLimit-Policy",
+	        mh_arena_sprintf(req->arena, "\"%s\";q=%lld;w=%lld", r->meter, r->limit, window));
+	mh_response_header(res, "RateLimit",
+	                   mh_arena_sprintf(req->arena, "\"%s\";r=0;t=%lld", r->meter, after));
+}
+
+/* 429 quota_exceeded: Retry-After until the period ends, and the RateLimit fields. */
 static int reply_quota(struct mh_request *req, struct mh_response *res, const struct refusal *r)
 {
 	struct mh_error_detail d[3];
 	long long after = r->retry_after > 0 ? r->retry_after : 1;
 
 	mh_response_header(res, "Retry-After", lld(req, after));
-	mh_response_header(
-	        res, "RateLimit-Policy",
-	        mh_arena_sprintf(req->arena, "\"%s\";q=%lld;w=%lld", r->meter, r->limit, after));
-	mh_response_header(res, "RateLimit",
-	                   mh_arena_sprintf(req->arena, "\"%s\";r=0;t=%lld", r->meter, after));
+	quota_fields(req, res, r, after);
 	d[0] = (struct mh_error_detail){r->meter, "the plan's monthly quota is used up"};
 	d[1] = (struct mh_error_detail){"limit", lld(req, r->limit)};
 	d[2] = (struct mh_error_detail){"period_end", r->period_end ? r->period_end : "unknown"};
