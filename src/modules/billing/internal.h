@@ -141,7 +141,8 @@ void billing_form_add(struct mh_buf *b, const char *name, const char *value);
 
 /* ---- limits.c: the rate limiter's limits from the plan ------------------------------------- */
 
-/* Maps the per-worker cache (the master, before fork). Returns 0 or -1. */
+/* Maps the cache of tenants' limits that the workers share (the master, before fork) and
+ * registers the lookup. Returns 0 or -1. */
 int billing_limits_init(void);
 /* Every worker forgets every cached plan (a subscription or a plan changed). */
 void billing_limits_invalidate(struct mh_request *req);

@@ -1,15 +1,18 @@
 /* limits.c - the core rate limiter's limits (core/ratelimit.h) from the tenant's plan: a
  * request per tenant per minute for every tenant request, and per feature per minute for
- * processing. The plan is read once and kept in a small per-worker cache, so the common path
- * costs no round trip; an entry is stale once the "billing" generation changed (bumped by
- * whatever changes a subscription or a plan, and seen by every worker of every machine at
- * once through the revocation channel, core/revocation.h), and in any case after
- * billing_limits_cache_seconds, which bounds staleness while Redis is down. */
+ * processing. The plan is read once per tenant and kept in a small table in shared memory that
+ * the master maps before it forks, so every worker of the machine reads what one of them read
+ * and the common path costs no round trip. An entry is stale once the "billing" generation
+ * changed (bumped by whatever changes a subscription or a plan, and seen by every worker of
+ * every machine at once through the revocation channel, core/revocation.h), and in any case
+ * after billing_limits_cache_seconds, which bounds staleness while Redis is down. */
 #include "modules/billing/internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/log.h"
 #include "core/ratelimit.h"
@@ -17,10 +20,11 @@
 #include "core/scoreboard.h"
 
 #define GENERATION  "billing"
-#define CACHE_SLOTS 256 /* a power of two: tenants hash onto slots, a collision evicts */
+#define CACHE_SLOTS 1024 /* a power of two: tenants hash onto slots, a collision evicts */
 #define WINDOW      60
 
-struct cached {
+/* What one tenant's plan allows. */
+struct limits {
 	char tenant[40];
 	long long generation;
 	long long filled_us;
@@ -28,7 +32,16 @@ struct cached {
 	char features[256]; /* the plan's features, "{a,b}" as PostgreSQL writes text[] */
 };
 
-static struct cached cache[CACHE_SLOTS];
+/* A slot under a seqlock: a writer makes seq odd, copies, makes it even again; a reader
+ * copies and keeps the copy only when seq was even and unchanged around it. Writers exclude
+ * each other with `writing` (a writer that finds it taken keeps its copy to itself). */
+struct slot {
+	atomic_flag writing;
+	_Atomic unsigned seq;
+	struct limits v;
+};
+
+static struct slot *cache;
 
 static unsigned slot_of(const char *tenant)
 {
@@ -48,7 +61,7 @@ void billing_limits_invalidate(struct mh_request *req)
 }
 
 /* Reads the tenant's plan into e (one round trip, a transaction of its own). */
-static int fill(struct mh_request *req, struct cached *e, long long generation)
+static int fill(struct mh_request *req, struct limits *e, long long generation)
 {
 	struct mh_tx tx;
 	const PGresult *r;
@@ -73,6 +86,29 @@ static int fill(struct mh_request *req, struct cached *e, long long generation)
 	return 0;
 }
 
+/* Copies slot s into out; 0, or -1 when a writer was busy with it (then: a miss). */
+static int slot_read(struct slot *s, struct limits *out)
+{
+	unsigned before = atomic_load_explicit(&s->seq, memory_order_acquire);
+
+	if (before & 1)
+		return -1;
+	memcpy(out, &s->v, sizeof(*out));
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&s->seq, memory_order_relaxed) == before ? 0 : -1;
+}
+
+static void slot_write(struct slot *s, const struct limits *v)
+{
+	if (atomic_flag_test_and_set_explicit(&s->writing, memory_order_acquire))
+		return; /* another worker is filling it: its copy will do */
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_acq_rel);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&s->v, v, sizeof(*v));
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+	atomic_flag_clear_explicit(&s->writing, memory_order_release);
+}
+
 /* 1 when name is an element of the text[] literal "{a,b,c}" (names need no quoting). */
 static int has_feature(const char *list, const char *name)
 {
@@ -90,28 +126,27 @@ static int billing_rate_lookup(struct mh_request *req, const char *scope,
 {
 	const char *tenant = req->principal.tenant_id;
 	long long generation = mh_revocation_generation(GENERATION);
-	struct cached *e;
+	struct slot *s;
+	struct limits e;
 	long quota;
 
-	if (tenant == NULL || tenant[0] == '\0')
+	if (tenant == NULL || tenant[0] == '\0' || cache == NULL)
 		return 0;
-	e = &cache[slot_of(tenant)];
-	if (strcmp(e->tenant, tenant) != 0 || e->generation != generation ||
-	    mh_now_us() - e->filled_us >
-	            billing_settings.billing_limits_cache_seconds * 1000000LL) {
-		if (fill(req, e, generation) < 0) {
-			e->tenant[0] = '\0';
+	s = &cache[slot_of(tenant)];
+	if (slot_read(s, &e) < 0 || strcmp(e.tenant, tenant) != 0 || e.generation != generation ||
+	    mh_now_us() - e.filled_us > billing_settings.billing_limits_cache_seconds * 1000000LL) {
+		if (fill(req, &e, generation) < 0)
 			return -1;
-		}
+		slot_write(s, &e);
 	}
 	if (strcmp(scope, "tenant") == 0) {
-		quota = e->api;
+		quota = e.api;
 	} else {
 		/* A feature outside the plan is not limited here: queueing it is refused anyway
 		 * (feature_not_in_plan), and that answer is the useful one. */
-		if (!has_feature(e->features, scope))
+		if (!has_feature(e.features, scope))
 			return 0;
-		quota = e->feature;
+		quota = e.feature;
 	}
 	if (quota <= 0)
 		return 0;
@@ -123,6 +158,15 @@ static int billing_rate_lookup(struct mh_request *req, const char *scope,
 
 int billing_limits_init(void)
 {
+	void *p;
+
+	if (cache == NULL) {
+		p = mmap(NULL, sizeof(*cache) * CACHE_SLOTS, PROT_READ | PROT_WRITE,
+		         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		cache = p; /* zeroed: every slot empty, unlocked, seq 0 */
+	}
 	mh_ratelimit_set_lookup(billing_rate_lookup);
 	return 0;
 }
