@@ -781,9 +781,10 @@ Test(billing, webhook_replay_of_an_event_id_is_acknowledged_and_queued_once)
 	struct http_response r;
 	char id[64], body[1024], sql[256], outcome[16];
 
-	long long generation = t_auth_redis("INCRBY mh:rg:billing 0");
+	long long generation;
 
 	t_auth_signup(&s, "bill-replay");
+	generation = t_auth_redis("INCRBY mh:rg:billing:%s 0", s.tenant_id);
 	unique_id(id, sizeof(id), "evt_dup");
 	snprintf(body, sizeof(body),
 	         "{\"id\":\"%s\",\"type\":\"checkout.session.completed\",\"created\":%lld,"
@@ -808,8 +809,8 @@ Test(billing, webhook_replay_of_an_event_id_is_acknowledged_and_queued_once)
 	wait_applied(id, outcome);
 	cr_assert_str_eq(outcome, "applied");
 	expect_subscription(&s, "pro", "active");
-	/* The job that applied it told every worker's cache of limits. */
-	cr_assert_gt(t_auth_redis("INCRBY mh:rg:billing 0"), generation);
+	/* The job that applied it told every worker's cache of this tenant's limits. */
+	cr_assert_gt(t_auth_redis("INCRBY mh:rg:billing:%s 0", s.tenant_id), generation);
 }
 
 Test(billing, webhook_signed_with_the_previous_secret_or_among_several_v1_is_accepted)
@@ -1041,14 +1042,17 @@ Test(billing, admin_set_plan_and_plans_set)
 
 	t_auth_signup(&s, "bill-admin");
 	set_plan_args[2] = s.tenant_id;
-	generation = t_auth_redis("INCRBY mh:rg:billing 0");
+	generation = t_auth_redis("INCRBY mh:rg:billing:%s 0", s.tenant_id);
 	cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), set_plan_args), 0, "%s", out);
 	cr_assert(strstr(out, "plan pro") != NULL, "%s", out);
 	expect_subscription(&s, "pro", "active");
-	/* The workers' cached limits are told: the generation moved (core/revocation.h). */
-	cr_assert_gt(t_auth_redis("INCRBY mh:rg:billing 0"), generation);
+	/* The workers' cached limits of this tenant are told: its generation moved
+	 * (core/revocation.h), and every tenant's when a plan changes. */
+	cr_assert_gt(t_auth_redis("INCRBY mh:rg:billing:%s 0", s.tenant_id), generation);
+	generation = t_auth_redis("INCRBY mh:rg:billing 0");
 	snprintf(name, sizeof(name), "adm%ld_%ld", (long)getpid(), (long)time(NULL) % 100000);
 	cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), plans_args), 0, "%s", out);
+	cr_assert_gt(t_auth_redis("INCRBY mh:rg:billing 0"), generation);
 	{
 		char sql[200];
 

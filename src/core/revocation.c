@@ -28,9 +28,6 @@
 
 enum kind { KIND_TOKEN = 1, KIND_MIN_VERSION = 2, KIND_SESSION = 3, KIND_GENERATION = 4 };
 
-/* How long Redis keeps a generation after its last bump. */
-#define GENERATION_TTL (30 * 24 * 3600)
-
 struct entry {
 	_Atomic uint64_t key; /* 0 = empty; written last, so readers see whole entries */
 	_Atomic int64_t value;
@@ -252,23 +249,28 @@ long long mh_revocation_generation(const char *name)
 	return v;
 }
 
-/* INCR, EXPIRE and PUBLISH in one atomic step, so the event carries the value it set. */
+/* The new value, its expiry and the event in one atomic step, so the event carries the value
+ * it set. The value is the old one plus one, or Redis's clock in milliseconds if that is
+ * more: it keeps growing after the key expired, because a machine's table never lowers a
+ * value it holds (put_locked). */
 #define BUMP_SCRIPT                                                                                \
-	"local v = redis.call('INCR', KEYS[1]) "                                                   \
-	"redis.call('EXPIRE', KEYS[1], ARGV[1]) "                                                  \
+	"local t = redis.call('TIME') "                                                            \
+	"local v = math.max((tonumber(redis.call('GET', KEYS[1])) or 0) + 1,"                      \
+	" tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) "                             \
+	"redis.call('SET', KEYS[1], v, 'EX', ARGV[1]) "                                            \
 	"redis.call('PUBLISH', ARGV[2], 'g ' .. ARGV[3] .. ' ' .. v .. ' ' .. ARGV[4]) "           \
 	"return v"
 
-int mh_revocation_bump_generation(struct mh_request *req, const char *name)
+int mh_revocation_bump_generation(struct mh_request *req, const char *name, int ttl_seconds)
 {
-	long long expires = (long long)time(NULL) + GENERATION_TTL;
+	long long expires = (long long)time(NULL) + ttl_seconds;
 	char key[96], ttl[24], exp[24];
 	redisReply *r;
 
-	if (strlen(name) > 63 || strpbrk(name, " \r\n") != NULL)
+	if (strlen(name) > 63 || strpbrk(name, " \r\n") != NULL || ttl_seconds < 1)
 		return -1;
 	snprintf(key, sizeof(key), "mh:rg:%s", name);
-	snprintf(ttl, sizeof(ttl), "%d", GENERATION_TTL);
+	snprintf(ttl, sizeof(ttl), "%d", ttl_seconds);
 	snprintf(exp, sizeof(exp), "%lld", expires);
 	r = mh_redis_command(req, "EVAL %s 1 %s %s %s %s %s", BUMP_SCRIPT, key, ttl, CHANNEL, name,
 	                     exp);

@@ -54,15 +54,16 @@ int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 /*
  * Generations: a named counter every process of every machine sees change at once, through
  * the same record and channel as revocations, for caches of data that changes elsewhere
- * (a module's per-worker cache of what PostgreSQL says). mh_revocation_generation() is
- * name's value as this machine's table holds it (0 when it holds none): a cache entry
- * filled under another value is stale. mh_revocation_bump_generation() raises it in
- * Redis, publishes it and updates this machine's table; returns 0, or -1 when Redis did
- * not take it (callers then rely on their cache's own expiry). name: at most 63 bytes, no
- * spaces.
+ * (a module's cache of what PostgreSQL says). mh_revocation_generation() is name's value as
+ * this machine's table holds it (0 when it holds none): a cache entry filled under another
+ * value is stale. mh_revocation_bump_generation() raises it in Redis (to at least Redis's
+ * clock in milliseconds, so it grows even after it expired), publishes it and updates this
+ * machine's table; the record lasts ttl_seconds, which must outlive any cache entry that
+ * could have been filled before the bump. Returns 0, or -1 when Redis did not take it
+ * (callers then rely on their cache's own expiry). name: at most 63 bytes, no spaces.
  */
 long long mh_revocation_generation(const char *name);
-int mh_revocation_bump_generation(struct mh_request *req, const char *name);
+int mh_revocation_bump_generation(struct mh_request *req, const char *name, int ttl_seconds);
 
 /* The master's side: the subscriber's socket to poll (-1 while disconnected),
  * what to do when it is readable, and a periodic call that reconnects,

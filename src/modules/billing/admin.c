@@ -12,7 +12,6 @@
 
 #include "core/arena.h"
 #include "core/redis.h"
-#include "core/revocation.h"
 
 /* A key of `plans set`, and its column: only these names ever reach the SQL text. */
 static const struct plan_key {
@@ -70,8 +69,9 @@ static int usage(void)
 	return 2;
 }
 
-/* Tells every worker that limits changed (best effort: they expire anyway). */
-static void invalidate(const struct mh_config *cfg)
+/* Tells every worker that a tenant's limits (tenant_id) or every tenant's (NULL) changed.
+ * Best effort: they expire anyway. */
+static void invalidate(const struct mh_config *cfg, const char *tenant_id)
 {
 	struct mh_request req;
 	struct mh_arena a;
@@ -82,11 +82,10 @@ static void invalidate(const struct mh_config *cfg)
 	memset(&req, 0, sizeof(req));
 	req.arena = &a;
 	req.request_id = "admin";
-	if (mh_redis_configure(cfg, err, sizeof(err)) < 0 ||
-	    mh_revocation_bump_generation(&req, "billing") < 0)
-		fprintf(stderr,
-		        "menhir: Redis did not take the change: workers may use the old limits "
-		        "for up to billing_limits_cache_seconds\n");
+	if (mh_redis_configure(cfg, err, sizeof(err)) < 0)
+		fprintf(stderr, "menhir: %s\n", err);
+	else
+		billing_limits_invalidate(&req, tenant_id);
 	mh_arena_reset(&a);
 	mh_arena_destroy(&a);
 	mh_redis_disconnect();
@@ -209,16 +208,19 @@ out:
 	return status;
 }
 
-static int run_sql(PGconn *c, const char *sql, int n, const char *const *params, int show)
+/* Runs sql; with tenant (37 bytes), prints the set-plan row and keeps its tenant id. */
+static int run_sql(PGconn *c, const char *sql, int n, const char *const *params, char *tenant)
 {
 	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	int ok = PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
 
-	if (!ok)
+	if (!ok) {
 		fprintf(stderr, "menhir: %s", PQresultErrorMessage(r));
-	else if (show && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+	} else if (tenant != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		printf("tenant %s plan %s status %s\n", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
 		       PQgetvalue(r, 0, 2));
+		snprintf(tenant, 37, "%s", PQgetvalue(r, 0, 0));
+	}
 	PQclear(r);
 	return ok ? 0 : 1;
 }
@@ -227,6 +229,7 @@ int billing_admin_command(const struct mh_config *cfg, int argc, char **argv)
 {
 	struct mh_arena a;
 	PGconn *c = NULL;
+	char tenant[37] = "";
 	int status = 1, changed = 0;
 
 	if (argc < 1)
@@ -250,7 +253,7 @@ int billing_admin_command(const struct mh_config *cfg, int argc, char **argv)
 		status = run_sql(c,
 		                 "SELECT s.tenant_id, s.plan, s.status FROM "
 		                 "billing_admin_set_plan($1, $2) s",
-		                 2, p, 1);
+		                 2, p, tenant);
 		changed = status == 0;
 	} else if (strcmp(argv[1], "list") == 0 && argc == 2) {
 		status = print_plans(c, NULL);
@@ -263,14 +266,14 @@ int billing_admin_command(const struct mh_config *cfg, int argc, char **argv)
 		const char *p[1] = {argv[2]};
 
 		/* Two statements: the unique index allows one default at every moment. */
-		status =
-		        run_sql(c, "BEGIN", 0, NULL, 0) ||
-		        run_sql(c,
-		                "UPDATE plans SET is_default = false WHERE is_default"
-		                " AND name <> $1 AND EXISTS (SELECT 1 FROM plans WHERE name = $1)",
-		                1, p, 0) ||
-		        run_sql(c, "UPDATE plans SET is_default = true WHERE name = $1", 1, p, 0) ||
-		        run_sql(c, "COMMIT", 0, NULL, 0);
+		status = run_sql(c, "BEGIN", 0, NULL, NULL) ||
+		         run_sql(c,
+		                 "UPDATE plans SET is_default = false WHERE is_default"
+		                 " AND name <> $1 AND EXISTS (SELECT 1 FROM plans WHERE name = $1)",
+		                 1, p, 0) ||
+		         run_sql(c, "UPDATE plans SET is_default = true WHERE name = $1", 1, p,
+		                 NULL) ||
+		         run_sql(c, "COMMIT", 0, NULL, NULL);
 		if (status == 0)
 			status = print_plans(c, argv[2]);
 	} else {
@@ -280,6 +283,6 @@ out:
 	PQfinish(c);
 	mh_arena_destroy(&a);
 	if (changed)
-		invalidate(cfg);
+		invalidate(cfg, tenant[0] != '\0' ? tenant : NULL);
 	return status;
 }

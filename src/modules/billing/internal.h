@@ -144,8 +144,10 @@ void billing_form_add(struct mh_buf *b, const char *name, const char *value);
 /* Maps the cache of tenants' limits that the workers share (the master, before fork) and
  * registers the lookup. Returns 0 or -1. */
 int billing_limits_init(void);
-/* Every worker forgets every cached plan (a subscription or a plan changed). */
-void billing_limits_invalidate(struct mh_request *req);
+/* Every worker of every machine forgets the cached limits of tenant_id (its subscription
+ * changed), or of every tenant when NULL (a plan changed). Best effort: logged when Redis
+ * does not take it, and the entries expire anyway. */
+void billing_limits_invalidate(struct mh_request *req, const char *tenant_id);
 
 struct mh_module_doc;
 extern const struct mh_module_doc billing_doc;

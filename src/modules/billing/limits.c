@@ -2,10 +2,11 @@
  * request per tenant per minute for every tenant request, and per feature per minute for
  * processing. The plan is read once per tenant and kept in a small table in shared memory that
  * the master maps before it forks, so every worker of the machine reads what one of them read
- * and the common path costs no round trip. An entry is stale once the "billing" generation
- * changed (bumped by whatever changes a subscription or a plan, and seen by every worker of
- * every machine at once through the revocation channel, core/revocation.h), and in any case
- * after billing_limits_cache_seconds, which bounds staleness while Redis is down. */
+ * and the common path costs no round trip. An entry is stale once a generation it was filled
+ * under changed (core/revocation.h: seen by every worker of every machine at once): the
+ * tenant's own ("billing:<id>", bumped when its subscription changes) or every plan's
+ * ("billing", when an operator changes a plan); and in any case after
+ * billing_limits_cache_seconds, which bounds staleness while Redis is down. */
 #include "modules/billing/internal.h"
 
 #include <stdatomic.h>
@@ -26,7 +27,8 @@
 /* What one tenant's plan allows. */
 struct limits {
 	char tenant[40];
-	long long generation;
+	long long generation;        /* of every plan ("billing") */
+	long long tenant_generation; /* of this tenant's subscription ("billing:<id>") */
 	long long filled_us;
 	long api, feature;  /* per minute; 0: unlimited */
 	char features[256]; /* the plan's features, "{a,b}" as PostgreSQL writes text[] */
@@ -52,16 +54,29 @@ static unsigned slot_of(const char *tenant)
 	return h & (CACHE_SLOTS - 1);
 }
 
-void billing_limits_invalidate(struct mh_request *req)
+/* The generation of one tenant's subscription: "billing:<tenant id>". */
+static void tenant_generation_name(const char *tenant, char name[64])
 {
-	if (mh_revocation_bump_generation(req, GENERATION) < 0)
+	snprintf(name, 64, "%s:%s", GENERATION, tenant);
+}
+
+void billing_limits_invalidate(struct mh_request *req, const char *tenant_id)
+{
+	char name[64];
+	/* Long enough to outlive every entry filled before the bump. */
+	int ttl = 2 * billing_settings.billing_limits_cache_seconds + 60;
+
+	if (tenant_id != NULL)
+		tenant_generation_name(tenant_id, name);
+	if (mh_revocation_bump_generation(req, tenant_id ? name : GENERATION, ttl) < 0)
 		mh_log(MH_LOG_WARN, "billing_limits",
 		       "Redis did not take the change: workers keep cached limits for up to %d s",
 		       billing_settings.billing_limits_cache_seconds);
 }
 
 /* Reads the tenant's plan into e (one round trip, a transaction of its own). */
-static int fill(struct mh_request *req, struct limits *e, long long generation)
+static int fill(struct mh_request *req, struct limits *e, long long generation,
+                long long tenant_generation)
 {
 	struct mh_tx tx;
 	const PGresult *r;
@@ -76,6 +91,7 @@ static int fill(struct mh_request *req, struct limits *e, long long generation)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->tenant, sizeof(e->tenant), "%s", req->principal.tenant_id);
 	e->generation = generation;
+	e->tenant_generation = tenant_generation;
 	e->filled_us = mh_now_us();
 	e->api = PQgetisnull(r, 0, BILLING_LIMITS_API) ? 0
 	                                               : atol(PQgetvalue(r, 0, BILLING_LIMITS_API));
@@ -125,17 +141,21 @@ static int billing_rate_lookup(struct mh_request *req, const char *scope,
                                struct mh_rate_policy *out)
 {
 	const char *tenant = req->principal.tenant_id;
-	long long generation = mh_revocation_generation(GENERATION);
+	long long generation = mh_revocation_generation(GENERATION), tenant_generation;
+	char name[64];
 	struct slot *s;
 	struct limits e;
 	long quota;
 
 	if (tenant == NULL || tenant[0] == '\0' || cache == NULL)
 		return 0;
+	tenant_generation_name(tenant, name);
+	tenant_generation = mh_revocation_generation(name);
 	s = &cache[slot_of(tenant)];
 	if (slot_read(s, &e) < 0 || strcmp(e.tenant, tenant) != 0 || e.generation != generation ||
+	    e.tenant_generation != tenant_generation ||
 	    mh_now_us() - e.filled_us > billing_settings.billing_limits_cache_seconds * 1000000LL) {
-		if (fill(req, &e, generation) < 0)
+		if (fill(req, &e, generation, tenant_generation) < 0)
 			return -1;
 		slot_write(s, &e);
 	}

@@ -150,8 +150,8 @@ enum mh_job_outcome billing_event_job(const struct mh_job *job, struct mh_job_ru
 	/* Before the runner's COMMIT: a worker that refills in between caches the old plan
 	 * under the new generation, until billing_limits_cache_seconds; after it, no hook runs
 	 * for a system job. */
-	if (strcmp(PQgetvalue(r, 0, 1), "applied") == 0)
-		billing_limits_invalidate(run->req);
+	if (strcmp(PQgetvalue(r, 0, 1), "applied") == 0 && !PQgetisnull(r, 0, 0))
+		billing_limits_invalidate(run->req, PQgetvalue(r, 0, 0));
 	run->result_json =
 	        mh_arena_sprintf(run->req->arena, "{\"tenant_id\":%s%s%s,\"outcome\":\"%s\"}",
 	                         PQgetisnull(r, 0, 0) ? "" : "\"",
