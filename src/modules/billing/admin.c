@@ -270,7 +270,7 @@ int billing_admin_command(const struct mh_config *cfg, int argc, char **argv)
 		         run_sql(c,
 		                 "UPDATE plans SET is_default = false WHERE is_default"
 		                 " AND name <> $1 AND EXISTS (SELECT 1 FROM plans WHERE name = $1)",
-		                 1, p, 0) ||
+		                 1, p, NULL) ||
 		         run_sql(c, "UPDATE plans SET is_default = true WHERE name = $1", 1, p,
 		                 NULL) ||
 		         run_sql(c, "COMMIT", 0, NULL, NULL);
