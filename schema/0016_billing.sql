@@ -626,6 +626,10 @@ BEGIN
 		INSERT INTO audit_log (tenant_id, actor_id, action, target, request_id)
 		VALUES (tenant, NULL, 'subscription.changed',
 		        new_plan || ' ' || new_status || ' ' || e.type, 'billing:' || e.id);
+		-- The workers' cached limits are told by a job of its own: it can run only once
+		-- this transaction committed, so no worker can read the old plan after being told.
+		INSERT INTO jobs (tenant_id, kind, payload, max_attempts)
+		VALUES (NULL, 'billing.limits_changed', jsonb_build_object('tenant_id', tenant), 10);
 		outcome := 'applied';
 	END IF;
 	UPDATE billing_events x SET tenant_id = tenant, outcome = billing_event_apply.outcome,

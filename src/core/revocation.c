@@ -240,6 +240,11 @@ int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 	return 0;
 }
 
+int mh_revocation_vouches(void)
+{
+	return table != NULL && atomic_load(&table->healthy) && !atomic_load(&table->full);
+}
+
 long long mh_revocation_generation(const char *name)
 {
 	int64_t v = 0;

@@ -63,6 +63,10 @@ int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
  * (callers then rely on their cache's own expiry). name: at most 63 bytes, no spaces.
  */
 long long mh_revocation_generation(const char *name);
+/* 1 while this machine's table follows Redis (its subscription is up and it is not full):
+ * then a change published since is in it, and a generation that did not move means nothing
+ * changed. 0 otherwise: a cache must fall back on its own expiry. */
+int mh_revocation_vouches(void);
 int mh_revocation_bump_generation(struct mh_request *req, const char *name, int ttl_seconds);
 
 /* The master's side: the subscriber's socket to poll (-1 while disconnected),

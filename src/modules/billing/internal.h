@@ -115,10 +115,12 @@ int billing_portal(struct mh_request *req, struct mh_response *res);
 
 /* ---- webhook.c: the provider's events ----------------------------------------------------- */
 
-#define BILLING_EVENT_KIND "billing.event"
+#define BILLING_EVENT_KIND  "billing.event"
+#define BILLING_LIMITS_KIND "billing.limits_changed"
 
 int billing_webhook_receive(struct mh_request *req, struct mh_response *res);
 enum mh_job_outcome billing_event_job(const struct mh_job *job, struct mh_job_run *run);
+enum mh_job_outcome billing_limits_job(const struct mh_job *job, struct mh_job_run *run);
 
 /* ---- provider.c: calls to the payment provider's API -------------------------------------- */
 
@@ -145,9 +147,10 @@ void billing_form_add(struct mh_buf *b, const char *name, const char *value);
  * registers the lookup. Returns 0 or -1. */
 int billing_limits_init(void);
 /* Every worker of every machine forgets the cached limits of tenant_id (its subscription
- * changed), or of every tenant when NULL (a plan changed). Best effort: logged when Redis
- * does not take it, and the entries expire anyway. */
-void billing_limits_invalidate(struct mh_request *req, const char *tenant_id);
+ * changed), or of every tenant when NULL (a plan changed). Call it after the change
+ * committed. Returns 0, or -1 (logged) when Redis did not take it: the entries then last
+ * billing_limits_cache_seconds at most once the channel is down, an hour otherwise. */
+int billing_limits_invalidate(struct mh_request *req, const char *tenant_id);
 
 struct mh_module_doc;
 extern const struct mh_module_doc billing_doc;

@@ -5,8 +5,9 @@
  * and the common path costs no round trip. An entry is stale once a generation it was filled
  * under changed (core/revocation.h: seen by every worker of every machine at once): the
  * tenant's own ("billing:<id>", bumped when its subscription changes) or every plan's
- * ("billing", when an operator changes a plan); and in any case after
- * billing_limits_cache_seconds, which bounds staleness while Redis is down. */
+ * ("billing", when an operator changes a plan). While the channel cannot vouch for changes
+ * (Redis down), an entry lasts billing_limits_cache_seconds, which bounds staleness; while it
+ * can, an hour. */
 #include "modules/billing/internal.h"
 
 #include <stdatomic.h>
@@ -23,6 +24,7 @@
 #define GENERATION  "billing"
 #define CACHE_SLOTS 1024 /* a power of two: tenants hash onto slots, a collision evicts */
 #define WINDOW      60
+#define MAX_AGE_US  (3600 * 1000000LL)
 
 /* What one tenant's plan allows. */
 struct limits {
@@ -60,18 +62,20 @@ static void tenant_generation_name(const char *tenant, char name[64])
 	snprintf(name, 64, "%s:%s", GENERATION, tenant);
 }
 
-void billing_limits_invalidate(struct mh_request *req, const char *tenant_id)
+int billing_limits_invalidate(struct mh_request *req, const char *tenant_id)
 {
 	char name[64];
-	/* Long enough to outlive every entry filled before the bump. */
-	int ttl = 2 * billing_settings.billing_limits_cache_seconds + 60;
+	/* Long enough to outlive every entry filled before the bump (MAX_AGE_US). */
+	int ttl = 2 * 3600;
 
 	if (tenant_id != NULL)
 		tenant_generation_name(tenant_id, name);
-	if (mh_revocation_bump_generation(req, tenant_id ? name : GENERATION, ttl) < 0)
-		mh_log(MH_LOG_WARN, "billing_limits",
-		       "Redis did not take the change: workers keep cached limits for up to %d s",
-		       billing_settings.billing_limits_cache_seconds);
+	if (mh_revocation_bump_generation(req, tenant_id ? name : GENERATION, ttl) == 0)
+		return 0;
+	mh_log(MH_LOG_WARN, "billing_limits",
+	       "Redis did not take the change of %s's limits: workers may keep the old ones",
+	       tenant_id ? tenant_id : "every tenant");
+	return -1;
 }
 
 /* Reads the tenant's plan into e (one round trip, a transaction of its own). */
@@ -136,6 +140,17 @@ static int has_feature(const char *list, const char *name)
 	return 0;
 }
 
+/* Past its age: billing_limits_cache_seconds while the revocation channel cannot vouch that
+ * no change was missed (Redis down), an hour otherwise (a bound, not the means). */
+static int expired(const struct limits *e)
+{
+	long long age = mh_now_us() - e->filled_us;
+
+	if (!mh_revocation_vouches())
+		return age > billing_settings.billing_limits_cache_seconds * 1000000LL;
+	return age > MAX_AGE_US;
+}
+
 /* The lookup registered with the core (see mh_rate_lookup_fn). */
 static int billing_rate_lookup(struct mh_request *req, const char *scope,
                                struct mh_rate_policy *out)
@@ -153,8 +168,7 @@ static int billing_rate_lookup(struct mh_request *req, const char *scope,
 	tenant_generation = mh_revocation_generation(name);
 	s = &cache[slot_of(tenant)];
 	if (slot_read(s, &e) < 0 || strcmp(e.tenant, tenant) != 0 || e.generation != generation ||
-	    e.tenant_generation != tenant_generation ||
-	    mh_now_us() - e.filled_us > billing_settings.billing_limits_cache_seconds * 1000000LL) {
+	    e.tenant_generation != tenant_generation || expired(&e)) {
 		if (fill(req, &e, generation, tenant_generation) < 0)
 			return -1;
 		slot_write(s, &e);

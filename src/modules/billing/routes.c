@@ -215,9 +215,10 @@ static const struct mh_route billing_routes[] = {
         {0},
 };
 
-/* A system job: the event's tenant is known only once it is applied. */
+/* System jobs: the event's tenant is known only once it is applied. */
 static const struct mh_job_kind billing_kinds[] = {
         {.name = BILLING_EVENT_KIND, .run = billing_event_job, .max_attempts = 10, .system = 1},
+        {.name = BILLING_LIMITS_KIND, .run = billing_limits_job, .max_attempts = 10, .system = 1},
         {0},
 };
 

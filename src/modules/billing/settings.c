@@ -29,8 +29,8 @@ static const struct mh_config_key billing_keys[] = {
         MH_KEY_STR(S, billing_return_url, "https://localhost:8443/billing",
                    "where the provider sends the owner back after checkout or the portal"),
         MH_KEY_INT(S, billing_limits_cache_seconds, 1, 3600, "30",
-                   "longest a worker keeps a tenant's rate limits when no change reaches it "
-                   "(a change is seen at once while Redis is up)"),
+                   "how long the workers keep a tenant's rate limits while Redis is down (a "
+                   "change is seen at once while it is up)"),
         {0},
 };
 #undef S

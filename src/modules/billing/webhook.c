@@ -2,7 +2,8 @@
  * signature over the raw body, records the event once (its id) and queues a billing.event
  * system job in the same transaction, then answers 200 at once; the job applies the event to
  * the tenant's subscription (schema 0016, billing_event_apply, which decides about
- * out-of-order delivery) and tells every worker that cached the tenant's limits. */
+ * out-of-order delivery), and a billing.limits_changed job then tells every worker that
+ * cached the tenant's limits. */
 #include "modules/billing/internal.h"
 
 #include <stdio.h>
@@ -13,7 +14,6 @@
 
 #include "core/json.h"
 #include "core/log.h"
-#include "core/revocation.h"
 
 /* An event is small (a few KiB); anything much larger is not the provider's. */
 #define MAX_EVENT (256 * 1024)
@@ -127,7 +127,8 @@ int billing_webhook_receive(struct mh_request *req, struct mh_response *res)
 	                             : "{\"received\":true,\"duplicate\":true}");
 }
 
-/* The billing.event job: applies the event ({"event_id"}) in the run's transaction. */
+/* The billing.event job: applies the event ({"event_id"}) in the run's transaction (which
+ * also queues billing.limits_changed when the subscription changed). */
 enum mh_job_outcome billing_event_job(const struct mh_job *job, struct mh_job_run *run)
 {
 	struct json_object *id;
@@ -147,15 +148,31 @@ enum mh_job_outcome billing_event_job(const struct mh_job *job, struct mh_job_ru
 		run->error_code = "db_error";
 		return MH_JOB_RETRY;
 	}
-	/* Before the runner's COMMIT: a worker that refills in between caches the old plan
-	 * under the new generation, until billing_limits_cache_seconds; after it, no hook runs
-	 * for a system job. */
-	if (strcmp(PQgetvalue(r, 0, 1), "applied") == 0 && !PQgetisnull(r, 0, 0))
-		billing_limits_invalidate(run->req, PQgetvalue(r, 0, 0));
 	run->result_json =
 	        mh_arena_sprintf(run->req->arena, "{\"tenant_id\":%s%s%s,\"outcome\":\"%s\"}",
 	                         PQgetisnull(r, 0, 0) ? "" : "\"",
 	                         PQgetisnull(r, 0, 0) ? "null" : PQgetvalue(r, 0, 0),
 	                         PQgetisnull(r, 0, 0) ? "" : "\"", PQgetvalue(r, 0, 1));
+	return MH_JOB_SUCCEEDED;
+}
+
+/* The billing.limits_changed job ({"tenant_id"}), queued by an applied event in its own
+ * transaction, so it runs after the change committed: tells every worker to read the
+ * tenant's limits again. Retried while Redis does not take it. */
+enum mh_job_outcome billing_limits_job(const struct mh_job *job, struct mh_job_run *run)
+{
+	struct json_object *t;
+
+	if (!json_object_object_get_ex(job->payload, "tenant_id", &t) ||
+	    !json_object_is_type(t, json_type_string)) {
+		run->error = "the job names no tenant";
+		run->error_code = "bad_payload";
+		return MH_JOB_FAILED;
+	}
+	if (billing_limits_invalidate(run->req, json_object_get_string(t)) < 0) {
+		run->error = "Redis did not take the change";
+		run->error_code = "redis_unavailable";
+		return MH_JOB_RETRY;
+	}
 	return MH_JOB_SUCCEEDED;
 }
