@@ -133,3 +133,41 @@ Test(billing_form, names_and_values_are_percent_encoded)
 	                 "https%3A%2F%2Fx.test%2F%23%2Fbilling%3Fa%3D1%26b%3D2%20c");
 	mh_arena_destroy(&a);
 }
+
+/* The settings as the master checks them before they take effect. */
+static int apply_with(const char *api_url)
+{
+	struct billing_settings v;
+	char err[256];
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.billing_api_url, sizeof(v.billing_api_url), "%s", api_url);
+	snprintf(v.billing_return_url, sizeof(v.billing_return_url), "https://app.example/billing");
+	v.billing_webhook_tolerance = 300;
+	return billing_config.apply(&v, err, sizeof(err));
+}
+
+Test(billing_settings, the_secret_key_goes_in_clear_text_only_to_a_loopback_address)
+{
+	cr_assert_eq(apply_with("https://api.stripe.com"), 0);
+	cr_assert_eq(apply_with("http://127.0.0.1:9"), 0);
+	cr_assert_eq(apply_with("http://localhost:8080/stripe"), 0);
+	cr_assert_eq(apply_with("http://[::1]:9"), 0);
+	cr_assert_eq(apply_with("http://api.stripe.com"), -1);
+	cr_assert_eq(apply_with("http://127.0.0.1.example.com"), -1);
+	cr_assert_eq(apply_with("ftp://127.0.0.1"), -1);
+}
+
+Test(billing_settings, an_unreadable_secret_file_refuses_the_configuration)
+{
+	struct billing_settings v;
+	char err[256];
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.billing_api_url, sizeof(v.billing_api_url), "https://api.stripe.com");
+	snprintf(v.billing_return_url, sizeof(v.billing_return_url), "https://app.example/billing");
+	snprintf(v.billing_webhook_secret_file, sizeof(v.billing_webhook_secret_file),
+	         "/nonexistent/whsec");
+	cr_assert_eq(billing_config.apply(&v, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "billing_webhook_secret_file") != NULL, "%s", err);
+}

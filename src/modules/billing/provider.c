@@ -95,6 +95,14 @@ int billing_provider_post(struct mh_arena *a, struct billing_call *call)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)billing_settings.billing_timeout);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* The configured URL only (http for a loopback stand-in), through no proxy of the
+	 * environment: the request carries the secret key. */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
 	if (curl_easy_perform(c) != CURLE_OK)

@@ -40,6 +40,21 @@ static int http_url(const char *url)
 	return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
 }
 
+/* 1 when the authority after "http://" is 127.0.0.1, localhost or [::1] (any port). */
+static int loopback(const char *authority)
+{
+	static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		size_t n = strlen(hosts[i]);
+
+		if (strncmp(authority, hosts[i], n) == 0 &&
+		    (authority[n] == ':' || authority[n] == '/' || authority[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
 /* In the master: a typo or an unreadable secret stops the start (or the reload). */
 static int billing_apply(const void *values, char *err, size_t errlen)
 {
@@ -58,6 +73,12 @@ static int billing_apply(const void *values, char *err, size_t errlen)
 	if (!http_url(s->billing_api_url) || !http_url(s->billing_return_url)) {
 		snprintf(err, errlen,
 		         "billing_api_url and billing_return_url must be http(s) URLs");
+		return -1;
+	}
+	/* The calls carry the secret key: in clear text only to this machine (a stand-in). */
+	if (strncmp(s->billing_api_url, "http://", 7) == 0 && !loopback(s->billing_api_url + 7)) {
+		snprintf(err, errlen,
+		         "billing_api_url must be https unless it is a loopback address");
 		return -1;
 	}
 	for (int i = 0; i < 3; i++)
