@@ -60,16 +60,12 @@ static void plan_for(const struct t_session *s, const char *limits, char name[32
 	t_auth_sql(sql);
 	snprintf(sql, sizeof(sql), "UPDATE plans SET %s WHERE name = '%s'", limits, name);
 	t_auth_sql(sql);
-	snprintf(sql, sizeof(sql), "SELECT billing_admin_set_plan('%s', '%s')", s->tenant_id, name);
-	t_auth_sql(sql);
+	t_auth_set_plan(s->tenant_id, name);
 }
 
 static void set_plan(const struct t_session *s, const char *plan)
 {
-	char sql[256];
-
-	snprintf(sql, sizeof(sql), "SELECT billing_admin_set_plan('%s', '%s')", s->tenant_id, plan);
-	t_auth_sql(sql);
+	t_auth_set_plan(s->tenant_id, plan);
 }
 
 /* The meter's "used" (and its limit, -1 when unlimited) from GET /usage as s. */

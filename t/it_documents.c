@@ -94,10 +94,7 @@ static void bulk_insert(const struct t_session *s, int n, const char *prefix)
 
 	snprintf(count, sizeof(count), "%d", n);
 	/* More documents than the free plan allows (schema 0016): the plan without a limit. */
-	r = PQexecParams(su, "SELECT billing_admin_set_plan($1, 'business')", 1, NULL, p, NULL, NULL,
-	                 0);
-	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(su));
-	PQclear(r);
+	t_auth_set_plan(s->tenant_id, "business");
 	r = PQexecParams(su,
 	                 "INSERT INTO documents (tenant_id, owner_id, title, body, tags, status,"
 	                 " created_at, updated_at)"

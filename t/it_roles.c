@@ -24,13 +24,9 @@ struct team {
 
 static void team_setup(struct team *t)
 {
-	char sql[200];
-
 	t_auth_signup(&t->as[OWNER], "owner");
 	/* The matrix adds a member per cell: more than the free plan's seats (schema 0016). */
-	snprintf(sql, sizeof(sql), "SELECT billing_admin_set_plan('%s', 'business')",
-		 t->as[OWNER].tenant_id);
-	t_auth_sql(sql);
+	t_auth_set_plan(t->as[OWNER].tenant_id, "business");
 	for (int r = ADMIN; r < NROLES; r++)
 		t_auth_member(&t->as[r], &t->as[OWNER], role_names[r], role_names[r]);
 }

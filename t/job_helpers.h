@@ -12,7 +12,7 @@
 void t_job_feature(const struct t_session *s, const char *name, int enabled);
 
 /* Every registered processing feature on (or off) for s's tenant; on puts the tenant on the
- * plan with every feature first (features follow the plan). */
+ * business plan first, which has every feature (features follow the plan). */
 void t_job_features_all(const struct t_session *s, int enabled);
 
 /* POST /documents/<doc>/process with body (JSON text) and extra headers (may be NULL) as s.
