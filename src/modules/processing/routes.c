@@ -12,6 +12,7 @@
 #include "core/idempotency.h"
 #include "core/input.h"
 #include "core/openapi.h"
+#include "core/ratelimit.h"
 #include "modules/webhooks/webhooks.h"
 
 /* ---- Declared input --------------------------------------------------------------------- */
@@ -110,6 +111,9 @@ static int handle_process(struct mh_request *req, struct mh_response *res)
 		return -1;
 	if ((rc = mh_idempotency_key_or_reply(req, res, &in.idempotency_key, &in.body_hash)) <= 0)
 		return rc;
+	/* Each feature's own rate, on top of the tenant's (the dispatcher's). */
+	if (mh_ratelimit_check_or_reply(req, res, in.feature->name) < 0)
+		return 0;
 	return processing_enqueue(req, res, &in);
 }
 
