@@ -247,6 +247,17 @@ Test(ratelimit, after_the_burst_one_request_per_emission_interval, .timeout = 60
 	}
 }
 
+/* How many times Redis ran EVALSHA since the last CONFIG RESETSTAT. */
+static long evalsha_calls(void)
+{
+	char info[8192];
+	const char *p;
+
+	t_auth_redis_str(info, sizeof(info), "INFO commandstats");
+	p = strstr(info, "cmdstat_evalsha:calls=");
+	return p ? atol(p + strlen("cmdstat_evalsha:calls=")) : 0;
+}
+
 Test(ratelimit, a_features_scope_is_limited_apart_from_the_tenants)
 {
 	struct t_session a;
@@ -271,10 +282,15 @@ Test(ratelimit, a_features_scope_is_limited_apart_from_the_tenants)
 		cr_assert_eq(s.q, 100);
 		t_http_free(&r);
 	}
+	/* Both scopes, and a refusal, in one Redis call. */
+	cr_assert_eq(t_auth_redis("CONFIG RESETSTAT"), 0);
 	cr_assert_eq(t_job_process(&a, doc, "{\"feature\":\"stats\"}", NULL, &r), 429);
+	cr_assert_eq(evalsha_calls(), 1, "one round trip for both scopes");
 	t_assert_error(&r, 429, "rate_limited");
 	cr_assert_eq(fields_of(&r, "stats").r, 0);
-	cr_assert_gt(fields_of(&r, "tenant").r, 90, "the tenant still has quota");
+	cr_assert_eq(fields_of(&r, "tenant").r, 98,
+	             "the tenant still has quota; the refused "
+	             "request spent none of it");
 	cr_assert_geq(retry_after(&r), 29);
 	t_http_free(&r);
 	/* Another feature, and the rest of the API, go on. */
@@ -282,9 +298,21 @@ Test(ratelimit, a_features_scope_is_limited_apart_from_the_tenants)
 	cr_assert_eq(fields_of(&r, "stats").q, -1, "only the feature asked for is listed");
 	cr_assert_eq(fields_of(&r, "tenant").q, 100);
 	t_http_free(&r);
+	cr_assert_eq(t_auth_redis("CONFIG RESETSTAT"), 0);
 	get_as(&a, "/api/v1/documents", &r);
 	cr_assert_eq(r.status, 200);
+	cr_assert_eq(evalsha_calls(), 1);
 	t_http_free(&r);
+	/* An early refusal by the handler (a malformed Idempotency-Key) still spends the
+	 * tenant's quota, and says so. */
+	{
+		const char *bad_key[] = {"Idempotency-Key: a\"b", NULL};
+
+		cr_assert_eq(t_job_process(&a, doc, "{\"feature\":\"stats\"}", bad_key, &r), 400);
+		cr_assert_eq(fields_of(&r, "tenant").r, 95);
+		cr_assert_eq(fields_of(&r, "stats").q, -1);
+		t_http_free(&r);
+	}
 }
 
 Test(ratelimit, one_tenants_requests_do_not_spend_anothers)

@@ -158,9 +158,12 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req, stru
 		return 0;
 
 	/* The tenant's request rate, once the request is known to be well formed: one Redis
-	 * round trip, none when no module limits this tenant. */
-	if (mh_ratelimit_route_applies(route) &&
-	    mh_ratelimit_check_or_reply(req, res, "tenant") < 0)
+	 * round trip, none when no module limits this tenant. A route whose handler limits a
+	 * scope of its own has both checked in its one call. */
+	if (mh_ratelimit_route_applies(route) && (route->flags & MH_RATE_SCOPE))
+		req->ratelimit_pending = 1;
+	else if (mh_ratelimit_route_applies(route) &&
+	         mh_ratelimit_check_or_reply(req, res, "tenant") < 0)
 		return 0;
 	return 1;
 }
@@ -235,6 +238,7 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 			       req.request_id, req.method_name, req.route->pattern, rc);
 			reply_internal_error(&req, &res, "an internal error occurred");
 		}
+		mh_ratelimit_settle(&req, &res);
 	}
 	/* Redis was unreachable and no transaction checked the token in PostgreSQL. */
 	(void)mh_auth_settle_or_reply(&req, &res);

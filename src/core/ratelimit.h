@@ -42,12 +42,18 @@ void mh_ratelimit_set_lookup(mh_rate_lookup_fn fn);
 
 /*
  * Applies scope's limit to this request's tenant: asks the lookups, then runs one GCRA step
- * in Redis (one round trip). Adds RateLimit-Policy and RateLimit to res when the scope is
- * limited. Returns 0 when the request may go on (allowed, not limited, no tenant, or Redis
- * unreachable: fail open, counted in menhir_ratelimit_fail_open_total), -1 when it was
- * refused and res holds the 429 rate_limited answer with Retry-After.
+ * in Redis (one round trip). On an MH_RATE_SCOPE route the tenant's limit, which the
+ * dispatcher left pending, is checked in the same step: the request is allowed only if both
+ * allow it. Adds RateLimit-Policy and RateLimit to res for every limited scope. Returns 0
+ * when the request may go on (allowed, not limited, no tenant, or Redis unreachable: fail
+ * open, counted in menhir_ratelimit_fail_open_total), -1 when it was refused and res holds
+ * the 429 rate_limited answer with Retry-After.
  */
 int mh_ratelimit_check_or_reply(struct mh_request *req, struct mh_response *res, const char *scope);
+
+/* After the handler of an MH_RATE_SCOPE route that answered without checking its scope (an
+ * early 4xx): charges the tenant's limit and adds its fields, never changing the answer. */
+void mh_ratelimit_settle(struct mh_request *req, struct mh_response *res);
 
 struct mh_route;
 
