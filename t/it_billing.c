@@ -18,6 +18,7 @@
 
 #include "job_helpers.h"
 #include "jsonschema.h"
+#include "sf.h"
 #include "webhook_receiver.h"
 
 TestSuite(billing, .timeout = 180);
@@ -214,42 +215,35 @@ static long process(const struct t_session *s, const char *doc, const char *feat
 	return t_job_process(s, doc, body, NULL, r);
 }
 
-/* A RateLimit-Policy / RateLimit item (RFC 8941 sf-list member): "name";a=N;b=M. Parses the
- * name and two integer parameters; returns 0 when the field is exactly that. */
-static int sf_item(const char *field, const char *a, const char *b, char *name, size_t namelen,
-                   long long *va, long long *vb)
+/* The member named name of an RFC 8941 List field, with its two integer parameters a and b
+ * (t/sf.c, a parser, not string matching). Returns 0 when found with both. */
+static int sf_member(const char *field, const char *name, const char *a, const char *b,
+                     long long *va, long long *vb)
 {
-	const char *p = field, *q;
-	char key[8];
-	long long v;
-	int got = 0;
+	struct t_sf_list l;
 
-	if (field == NULL || *p != '"' || (q = strchr(p + 1, '"')) == NULL ||
-	    (size_t)(q - p - 1) >= namelen)
+	if (field == NULL || t_sf_parse_list(field, &l) < 0)
 		return -1;
-	snprintf(name, namelen, "%.*s", (int)(q - p - 1), p + 1);
-	p = q + 1;
-	while (*p == ';') {
-		int n = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct t_sf_member *m = &l.members[i];
+		const struct t_sf_bare *x = t_sf_param(m, a), *y = t_sf_param(m, b);
 
-		if (sscanf(p, ";%7[a-z]=%lld%n", key, &v, &n) != 2)
-			return -1;
-		if (strcmp(key, a) == 0)
-			*va = v, got |= 1;
-		else if (strcmp(key, b) == 0)
-			*vb = v, got |= 2;
-		else
-			return -1;
-		p += n;
+		if (m->inner_list || m->item.type != T_SF_STRING ||
+		    strcmp(m->item.text, name) != 0 || x == NULL || y == NULL ||
+		    x->type != T_SF_INTEGER || y->type != T_SF_INTEGER)
+			continue;
+		*va = x->integer;
+		*vb = y->integer;
+		return 0;
 	}
-	return *p == '\0' && got == 3 ? 0 : -1;
+	return -1;
 }
 
 Test(billing, jobs_quota_at_its_edges_is_429_until_the_period_ends)
 {
 	struct t_session s;
 	struct http_response r;
-	char plan[32], doc[40], name[32], *ra, *pol, *rl, end[40];
+	char plan[32], doc[40], *ra, *pol, *rl, end[40];
 	long long q = 0, w = 0, rem = -1, t = 0;
 	long limit;
 
@@ -282,8 +276,7 @@ Test(billing, jobs_quota_at_its_edges_is_429_until_the_period_ends)
 		t_auth_sql_str(sql, end, sizeof(end));
 	}
 	cr_assert(llabs(atoll(ra) - atoll(end)) <= 5, "Retry-After %s, period ends in %s", ra, end);
-	cr_assert_eq(sf_item(pol, "q", "w", name, sizeof(name), &q, &w), 0, "%s", pol);
-	cr_assert_str_eq(name, "jobs");
+	cr_assert_eq(sf_member(pol, "jobs", "q", "w", &q, &w), 0, "%s", pol);
 	cr_assert_eq(q, 3);
 	{
 		char sql[256];
@@ -296,7 +289,7 @@ Test(billing, jobs_quota_at_its_edges_is_429_until_the_period_ends)
 		         s.tenant_id);
 		cr_assert_eq(w, t_auth_sql_long(sql));
 	}
-	cr_assert_eq(sf_item(rl, "r", "t", name, sizeof(name), &rem, &t), 0, "%s", rl);
+	cr_assert_eq(sf_member(rl, "jobs", "r", "t", &rem, &t), 0, "%s", rl);
 	cr_assert_eq(rem, 0);
 	cr_assert_eq(t, atoll(ra));
 	free(ra);
@@ -1067,4 +1060,59 @@ Test(billing, admin_set_plan_and_plans_set)
 		cr_assert_eq(t_auth_sql_long(sql), 1);
 	}
 	cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), bad_args), 2);
+}
+
+/* ---- Rate limits from the plan (core/ratelimit.h) ---------------------------------------- */
+
+/* q of the policy named name in r's RateLimit-Policy field (parsed as RFC 8941), or -1. */
+static long long policy_quota(const struct http_response *r, const char *name)
+{
+	struct t_sf_list l;
+	char *f = t_header(r, "RateLimit-Policy");
+	long long q = -1;
+
+	cr_assert(f != NULL, "no RateLimit-Policy: %s", r->headers);
+	cr_assert_eq(t_sf_parse_list(f, &l), 0, "%s", f);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct t_sf_bare *v = t_sf_param(&l.members[i], "q");
+
+		if (l.members[i].item.type == T_SF_STRING &&
+		    strcmp(l.members[i].item.text, name) == 0 && v != NULL &&
+		    v->type == T_SF_INTEGER)
+			q = v->integer;
+	}
+	free(f);
+	return q;
+}
+
+Test(billing, rate_limits_follow_the_plan_and_a_change_reaches_every_worker_at_once)
+{
+	struct t_session s;
+	struct http_response r;
+	char doc[40];
+
+	t_auth_signup(&s, "bill-rate");
+	/* Several requests, so several workers have cached the free plan's limits. */
+	for (int i = 0; i < 8; i++) {
+		t_doc_request("GET", SUB, s.access, NULL, NULL, &r);
+		cr_assert_eq(policy_quota(&r, "tenant"), 120);
+		t_http_free(&r);
+	}
+	{
+		/* The operator's command (as the provider's events) tells every worker. */
+		const char *args[] = {"admin", "set-plan", s.tenant_id, "pro", NULL};
+		char out[256];
+
+		cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), args), 0, "%s", out);
+	}
+	for (int i = 0; i < 8; i++) {
+		t_doc_request("GET", SUB, s.access, NULL, NULL, &r);
+		cr_assert_eq(policy_quota(&r, "tenant"), 600, "request %d after the change", i);
+		t_http_free(&r);
+	}
+	/* A feature's scope: its per-minute limit, only for a feature in the plan. */
+	doc_of(&s, "rate", doc);
+	cr_assert_eq(process(&s, doc, "summary", 0, &r), 202, "%s", r.body);
+	cr_assert_eq(policy_quota(&r, "summary"), 120);
+	t_http_free(&r);
 }

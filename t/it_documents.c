@@ -145,6 +145,7 @@ Test(documents, create_then_get_with_etag_and_304)
 	const char *h[2] = {inm, NULL};
 
 	t_auth_signup(&s, "doc-crud");
+	t_doc_warm(&s);
 	t_doc_request("POST", "/api/v1/documents", s.access, NULL,
 	              "{\"title\":\"Quarterly plan\",\"body\":\"Line one\\nline two\","
 	              "\"tags\":[\"plan\",\"q3\"],\"status\":\"published\"}",

@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 
 #include "core/json.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
 
 /* What the trigger put in DETAIL (schema 0016, billing_refuse). */
 struct refusal {
@@ -67,13 +69,16 @@ static const char *lld(struct mh_request *req, long long v)
 static void quota_fields(struct mh_request *req, struct mh_response *res, const struct refusal *r,
                          long long after)
 {
-	long long window = r->window > 0 ? r->window : after;
+	struct mh_rate_policy p = {.quota = r->limit,
+	                           .window_seconds = (int)(r->window > 0 ? r->window : after)};
+	struct mh_rate_result q = {
+	        .allowed = 0, .remaining = 0, .reset = after, .retry_after = after};
 
-	mh_response_header(
-	        res, "RateLimit-Policy",
-	        mh_arena_sprintf(req->arena, "\"%s\";q=%lld;w=%lld", r->meter, r->limit, window));
-	mh_response_header(res, "RateLimit",
-	                   mh_arena_sprintf(req->arena, "\"%s\";r=0;t=%lld", r->meter, after));
+	/* After the tenant's own fields, when the limiter added them (one list per field). */
+	snprintf(p.name, sizeof(p.name), "%s", r->meter);
+	if (mh_ratelimit_add_fields(req->arena, res, &p, &q) < 0)
+		mh_log(MH_LOG_WARN, "billing_quota", "request %s: no RateLimit fields for %s",
+		       req->request_id, r->meter);
 }
 
 /* 429 quota_exceeded: Retry-After until the period ends, and the RateLimit fields. */

@@ -130,12 +130,4 @@ const struct mh_module_doc billing_doc = {
         .description = "Plans, the tenant's subscription and usage, quotas, and the payment "
                        "provider (checkout, portal, its signed webhook).",
         .schemas = billing_schemas,
-        /* The RateLimit fields of a 429 quota_exceeded (draft-ietf-httpapi-ratelimit-
-         * headers-11): the meter as the policy, its window the rest of the period. */
-        .headers = "{\"Quota-RateLimit-Policy\":{\"description\":\"On `quota_exceeded`: the "
-                   "monthly quota as a policy, `\\\"<meter>\\\";q=<limit>;w=<the billing period in "
-                   "seconds>`.\",\"schema\":{\"type\":\"string\"}},"
-                   "\"Quota-RateLimit\":{\"description\":\"On `quota_exceeded`: "
-                   "`\\\"<meter>\\\";r=0;t=<seconds until the period ends>`.\","
-                   "\"schema\":{\"type\":\"string\"}}}",
 };
