@@ -20,6 +20,7 @@
 #include "core/server.h"
 #include "core/work.h"
 #include "modules/auth/auth.h"
+#include "modules/billing/billing.h"
 #include "modules/seed/seed.h"
 #include "modules/tenants/tenants.h"
 #include "modules/users/users.h"
@@ -45,6 +46,11 @@ static const struct command {
         {"admin seed --tenants N --docs M",
          "N tenants with a user of each role and M documents each"},
         {"admin seed --demo [--docs M]", "the demo tenant (once; fixed e-mails, printed password)"},
+        {"admin plans list|show NAME", "the plans: limits, features, price id"},
+        {"admin plans set NAME KEY=VALUE...",
+         "create or change a plan (limits, features, price_id, title; 'unlimited')"},
+        {"admin plans set-default NAME", "the plan new tenants start on"},
+        {"admin set-plan TENANT PLAN", "put a tenant (id or slug) on a plan"},
         {"config", "print the effective configuration"},
         {"config --keys", "print every configuration key: section, name, type, default, range, "
                           "help (tab-separated)"},
@@ -221,6 +227,8 @@ int main(int argc, char **argv)
 			return auth_admin_unlock_login(&cfg, argc - argi - 1, argv + argi + 1);
 		if (strcmp(argv[argi], "seed") == 0)
 			return seed_admin_command(&cfg, argc - argi - 1, argv + argi + 1);
+		if (strcmp(argv[argi], "plans") == 0 || strcmp(argv[argi], "set-plan") == 0)
+			return billing_admin_command(&cfg, argc - argi, argv + argi);
 		usage(stderr);
 		return 2;
 	}

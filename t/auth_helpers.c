@@ -470,3 +470,12 @@ void t_auth_sql_str(const char *sql, char *out, size_t outlen)
 	PQclear(res);
 	PQfinish(su);
 }
+
+void t_auth_set_plan(const char *tenant_id, const char *plan)
+{
+	const char *args[] = {"admin", "set-plan", tenant_id, plan, NULL};
+	char out[256];
+
+	cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), args), 0, "set-plan %s %s: %s",
+	             tenant_id, plan, out);
+}

@@ -76,6 +76,10 @@ const char *t_auth_active_kid(void);
  * input (may be NULL); returns the exit status and the first line of stdout in out. */
 int t_auth_menhir(const char *input, char *out, size_t outlen, const char *const *args);
 
+/* Puts a tenant on a plan as an operator does (`menhir admin set-plan`), so that every
+ * worker's cached limits are told at once (a change by SQL alone would reach them only when
+ * their entries expire). */
+void t_auth_set_plan(const char *tenant_id, const char *plan);
 /* Runs sql as the PostgreSQL superuser (asserting success); the _long form returns the
  * first column of the first row as a number. */
 void t_auth_sql(const char *sql);

@@ -21,6 +21,16 @@ void t_team_setup(struct t_team *t, const char *tag)
 		snprintf(sub, sizeof(sub), "%s-%s", tag, t_role_names[r]);
 		t_auth_member(&t->as[r], &t->as[T_OWNER], t_role_names[r], sub);
 	}
+	t_doc_warm(&t->as[T_OWNER]);
+}
+
+void t_doc_warm(const struct t_session *s)
+{
+	struct http_response r;
+
+	t_doc_request("GET", "/api/v1/tenants/current", s->access, NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	t_http_free(&r);
 }
 
 void t_doc_request(const char *method, const char *path, const char *bearer,

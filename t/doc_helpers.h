@@ -21,6 +21,11 @@ struct t_team {
 };
 void t_team_setup(struct t_team *t, const char *tag);
 
+/* One request of s's tenant, so what the stack reads once per tenant (the billing module's
+ * rate limits) is read; done by t_team_setup. The suites that count a request's round trips
+ * call it first for a tenant of their own. */
+void t_doc_warm(const struct t_session *s);
+
 /*
  * Sends a request through nginx with a bearer token (may be NULL), extra header lines
  * ("Name: value", NULL-terminated list, may be NULL) and a JSON body (may be NULL). Fails

@@ -93,6 +93,8 @@ static void bulk_insert(const struct t_session *s, int n, const char *prefix)
 	PGresult *r;
 
 	snprintf(count, sizeof(count), "%d", n);
+	/* More documents than the free plan allows (schema 0016): the plan without a limit. */
+	t_auth_set_plan(s->tenant_id, "business");
 	r = PQexecParams(su,
 	                 "INSERT INTO documents (tenant_id, owner_id, title, body, tags, status,"
 	                 " created_at, updated_at)"
@@ -143,6 +145,7 @@ Test(documents, create_then_get_with_etag_and_304)
 	const char *h[2] = {inm, NULL};
 
 	t_auth_signup(&s, "doc-crud");
+	t_doc_warm(&s);
 	t_doc_request("POST", "/api/v1/documents", s.access, NULL,
 	              "{\"title\":\"Quarterly plan\",\"body\":\"Line one\\nline two\","
 	              "\"tags\":[\"plan\",\"q3\"],\"status\":\"published\"}",

@@ -143,6 +143,37 @@ Test(invitations, a_new_address_accepts_by_choosing_a_password)
 	t_http_free(&r);
 }
 
+/* Seats are the plan's (schema 0016): the acceptance that would take one more than the plan
+ * allows is refused, and creates nothing; the invitation can be accepted once a seat is
+ * free again. */
+Test(invitations, accepting_past_the_plans_seats_is_403_plan_limit_reached)
+{
+	struct t_session owner;
+	struct http_response r;
+	char email[160], token[64], id[40], plan[40], sql[512];
+
+	t_auth_signup(&owner, "inv-seats");
+	snprintf(plan, sizeof(plan), "seats1_%ld", (long)getpid());
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO plans (name, title, rank, seats, features) VALUES ('%s', 'One seat',"
+	         " 5000 + %ld %% 100000, 1, '{stats}') ON CONFLICT (name) DO NOTHING",
+	         plan, (long)getpid());
+	t_auth_sql(sql);
+	t_auth_set_plan(owner.tenant_id, plan);
+	t_auth_email(email, sizeof(email), "inv-seat");
+	invite_token(&owner, email, "member", 1, token, id);
+	cr_assert_eq(accept(token, T_SECRET_PASSWORD, NULL, &r), 403, "%s", r.body);
+	t_assert_error(&r, 403, "plan_limit_reached");
+	cr_assert(strstr(r.body, "{\"field\":\"limit\",\"message\":\"1\"}") != NULL, "%s", r.body);
+	t_http_free(&r);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM users WHERE email = '%s'", email);
+	cr_assert_eq(t_auth_sql_long(sql), 0, "the refused acceptance made an account");
+	/* With a seat more, the same invitation works. */
+	t_auth_set_plan(owner.tenant_id, "free");
+	cr_assert_eq(accept(token, T_SECRET_PASSWORD, NULL, &r), 201, "%s", r.body);
+	t_http_free(&r);
+}
+
 /* The session an accepted invitation opens is listed like a login's: its client's
  * User-Agent and coarse network are recorded with its first refresh token. */
 Test(invitations, the_session_an_acceptance_opens_records_its_client_and_network)

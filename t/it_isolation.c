@@ -264,6 +264,17 @@ static const struct expectation table[] = {
         {"POST", "/api/v1/tenants/current/api-keys", "{\"name\":\"iso\",\"role\":\"viewer\"}", PREP_NONE, 0, {401, 401, 403, 403, 201, 201, 201}},
         {"GET", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 200, 200, 404}},
         {"DELETE", "/api/v1/tenants/current/api-keys/:id", NULL, PREP_KEY, 0, {401, 401, 403, 403, 204, 204, 404}},
+        /* Billing: each caller reads its own tenant's subscription and usage (B reads B's),
+         * every plan is public to members; what changes what a tenant pays is the owner's:
+         * the checkout reaches a provider nobody runs here (502), the portal needs a
+         * customer neither tenant has (409). The provider's webhook answers everyone alike:
+         * no signature, 400. */
+        {"GET", "/api/v1/tenants/current/usage", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"GET", "/api/v1/tenants/current/subscription", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"GET", "/api/v1/billing/plans", NULL, PREP_NONE, 0, {401, 401, 200, 200, 200, 200, 200}},
+        {"POST", "/api/v1/billing/checkout", "{\"plan\":\"pro\"}", PREP_NONE, 0, {401, 401, 403, 403, 403, 502, 502}},
+        {"POST", "/api/v1/billing/portal", NULL, PREP_NONE, 0, {401, 401, 403, 403, 403, 409, 409}},
+        {"POST", "/api/v1/billing/webhooks/stripe", "{\"id\":\"evt_iso\"}", PREP_NONE, 0, {400, 400, 400, 400, 400, 400, 400}},
         /* menhir new-module adds its rows above this line. */
 };
 
@@ -325,6 +336,9 @@ static void setup(void)
 
 	t_team_setup(&a, "iso-a");
 	t_auth_signup(&b, "iso-b");
+	/* Each cell that needs one adds a viewer to A (more than the free plan's seats), and the
+	 * matrix sends A more requests a minute than the free plan allows. */
+	t_auth_set_plan(a.as[T_OWNER].tenant_id, "business");
 	forge_expired(&a.as[T_OWNER], expired, sizeof(expired));
 	snprintf(title_prefix, sizeof(title_prefix), "IsoSecret%ld", (long)getpid());
 	remember(a.as[T_OWNER].tenant_id);

@@ -175,7 +175,8 @@ Test(migrate, a_failing_migration_leaves_nothing_behind)
 
 /* Schema 0015 on a database that already has jobs: each job's document and webhook move
  * into its payload (next to what the payload held), the columns and the foreign key go, and
- * the jobs keep their updated_at. */
+ * the jobs keep their updated_at. Schema 0016 gives the existing tenant its subscription and
+ * counts its documents. */
 Test(migrate, jobs_keep_their_document_and_webhook_in_the_payload)
 {
 	const char *schema = t_env("MENHIR_TEST_SCHEMA_DIR");
@@ -222,6 +223,15 @@ Test(migrate, jobs_keep_their_document_and_webhook_in_the_payload)
 			 "\"https://hooks.example/x\"}");
 	cr_assert_str_eq(PQgetvalue(r, 1, 0), "{\"n\": 1}");
 	cr_assert_str_eq(PQgetvalue(r, 0, 1), "t", "the move touched updated_at");
+	PQclear(r);
+	/* Schema 0016: the tenant that existed is on the default plan, its live document
+	 * counted. */
+	r = t_pg_ok(c, "SELECT s.plan, c.used FROM subscriptions s JOIN usage_counters c"
+		       " ON c.tenant_id = s.tenant_id AND c.meter = 'documents'"
+		       " WHERE s.tenant_id = '11111111-0000-4000-8000-000000000001'");
+	cr_assert_eq(PQntuples(r), 1, "no subscription for an existing tenant");
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "free");
+	cr_assert_str_eq(PQgetvalue(r, 0, 1), "1");
 	PQclear(r);
 	r = t_pg_ok(c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs'"
 		       " AND column_name IN ('document_id', 'webhook_url')");

@@ -193,7 +193,9 @@ static void split_secrets(char *pg_url, size_t pglen, char *pg_pw, char *redis_u
 
 Test(ops, passwords_come_from_credential_files)
 {
-	char pg_url[1024], pg_pw[256], redis_url[512], redis_pw[256], path[256], out[8192];
+	/* out holds all of `menhir config` (a reader that stops early would make it exit on a
+	 * broken pipe): every module's keys, some 9 KiB and growing. */
+	char pg_url[1024], pg_pw[256], redis_url[512], redis_pw[256], path[256], out[65536];
 	char env[4096];
 
 	split_secrets(pg_url, sizeof(pg_url), pg_pw, redis_url, sizeof(redis_url), redis_pw);

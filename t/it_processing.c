@@ -127,8 +127,11 @@ Test(processing, features_list_every_feature_off_by_default)
 		json_object *f = json_object_array_get_idx(data, i), *v;
 
 		cr_assert_str_eq(t_job_str(f, "name"), names[i]);
-		cr_assert(json_object_object_get_ex(f, "enabled", &v) &&
-		          !json_object_get_boolean(v));
+		/* A new tenant is on the free plan: stats and keywords, on until switched off. */
+		cr_assert(json_object_object_get_ex(f, "enabled", &v));
+		cr_assert_eq(json_object_get_boolean(v), i < 2, "%s", names[i]);
+		cr_assert(json_object_object_get_ex(f, "in_plan", &v));
+		cr_assert_eq(json_object_get_boolean(v), i < 2, "%s", names[i]);
 		cr_assert(json_object_object_get_ex(f, "rewrites_document", &v));
 		cr_assert_eq(json_object_get_boolean(v), i == 3);
 	}
@@ -151,21 +154,31 @@ Test(processing, features_switch_is_admin_only_and_audited)
 	              "{\"enabled\":true}", &r);
 	t_assert_error(&r, 403, "forbidden");
 	t_http_free(&r);
-	/* Admin switches on, the list says so, then off; each is audited. */
-	t_job_feature(&t.as[T_ADMIN], "summary", 1);
+	/* A feature outside the plan cannot be switched on: 403 naming the plan with it. */
+	t_doc_request("PUT", "/api/v1/tenants/current/features/summary", t.as[T_ADMIN].access, NULL,
+	              "{\"enabled\":true}", &r);
+	t_assert_error(&r, 403, "feature_not_in_plan");
+	cr_assert(strstr(r.body, "the pro plan includes it") != NULL, "%s", r.body);
+	conforms("PUT", FEATURE, &r);
+	t_http_free(&r);
+	/* Admin switches one of the plan's off, the list says so, then on; each is audited. */
+	t_job_feature(&t.as[T_ADMIN], "stats", 0);
 	t_doc_request("GET", "/api/v1/tenants/current/features", t.as[T_VIEWER].access, NULL, NULL,
 	              &r);
 	cr_assert(strstr(r.body, "\"name\":\"summary\",\"description\"") != NULL);
-	cr_assert(strstr(r.body, "(sentences: 1-20, default 3)\",\"enabled\":true") != NULL, "%s",
-	          r.body);
+	cr_assert(strstr(r.body, "(sentences: 1-20, default 3)\",\"in_plan\":false,"
+	                         "\"enabled\":false") != NULL,
+	          "%s", r.body);
 	cr_assert(strstr(r.body,
 	                 "\"name\":\"stats\",\"description\":\"words, characters, "
-	                 "sentences, paragraphs and reading time\",\"enabled\":false") != NULL,
+	                 "sentences, paragraphs and reading time\",\"in_plan\":true,"
+	                 "\"enabled\":false") != NULL,
 	          "%s", r.body);
 	t_http_free(&r);
-	t_job_feature(&t.as[T_OWNER], "summary", 0);
-	cr_assert_eq(t_job_audit_count(&t.as[T_OWNER], "feature.enabled", "summary"), 1);
-	cr_assert_eq(t_job_audit_count(&t.as[T_OWNER], "feature.disabled", "summary"), 1);
+	t_job_feature(&t.as[T_OWNER], "stats", 1);
+	cr_assert_eq(t_job_audit_count(&t.as[T_OWNER], "feature.enabled", "stats"), 1);
+	cr_assert_eq(t_job_audit_count(&t.as[T_OWNER], "feature.disabled", "stats"), 1);
+	cr_assert_eq(t_job_audit_count(&t.as[T_OWNER], "feature.enabled", "summary"), 0);
 	/* The database refuses a member's write regardless of the route (RLS of 0006). */
 	{
 		PGconn *c = t_pg("MENHIR_TEST_PG_APP");
@@ -351,8 +364,10 @@ Test(processing, disabled_feature_is_403_and_queues_nothing)
 
 	t_auth_signup(&s, "proc-off");
 	doc_of(&s, "Some words here.", doc);
-	expect_process(&s, doc, "{\"feature\":\"stats\"}", 403, "feature_disabled");
-	t_job_feature(&s, "keywords", 1);
+	/* Outside the free plan: 403 feature_not_in_plan, naming the plan that has it. */
+	expect_process(&s, doc, "{\"feature\":\"redact\"}", 403, "feature_not_in_plan");
+	/* In the plan but switched off by an admin: feature_disabled. */
+	t_job_feature(&s, "stats", 0);
 	expect_process(&s, doc, "{\"feature\":\"stats\"}", 403, "feature_disabled");
 	t_job_process_ok(&s, doc, "{\"feature\":\"keywords\"}", job);
 	su = t_pg("MENHIR_TEST_PG_SUPER");
@@ -610,6 +625,7 @@ Test(processing, job_fails_when_the_feature_was_switched_off)
 
 	t_auth_signup(&s, "proc-late-off");
 	doc_of(&s, "Text.", doc);
+	t_job_feature(&s, "stats", 0);
 	assert_failed(run_inserted(&s, doc, "stats"), "feature_disabled");
 }
 

@@ -266,11 +266,14 @@ Test(ratelimit, a_features_scope_is_limited_apart_from_the_tenants)
 	char doc[40];
 
 	t_auth_signup(&a, "rl-feature");
+	/* Before the tenant's first request: from then on every request of it is limited (the
+	 * billing module's plan limits, else), and the counts below start from nothing. */
+	set_limit(a.tenant_id, "tenant", 100, 60);
+	set_limit(a.tenant_id, "stats", 2, 60);
 	t_job_feature(&a, "stats", 1);
 	t_job_feature(&a, "keywords", 1);
 	t_doc_create(&a, "{\"title\":\"t\",\"body\":\"some words to count\"}", doc);
-	set_limit(a.tenant_id, "tenant", 100, 60);
-	set_limit(a.tenant_id, "stats", 2, 60);
+	cr_assert_eq(t_auth_redis("DEL rl:t:%s", a.tenant_id), 1, "the tenant's requests so far");
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(t_job_process(&a, doc, "{\"feature\":\"stats\"}", NULL, &r), 202,
 		             "%ld %s", r.status, r.body);
@@ -371,8 +374,18 @@ Test(ratelimit, no_limit_means_no_fields_and_no_refusal)
 	struct t_session none, zero;
 	struct http_response r;
 
+	char sql[512];
+
 	t_auth_signup(&none, "rl-none");
 	t_auth_signup(&zero, "rl-zero");
+	/* No lookup sets a limit for `none`: the test lookup knows nothing of it and its plan
+	 * (schema 0016) has no API limit, so the billing module's lookup answers "none". */
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO plans (name, title, rank) VALUES ('rl_none', 'No limits', 900)"
+	         " ON CONFLICT (name) DO NOTHING;"
+	         " SELECT billing_admin_set_plan('%s', 'rl_none')",
+	         none.tenant_id);
+	t_auth_sql(sql);
 	/* Quota 0: explicitly not limited (the benchmark's tenant without a limiter). */
 	set_limit(zero.tenant_id, "tenant", 0, 60);
 	for (int i = 0; i < 10; i++) {

@@ -25,6 +25,9 @@ void t_job_feature(const struct t_session *s, const char *name, int enabled)
 
 void t_job_features_all(const struct t_session *s, int enabled)
 {
+	/* Features follow the plan (schema 0016): business has every one of them. */
+	if (enabled)
+		t_auth_set_plan(s->tenant_id, "business");
 	for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
 		t_job_feature(s, feature_names[i], enabled);
 }

@@ -11,7 +11,8 @@
 /* PUT /tenants/current/features/<name> {enabled} as s (an admin or owner); asserts 200. */
 void t_job_feature(const struct t_session *s, const char *name, int enabled);
 
-/* Every registered processing feature on (or off) for s's tenant. */
+/* Every registered processing feature on (or off) for s's tenant; on puts the tenant on the
+ * business plan first, which has every feature (features follow the plan). */
 void t_job_features_all(const struct t_session *s, int enabled);
 
 /* POST /documents/<doc>/process with body (JSON text) and extra headers (may be NULL) as s.

@@ -116,7 +116,13 @@ static void *serve(void *arg)
 
 int t_receiver_start(struct t_receiver *r, const char *const *script, int nscript)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	return t_receiver_start_on(r, 0, script, nscript);
+}
+
+int t_receiver_start_on(struct t_receiver *r, unsigned short port, const char *const *script,
+                        int nscript)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	socklen_t sl = sizeof(sa);
 	int one = 1;
 

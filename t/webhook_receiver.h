@@ -33,6 +33,9 @@ struct t_receiver {
 
 /* Listens on 127.0.0.1 (a free port) and serves in a thread. Returns 0 or -1. */
 int t_receiver_start(struct t_receiver *r, const char *const *script, int nscript);
+/* The same on a given port (the stack's configured address of a service it calls). */
+int t_receiver_start_on(struct t_receiver *r, unsigned short port, const char *const *script,
+                        int nscript);
 /* Stops the thread, closes the socket and frees what was recorded. */
 void t_receiver_stop(struct t_receiver *r);
 /* Waits until at least n requests arrived, for up to timeout_ms; returns how many did. */

@@ -86,6 +86,14 @@ public_url = https://localhost:$MENHIR_HTTPS_PORT
 mail_cooldown = ${MENHIR_MAIL_COOLDOWN:-60}
 mail_ip_max = ${MENHIR_MAIL_IP_MAX:-30}
 invite_max = 50
+# The payment provider: a loopback address the billing suite listens on; the secrets are the
+# stack's own (STATE/secrets), the webhook's previous one for the rotation tests.
+billing_api_url = http://127.0.0.1:${MENHIR_BILLING_PORT:-9}
+billing_api_key_file = $(mh_secret_file billing_api_key)
+billing_webhook_secret_file = $(mh_secret_file billing_webhook)
+billing_webhook_secret_previous_file = $(mh_secret_file billing_webhook_previous)
+billing_timeout = 3000
+billing_return_url = https://localhost:$MENHIR_HTTPS_PORT/billing
 unverified_deny = invite api_keys
 CONF
 	chmod 0600 "$STATE/menhir.conf.tmp"

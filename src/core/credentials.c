@@ -176,3 +176,20 @@ int mh_credentials_resolve(struct mh_config *cfg, char *err, size_t errlen)
 	explicit_bzero(pw, sizeof(pw));
 	return 0;
 }
+
+int mh_credentials_read(const char *key, const char *name, char *out, size_t size, char *err,
+                        size_t errlen)
+{
+	char secret[MAX_SECRET];
+
+	if (read_secret(key, name, secret, err, errlen) < 0)
+		return -1;
+	if (strlen(secret) >= size) {
+		snprintf(err, errlen, "%s: the secret is longer than %zu bytes", key, size - 1);
+		memset(secret, 0, sizeof(secret));
+		return -1;
+	}
+	memcpy(out, secret, strlen(secret) + 1);
+	memset(secret, 0, sizeof(secret));
+	return 0;
+}

@@ -19,4 +19,10 @@
  */
 int mh_credentials_resolve(struct mh_config *cfg, char *err, size_t errlen);
 
+/* The same rules for a module's own *_file key (key: its name, for messages): reads the
+ * secret `name` names into out (size bytes, NUL included). Returns 0, or -1 with a message
+ * in err (never the secret). */
+int mh_credentials_read(const char *key, const char *name, char *out, size_t size, char *err,
+                        size_t errlen);
+
 #endif

@@ -267,12 +267,14 @@ static int connection_lost(const struct mh_db_conn *c)
 
 static void note_error(struct mh_tx *tx, const PGresult *r)
 {
-	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE), *detail;
 
 	if (tx->sqlstate[0] != '\0')
 		return; /* keep the first error, the cause */
 	snprintf(tx->sqlstate, sizeof(tx->sqlstate), "%s", state ? state : "XX000");
 	tx->error = mh_arena_strdup(tx->req->arena, PQresultErrorMessage(r));
+	detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	tx->detail = detail ? mh_arena_strdup(tx->req->arena, detail) : NULL;
 }
 
 /* Reads results nfetched..nqueries-1 of the batch just sent into tx->results; each one
@@ -532,6 +534,7 @@ static int replay_read(struct mh_tx *tx, int rc, int end, int first_unsent)
 	tx->nfetched = 0;
 	tx->sqlstate[0] = '\0';
 	tx->error = NULL;
+	tx->detail = NULL;
 	return round_trip(tx, end);
 }
 
@@ -691,6 +694,10 @@ int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const str
 {
 	if (rc == MH_DB_UNAVAILABLE)
 		return mh_reply_unavailable(req, res, "the database");
+	for (size_t m = 0; mh_modules[m] != NULL; m++)
+		if (mh_modules[m]->reply_db_error != NULL &&
+		    mh_modules[m]->reply_db_error(req, res, tx) == 1)
+			return 0;
 	if (strncmp(tx->sqlstate, "MH", 2) != 0)
 		mh_log(MH_LOG_ERROR, "db_error", "request %s: SQLSTATE %s: %s", req->request_id,
 		       tx->sqlstate, tx->error ? tx->error : "?");

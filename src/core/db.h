@@ -70,6 +70,9 @@ struct mh_tx {
 	PGresult *results[MH_TX_MAX_QUERIES];
 	char sqlstate[6];
 	const char *error; /* server message, for the log only: never sent to clients */
+	/* The first error's DETAIL (NULL when none): what a module's own SQLSTATE carries for
+	 * its reply_db_error hook (core/module.h); never sent to clients as is. */
+	const char *detail;
 };
 
 /* Registers a module's statements (array ends with a NULL name); the array
@@ -151,8 +154,9 @@ struct mh_replica_status {
 int mh_db_replica_probe(struct mh_request *req, struct mh_replica_status *st);
 
 /* Maps a failed transaction to the client's answer: 503 + Retry-After when the
- * database is unreachable, 409 for a uniqueness conflict, otherwise 500; logs
- * the server's message. Returns 0. */
+ * database is unreachable; a SQLSTATE a module claims (its reply_db_error hook) as that
+ * module answers; 409 for a uniqueness conflict, otherwise 500; logs the server's
+ * message. Returns 0. */
 int mh_db_reply_error(struct mh_request *req, struct mh_response *res, const struct mh_tx *tx,
 		      int rc);
 

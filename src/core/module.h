@@ -95,6 +95,12 @@ struct mh_module {
 	 * the database stays the truth. May be NULL. */
 	void (*on_job_status)(const struct mh_job *job, const struct pg_result *r, int row,
 	                      struct mh_arena *arena);
+	/* Answers a failed transaction whose SQLSTATE this module's SQL raised, wherever the
+	 * statement came from (a quota that a trigger enforces on another module's table):
+	 * returns 1 having replied, 0 when the error is not this module's. mh_db_reply_error
+	 * asks every module before giving its generic answers. May be NULL. */
+	int (*reply_db_error)(struct mh_request *req, struct mh_response *res,
+	                      const struct mh_tx *tx);
 };
 
 /* The registry: every module, NULL-terminated, in src/modules/modules.c.

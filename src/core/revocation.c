@@ -26,7 +26,7 @@
 #define HEARTBEAT_INTERVAL_US (2 * 1000000LL)
 #define HEARTBEAT_TIMEOUT_US (6 * 1000000LL)
 
-enum kind { KIND_TOKEN = 1, KIND_MIN_VERSION = 2, KIND_SESSION = 3 };
+enum kind { KIND_TOKEN = 1, KIND_MIN_VERSION = 2, KIND_SESSION = 3, KIND_GENERATION = 4 };
 
 struct entry {
 	_Atomic uint64_t key; /* 0 = empty; written last, so readers see whole entries */
@@ -240,6 +240,52 @@ int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 	return 0;
 }
 
+int mh_revocation_vouches(void)
+{
+	return table != NULL && atomic_load(&table->healthy) && !atomic_load(&table->full);
+}
+
+long long mh_revocation_generation(const char *name)
+{
+	int64_t v = 0;
+
+	if (table == NULL || !get(key_of(KIND_GENERATION, name), (int64_t)time(NULL), &v))
+		return 0;
+	return v;
+}
+
+/* The new value, its expiry and the event in one atomic step, so the event carries the value
+ * it set. The value is the old one plus one, or Redis's clock in milliseconds if that is
+ * more: it keeps growing after the key expired, because a machine's table never lowers a
+ * value it holds (put_locked). */
+#define BUMP_SCRIPT                                                                                \
+	"local t = redis.call('TIME') "                                                            \
+	"local v = math.max((tonumber(redis.call('GET', KEYS[1])) or 0) + 1,"                      \
+	" tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) "                             \
+	"redis.call('SET', KEYS[1], v, 'EX', ARGV[1]) "                                            \
+	"redis.call('PUBLISH', ARGV[2], 'g ' .. ARGV[3] .. ' ' .. v .. ' ' .. ARGV[4]) "           \
+	"return v"
+
+int mh_revocation_bump_generation(struct mh_request *req, const char *name, int ttl_seconds)
+{
+	long long expires = (long long)time(NULL) + ttl_seconds;
+	char key[96], ttl[24], exp[24];
+	redisReply *r;
+
+	if (strlen(name) > 63 || strpbrk(name, " \r\n") != NULL || ttl_seconds < 1)
+		return -1;
+	snprintf(key, sizeof(key), "mh:rg:%s", name);
+	snprintf(ttl, sizeof(ttl), "%d", ttl_seconds);
+	snprintf(exp, sizeof(exp), "%lld", expires);
+	r = mh_redis_command(req, "EVAL %s 1 %s %s %s %s %s", BUMP_SCRIPT, key, ttl, CHANNEL, name,
+	                     exp);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+		return -1;
+	if (table != NULL)
+		put(KIND_GENERATION, name, r->integer, expires);
+	return 0;
+}
+
 /* ---- master side ---------------------------------------------------------------------- */
 
 static void apply_event(const char *msg)
@@ -248,12 +294,15 @@ static void apply_event(const char *msg)
 	long long value, expires;
 
 	if (sscanf(msg, "%c %63s %lld %lld", &kind, id, &value, &expires) != 4 ||
-	    (kind != 't' && kind != 's' && kind != 'v')) {
+	    (kind != 't' && kind != 's' && kind != 'v' && kind != 'g')) {
 		mh_log(MH_LOG_WARN, "revocation_event", "ignoring malformed event");
 		return;
 	}
-	put(kind == 't' ? KIND_TOKEN : kind == 's' ? KIND_SESSION : KIND_MIN_VERSION, id, value,
-	    expires);
+	put(kind == 't'   ? KIND_TOKEN
+	    : kind == 's' ? KIND_SESSION
+	    : kind == 'g' ? KIND_GENERATION
+	                  : KIND_MIN_VERSION,
+	    id, value, expires);
 }
 
 /* Rebuilds the table without its expired entries. */
@@ -294,8 +343,8 @@ static int load_all(void)
 	int ok = c != NULL;
 
 	while (ok) {
-		/* mh:rj: tokens, mh:rs: sessions, mh:tv: minimum versions. */
-		redisReply *r = redisCommand(c, "SCAN %s MATCH mh:[rt][jsv]:* COUNT 1000", cursor);
+		/* mh:rj: tokens, mh:rs: sessions, mh:tv: minimum versions, mh:rg: generations. */
+		redisReply *r = redisCommand(c, "SCAN %s MATCH mh:[rt][jsvg]:* COUNT 1000", cursor);
 
 		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
 			freeReplyObject(r);
@@ -318,6 +367,8 @@ static int load_all(void)
 					kind = KIND_TOKEN;
 				else if (strncmp(key, "mh:rs:", 6) == 0)
 					kind = KIND_SESSION;
+				else if (strncmp(key, "mh:rg:", 6) == 0)
+					kind = KIND_GENERATION;
 				put(kind, key + 6, strtoll(v->str, NULL, 10), now + t->integer);
 			}
 			freeReplyObject(v);

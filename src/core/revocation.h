@@ -51,6 +51,24 @@ int mh_revocation_revoke_session(struct mh_request *req, const char *sid);
 int mh_revocation_set_min_version(struct mh_request *req, const char *user_id,
 				  long long min_version);
 
+/*
+ * Generations: a named counter every process of every machine sees change at once, through
+ * the same record and channel as revocations, for caches of data that changes elsewhere
+ * (a module's cache of what PostgreSQL says). mh_revocation_generation() is name's value as
+ * this machine's table holds it (0 when it holds none): a cache entry filled under another
+ * value is stale. mh_revocation_bump_generation() raises it in Redis (to at least Redis's
+ * clock in milliseconds, so it grows even after it expired), publishes it and updates this
+ * machine's table; the record lasts ttl_seconds, which must outlive any cache entry that
+ * could have been filled before the bump. Returns 0, or -1 when Redis did not take it
+ * (callers then rely on their cache's own expiry). name: at most 63 bytes, no spaces.
+ */
+long long mh_revocation_generation(const char *name);
+/* 1 while this machine's table follows Redis (its subscription is up and it is not full):
+ * then a change published since is in it, and a generation that did not move means nothing
+ * changed. 0 otherwise: a cache must fall back on its own expiry. */
+int mh_revocation_vouches(void);
+int mh_revocation_bump_generation(struct mh_request *req, const char *name, int ttl_seconds);
+
 /* The master's side: the subscriber's socket to poll (-1 while disconnected),
  * what to do when it is readable, and a periodic call that reconnects,
  * resynchronises and drops expired entries. */

@@ -37,6 +37,7 @@
 #include "core/notify.h"
 #include "core/module.h"
 #include "core/queue.h"
+#include "core/redis.h"
 #include "core/runner.h"
 #include "core/scoreboard.h"
 
@@ -206,7 +207,10 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 			MAX_RUNNERS);
 		return 2;
 	}
+	/* Redis: a job may tell the serving workers that something they cache changed
+	 * (core/revocation.h, generations). */
 	if (mh_app_init(cfg, err, sizeof(err)) < 0 || mh_runner_register() < 0 ||
+	    mh_redis_configure(cfg, err, sizeof(err)) < 0 ||
 	    mh_config_apply(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "menhir: %s\n", err);
 		return 1;

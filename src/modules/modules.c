@@ -21,6 +21,7 @@
 	X(webhooks)                                                                                \
 	X(mail)                                                                                    \
 	X(invitations)                                                                             \
+	X(billing)                                                                                 \
 	/* the end of the list: a new module is one line `X(name) \` anywhere above */
 
 #define MH_MODULE_DECLARE(name) extern const struct mh_module name##_module;

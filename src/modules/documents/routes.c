@@ -237,6 +237,15 @@ static const struct mh_doc_response create_document_responses[] = {
                     "\"status\":\"published\",\"version\":1,"
                     "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
                     "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
+        {403,
+         "Your role does not allow this (viewers), or the tenant's plan allows no more "
+         "documents (`plan_limit_reached`; `details` give the limit).",
+         .errors = "forbidden plan_limit_reached",
+         .example = "{\"error\":\"plan_limit_reached\",\"message\":\"the plan allows 1000 "
+                    "documents\",\"details\":[{\"field\":\"limit\",\"message\":\"1000\"},"
+                    "{\"field\":\"used\",\"message\":\"1000\"},{\"field\":\"meter\","
+                    "\"message\":\"documents\"}],"
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {409,
          "A request with this Idempotency-Key is still in flight; retry after Retry-After "
          "seconds to get its response.",
@@ -303,8 +312,10 @@ static const struct mh_doc_response update_document_responses[] = {
                     "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
         {403,
          "Your role does not allow this: viewers never write, members change only their own "
-         "documents, restore and include_deleted need admin.",
-         .errors = "forbidden",
+         "documents, restore and include_deleted need admin. Or the document is read-only: "
+         "the tenant has more documents than its plan allows, and this is one of the newer "
+         "ones (`plan_limit_reached`).",
+         .errors = "forbidden plan_limit_reached",
          .example = "{\"error\":\"forbidden\",\"message\":\"members may change only their own "
                     "documents\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
@@ -369,6 +380,12 @@ static const struct mh_doc_response restore_document_responses[] = {
                     "\"status\":\"published\",\"version\":1,"
                     "\"created_at\":\"2026-11-24T10:15:30.123456Z\","
                     "\"updated_at\":\"2026-11-24T10:15:30.123456Z\",\"deleted_at\":null}}"},
+        {403,
+         "Restoring needs admin (`forbidden`), and a place under the plan's limit of "
+         "documents (`plan_limit_reached`).",
+         .errors = "forbidden plan_limit_reached",
+         .example = "{\"error\":\"plan_limit_reached\",\"message\":\"the plan allows 1000 "
+                    "documents\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {404, "No such document in your tenant (or it is deleted).", .errors = "not_found",
          .example = "{\"error\":\"not_found\",\"message\":\"no such document\","
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
@@ -404,8 +421,9 @@ static const struct mh_doc_response upload_document_file_responses[] = {
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {413,
          "The file exceeds `upload_limit` (Menhir) or the upload location's "
-         "`client_max_body_size` (nginx; then without `X-Request-Id`).",
-         .errors = "payload_too_large", .headers = "X-Request-Id-Optional",
+         "`client_max_body_size` (nginx; then without `X-Request-Id`), or it would take the "
+         "tenant past its plan's storage (`storage_quota_exceeded`).",
+         .errors = "payload_too_large storage_quota_exceeded", .headers = "X-Request-Id-Optional",
          .example = "{\"error\":\"payload_too_large\",\"message\":\"the request body exceeds the "
                     "limit "
                     "of 10485760 bytes\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},

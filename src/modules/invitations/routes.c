@@ -191,8 +191,11 @@ static const struct mh_doc_response accept_responses[] = {
          .example = "{\"error\":\"login_required\",\"message\":\"log in as the invited address, "
                     "then accept the invitation\","
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
-        {403, "An API key was sent along: only a person accepts an invitation.",
-         .errors = "api_key_not_allowed",
+        {403,
+         "An API key was sent along: only a person accepts an invitation "
+         "(`api_key_not_allowed`); or the tenant's plan has no seat left "
+         "(`plan_limit_reached`, the limit in `details`).",
+         .errors = "api_key_not_allowed plan_limit_reached",
          .example = "{\"error\":\"api_key_not_allowed\",\"message\":\"this endpoint is for "
                     "people: an API key cannot call it\","
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},

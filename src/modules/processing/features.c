@@ -29,22 +29,6 @@ const struct processing_feature *processing_feature_find(const char *name)
 	return NULL;
 }
 
-const char *processing_feature_names_array(struct mh_arena *a)
-{
-	struct mh_buf b;
-
-	/* Feature names are [a-z][a-z0-9_]*: nothing to quote. */
-	mh_buf_init(&b, a, 64);
-	mh_buf_putc(&b, '{');
-	for (size_t i = 0; i < processing_nfeatures; i++) {
-		if (i > 0)
-			mh_buf_putc(&b, ',');
-		mh_buf_puts(&b, processing_features[i]->name);
-	}
-	mh_buf_putc(&b, '}');
-	return mh_buf_cstr(&b);
-}
-
 int processing_feature_run(const struct processing_feature *f, const char *body, size_t len,
                            const struct feature_params *p, struct mh_arena *a,
                            struct feature_result *out)

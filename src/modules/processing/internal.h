@@ -46,6 +46,8 @@ enum {
 	PROCESSING_CHECK_RANK,     /* the caller's role rank (app_role_rank) */
 	PROCESSING_CHECK_ENABLED,  /* the feature is enabled for the tenant */
 	PROCESSING_CHECK_ACTIVE,   /* the id of an active job with the same unique key, or NULL */
+	PROCESSING_CHECK_IN_PLAN,  /* the tenant's plan includes the feature */
+	PROCESSING_CHECK_PLAN_WITH, /* the cheapest plan that does, or NULL */
 };
 /* Columns of processing_repo_prior_key: a stored response to replay. */
 enum {
@@ -54,8 +56,8 @@ enum {
 	PROCESSING_PRIOR_BODY,
 	PROCESSING_PRIOR_LOCATION
 };
-/* Columns of processing_repo_features: name, enabled. */
-enum { PROCESSING_FEATURE_NAME, PROCESSING_FEATURE_ENABLED };
+/* Columns of processing_repo_features: name, the switch (NULL on a plan row), from the plan. */
+enum { PROCESSING_FEATURE_NAME, PROCESSING_FEATURE_ENABLED, PROCESSING_FEATURE_IN_PLAN };
 
 /* route: "POST /api/v1/documents/<id>/process", the key's scope (one document). */
 int processing_repo_lock_key(struct mh_tx *tx, const char *route, const char *key);
@@ -68,6 +70,7 @@ int processing_repo_store_key(struct mh_tx *tx, const char *route,
                               const char *location);
 int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature);
 int processing_repo_features(struct mh_tx *tx);
+int processing_repo_feature_plan(struct mh_tx *tx, const char *feature);
 int processing_repo_feature_set(struct mh_tx *tx, const char *feature, int enabled);
 
 struct mh_module_doc;

@@ -8,8 +8,4 @@
 
 extern const struct mh_module processing_module;
 
-/* Every registered feature's name as a PostgreSQL text[] literal ("{stats,keywords,…}") in a,
- * for whoever switches them all on for a tenant (the demo seed); NULL on exhaustion. */
-const char *processing_feature_names_array(struct mh_arena *a);
-
 #endif

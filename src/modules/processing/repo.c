@@ -4,7 +4,10 @@
  * feature changes below admin, whatever the SQL says. The document's own statements live in
  * the documents module (documents.h); the job's INSERT in core/queue.c. A job names its
  * document in its payload (PROCESSING_PAYLOAD_DOCUMENT), which this module checks: before it
- * queues the job (processing_check) and when the job runs (run.c), both under RLS. */
+ * queues the job (processing_check) and when the job runs (run.c), both under RLS. Which
+ * features a tenant has is its plan's business: billing_plan_features() and
+ * billing_feature_plan() (schema 0016, the billing module), read in the same statements;
+ * tenant_features only holds an admin's switch to turn one of them off. */
 #include "modules/processing/internal.h"
 
 #include "core/address.h"
@@ -16,10 +19,11 @@
 	"d.id IS NOT NULL AND d.deleted_at IS NULL, " WRITABLE ", " ROLE_RANK ","                  \
 	" coalesce((SELECT f.enabled FROM tenant_features f"                                       \
 	"           WHERE f.tenant_id = (SELECT app_tenant_id()) AND f.feature = $2::text),"       \
-	"          false),"                                                                        \
+	"          true),"                                                                         \
 	" (SELECT j.id FROM jobs j WHERE j.tenant_id = (SELECT app_tenant_id())"                   \
 	"    AND j.kind = 'document.process' AND j.unique_key = $3::text"                          \
-	"    AND j.status IN ('queued', 'running') LIMIT 1)"
+	"    AND j.status IN ('queued', 'running') LIMIT 1),"                                      \
+	" $2::text = ANY (billing_plan_features()), billing_feature_plan($2::text)"
 
 const struct mh_db_statement processing_statements[] = {
         /* Idempotency-Key, as documents' POST: the lock first, then (a later statement, so a
@@ -62,16 +66,23 @@ const struct mh_db_statement processing_statements[] = {
          "       location = EXCLUDED.location, created_at = now()"
          "   WHERE idempotency_keys.created_at <= now() - interval '24 hours'",
          5},
-        /* The job's own check when it runs: the feature may have been turned off since. */
+        /* The job's own check when it runs: the feature may have been turned off since, or
+         * the plan changed. */
         {"processing_feature_enabled",
-         "SELECT coalesce((SELECT f.enabled FROM tenant_features f"
+         "SELECT $1::text = ANY (billing_plan_features())"
+         "   AND coalesce((SELECT f.enabled FROM tenant_features f"
          "                  WHERE f.tenant_id = (SELECT app_tenant_id()) AND f.feature = $1::text),"
-         "                false)",
+         "                true)",
          1},
+        /* Every feature of the plan ("plan", enabled unless switched off) and every switch. */
         {"processing_features",
-         "SELECT f.feature, f.enabled FROM tenant_features f"
-         " WHERE f.tenant_id = (SELECT app_tenant_id())",
+         "SELECT f.feature, f.enabled, false FROM tenant_features f"
+         " WHERE f.tenant_id = (SELECT app_tenant_id())"
+         " UNION ALL SELECT p, NULL, true FROM unnest(billing_plan_features()) p",
          0},
+        /* Whether the plan includes the feature, and the cheapest plan that does. */
+        {"processing_feature_plan",
+         "SELECT $1::text = ANY (billing_plan_features()), billing_feature_plan($1::text)", 1},
         /* Admin+ by route; the policies of 0006 refuse anyone else regardless. The audit row is
          * a CTE of the same statement: it exists if and only if the change does. */
         {"processing_feature_set",
@@ -169,6 +180,16 @@ int processing_repo_feature_enabled(struct mh_tx *tx, const char *feature)
 		return MH_DB_ERROR;
 	p[0] = feature;
 	return mh_tx_query(tx, "processing_feature_enabled", p, 1);
+}
+
+int processing_repo_feature_plan(struct mh_tx *tx, const char *feature)
+{
+	const char **p = params(tx, 1);
+
+	if (p == NULL)
+		return MH_DB_ERROR;
+	p[0] = feature;
+	return mh_tx_query(tx, "processing_feature_plan", p, 1);
 }
 
 int processing_repo_features(struct mh_tx *tx)

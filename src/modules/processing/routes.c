@@ -165,8 +165,10 @@ static const struct mh_doc_response process_document_responses[] = {
                  "not accept\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {403,
          "Your role does not allow this (viewers; a member asking to rewrite someone else's "
-         "document), or the feature is not enabled for your tenant (`feature_disabled`).",
-         .errors = "forbidden feature_disabled",
+         "document), the tenant's plan does not include the feature (`feature_not_in_plan`, "
+         "naming the cheapest plan that does), or an admin switched it off "
+         "(`feature_disabled`).",
+         .errors = "forbidden feature_disabled feature_not_in_plan",
          .example = "{\"error\":\"feature_disabled\",\"message\":\"this feature is not enabled for "
                     "your "
                     "tenant\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
@@ -186,6 +188,19 @@ static const struct mh_doc_response process_document_responses[] = {
         {415, "The body is not application/json.", .errors = "unsupported_media_type",
          .example = "{\"error\":\"unsupported_media_type\",\"message\":\"the request body must be "
                     "application/json\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {429,
+         "The plan's monthly quota of jobs, or of this feature's runs, is used up "
+         "(`quota_exceeded`: `Retry-After` until the period ends; the RateLimit fields name "
+         "the meter, `jobs` or `runs.<feature>`, its quota, the period as window and `r=0`), "
+         "or the tenant's or the feature's rate limit (`rate_limited`).",
+         .errors = "quota_exceeded rate_limited",
+         .headers = "Retry-After RateLimit-Policy RateLimit",
+         .example = "{\"error\":\"quota_exceeded\",\"message\":\"the free plan allows 1000 jobs "
+                    "per month; the quota renews at 2027-01-01T00:00:00Z\",\"details\":[{"
+                    "\"field\":\"jobs\",\"message\":\"the plan's monthly quota is used up\"},"
+                    "{\"field\":\"limit\",\"message\":\"1000\"},{\"field\":\"period_end\","
+                    "\"message\":\"2027-01-01T00:00:00Z\"}],"
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {422, "The Idempotency-Key was used before with another body.",
          .errors = "idempotency_key_reused",
          .example = "{\"error\":\"idempotency_key_reused\",\"message\":\"this Idempotency-Key "
@@ -200,7 +215,8 @@ static const struct mh_route_doc process_document_doc = {
         .summary = "Run a processing feature on a document as a background job (member+)",
         .description = "Queues a `document.process` job and answers at once; follow it with "
                        "`GET /api/v1/jobs/{id}` (its `result` holds the feature's output) or "
-                       "its live event stream. The feature must be enabled for the tenant. A "
+                       "its live event stream. The feature must be in the tenant's plan and not "
+                       "switched off; the job counts against the plan's monthly quotas. A "
                        "feature that rewrites the document (redact) needs the right to "
                        "change it: admin+, or a member on their own document. The same "
                        "feature with the same parameters is queued once per document while a "
@@ -219,9 +235,11 @@ static const struct mh_doc_response list_features_responses[] = {
         {200, "Every registered feature, in a fixed order.", "FeatureList",
          .example =
                  "{\"data\":[{\"name\":\"stats\",\"description\":\"words, characters, sentences, "
-                 "paragraphs and reading time\",\"enabled\":true,\"rewrites_document\":false},"
+                 "paragraphs and reading time\",\"in_plan\":true,\"enabled\":true,"
+                 "\"rewrites_document\":false},"
                  "{\"name\":\"redact\",\"description\":\"a new version of the document with e-mail "
-                 "addresses, phone numbers and card numbers masked\",\"enabled\":false,"
+                 "addresses, phone numbers and card numbers masked\",\"in_plan\":false,"
+                 "\"enabled\":false,"
                  "\"rewrites_document\":true}]}"},
         {0},
 };
@@ -234,7 +252,8 @@ static const struct mh_route_doc list_features_doc = {
 static const struct mh_doc_response set_feature_responses[] = {
         {200, "The feature as it now is.", "FeatureResponse",
          .example = "{\"data\":{\"name\":\"stats\",\"description\":\"words, characters, sentences, "
-                    "paragraphs and reading time\",\"enabled\":true,\"rewrites_document\":false}}"},
+                    "paragraphs and reading time\",\"in_plan\":true,\"enabled\":true,"
+                    "\"rewrites_document\":false}}"},
         {400,
          "Malformed: the body is not a JSON object (`invalid_json`), or it has fields other "
          "than `enabled`, or a query string (`bad_request`).",
@@ -242,6 +261,14 @@ static const struct mh_doc_response set_feature_responses[] = {
          .example =
                  "{\"error\":\"bad_request\",\"message\":\"the body has fields this endpoint does "
                  "not accept\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {403,
+         "Your role does not allow this (below admin), or the feature is not in the tenant's "
+         "plan and cannot be switched on (`feature_not_in_plan`).",
+         .errors = "forbidden feature_not_in_plan",
+         .example = "{\"error\":\"feature_not_in_plan\",\"message\":\"summary is not in your "
+                    "plan; the pro plan includes it\",\"details\":[{\"field\":\"feature\","
+                    "\"message\":\"summary\"},{\"field\":\"plan\",\"message\":\"pro\"}],"
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
         {404, "No such feature.", .errors = "not_found",
          .example = "{\"error\":\"not_found\",\"message\":\"no such feature\","
                     "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
@@ -252,7 +279,7 @@ static const struct mh_doc_response set_feature_responses[] = {
 };
 static const struct mh_route_doc set_feature_doc = {
         .operation_id = "setFeature",
-        .summary = "Switch a processing feature on or off for this tenant (admin+); audited",
+        .summary = "Switch a processing feature of the tenant's plan on or off (admin+); audited",
         .request_example = "{\"enabled\":true}",
         .responses = set_feature_responses,
 };

@@ -14,8 +14,11 @@ static const struct mh_field feature_name_schema = {
 static const struct mh_field feature_members[] = {
         {"name", MH_T_OBJECT, MH_REQUIRED, .ref = "FeatureName"},
         {"description", MH_T_STRING, .flags = MH_REQUIRED},
+        {"in_plan", MH_T_BOOLEAN, MH_REQUIRED,
+         .description = "The tenant's plan includes it (GET /tenants/current/subscription)."},
         {"enabled", MH_T_BOOLEAN, MH_REQUIRED,
-         .description = "Whether the tenant may run it; off until an admin switches it on."},
+         .description = "Whether the tenant may run it: in the plan, and not switched off by "
+                        "an admin."},
         {"rewrites_document", MH_T_BOOLEAN, MH_REQUIRED,
          .description =
                  "True when the result is a new version of the document (redact): running it "

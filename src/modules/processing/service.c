@@ -86,6 +86,22 @@ static int refuse(struct mh_request *req, struct mh_response *res, int status, c
 	return 1;
 }
 
+/* 403 feature_not_in_plan, naming the cheapest plan that includes the feature (the same
+ * words as the billing module's answer when its trigger refuses the job). Returns 1. */
+static int refuse_not_in_plan(struct mh_request *req, struct mh_response *res, const char *feature,
+                              const char *plan)
+{
+	struct mh_error_detail d[2] = {{"feature", feature}, {"plan", plan ? plan : "none"}};
+
+	mh_reply_error_details(
+	        req, res, 403, "feature_not_in_plan",
+	        plan ? mh_arena_sprintf(req->arena, "%s is not in your plan; the %s plan includes it",
+	                                feature, plan)
+	             : mh_arena_sprintf(req->arena, "no plan includes %s", feature),
+	        d, 2);
+	return 1;
+}
+
 static int is_true(const PGresult *r, int col)
 {
 	return !PQgetisnull(r, 0, col) && strcmp(PQgetvalue(r, 0, col), "t") == 0;
@@ -109,6 +125,11 @@ static int refused(struct mh_request *req, struct mh_response *res,
 		return refuse(req, res, 403, "forbidden",
 		              "this feature changes the document: members may run it "
 		              "only on their own documents");
+	if (!is_true(c, PROCESSING_CHECK_IN_PLAN))
+		return refuse_not_in_plan(req, res, in->feature->name,
+		                          PQgetisnull(c, 0, PROCESSING_CHECK_PLAN_WITH)
+		                                  ? NULL
+		                                  : PQgetvalue(c, 0, PROCESSING_CHECK_PLAN_WITH));
 	if (!is_true(c, PROCESSING_CHECK_ENABLED))
 		return refuse(req, res, 403, "feature_disabled",
 		              "this feature is not enabled for your tenant");
@@ -213,18 +234,20 @@ int processing_enqueue(struct mh_request *req, struct mh_response *res,
 }
 
 /* One feature as the features routes show it. */
-static void put_feature(struct mh_buf *b, const struct processing_feature *f, int enabled)
+static void put_feature(struct mh_buf *b, const struct processing_feature *f, int in_plan,
+                        int enabled)
 {
 	mh_buf_puts(b, "{\"name\":");
 	mh_buf_json_cstr(b, f->name);
 	mh_buf_puts(b, ",\"description\":");
 	mh_buf_json_cstr(b, f->description);
-	mh_buf_printf(b, ",\"enabled\":%s,\"rewrites_document\":%s}", enabled ? "true" : "false",
+	mh_buf_printf(b, ",\"in_plan\":%s,\"enabled\":%s,\"rewrites_document\":%s}",
+	              in_plan ? "true" : "false", in_plan && enabled ? "true" : "false",
 	              f->rewrites_document ? "true" : "false");
 }
 
-/* GET /tenants/current/features: every registered feature, in the table's order; a tenant
- * without a row for one has it disabled. READ ONLY, one round trip. */
+/* GET /tenants/current/features: every registered feature, in the table's order; one the
+ * plan includes is enabled unless an admin switched it off. READ ONLY, one round trip. */
 int processing_features_list(struct mh_request *req, struct mh_response *res)
 {
 	struct mh_tx tx;
@@ -242,42 +265,60 @@ int processing_features_list(struct mh_request *req, struct mh_response *res)
 	b->len = 0;
 	mh_buf_puts(b, "{\"data\":[");
 	for (size_t i = 0; i < processing_nfeatures; i++) {
-		int enabled = 0;
+		int in_plan = 0, enabled = 1;
 
-		for (int row = 0; row < PQntuples(r); row++)
+		for (int row = 0; row < PQntuples(r); row++) {
 			if (strcmp(PQgetvalue(r, row, PROCESSING_FEATURE_NAME),
-			           processing_features[i]->name) == 0)
+			           processing_features[i]->name) != 0)
+				continue;
+			if (strcmp(PQgetvalue(r, row, PROCESSING_FEATURE_IN_PLAN), "t") == 0)
+				in_plan = 1;
+			else
 				enabled = strcmp(PQgetvalue(r, row, PROCESSING_FEATURE_ENABLED),
 				                 "t") == 0;
+		}
 		if (i > 0)
 			mh_buf_putc(b, ',');
-		put_feature(b, processing_features[i], enabled);
+		put_feature(b, processing_features[i], in_plan, enabled);
 	}
 	mh_buf_puts(b, "]}");
 	res->status = 200;
 	return b->failed ? -1 : 0;
 }
 
-/* PUT /tenants/current/features/:feature {enabled} (admin+): 200 with the feature. One
- * statement (the row and its audit row), one round trip. */
+/* PUT /tenants/current/features/:feature {enabled} (admin+): 200 with the feature; 403
+ * feature_not_in_plan to switch on a feature the plan does not include (switching one off
+ * is always allowed). One round trip: the plan's answer and the switch's row together; the
+ * switch is rolled back when the plan says no. */
 int processing_feature_set(struct mh_request *req, struct mh_response *res,
                            const struct processing_feature *f, int enabled)
 {
 	struct mh_tx tx;
-	const PGresult *r;
+	const PGresult *r, *plan;
 	struct mh_buf *b = &res->body;
-	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
+	int qp, q, in_plan, rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
 
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	qp = processing_repo_feature_plan(&tx, f->name);
 	q = processing_repo_feature_set(&tx, f->name, enabled);
+	if ((rc = mh_tx_fetch(&tx)) != MH_DB_OK)
+		return reply_db_error(req, res, &tx, rc);
+	if ((plan = mh_tx_result(&tx, qp)) == NULL || PQntuples(plan) != 1 ||
+	    (r = mh_tx_result(&tx, q)) == NULL || PQntuples(r) != 1)
+		return -1;
+	in_plan = strcmp(PQgetvalue(plan, 0, 0), "t") == 0;
+	if (enabled && !in_plan) {
+		mh_tx_rollback(&tx);
+		refuse_not_in_plan(req, res, f->name,
+		                   PQgetisnull(plan, 0, 1) ? NULL : PQgetvalue(plan, 0, 1));
+		return 0;
+	}
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return reply_db_error(req, res, &tx, rc);
-	if ((r = mh_tx_result(&tx, q)) == NULL || PQntuples(r) != 1)
-		return -1;
 	b->len = 0;
 	mh_buf_puts(b, "{\"data\":");
-	put_feature(b, f, strcmp(PQgetvalue(r, 0, PROCESSING_FEATURE_ENABLED), "t") == 0);
+	put_feature(b, f, in_plan, strcmp(PQgetvalue(r, 0, PROCESSING_FEATURE_ENABLED), "t") == 0);
 	mh_buf_putc(b, '}');
 	res->status = 200;
 	return b->failed ? -1 : 0;

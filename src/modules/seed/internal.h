@@ -13,12 +13,14 @@
 
 extern const char seed_sql_begin[];
 extern const char seed_sql_sync_off[];
+extern const char seed_sql_bulk[];
+extern const char seed_sql_recount[];
 extern const char seed_sql_commit[];
 extern const char seed_sql_create_user[];
 extern const char seed_sql_create_tenant[];
 extern const char seed_sql_enter[];
 extern const char seed_sql_add_member[];
-extern const char seed_sql_enable_features[];
+extern const char seed_sql_plan[];
 extern const char seed_sql_stage[];
 extern const char seed_sql_copy[];
 extern const char seed_sql_move[];

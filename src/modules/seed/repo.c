@@ -7,6 +7,10 @@
  * not wait for the WAL flush: seed data is reproducible, a crash costs a rerun. */
 const char seed_sql_begin[] = "BEGIN";
 const char seed_sql_sync_off[] = "SET LOCAL synchronous_commit = off";
+/* The plan's gauges are not counted row by row while loading (schema 0016: loaders would wait
+ * on each tenant's counter row); seed_sql_recount sets them once everything committed. */
+const char seed_sql_bulk[] = "SET LOCAL menhir.billing_bulk = 'on'";
+const char seed_sql_recount[] = "SELECT billing_recount($1::uuid)";
 const char seed_sql_commit[] = "COMMIT";
 
 /* Users and tenants through the admin functions of schema 0003 (the owner's membership and
@@ -21,12 +25,12 @@ const char seed_sql_enter[] =
         "       set_config('app.role', 'owner', true)";
 const char seed_sql_add_member[] =
         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3)";
-/* Every processing feature on for a seeded tenant, so a newcomer (and bench/jobs) can process
- * documents at once; $3 is the feature table's names (processing.h). */
-const char seed_sql_enable_features[] =
-	"INSERT INTO tenant_features (tenant_id, feature, enabled, updated_by)"
-	" SELECT $1::uuid, f, true, $2::uuid FROM unnest($3::text[]) f"
-	" ON CONFLICT (tenant_id, feature) DO UPDATE SET enabled = true";
+/* A seeded tenant is on the plan with the most features, the dearest of those (schema 0016),
+ * so that every processing feature is in it and no quota stops a newcomer (or bench/jobs) from loading and processing as much as
+ * it asks for. */
+const char seed_sql_plan[] =
+        "SELECT billing_admin_set_plan($1, (SELECT p.name FROM plans p"
+        "  ORDER BY cardinality(p.features) DESC, p.rank DESC LIMIT 1))";
 
 /* COPY FROM refuses tables under row-level security ("COPY FROM not supported with
  * row-level security"), even for their owner under FORCE. So the rows are COPYed into a

@@ -32,7 +32,6 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/password.h"
-#include "modules/processing/processing.h"
 #include "modules/seed/internal.h"
 
 #define SEED_MAX_TENANTS 10000
@@ -104,10 +103,7 @@ static int make_tenant(struct run *r, long t, const char *hash)
 		if (seed_exec(r->c, r->a, seed_sql_add_member, 3,
 		              (const char *const[]){m->tenant, m->users[i], roles[i]}, NULL) < 0)
 			return -1;
-	return seed_exec(r->c, r->a, seed_sql_enable_features, 3,
-	                 (const char *const[]){m->tenant, m->users[0],
-	                                       processing_feature_names_array(r->a)},
-	                 NULL);
+	return seed_exec(r->c, r->a, seed_sql_plan, 1, (const char *const[]){m->tenant}, NULL);
 }
 
 /* BEGIN, synchronous_commit off for this transaction only (seed data is reproducible:
@@ -116,6 +112,7 @@ static int begin(PGconn *c, struct mh_arena *a, int loads)
 {
 	return seed_exec(c, a, seed_sql_begin, 0, NULL, NULL) < 0 ||
 	                       seed_exec(c, a, seed_sql_sync_off, 0, NULL, NULL) < 0 ||
+	                       seed_exec(c, a, seed_sql_bulk, 0, NULL, NULL) < 0 ||
 	                       (loads && seed_exec(c, a, seed_sql_stage, 0, NULL, NULL) < 0)
 	               ? -1
 	               : 0;
@@ -217,6 +214,19 @@ out:
 	return status;
 }
 
+/* The plan's gauges of every tenant of the run, from the committed rows (the load did not
+ * count them one by one). */
+static int recount(struct run *r)
+{
+	if (begin(r->c, r->a, 0) < 0)
+		return -1;
+	for (long t = 0; t < r->ntenants; t++)
+		if (seed_exec(r->c, r->a, seed_sql_recount, 1,
+		              (const char *const[]){r->made[t].tenant}, NULL) < 0)
+			return -1;
+	return seed_exec(r->c, r->a, seed_sql_commit, 0, NULL, NULL);
+}
+
 /* 18 characters from an unambiguous alphabet: ~100 bits. */
 static void new_password(char out[19])
 {
@@ -276,7 +286,7 @@ static int seed_run(struct run *r, const char *hash, struct mh_buf *rep)
 	if (!parallel && load_all(r, &main_loader, 1) < 0)
 		return 1;
 	if (seed_exec(r->c, r->a, seed_sql_commit, 0, NULL, NULL) < 0 ||
-	    (parallel && load_parallel(r) < 0))
+	    (parallel && load_parallel(r) < 0) || recount(r) < 0)
 		return 1;
 	/* Printed only now: nothing is announced that does not exist. */
 	for (long t = 0; t < r->ntenants; t++) {

@@ -9,6 +9,7 @@
 // Prints one TAP-style line per check ("ok - …" / "not ok - …", diagnostics as "#" lines) and
 // exits 1 if any failed. The stack's certificate is self-signed: contexts ignore HTTPS errors.
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { readFileSync, readdirSync, statSync, mkdirSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -348,6 +349,44 @@ try {
     await shot(pageA, "jobs");
   });
 
+  // 3b. Billing: the owner sees the plan, usage bars and the way to upgrade, which goes to the
+  // provider's checkout (a loopback stand-in on the stack's billing_api_url port that answers
+  // with a page of the app itself, so the redirect can be followed).
+  await check("billing: plan, usage bars, and the upgrade link opens the provider's checkout", async () => {
+    const port = Number(process.env.MENHIR_TEST_BILLING_PORT ?? 0);
+    assert(port > 0, "MENHIR_TEST_BILLING_PORT is not set");
+    const sent = [];
+    const provider = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        sent.push({ url: req.url, auth: req.headers["authorization"] ?? "", body });
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ id: "cs_e2e", url: `${BASE}/billing?checkout=done` }));
+      });
+    });
+    await new Promise((resolve, reject) => provider.once("error", reject).listen(port, "127.0.0.1", resolve));
+    try {
+      await openNav(pageA, "Billing");
+      await pageA.getByRole("heading", { name: /Free plan/ }).waitFor();
+      const bars = pageA.getByRole("progressbar");
+      await bars.first().waitFor();
+      assert((await bars.count()) >= 4, `${await bars.count()} usage bars`);
+      const docs = pageA.getByRole("progressbar", { name: "Documents" });
+      assert(Number(await docs.getAttribute("aria-valuenow")) >= 1, "the documents bar shows nothing used");
+      await axe(pageA, "billing");
+      await shot(pageA, "billing");
+      await pageA.getByRole("button", { name: "Switch to Pro" }).click();
+      await pageA.waitForURL(/\/billing\?checkout=done$/);
+      assert(sent.length === 1 && sent[0].url === "/v1/checkout/sessions", `provider got ${JSON.stringify(sent)}`);
+      assert(/^Bearer \S+/.test(sent[0].auth), "no secret key sent to the provider");
+      assert(sent[0].body.includes("line_items%5B0%5D%5Bprice%5D=price_pro_monthly"), sent[0].body);
+      await pageA.getByRole("heading", { name: /Free plan/ }).waitFor();
+    } finally {
+      await new Promise((resolve) => provider.close(resolve));
+    }
+  });
+
   // 4. Invite a member (who accepts from the mailed link) and see their restricted view.
   await check("invite a viewer who accepts; the viewer sees a read-only app and can switch tenants", async () => {
     // The viewer has an account (and a tenant) of their own first.
@@ -424,6 +463,9 @@ try {
     await openNav(pageV, "Settings");
     await pageV.getByText("Only admins and owners can change these settings.").waitFor();
     assert(await pageV.getByRole("switch", { name: "stats" }).isDisabled(), "a viewer can toggle features");
+    await openNav(pageV, "Billing");
+    await pageV.getByText("Only the tenant's owner can change the plan.").waitFor();
+    assert((await pageV.getByRole("button", { name: /^Switch to/ }).count()) === 0, "a viewer can upgrade");
     // The tenant switcher lists both memberships; the viewer's own tenant makes them owner.
     const switcher = pageV.getByLabel("Tenant", { exact: true });
     assert((await switcher.locator("option").count()) === 2, "the switcher does not list both tenants");

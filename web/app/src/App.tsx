@@ -4,6 +4,7 @@ import { AcceptInvitationPage, ConfirmEmailPage, ForgotPasswordPage, ResetPasswo
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { AuditPage } from "./pages/Audit";
+import { BillingPage } from "./pages/Billing";
 import { DocumentPage, NewDocumentPage } from "./pages/Document";
 import { DocumentsPage } from "./pages/Documents";
 import { JobsPage } from "./pages/Jobs";
@@ -34,6 +35,7 @@ function Screen({ path }: { path: string }) {
   if (path === "/jobs") return <JobsPage />;
   if (path === "/members") return <MembersPage />;
   if (path === "/settings") return <SettingsPage />;
+  if (path === "/billing") return <BillingPage />;
   if (path === "/audit") return <AuditPage />;
   if (path === "/api-keys") return <ApiKeysPage />;
   if (path === "/profile") return <ProfilePage />;

@@ -10,6 +10,7 @@ export const APP_ROUTES = [
   "jobs",
   "members",
   "settings",
+  "billing",
   "audit",
   "api-keys",
   "profile",

@@ -35,6 +35,9 @@ export type JobStatus = Job["status"];
 export type UserSession = Item<ResponseBody<"/api/v1/auth/sessions", "get", 200>>;
 export type ApiKey = Item<ResponseBody<"/api/v1/tenants/current/api-keys", "get", 200>>;
 export type ApiKeyCreated = Data<ResponseBody<"/api/v1/tenants/current/api-keys", "post", 201>>;
+export type Subscription = Data<ResponseBody<"/api/v1/tenants/current/subscription", "get", 200>>;
+export type Meter = Item<ResponseBody<"/api/v1/tenants/current/usage", "get", 200>>;
+export type Plan = Item<ResponseBody<"/api/v1/billing/plans", "get", 200>>;
 export type WebhookSecret = Data<ResponseBody<"/api/v1/tenants/current/webhook-secret", "post", 201>>;
 export type DocumentSort = NonNullable<
   NonNullable<paths["/api/v1/documents"]["get"]["parameters"]["query"]>["sort"]

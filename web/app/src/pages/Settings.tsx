@@ -78,11 +78,12 @@ function Features({ editable }: { editable: boolean }) {
         <ul className="switches">
           {loaded.data.map((f) => (
             <li key={f.name}>
-              <input id={`feature-${f.name}`} type="checkbox" role="switch" checked={f.enabled} disabled={!editable} onChange={(e) => void toggle(f, e.target.checked)} aria-describedby={`feature-${f.name}-d`} />
+              <input id={`feature-${f.name}`} type="checkbox" role="switch" checked={f.enabled} disabled={!editable || !f.in_plan} onChange={(e) => void toggle(f, e.target.checked)} aria-describedby={`feature-${f.name}-d`} />
               <label htmlFor={`feature-${f.name}`}>{f.name}</label>
               <p id={`feature-${f.name}-d`} className="muted small">
                 {f.description}
                 {f.rewrites_document ? " (rewrites the document)" : ""}
+                {f.in_plan ? "" : " Not in your plan: see Billing."}
               </p>
             </li>
           ))}

@@ -13,6 +13,7 @@ const NAV: { to: string; label: string; min: "viewer" | "admin" }[] = [
   { to: "/jobs", label: "Jobs", min: "viewer" },
   { to: "/members", label: "Members", min: "viewer" },
   { to: "/settings", label: "Settings", min: "viewer" },
+  { to: "/billing", label: "Billing", min: "viewer" },
   { to: "/audit", label: "Audit log", min: "admin" },
   { to: "/api-keys", label: "API keys", min: "admin" },
 ];
