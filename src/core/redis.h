@@ -59,6 +59,15 @@ redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...);
 int mh_redis_append(const char *fmt, ...);
 redisReply *mh_redis_reply(struct mh_request *req);
 
+/*
+ * PUBLISH to channel the message head (a C string) immediately followed by body (len
+ * bytes), on this process's connection, outside any request (nothing is pipelined then).
+ * Returns how many subscribers received it (0 or more), or -1 when Redis is unreachable or
+ * refused; a refused connection is retried no sooner than the usual back-off, so an outage
+ * costs a failed connect now and then, not one per call.
+ */
+int mh_redis_publish(const char *channel, const char *head, const char *body, size_t len);
+
 /* 0 when Redis answers PING, -1 otherwise (for /readyz). */
 int mh_redis_ping(struct mh_request *req);
 
