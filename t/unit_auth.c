@@ -185,7 +185,8 @@ static void synced(void)
 	cr_assert_eq(mh_redis_configure(&cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(mh_revocation_init(), 0);
 	mh_revocation_master_tick(); /* subscribes and loads the record */
-	cr_assert_eq(mh_revocation_check("x", SID, SUB, 0), MH_TOKEN_VALID, "table not in sync");
+	cr_assert_eq(mh_revocation_check("x", SID, SUB, 0, (long long)time(NULL)), MH_TOKEN_VALID,
+	             "table not in sync");
 }
 
 Test(auth, a_valid_token_becomes_the_requests_principal)
