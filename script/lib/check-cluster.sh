@@ -20,6 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLUSTER=$ROOT/script/cluster
 DIRS=()
+CHILD=
 
 # unavailable REASON: the suites cannot run here.
 unavailable() {
@@ -44,9 +45,28 @@ preflight() {
 	fi
 }
 
+# bounded SECONDS CMD…: CMD under timeout(1), in the background so that a signal to this
+# script is acted on at once (bash runs a trap only once the foreground command is done):
+# cleanup() then stops CMD, which removes what it made, before anything else goes.
+bounded() {
+	local limit=$1 rc=0
+	shift
+	timeout -k 30 "$limit" "$@" &
+	CHILD=$!
+	wait "$CHILD" || rc=$?
+	CHILD=
+	return "$rc"
+}
+
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local rc=$? d left
+	if [[ -n $CHILD ]]; then
+		kill -TERM "$CHILD" 2>/dev/null || true
+		wait "$CHILD" 2>/dev/null || true
+	fi
+	# Leftover files of an interrupted run (the folders themselves go with destroy).
+	for d in "${DIRS[@]}"; do rm -f "$d.start.log" "$d.out" "$d.log" "$d.tap"; done
 	for d in "${DIRS[@]}"; do
 		"$CLUSTER" destroy "$d" >/dev/null 2>&1 || true
 		left=$("$CLUSTER" namespaces "$d" | tr '\n' ' ')
@@ -58,13 +78,12 @@ cleanup() {
 	exit "$rc"
 }
 
-# new_dir PREFIX: a fresh folder for a cluster, destroyed on exit.
+# new_dir PREFIX: a fresh folder for a cluster in DIR, destroyed on exit (not in a command
+# substitution: DIRS must grow in this shell).
 new_dir() {
-	local d
-	d=$(mktemp -d "/tmp/menhir-$1.XXXXXX")
-	chmod 0755 "$d"
-	DIRS+=("$d")
-	printf '%s\n' "$d"
+	DIR=$(mktemp -d "/tmp/menhir-$1.XXXXXX")
+	chmod 0755 "$DIR"
+	DIRS+=("$DIR")
 }
 
 # sanitizer_scan NAME DIR: the stopped cluster's menhir logs hold no ASan/LSan/UBSan report
@@ -84,8 +103,9 @@ sanitizer_scan() {
 # it_cluster: start a cluster, run t/it_cluster from its lb namespace, one line per test.
 it_cluster() {
 	local dir out rc=0 t0=$SECONDS
-	dir=$(new_dir cluster)
-	if ! timeout -k 10 120 "$CLUSTER" start "$dir" >"$dir.start.log" 2>&1; then
+	new_dir cluster
+	dir=$DIR
+	if ! bounded 120 "$CLUSTER" start "$dir" >"$dir.start.log" 2>&1; then
 		echo "not ok - t/it_cluster: script/cluster start failed"
 		tail -n 30 "$dir.start.log" | sed 's/^/#   /'
 		rm -f "$dir.start.log"
@@ -93,9 +113,11 @@ it_cluster() {
 	fi
 	rm -f "$dir.start.log"
 	# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
-	out=$(timeout -k 10 "${MENHIR_CLUSTER_IT_LIMIT:-300}" "$CLUSTER" exec "$dir" lb \
+	bounded "${MENHIR_CLUSTER_IT_LIMIT:-300}" "$CLUSTER" exec "$dir" lb \
 		env CRITERION_JOBS=1 sh -c '. "$1/env" && exec "$2/t/it_cluster" --tap' \
-		it_cluster "$dir" "$ROOT" 2>&1) || rc=$?
+		it_cluster "$dir" "$ROOT" >"$dir.out" 2>&1 || rc=$?
+	out=$(<"$dir.out")
+	rm -f "$dir.out"
 	# Every test runs on a cluster: a skipped one is a failure here.
 	printf '%s\n' "$out" | sed -E \
 		-e 's/^ok - (cluster::[^ ]*) *# SKIP (.*)$/not ok - t\/it_cluster: \1 skipped: \2/' \
@@ -118,10 +140,10 @@ it_cluster() {
 # machine, not a property), its table and one line per fault.
 faults() {
 	local dir rc=0 t0=$SECONDS
-	dir=$(new_dir faults)
+	new_dir faults
+	dir=$DIR
 	FAULTS_DIR=$dir FAULTS_KEEP=1 FAULTS_THROUGHPUT=0 FAULTS_TAP=$dir.tap \
-		timeout -k 60 "${MENHIR_FAULTS_LIMIT:-1800}" "$ROOT/bench/faults" \
-		>"$dir.log" 2>&1 || rc=$?
+		bounded "${MENHIR_FAULTS_LIMIT:-1800}" "$ROOT/bench/faults" >"$dir.log" 2>&1 || rc=$?
 	# The table (its rows start with "|"), the progress lines as comments.
 	sed -E -e '/^(ok|not ok) - /d' -e '/^(\||## |$)/!s/^/# /' "$dir.log"
 	[[ ! -s $dir.tap ]] || cat "$dir.tap"
