@@ -13,7 +13,7 @@
 # folder), on loopback and a bridge inside those namespaces; whatever happens (a failure, a
 # time limit, ^C) the EXIT trap destroys both clusters and checks that no namespace of
 # theirs is left. Time limits: MENHIR_CLUSTER_IT_LIMIT [300] s for starting the cluster and
-# t/it_cluster, MENHIR_FAULTS_LIMIT [1800] s for bench/faults (about 7 minutes on a shared
+# t/it_cluster, MENHIR_FAULTS_LIMIT [1800] s for bench/faults (about 3 minutes on a shared
 # 2-CPU machine).
 set -euo pipefail
 

@@ -213,7 +213,8 @@ int mh_events_publish_local(const char *channel, const char *json, size_t len)
 	if (settings.socket[0] == '\0')
 		return 0; /* live events are switched off */
 	if (!mh_events_channel_ok(channel) || (json == NULL && len > 0)) {
-		failed(mh_events_channel_ok(channel) ? channel : "(invalid)", "invalid channel or message");
+		failed(mh_events_channel_ok(channel) ? channel : "(invalid)",
+		       "invalid channel or message");
 		return -1;
 	}
 	n = snprintf(head, sizeof(head),
@@ -277,7 +278,7 @@ int mh_events_publish(const char *channel, const char *json, size_t len)
 		return 0;
 	}
 	relay_failed(receivers < 0 ? "Redis did not take the event"
-				   : "no menhir serve listens on Redis");
+	                           : "no menhir serve listens on Redis");
 	return mh_events_publish_local(channel, json, len);
 }
 

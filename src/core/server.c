@@ -404,9 +404,9 @@ static void graceful_stop(void)
  * races the master's bookkeeping. poll() skips an entry whose descriptor is -1. */
 static int wait_for_event(void)
 {
-	struct pollfd pfd[3] = { { .fd = m.signal_fd, .events = POLLIN },
-				 { .fd = mh_revocation_master_fd(), .events = POLLIN },
-				 { .fd = mh_events_relay_fd(), .events = POLLIN } };
+	struct pollfd pfd[3] = {{.fd = m.signal_fd, .events = POLLIN},
+	                        {.fd = mh_revocation_master_fd(), .events = POLLIN},
+	                        {.fd = mh_events_relay_fd(), .events = POLLIN}};
 	struct signalfd_siginfo si;
 
 	if (poll(pfd, 3, TICK_MS) > 0) {
