@@ -118,7 +118,9 @@ https=$(mh_free_port)
 http=$(mh_free_port "$https")
 pg=$(mh_free_port "$https" "$http")
 redis=$(mh_free_port "$https" "$http" "$pg")
+internal=$(mh_free_port "$https" "$http" "$pg" "$redis")
 if MENHIR_HTTPS_PORT=$https MENHIR_HTTP_PORT=$http MENHIR_PG_PORT=$pg MENHIR_REDIS_PORT=$redis \
+	MENHIR_INTERNAL_PORT=$internal \
 	MENHIR_ENABLE_TEST_ROUTES=true MENHIR_REQUEST_TIMEOUT=3 MENHIR_WORKERS=2 \
 	MENHIR_RATE_LIMIT_EXEMPT=127.0.0.1 MENHIR_PASSWORD_TIME_COST=1 \
 	MENHIR_PASSWORD_MEMORY_KIB=8192 timeout 300 ./script/stack start "$STACK" >"$TMP/stack.log" 2>&1; then
