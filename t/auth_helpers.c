@@ -368,7 +368,8 @@ int t_auth_menhir(const char *input, char *out, size_t outlen, const char *const
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-long long t_auth_redis(const char *fmt, ...)
+/* A connection to the stack's Redis, authenticated (asserting it works). */
+static redisContext *redis_connect(void)
 {
 	const char *url = t_env("MENHIR_TEST_REDIS_URL");
 	const char *hp = strstr(url, "://"), *at;
@@ -376,8 +377,6 @@ long long t_auth_redis(const char *fmt, ...)
 	int port = 6379;
 	redisContext *c;
 	redisReply *r;
-	va_list ap;
-	long long v = -1;
 
 	cr_assert(hp != NULL);
 	hp += 3;
@@ -404,6 +403,16 @@ long long t_auth_redis(const char *fmt, ...)
 		cr_assert(r != NULL && r->type == REDIS_REPLY_STATUS, "Redis AUTH failed");
 		freeReplyObject(r);
 	}
+	return c;
+}
+
+long long t_auth_redis(const char *fmt, ...)
+{
+	redisContext *c = redis_connect();
+	redisReply *r;
+	va_list ap;
+	long long v = -1;
+
 	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
 	va_end(ap);
@@ -414,6 +423,22 @@ long long t_auth_redis(const char *fmt, ...)
 	freeReplyObject(r);
 	redisFree(c);
 	return v;
+}
+
+void t_auth_redis_str(char *out, size_t outlen, const char *fmt, ...)
+{
+	redisContext *c = redis_connect();
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	cr_assert(r != NULL && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS),
+		  "Redis did not answer with a string");
+	snprintf(out, outlen, "%s", r->str);
+	freeReplyObject(r);
+	redisFree(c);
 }
 
 void t_auth_sql(const char *sql)

@@ -86,5 +86,7 @@ void t_auth_sql_str(const char *sql, char *out, size_t outlen);
 /* Runs one Redis command against the stack's Redis (hiredis format); returns the integer
  * or -1. */
 long long t_auth_redis(const char *fmt, ...);
+/* The same for a command that answers a string (INFO …): copied into out. */
+void t_auth_redis_str(char *out, size_t outlen, const char *fmt, ...);
 
 #endif

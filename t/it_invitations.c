@@ -143,6 +143,35 @@ Test(invitations, a_new_address_accepts_by_choosing_a_password)
 	t_http_free(&r);
 }
 
+/* The session an accepted invitation opens is listed like a login's: its client's
+ * User-Agent and coarse network are recorded with its first refresh token. */
+Test(invitations, the_session_an_acceptance_opens_records_its_client_and_network)
+{
+	struct t_session owner;
+	struct http_response r;
+	char email[160], token[64], id[40], body[300], sql[400], ua[300];
+	const char *headers[] = {"Content-Type: application/json",
+	                         "User-Agent: Menhir-Invitee/1.0 (e2e)", NULL};
+
+	t_auth_signup(&owner, "inv-ua-owner");
+	t_auth_email(email, sizeof(email), "inv-ua");
+	invite_token(&owner, email, "member", 1, token, id);
+	snprintf(body, sizeof(body), "{\"token\":\"%s\",\"password\":\"" T_SECRET_PASSWORD "\"}",
+	         token);
+	cr_assert_eq(t_http_request(NULL, "POST", "/api/v1/auth/invitations/accept", headers, body,
+	                            strlen(body), &r),
+	             0);
+	cr_assert_eq(r.status, 201, "%s", r.body);
+	t_http_free(&r);
+	snprintf(sql, sizeof(sql),
+	         "SELECT coalesce(rt.user_agent, '(none)') || '|' || coalesce(rt.client_net::text,"
+	         " '(none)') FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id"
+	         " WHERE u.email = '%s'",
+	         email);
+	t_auth_sql_str(sql, ua, sizeof(ua));
+	cr_assert_str_eq(ua, "Menhir-Invitee/1.0 (e2e)|127.0.0.0/24");
+}
+
 Test(invitations, an_existing_account_changes_nothing_until_its_owner_accepts)
 {
 	struct t_session attacker, victim, third, again;

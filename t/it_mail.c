@@ -178,3 +178,28 @@ Test(mail, periodic_cleanup_keeps_recent_rows_and_drops_spent_ones)
 	         s.tenant_id);
 	cr_assert_eq(t_auth_sql_long(sql), 1, "only the long-settled invitation goes");
 }
+
+/* The stack's mailbox offers STARTTLS with the stack's certificate and Menhir requires it
+ * (smtp_starttls, smtp_ca_file): every message so far went over verified TLS, and nothing but
+ * EHLO and STARTTLS was ever said in the clear (the mailbox's transcript of every command). */
+Test(mail, the_stack_sends_every_mail_over_verified_starttls)
+{
+	struct t_session s;
+	char cmd[600], *mail;
+	FILE *p;
+	int clear = -1, tls = -1;
+
+	t_auth_signup_unverified(&s, "mail-tls");
+	mail = t_mail_wait(s.email, NULL, 1, 30000);
+	cr_assert(mail != NULL, "the mail never arrived");
+	free(mail);
+	snprintf(cmd, sizeof(cmd),
+	         "t=%s/transcript; grep -cE ' clear (MAIL|RCPT|DATA|AUTH)' $t; grep -c ' tls MAIL$' $t",
+	         t_env("MENHIR_TEST_MAILBOX"));
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	cr_assert_eq(fscanf(p, "%d %d", &clear, &tls), 2);
+	pclose(p);
+	cr_assert_eq(clear, 0, "a message went in the clear");
+	cr_assert(tls >= 1, "no message went over TLS");
+}

@@ -3,22 +3,30 @@
  * /_dev/mailbox/ on the local stack only) and for the suites, which read the files.
  *
  *   t/smtp_receiver --port N --dir DIR [--auth USER:PASSWORD]
+ *                   [--tls-cert PEM --tls-key PEM [--implicit-tls]]
  *
  * DIR/new/<seq>.eml: each accepted message, written to DIR/tmp first and renamed, so a
  * reader never sees half of one; its first lines are X-Mailbox-From / X-Mailbox-To (the
  * envelope). DIR/refuse, when it holds a number N > 0: the next N messages are refused with
  * 451 after their data (the count goes down by one each time), so a suite can make the
  * server fail and watch the sender retry. --auth: advertise AUTH PLAIN and require it.
+ * --tls-cert/--tls-key: offer STARTTLS (RFC 3207) with that certificate chain and key; with
+ * --implicit-tls, TLS from the first byte instead (smtps://, RFC 8314). DIR/transcript gets
+ * one line per command, "<pid> clear|tls <VERB>" (the verb only, never an argument), so a
+ * suite can prove that nothing but EHLO and STARTTLS went in the clear.
  *
  * A child process per connection (at most 16 at once; more wait in the backlog), loopback
  * only, bounded: 10 MiB a message, 100 recipients, 30 s of silence ends a connection. DIR/refuse
- * is read and rewritten under an flock, so concurrent connections share its count. No STARTTLS: the
- * local stack sets smtp_starttls = false; production talks to a real server. */
+ * is read and rewritten under an flock, so concurrent connections share its count. The local
+ * stack runs it with STARTTLS and its own certificate, which Menhir trusts through
+ * smtp_ca_file, so development and the suites send mail the way production does. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +50,8 @@ static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t children;
 static const char *dir;
 static const char *auth_plain; /* "USER:PASSWORD" or NULL */
+static SSL_CTX *tls_ctx;       /* with --tls-cert: STARTTLS offered */
+static int implicit_tls;       /* --implicit-tls: TLS before the greeting */
 static unsigned long seq;
 
 static void on_signal(int sig)
@@ -62,6 +72,7 @@ static void on_child(int sig)
 
 struct conn {
 	int fd;
+	SSL *ssl; /* once TLS is up */
 	char buf[LINE_MAX_ * 2];
 	size_t len;
 };
@@ -71,13 +82,48 @@ static int say(struct conn *c, const char *s)
 	size_t n = strlen(s);
 
 	while (n > 0) {
-		ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
+		ssize_t w = c->ssl ? SSL_write(c->ssl, s, (int)n) : send(c->fd, s, n, MSG_NOSIGNAL);
 		if (w <= 0)
 			return -1;
 		s += w;
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* Starts TLS on the connection (after "220 ready" for STARTTLS, or at once for implicit
+ * TLS). Returns 0, or -1 when the handshake failed (e.g. the client refused the
+ * certificate). */
+static int tls_start(struct conn *c)
+{
+	if ((c->ssl = SSL_new(tls_ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_accept(c->ssl) != 1) {
+		fprintf(stderr, "smtp_receiver: TLS handshake failed\n");
+		ERR_clear_error();
+		if (c->ssl != NULL)
+			SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends "<pid> clear|tls VERB" to DIR/transcript (O_APPEND: lines from concurrent
+ * connections never interleave). */
+static void transcript(const struct conn *c, const char *line)
+{
+	char path[1024], out[64];
+	size_t n = strcspn(line, " :");
+	int fd, len;
+
+	snprintf(path, sizeof(path), "%s/transcript", dir);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return;
+	len = snprintf(out, sizeof(out), "%d %s %.*s\n", (int)getpid(), c->ssl ? "tls" : "clear",
+	               (int)(n > 16 ? 16 : n), line);
+	if (write(fd, out, (size_t)len) != len)
+		fprintf(stderr, "smtp_receiver: cannot write the transcript\n");
+	close(fd);
 }
 
 /* One line without its CRLF into out (at most outlen - 1 bytes). Returns its length or -1. */
@@ -101,7 +147,9 @@ static long read_line(struct conn *c, char *out, size_t outlen)
 		}
 		if (c->len == sizeof(c->buf))
 			c->len = 0; /* an overlong line: drop what came so far */
-		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		ssize_t r =
+		        c->ssl ? SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) - c->len))
+		               : recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
 		if (r <= 0)
 			return -1;
 		c->len += (size_t)r;
@@ -193,12 +241,29 @@ static void serve(int fd)
 	struct timeval tv = {.tv_sec = 30};
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (say(&c, "220 localhost Menhir test mailbox ESMTP\r\n") < 0)
+	if (implicit_tls && tls_start(&c) < 0)
 		return;
+	if (say(&c, "220 localhost Menhir test mailbox ESMTP\r\n") < 0)
+		goto out;
 	while (!stopping && read_line(&c, line, sizeof(line)) >= 0) {
+		transcript(&c, line);
 		if (strncasecmp(line, "EHLO", 4) == 0) {
 			say(&c, "250-localhost\r\n250-8BITMIME\r\n250-SIZE 10485760\r\n");
+			if (tls_ctx != NULL && c.ssl == NULL)
+				say(&c, "250-STARTTLS\r\n");
 			say(&c, auth_plain ? "250-AUTH PLAIN\r\n250 HELP\r\n" : "250 HELP\r\n");
+		} else if (strcasecmp(line, "STARTTLS") == 0 && tls_ctx != NULL && c.ssl == NULL) {
+			say(&c, "220 2.0.0 ready to start TLS\r\n");
+			/* Whatever the client pipelined after STARTTLS came in the clear: it must
+			 * not count as said over TLS (the command injection of CVE-2011-0411). */
+			c.len = 0;
+			if (tls_start(&c) < 0)
+				break;
+			/* RFC 3207 4.2: forget everything learnt before TLS. */
+			from[0] = '\0';
+			nrcpt = 0;
+			user[0] = '\0';
+			authed = auth_plain == NULL;
 		} else if (strncasecmp(line, "HELO", 4) == 0) {
 			say(&c, "250 localhost\r\n");
 		} else if (strncasecmp(line, "AUTH PLAIN", 10) == 0 && auth_plain != NULL) {
@@ -298,6 +363,11 @@ static void serve(int fd)
 			say(&c, "502 5.5.2 not implemented\r\n");
 		}
 	}
+out:
+	if (c.ssl != NULL) {
+		SSL_shutdown(c.ssl);
+		SSL_free(c.ssl);
+	}
 }
 
 int main(int argc, char **argv)
@@ -305,6 +375,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	struct sigaction sa;
 	char path[1024];
+	const char *cert = NULL, *key = NULL;
 	int port = 0, fd, one = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -314,13 +385,30 @@ int main(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--auth") == 0 && i + 1 < argc)
 			auth_plain = argv[++i];
+		else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc)
+			cert = argv[++i];
+		else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc)
+			key = argv[++i];
+		else if (strcmp(argv[i], "--implicit-tls") == 0)
+			implicit_tls = 1;
 		else
 			port = -1;
 	}
 	if (port <= 0 || port > 65535 || dir == NULL ||
-	    (auth_plain != NULL && strchr(auth_plain, ':') == NULL)) {
-		fprintf(stderr, "usage: smtp_receiver --port N --dir DIR [--auth USER:PASSWORD]\n");
+	    (auth_plain != NULL && strchr(auth_plain, ':') == NULL) ||
+	    (cert == NULL) != (key == NULL) || (implicit_tls && cert == NULL)) {
+		fprintf(stderr, "usage: smtp_receiver --port N --dir DIR [--auth USER:PASSWORD]"
+		                " [--tls-cert PEM --tls-key PEM [--implicit-tls]]\n");
 		return 2;
+	}
+	if (cert != NULL && ((tls_ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	                     SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION) != 1 ||
+	                     SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1 ||
+	                     SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	                     SSL_CTX_check_private_key(tls_ctx) != 1)) {
+		fprintf(stderr, "smtp_receiver: cannot use the certificate %s and key %s\n", cert,
+		        key);
+		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/new", dir);
 	mkdir(dir, 0700);
@@ -344,7 +432,11 @@ int main(int argc, char **argv)
 		        strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "smtp_receiver: listening on 127.0.0.1:%d, mailbox %s/new\n", port, dir);
+	fprintf(stderr, "smtp_receiver: listening on 127.0.0.1:%d (%s), mailbox %s/new\n", port,
+	        implicit_tls ? "implicit TLS"
+	        : tls_ctx    ? "STARTTLS offered"
+	                     : "no TLS",
+	        dir);
 	while (!stopping) {
 		int c;
 		pid_t pid;

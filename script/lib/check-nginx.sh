@@ -125,6 +125,12 @@ check_rate_limit() {
 	ra=$(header_val rl Retry-After)
 	expect "429 has Retry-After" "Retry-After '$ra'" grep -qE '^[0-9]+$' <<<"$ra"
 	expect_security_headers rl "nginx's 429"
+	# Every route that sends mail shares the zone: 127.0.0.2's budget is spent there too.
+	local path
+	for path in /api/v1/tenants/current/invitations /api/v1/users/me/email; do
+		req rlmail --interface 127.0.0.2 -X POST "$MENHIR_TEST_BASE_URL$path"
+		expect_json_error rlmail 429 rate_limited "auth rate limit on $path"
+	done
 }
 
 # Live events: nchan's publisher answers on the events socket and nowhere else, and the

@@ -73,8 +73,11 @@ mh_free_port() {
 		busy=
 		for ex in "$@"; do [[ $ex == "$port" ]] && busy=1; done
 		[[ -z $busy ]] || continue
+		# Any TCP socket on the port, not only a listener: a client's connection (or its
+		# TIME-WAIT) on an ephemeral port that happens to be this one makes bind() fail
+		# too, and a busy machine has thousands of them.
 		if command -v ss >/dev/null; then
-			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && continue
+			ss -Htan "sport = :$port" 2>/dev/null | grep -q . && continue
 		fi
 		mh_port_busy "$port" && continue
 		printf '%s\n' "$port"

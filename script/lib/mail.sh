@@ -30,7 +30,10 @@ mail_start() {
 	mh_port_busy "$MENHIR_SMTP_PORT" && mh_die "port $MENHIR_SMTP_PORT is in use (set MENHIR_SMTP_PORT)"
 	mkdir -p "$STATE/mailbox/new" "$STATE/mailbox/tmp"
 	# 9>&-: the daemon must not inherit script/stack's lock on STATE/.lock.
+	# STARTTLS with the stack's own certificate (script/lib/tls.sh), which Menhir trusts
+	# through smtp_ca_file: mail leaves the way it does in production, verified.
 	setsid "$bin" --port "$MENHIR_SMTP_PORT" --dir "$STATE/mailbox" \
+		--tls-cert "$STATE/tls/cert.pem" --tls-key "$STATE/tls/key.pem" \
 		</dev/null >>"$STATE/mail.log" 2>&1 9>&- &
 	pid=$!
 	printf '%s\n' "$pid" >"$STATE/mail.pid"
@@ -39,7 +42,7 @@ mail_start() {
 		((tries-- > 0)) || mh_die "the mailbox did not listen on $MENHIR_SMTP_PORT within 10 s"
 		sleep 0.1
 	done
-	mh_info "mailbox started (pid $pid, smtp://127.0.0.1:$MENHIR_SMTP_PORT, $STATE/mailbox/new)"
+	mh_info "mailbox started (pid $pid, smtp://127.0.0.1:$MENHIR_SMTP_PORT with STARTTLS, $STATE/mailbox/new)"
 }
 
 mail_stop() {

@@ -74,12 +74,13 @@ jobs_keep_days = 30
 webhook_allow_private = ${MENHIR_WEBHOOK_ALLOW_PRIVATE:-false}
 webhook_timeout = 10000
 webhook_max_attempts = 8
-# Mail goes to the local mailbox (t/smtp_receiver), which speaks no TLS: STARTTLS is
-# required everywhere else (smtp_starttls defaults to true).
+# Mail goes to the local mailbox (t/smtp_receiver) over STARTTLS, required as in production;
+# the mailbox shows the stack's own certificate, which smtp_ca_file trusts (verification on).
 mail_from = noreply@menhir.localhost
 mail_from_name = Menhir (local)
 smtp_url = smtp://127.0.0.1:$MENHIR_SMTP_PORT
-smtp_starttls = false
+smtp_starttls = true
+smtp_ca_file = $STATE/tls/cert.pem
 smtp_timeout = 5000
 mail_max_attempts = 6
 mail_templates_dir = $MH_ROOT/src/modules/mail/templates

@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "core/module.h"
 #include "core/query.h"
+#include "core/ratelimit.h"
 #include "core/replica.h"
 #include "core/router.h"
 #include "core/scoreboard.h"
@@ -153,7 +154,18 @@ static int check_request_or_reply(FCGX_Request *fr, struct mh_request *req, stru
 	rc = mh_input_check_or_reply(req, res, mh_router_plan(req->route_index));
 	if (rc < 0)
 		reply_internal_error(req, res, "an internal error occurred");
-	return rc > 0;
+	if (rc <= 0)
+		return 0;
+
+	/* The tenant's request rate, once the request is known to be well formed: one Redis
+	 * round trip, none when no module limits this tenant. A route whose handler limits a
+	 * scope of its own has both checked in its one call. */
+	if (mh_ratelimit_route_applies(route) && (route->flags & MH_RATE_SCOPE))
+		req->ratelimit_pending = 1;
+	else if (mh_ratelimit_route_applies(route) &&
+	         mh_ratelimit_check_or_reply(req, res, "tenant") < 0)
+		return 0;
+	return 1;
 }
 
 static void access_log(const struct mh_request *req, const struct mh_response *res, size_t bytes)
@@ -226,6 +238,7 @@ void mh_dispatch(FCGX_Request *fr, struct mh_arena *arena, const struct mh_confi
 			       req.request_id, req.method_name, req.route->pattern, rc);
 			reply_internal_error(&req, &res, "an internal error occurred");
 		}
+		mh_ratelimit_settle(&req, &res);
 	}
 	/* Redis was unreachable and no transaction checked the token in PostgreSQL. */
 	(void)mh_auth_settle_or_reply(&req, &res);

@@ -85,6 +85,9 @@ struct mh_request {
 	 * when it wrote nothing (core/replica.c sends it to the client). */
 	uint64_t commit_lsn;
 	long long started_us;
+	/* An MH_RATE_SCOPE route: the tenant's rate limit is still to be checked, with the
+	 * handler's own scope (core/ratelimit.c). */
+	int ratelimit_pending;
 	/* MH_RAW_BODY routes: the FastCGI input stream and the bytes of the body not read
 	 * yet (Content-Length, already checked against upload_limit). */
 	void *body_stream;

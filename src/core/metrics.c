@@ -102,6 +102,18 @@ void mh_metrics_redis_error(void)
 		ADD(shm->redis_errors, 1);
 }
 
+void mh_metrics_ratelimit_fail_open(void)
+{
+	if (shm != NULL)
+		ADD(shm->ratelimit_fail_open, 1);
+}
+
+void mh_metrics_ratelimit_refused(void)
+{
+	if (shm != NULL)
+		ADD(shm->ratelimit_refused, 1);
+}
+
 void mh_metrics_events_error(void)
 {
 	if (shm != NULL)
@@ -248,6 +260,16 @@ void mh_metrics_render(struct mh_buf *b)
 		      "take.\n# TYPE menhir_events_publish_errors_total counter\n"
 		      "menhir_events_publish_errors_total %llu\n",
 		      (unsigned long long)LOAD(shm->events_errors));
+	mh_buf_printf(b,
+		      "# HELP menhir_ratelimit_fail_open_total Rate-limit checks let through "
+		      "unchecked because Redis was unreachable or the limits could not be read.\n"
+		      "# TYPE menhir_ratelimit_fail_open_total counter\n"
+		      "menhir_ratelimit_fail_open_total %llu\n"
+		      "# HELP menhir_ratelimit_refused_total Requests refused with 429 rate_limited.\n"
+		      "# TYPE menhir_ratelimit_refused_total counter\n"
+		      "menhir_ratelimit_refused_total %llu\n",
+		      (unsigned long long)LOAD(shm->ratelimit_fail_open),
+		      (unsigned long long)LOAD(shm->ratelimit_refused));
 	for (size_t i = 0; i < sizeof(shm->worker_pids) / sizeof(shm->worker_pids[0]); i++) {
 		int pid = LOAD(shm->worker_pids[i]);
 		if (pid > 0)

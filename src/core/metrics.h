@@ -36,6 +36,10 @@ struct mh_metrics {
 	_Atomic uint64_t db_round_trips[MH_METRICS_RT_BUCKETS];
 	_Atomic uint64_t redis_errors;
 	_Atomic uint64_t events_errors; /* live events nginx did not take (core/events.c) */
+	/* Rate-limit checks let through unchecked (Redis unreachable, a lookup failed) and
+	 * requests refused with 429 (core/ratelimit.c). */
+	_Atomic uint64_t ratelimit_fail_open;
+	_Atomic uint64_t ratelimit_refused;
 	_Atomic int32_t worker_pids[4096];
 	/* Requests in flight per worker slot: a worker that dies mid-request takes its count
 	 * with it when the master reaps it, so the gauge does not drift upward after crashes. */
@@ -58,6 +62,8 @@ void mh_metrics_db_error(void);
 void mh_metrics_db_reconnect(void);
 void mh_metrics_redis_error(void);
 void mh_metrics_events_error(void);
+void mh_metrics_ratelimit_fail_open(void);
+void mh_metrics_ratelimit_refused(void);
 /* Workers announce themselves for the RSS gauge; 0 unregisters (and forgets the slot's
  * requests in flight: the worker is gone). */
 void mh_metrics_worker_pid(size_t slot, int pid);

@@ -23,6 +23,10 @@ enum mh_route_flags {
 	/* A machine client's API key may call it. Default deny: a route about a person (its
 	 * sessions, password, tenants, its API keys) never takes a key. */
 	MH_API_KEY = 1 << 5,
+	/* The handler limits a scope of its own (mh_ratelimit_check_or_reply() with a feature's
+	 * name): the tenant's limit is then checked in the same Redis call instead of before
+	 * the handler, so the request still costs one round trip (core/ratelimit.h). */
+	MH_RATE_SCOPE = 1 << 6,
 };
 
 /* Minimum membership role; the auth layer (a later issue) enforces it. */

@@ -11,6 +11,7 @@
 
 #include "core/input.h"
 #include "core/openapi_base.h"
+#include "core/ratelimit.h"
 
 #define REF_SCHEMAS   "#/components/schemas/"
 #define REF_RESPONSES "#/components/responses/"
@@ -372,6 +373,8 @@ static json_object *standard_response(const struct mh_route *r, int status)
 		               ? ref(REF_RESPONSES, "UnsupportedMediaType")
 		               : NULL;
 	case 429:
+		if (mh_ratelimit_route_applies(r))
+			return ref(REF_RESPONSES, "TenantRateLimited");
 		return (flags & MH_DOC_NOT_RATE_LIMITED) ? NULL : ref(REF_RESPONSES, "RateLimited");
 	case 500: return ref(REF_RESPONSES, "InternalError");
 	case 502: return ref(REF_RESPONSES, "BadGateway");
@@ -407,6 +410,20 @@ static json_object *not_found_response(const struct mh_route *r)
 	add(content, "application/json", media);
 	add(o, "content", content);
 	return o;
+}
+
+/* A route under the tenant's rate limit answers with the RateLimit fields whenever the
+ * tenant has a limit (core/ratelimit.h). */
+static void add_rate_limit_headers(json_object *resp)
+{
+	json_object *h;
+
+	if (!json_object_object_get_ex(resp, "headers", &h)) {
+		h = json_object_new_object();
+		add(resp, "headers", h);
+	}
+	add(h, "RateLimit-Policy", ref(REF_HEADERS, "RateLimit-Policy"));
+	add(h, "RateLimit", ref(REF_HEADERS, "RateLimit"));
 }
 
 static int by_status(const void *a, const void *b)
@@ -447,6 +464,8 @@ static json_object *responses_of(struct gen *g, const struct mh_route *r, const 
 			resp = standard_response(r, statuses[i]);
 		if (resp == NULL)
 			continue;
+		if (statuses[i] < 400 && mh_ratelimit_route_applies(r))
+			add_rate_limit_headers(resp);
 		snprintf(key, sizeof(key), "%d", statuses[i]);
 		add(o, key, resp);
 	}

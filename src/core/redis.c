@@ -337,6 +337,73 @@ redisReply *mh_redis_reply(struct mh_request *req)
 	return reply;
 }
 
+/* An error reply or a lost connection, as mh_redis_command() handles it. */
+static redisReply *checked_reply(struct mh_arena_defer *slot, redisReply *r)
+{
+	if (r == NULL) {
+		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
+		mh_metrics_redis_error();
+		mh_redis_disconnect();
+		return NULL;
+	}
+	mh_arena_defer_set(slot, free_reply, r);
+	if (r->type == REDIS_REPLY_ERROR) {
+		mh_metrics_redis_error();
+		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
+		return NULL;
+	}
+	return r;
+}
+
+/* SCRIPT LOAD, once per worker: the hash Redis answers is the one EVALSHA needs. */
+static int script_load(struct mh_redis_script *s)
+{
+	redisReply *r = redisCommand(ctx, "SCRIPT LOAD %s", s->source);
+	int ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40;
+
+	if (ok)
+		memcpy(s->sha, r->str, 41);
+	else if (r == NULL)
+		mh_redis_disconnect();
+	if (!ok) {
+		mh_log(MH_LOG_WARN, "redis_error", "SCRIPT LOAD: %s",
+		       r ? (r->str ? r->str : "unexpected reply") : "connection lost");
+		mh_metrics_redis_error();
+	}
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+redisReply *mh_redis_script_run(struct mh_request *req, struct mh_redis_script *s, int nargs,
+                                const char *const *args)
+{
+	struct mh_arena_defer *slot;
+	const char **argv;
+	redisReply *r;
+
+	if (nargs < 1 || mh_redis_connect() < 0)
+		return NULL;
+	if ((slot = mh_arena_defer_reserve(req->arena)) == NULL ||
+	    (argv = mh_arena_alloc(req->arena, sizeof(*argv) * (size_t)(nargs + 2))) == NULL)
+		return NULL;
+	if (s->sha[0] == '\0' && script_load(s) < 0)
+		return NULL;
+	argv[0] = "EVALSHA";
+	argv[1] = s->sha;
+	memcpy(argv + 2, args, sizeof(*argv) * (size_t)nargs);
+	r = redisCommandArgv(ctx, nargs + 2, argv, NULL);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		/* Redis lost its scripts; EVAL both runs and caches it again under the same
+		 * hash, so the next call is an EVALSHA again. */
+		freeReplyObject(r);
+		mh_log(MH_LOG_INFO, "redis_script_reload", "Redis lost the script %.12s", s->sha);
+		argv[0] = "EVAL";
+		argv[1] = s->source;
+		r = redisCommandArgv(ctx, nargs + 2, argv, NULL);
+	}
+	return checked_reply(slot, r);
+}
+
 int mh_redis_publish(const char *channel, const char *head, const char *body, size_t len)
 {
 	redisReply *r;

@@ -68,6 +68,26 @@ redisReply *mh_redis_reply(struct mh_request *req);
  */
 int mh_redis_publish(const char *channel, const char *head, const char *body, size_t len);
 
+/*
+ * A Lua script that Redis keeps by its SHA1. Each worker loads it once (SCRIPT LOAD, on
+ * its first use) and runs it with EVALSHA, so a call sends the hash, not the source; when
+ * Redis no longer knows it (NOSCRIPT: restarted, SCRIPT FLUSH) the call is repeated once
+ * with EVAL, which loads it again. A static with the source, zero sha.
+ */
+struct mh_redis_script {
+	const char *source;
+	char sha[41]; /* "" until loaded in this worker */
+};
+
+/*
+ * Runs s with args (numkeys, the keys, then the arguments, as EVALSHA takes them after
+ * the hash): one round trip, two the first time in a worker or after NOSCRIPT. The reply
+ * is freed with the request arena. Returns NULL when Redis is unreachable (within the
+ * connection's timeout) or answered an error, as mh_redis_command().
+ */
+redisReply *mh_redis_script_run(struct mh_request *req, struct mh_redis_script *s, int nargs,
+                                const char *const *args);
+
 /* 0 when Redis answers PING, -1 otherwise (for /readyz). */
 int mh_redis_ping(struct mh_request *req);
 

@@ -83,6 +83,16 @@ int auth_unverified_denied(const char *action);
  * (or 503). Costs one read-only round trip, only when the policy restricts action. */
 int auth_verified_or_reply(struct mh_request *req, struct mh_response *res, const char *action);
 
+/* ---- Changing one's e-mail address (email_change.c) ------------------------------------ */
+
+/* POST /users/me/email {email, current_password} for req's user: 202 {status: queued}
+ * whoever the new address belongs to (a confirmation link to it and a notice to the old one
+ * are queued, or nothing within the new address's cooldown); 400 the current address; 401 a
+ * deleted account; 403 invalid_credentials; 429 past the client's limit or within the
+ * user's cooldown. Returns 0, or -1 (the caller answers 500). */
+int auth_email_change_request(struct mh_request *req, struct mh_response *res, const char *email,
+			      const char *current_password);
+
 /* The bytea parameter holding SHA-256(token) (how every token is looked up), in the arena. */
 const char *auth_token_hash_param(struct mh_arena *a, const char *token);
 

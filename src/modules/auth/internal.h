@@ -60,6 +60,11 @@ int auth_password_reset(struct mh_request *req, struct mh_response *res, const c
 int auth_email_verify(struct mh_request *req, struct mh_response *res, const char *token);
 /* POST /auth/email/verify/resend (bearer): 202 {status: queued|verified}; 429 in cooldown. */
 int auth_email_verify_resend(struct mh_request *req, struct mh_response *res);
+/* POST /auth/email/confirm {token} (email_change.c): 204, or 200 with a new session when the
+ * request carries the account's own access token; every other session ends. 400
+ * invalid_token, 409 email_taken, 410 link_superseded; 503 when Redis cannot record the
+ * revocation (then nothing changed). */
+int auth_email_change_confirm(struct mh_request *req, struct mh_response *res, const char *token);
 /* Queues a verification token and its mail for the account of email (NULL: the context's
  * user) on tx. Returns the query index (one row: queued|verified|none) or MH_DB_ERROR. */
 int auth_verify_queue(struct mh_tx *tx, const char *email);

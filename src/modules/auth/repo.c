@@ -60,6 +60,15 @@ const struct mh_db_statement auth_statements[] = {
 	{ "auth_email_verified", "SELECT auth_email_verified()", 0 },
 	{ "auth_accounts_cleanup",
 	  "SELECT row_to_json(c)::text FROM accounts_cleanup(make_interval(days => $1::int)) c", 1 },
+	/* Changing the address (schema 0030). */
+	{ "auth_email_change_lock", "SELECT password_hash, email FROM auth_email_change_lock()", 0 },
+	{ "auth_email_change_request",
+	  "SELECT auth_email_change_request($1, $2::bytea, $3::int, $4, $5, $6)", 6 },
+	{ "auth_email_change_confirm",
+	  "SELECT outcome, user_id, token_version, tenant_id, role FROM auth_email_change_confirm("
+	  "$1::bytea, nullif($2, '')::uuid, nullif($3, '')::uuid, $4::bytea, $5::uuid, $6::int,"
+	  " $7, $8)",
+	  8 },
 	/* The client that the refresh tokens written in this transaction belong to (schema
 	 * 0010: their user_agent and coarse client_net). */
 	{ "auth_client_note", "SELECT auth_client_note($1, $2)", 2 },

@@ -48,7 +48,10 @@ static const struct mh_field switch_body = {"SwitchTenant", MH_T_OBJECT, .fields
 
 /* The tokens that mail carries: their shape is checked where they are used (a malformed one
  * is an invalid_token like any other that names nothing). */
-#define AUTH_MAIL_TOKEN(name_) {name_, MH_T_STRING, MH_REQUIRED | MH_BYTES, .min = 1, .max = 200}
+#define AUTH_MAIL_TOKEN(name_)                                                                     \
+	{                                                                                          \
+		name_, MH_T_STRING, MH_REQUIRED | MH_BYTES, .min = 1, .max = 200                   \
+	}
 
 enum { FORGOT_EMAIL };
 static const struct mh_field forgot_members[] = {
@@ -74,6 +77,14 @@ static const struct mh_field verify_members[] = {
         {0},
 };
 static const struct mh_field verify_body = {"EmailVerify", MH_T_OBJECT, .fields = verify_members};
+
+enum { CONFIRM_TOKEN };
+static const struct mh_field confirm_members[] = {
+        [CONFIRM_TOKEN] = AUTH_MAIL_TOKEN("token"),
+        {0},
+};
+static const struct mh_field confirm_body = {"EmailChangeConfirm", MH_T_OBJECT,
+                                             .fields = confirm_members};
 
 /* ---- Handlers --------------------------------------------------------------------------- */
 
@@ -161,6 +172,15 @@ static int handle_password_reset(struct mh_request *req, struct mh_response *res
 static int handle_email_verify(struct mh_request *req, struct mh_response *res)
 {
 	return auth_email_verify(req, res, mh_in_body(req, VERIFY_TOKEN)->s);
+}
+
+/* POST /api/v1/auth/email/confirm {token} (public; the account's own bearer token optional)
+ * 204: the address is the new one and every session has ended; 200 with a new session when
+ * the account's own access token came along; 400 invalid_token; 401 a bad bearer token; 409
+ * email_taken; 410 link_superseded; 503 when the revocation could not be recorded. */
+static int handle_email_confirm(struct mh_request *req, struct mh_response *res)
+{
+	return auth_email_change_confirm(req, res, mh_in_body(req, CONFIRM_TOKEN)->s);
 }
 
 /* POST /api/v1/auth/email/verify/resend (bearer, no body) 202 {status: queued|verified};
@@ -387,14 +407,13 @@ static const struct mh_route_doc session_delete_doc = {
         .responses = session_delete_responses,
 };
 
-#define AUTH_ERROR_EXAMPLE(code_, message_)                                                   \
+#define AUTH_ERROR_EXAMPLE(code_, message_)                                                        \
 	"{\"error\":\"" code_ "\",\"message\":\"" message_                                         \
 	"\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"
 
 static const struct mh_doc_response forgot_responses[] = {
         {202, "Accepted: a reset link goes to the address if it has an account.",
-         "MailStatusResponse",
-         .example = "{\"data\":{\"status\":\"accepted\"}}"},
+         "MailStatusResponse", .example = "{\"data\":{\"status\":\"accepted\"}}"},
         {0},
 };
 static const struct mh_route_doc forgot_doc = {
@@ -444,6 +463,46 @@ static const struct mh_route_doc verify_doc = {
         .responses = verify_responses,
 };
 
+static const struct mh_doc_response confirm_responses[] = {
+        {200, "The address is changed; the session that confirmed goes on as a new one.",
+         "SessionResponse", .headers = "Cache-Control Set-Cookie=Set-Cookie-Refresh",
+         .example = "{\"data\":{\"access_token\":"
+                    "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjIwMjYxMTI0VDEwMTUzMFotM"
+                    "2Y5YSIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl\","
+                    "\"token_type\":\"Bearer\",\"expires_in\":900,"
+                    "\"user_id\":\"3f9a2b4c-1d2e-4f50-8a6b-7c8d9e0f1a2b\","
+                    "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\"}}"},
+        {204, .description = "The address is changed; every session of the account has ended."},
+        {400, "The token is unknown, expired or used (or the input is invalid).",
+         .errors = "invalid_token validation_failed",
+         .example = AUTH_ERROR_EXAMPLE("invalid_token",
+                                       "this link is invalid, expired or already used")},
+        {409, "Another account has this address by now.", .errors = "email_taken",
+         .example =
+                 AUTH_ERROR_EXAMPLE("email_taken", "an account with this e-mail already exists")},
+        {410, "A newer request, a password change or another address change since.",
+         .errors = "link_superseded",
+         .example = AUTH_ERROR_EXAMPLE("link_superseded",
+                                       "this change was replaced or cancelled (a newer "
+                                       "request, or a password change); ask for the change "
+                                       "again")},
+        {0},
+};
+static const struct mh_route_doc confirm_doc = {
+        .operation_id = "confirmEmailChange",
+        .summary = "Confirm a new e-mail address",
+        .description = "Completes a change asked for with `POST /api/v1/users/me/email`: the "
+                       "link (valid a day, usable once) went to the new address. The account's "
+                       "address becomes the new one, verified; the old one no longer logs in; "
+                       "every session and access token of the account ends at once, and so do "
+                       "outstanding reset and confirmation links. With the account's own "
+                       "access token the confirming session goes on as a new one (200), "
+                       "otherwise 204. 503 (retry: nothing changed) when the revocation could "
+                       "not be recorded.",
+        .request_example = "{\"token\":\"q3V9cM2xZ7bT1nR5yK8wE4uA6sD0fG2hJ9lP3oI7mN1\"}",
+        .responses = confirm_responses,
+};
+
 static const struct mh_doc_response resend_responses[] = {
         {202, "queued: a new link is on its way; verified: nothing to do.", "MailStatusResponse",
          .example = "{\"data\":{\"status\":\"queued\"}}"},
@@ -475,8 +534,7 @@ static const struct mh_route auth_routes[] = {
          .doc = &logout_all_doc},
         {MH_POST, "/api/v1/auth/switch-tenant", handle_switch_tenant, 0, MH_ROLE_NONE,
          .body = &switch_body, .doc = &switch_tenant_doc},
-        {MH_GET, "/api/v1/auth/sessions", handle_sessions, 0, MH_ROLE_NONE,
-         .doc = &sessions_doc},
+        {MH_GET, "/api/v1/auth/sessions", handle_sessions, 0, MH_ROLE_NONE, .doc = &sessions_doc},
         {MH_DELETE, "/api/v1/auth/sessions/:id", handle_session_delete, 0, MH_ROLE_NONE,
          session_param, .doc = &session_delete_doc},
         {MH_POST, "/api/v1/auth/password/forgot", handle_password_forgot, MH_PUBLIC, MH_ROLE_NONE,
@@ -485,6 +543,8 @@ static const struct mh_route auth_routes[] = {
          .body = &reset_body, .doc = &reset_doc},
         {MH_POST, "/api/v1/auth/email/verify", handle_email_verify, MH_PUBLIC, MH_ROLE_NONE,
          .body = &verify_body, .doc = &verify_doc},
+        {MH_POST, "/api/v1/auth/email/confirm", handle_email_confirm, MH_PUBLIC, MH_ROLE_NONE,
+         .body = &confirm_body, .doc = &confirm_doc},
         {MH_POST, "/api/v1/auth/email/verify/resend", handle_email_verify_resend, 0, MH_ROLE_NONE,
          .doc = &resend_doc},
         {MH_GET, "/.well-known/jwks.json", handle_jwks, MH_PUBLIC, MH_ROLE_NONE, .doc = &jwks_doc},

@@ -225,6 +225,8 @@ int invitations_accept(struct mh_request *req, struct mh_response *res, const ch
 	req->principal.tenant_id = tenant;
 	if (rc != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc);
+	/* A new account's first session records its client, as a login's does. */
+	auth_client_note_queue(&tx);
 	q = mh_tx_query(&tx, "invitations_accept", p, 9);
 	rc = mh_tx_commit(&tx);
 	if (rc != MH_DB_OK)

@@ -17,6 +17,7 @@ struct mail_settings {
 	char mail_from_name[128];     /* the From: display name */
 	char smtp_url[512];           /* smtp://[user:password@]host:port or smtps://… */
 	int smtp_starttls;            /* smtp://: refuse to send unless STARTTLS succeeds */
+	char smtp_ca_file[512];       /* the CAs the server's certificate must chain to; "": system */
 	int smtp_timeout;             /* milliseconds for one delivery */
 	int mail_max_attempts;
 	char mail_templates_dir[512];

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct mail_settings mail_settings;
 
@@ -18,6 +19,10 @@ static const struct mh_config_key mail_keys[] = {
         MH_KEY_BOOL(S, smtp_starttls, "true",
                     "smtp:// refuses to send unless STARTTLS succeeds (false only for a "
                     "loopback relay)"),
+        MH_KEY_STR(S, smtp_ca_file, "",
+                   "PEM file of the CA certificates the SMTP server's certificate must chain to "
+                   "(empty: the system's store); the certificate and the host name are always "
+                   "verified"),
         MH_KEY_INT(S, smtp_timeout, 100, 120000, "10000",
                    "milliseconds one SMTP delivery may take"),
         MH_KEY_INT(S, mail_max_attempts, 1, 100, "6",
@@ -44,6 +49,11 @@ static int mail_apply(const void *values, char *err, size_t errlen)
 		snprintf(err, errlen, "smtp_url must start with smtp:// or smtps://");
 		return -1;
 	}
+	/* A missing CA file would fail every delivery later, one retry at a time: say it now. */
+	if (s->smtp_ca_file[0] != '\0' && access(s->smtp_ca_file, R_OK) != 0) {
+		snprintf(err, errlen, "smtp_ca_file %s cannot be read", s->smtp_ca_file);
+		return -1;
+	}
 	if (strncmp(s->public_url, "https://", 8) != 0 &&
 	    strncmp(s->public_url, "http://", 7) != 0) {
 		snprintf(err, errlen, "public_url must be an http(s) URL");
@@ -53,5 +63,8 @@ static int mail_apply(const void *values, char *err, size_t errlen)
 }
 
 const struct mh_settings mail_config = {
-        mail_keys, &mail_settings, sizeof(mail_settings), mail_apply,
+        mail_keys,
+        &mail_settings,
+        sizeof(mail_settings),
+        mail_apply,
 };

@@ -12,7 +12,13 @@
 
 #define TEMPLATE_MAX (64 * 1024)
 
-const char *const mail_template_names[] = {"invitation", "password_reset", "verify_email", NULL};
+const char *const mail_template_names[] = {"invitation",
+                                           "password_reset",
+                                           "verify_email",
+                                           "email_change",
+                                           "email_change_notice",
+                                           "email_taken",
+                                           NULL};
 
 static struct mail_template templates[8];
 static size_t ntemplates;

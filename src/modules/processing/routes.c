@@ -12,6 +12,7 @@
 #include "core/idempotency.h"
 #include "core/input.h"
 #include "core/openapi.h"
+#include "core/ratelimit.h"
 #include "modules/webhooks/webhooks.h"
 
 /* ---- Declared input --------------------------------------------------------------------- */
@@ -110,6 +111,9 @@ static int handle_process(struct mh_request *req, struct mh_response *res)
 		return -1;
 	if ((rc = mh_idempotency_key_or_reply(req, res, &in.idempotency_key, &in.body_hash)) <= 0)
 		return rc;
+	/* Each feature's own rate, and the tenant's with it (MH_RATE_SCOPE: one round trip). */
+	if (mh_ratelimit_check_or_reply(req, res, in.feature->name) < 0)
+		return 0;
 	return processing_enqueue(req, res, &in);
 }
 
@@ -254,8 +258,8 @@ static const struct mh_route_doc set_feature_doc = {
 };
 
 static const struct mh_route processing_routes[] = {
-        {MH_POST, "/api/v1/documents/:id/process", handle_process, MH_API_KEY, MH_ROLE_MEMBER,
-         document_param, .body = &process_body, .doc = &process_document_doc},
+        {MH_POST, "/api/v1/documents/:id/process", handle_process, MH_API_KEY | MH_RATE_SCOPE,
+         MH_ROLE_MEMBER, document_param, .body = &process_body, .doc = &process_document_doc},
         {MH_GET, "/api/v1/tenants/current/features", handle_features, MH_API_KEY, MH_ROLE_VIEWER,
          .doc = &list_features_doc},
         {MH_PUT, "/api/v1/tenants/current/features/:feature", handle_feature_set, MH_API_KEY, MH_ROLE_ADMIN,

@@ -5,7 +5,7 @@
  * arbitrary tenant context). Every route is MH_TEST_ONLY, so a production
  * config never even routes to them.
  */
-#include "modules/testsupport/testsupport.h"
+#include "modules/testsupport/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +237,8 @@ static const struct mh_job_kind testsupport_kinds[] = {
 static int testsupport_init(const struct mh_config *cfg)
 {
 	test_routes_enabled = cfg->enable_test_routes;
+	if (test_routes_enabled && testsupport_ratelimit_init() < 0)
+		return -1;
 	return mh_db_register(testsupport_statements);
 }
 
@@ -249,6 +251,8 @@ static const struct mh_route testsupport_routes[] = {
          .query = audit_query},
         {MH_GET, "/api/v1/test/headers", testsupport_headers, MH_PUBLIC | MH_TEST_ONLY,
          MH_ROLE_NONE, .query = headers_query},
+        {MH_PUT, "/api/v1/test/rate-limits", testsupport_rate_rule_put, MH_PUBLIC | MH_TEST_ONLY,
+         MH_ROLE_NONE, .body = &testsupport_rule_body},
         {MH_POST, "/api/v1/test/jobs", testsupport_enqueue, MH_TEST_ONLY, MH_ROLE_MEMBER,
          .body = &jobs_body},
         {0},

@@ -14,6 +14,7 @@
 #include "core/openapi.h"
 #include "core/password.h"
 #include "core/validate.h"
+#include "modules/auth/auth.h"
 
 /* ---- Declared input --------------------------------------------------------------------- */
 
@@ -39,6 +40,15 @@ static const struct mh_field patch_members[] = {
 static const struct mh_field patch_body = {"MePatch", MH_T_OBJECT, .fields = patch_members,
                                            .check_object = password_needs_current};
 
+enum { EMAIL_NEW, EMAIL_CURRENT };
+static const struct mh_field email_members[] = {
+        [EMAIL_NEW] = {"email", MH_T_EMAIL, MH_REQUIRED, .description = "The new address."},
+        [EMAIL_CURRENT] = {"current_password", MH_T_STRING, MH_REQUIRED | MH_RAW_TEXT | MH_BYTES,
+                           .max = MH_PASSWORD_MAX_LENGTH},
+        {0},
+};
+static const struct mh_field email_body = {"EmailChange", MH_T_OBJECT, .fields = email_members};
+
 /* ---- Handlers --------------------------------------------------------------------------- */
 
 /* GET /api/v1/users/me (any member) 200 {id, email, name, created_at, updated_at,
@@ -57,6 +67,15 @@ static int handle_me_patch(struct mh_request *req, struct mh_response *res)
 	return users_me_update(req, res, mh_in_body(req, PATCH_NAME)->s,
 	                       mh_in_body(req, PATCH_PASSWORD)->s,
 	                       mh_in_body(req, PATCH_CURRENT)->s);
+}
+
+/* POST /api/v1/users/me/email {email, current_password} 202 {status: queued} whoever the
+ * new address belongs to; 400; 403 wrong current password; 429. The address changes when
+ * the link mailed to it comes back (POST /api/v1/auth/email/confirm). */
+static int handle_me_email(struct mh_request *req, struct mh_response *res)
+{
+	return auth_email_change_request(req, res, mh_in_body(req, EMAIL_NEW)->s,
+	                                 mh_in_body(req, EMAIL_CURRENT)->s);
 }
 
 static int users_init(const struct mh_config *cfg)
@@ -96,8 +115,7 @@ static const struct mh_doc_response update_me_responses[] = {
                  "\"tenant_id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
                  "\"tenants\":[{\"id\":\"9b8a7c6d-5e4f-4321-8fed-cba987654321\",\"role\":\"owner\","
                  "\"name\":\"Acme\",\"slug\":\"acme\"}]}}"},
-        {403,
-         "The current password is wrong; `api_key_not_allowed` when an API key calls it.",
+        {403, "The current password is wrong; `api_key_not_allowed` when an API key calls it.",
          .errors = "invalid_credentials api_key_not_allowed",
          .example = "{\"error\":\"invalid_credentials\",\"message\":\"the current password is "
                     "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
@@ -113,10 +131,44 @@ static const struct mh_route_doc update_me_doc = {
         .responses = update_me_responses,
 };
 
+static const struct mh_doc_response email_responses[] = {
+        {202, "Accepted: a confirmation link goes to the new address, a notice to the old one.",
+         "MailStatusResponse", .example = "{\"data\":{\"status\":\"queued\"}}"},
+        {403, "The current password is wrong; `api_key_not_allowed` when an API key calls it.",
+         .errors = "invalid_credentials api_key_not_allowed",
+         .example = "{\"error\":\"invalid_credentials\",\"message\":\"the current password is "
+                    "incorrect\",\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {429,
+         "Past `mail_ip_max` requests per client address per hour, or within the "
+         "user's `mail_cooldown`.",
+         .errors = "too_many_requests", .headers = "Retry-After",
+         .example = "{\"error\":\"too_many_requests\",\"message\":\"a change was requested "
+                    "moments ago; check the new inbox\","
+                    "\"request_id\":\"4f1c2a9e0b7d4c3e8a6f5b2d1c0e9f8a\"}"},
+        {0},
+};
+static const struct mh_route_doc email_doc = {
+        .operation_id = "changeEmail",
+        .summary = "Change your e-mail address",
+        .description = "Needs `current_password`. Nothing changes yet: a link (valid a day, "
+                       "usable once) goes to the new address, and a notice without any link to "
+                       "the current one. The answer is the same 202 whether or not the new "
+                       "address has an account; if it has one, the mail there says so instead "
+                       "of carrying a link. A newer request or a password change voids the "
+                       "link. One request per `mail_cooldown` seconds (429), and one mail to "
+                       "the same new address per `mail_cooldown` whoever asks (later ones are "
+                       "still 202 and send nothing).",
+        .request_example = "{\"email\":\"ada@new.example\",\"current_password\":\"correct "
+                           "horse battery\"}",
+        .responses = email_responses,
+};
+
 static const struct mh_route users_routes[] = {
         {MH_GET, "/api/v1/users/me", handle_me, 0, MH_ROLE_VIEWER, .doc = &get_me_doc},
         {MH_PATCH, "/api/v1/users/me", handle_me_patch, 0, MH_ROLE_VIEWER, .body = &patch_body,
          .doc = &update_me_doc},
+        {MH_POST, "/api/v1/users/me/email", handle_me_email, 0, MH_ROLE_NONE, .body = &email_body,
+         .doc = &email_doc},
         {0},
 };
 

@@ -662,6 +662,63 @@ try {
     await ctxR.close();
   });
 
+  await check("change e-mail: the profile asks, the link to the new address confirms, the old address stops", async () => {
+    const ctxE = await newContext(browser);
+    const page = await ctxE.newPage();
+    const mover = { email: `mona-${RUN}@example.com`, name: "Mona Mover", tenant: "Moving Co" };
+    const next = `mona-new-${RUN}@example.com`;
+    await signup(page, mover);
+    // Another browser signed in as the same account: it is logged out by the change.
+    const ctxO = await newContext(browser);
+    const other = await ctxO.newPage();
+    await login(other, mover.email);
+    await page.getByRole("button", { name: /account menu/ }).click();
+    await page.getByRole("link", { name: "Profile" }).click();
+    await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+    const form = page.getByRole("form", { name: "Change e-mail address" });
+    await form.getByLabel("New e-mail address").fill(next);
+    await form.getByLabel("Your password").fill(`${PASSWORD} typo`);
+    await form.getByRole("button", { name: "Send confirmation link" }).click();
+    await form.getByText("is incorrect").waitFor();
+    await form.getByLabel("Your password").fill(PASSWORD);
+    await form.getByRole("button", { name: "Send confirmation link" }).click();
+    await page.getByText(`A confirmation link is on its way to ${next}.`).waitFor();
+    await axe(page, "profile: change e-mail");
+    await shot(page, "change-email");
+    // The old address is told, with no link in the notice.
+    let notice = [];
+    for (const deadline = Date.now() + 30000; notice.length === 0 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      notice = readdirSync(join(STATE, "mailbox", "new"))
+        .map((f) => readFileSync(join(STATE, "mailbox", "new", f), "utf8"))
+        .filter((m) => m.includes(`X-Mailbox-To: <${mover.email}>`) && m.includes(next));
+    }
+    assert(notice.length === 1 && !notice[0].includes("#token="), "the old address got no notice, or one with a link");
+    await page.goto(await mailLink(next, "confirm-email"));
+    await page.getByRole("heading", { name: "Confirm your new e-mail address" }).waitFor();
+    await axe(page, "confirm e-mail");
+    await shot(page, "confirm-email");
+    await page.getByRole("button", { name: "Confirm the new address" }).click();
+    await page.getByText("Your e-mail address is changed. Your other sessions were logged out.").waitFor();
+    await page.getByRole("link", { name: "Continue" }).click();
+    await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+    await page.getByText(`${next} · owner of this tenant`).waitFor();
+    const dead = await apiAs(other, "GET", "/api/v1/users/me");
+    assert(dead.status === 401, `the other browser's token answered ${dead.status}`);
+    await ctxO.close();
+    // The old address logs in no more; the new one does.
+    const ctxL = await newContext(browser);
+    const fresh = await ctxL.newPage();
+    await fresh.goto("/login");
+    await fresh.getByLabel("E-mail").fill(mover.email);
+    await fresh.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await fresh.getByRole("button", { name: "Log in" }).click();
+    await fresh.getByRole("alert").filter({ hasText: "Wrong e-mail or password." }).waitFor();
+    await login(fresh, next);
+    await ctxL.close();
+    await ctxE.close();
+  });
+
   await check("login: a wrong password is explained, and so is the lockout", async () => {
     const ctxL = await newContext(browser);
     const page = await ctxL.newPage();

@@ -1,6 +1,6 @@
 // App.tsx — the screens by path, behind the sign-in.
 import { useAuth } from "./auth/context";
-import { AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/Account";
+import { AcceptInvitationPage, ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from "./pages/Account";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { LoginPage, SignupPage } from "./pages/Auth";
 import { AuditPage } from "./pages/Audit";
@@ -45,6 +45,7 @@ function AccountScreen({ path }: { path: string }) {
   if (path === "/forgot-password") return <ForgotPasswordPage />;
   if (path === "/reset-password") return <ResetPasswordPage />;
   if (path === "/verify-email") return <VerifyEmailPage />;
+  if (path === "/confirm-email") return <ConfirmEmailPage />;
   if (path === "/accept-invitation") return <AcceptInvitationPage />;
   return null;
 }

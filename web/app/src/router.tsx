@@ -16,6 +16,7 @@ export const APP_ROUTES = [
   "forgot-password",
   "reset-password",
   "verify-email",
+  "confirm-email",
   "accept-invitation",
 ];
 

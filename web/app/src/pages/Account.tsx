@@ -1,5 +1,5 @@
 // Account.tsx — the pages a mailed link opens: forgot and reset a password, confirm an e-mail
-// address, accept an invitation. The token travels in the link's fragment (#token=…), which
+// address, confirm a new e-mail address, accept an invitation. The token travels in the link's fragment (#token=…), which
 // the browser never sends to a server; these pages read it and post it to the API.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, asProblem, call, publicApi, type ApiProblem } from "../api/client";
@@ -132,6 +132,70 @@ export function VerifyEmailPage() {
       <p className="auth-switch">
         <Link to="/documents">Continue</Link>
       </p>
+    </AuthCard>
+  );
+}
+
+/** The link mailed to a new address: confirming it moves the account there and ends every
+ * session; signed in as that account, this browser goes on with a new session. A click, not
+ * the page load, confirms: a mail scanner that opens links changes nothing. */
+export function ConfirmEmailPage() {
+  useTitle("Confirm your new e-mail address");
+  const { status, reloadMe } = useAuth();
+  const [token] = useState(linkToken);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<"signed-in" | "signed-out" | null>(null);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+
+  const confirm = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      // Signed in, the bearer token comes along: if it is this account's, the session goes on.
+      const client = status === "signed-in" ? api : publicApi;
+      const r = await call(client.POST("/api/v1/auth/email/confirm", { body: { token } }));
+      const d = r.data as { access_token?: string } | undefined;
+      if (d && "access_token" in d && d.access_token) {
+        adopt(r.data as Parameters<typeof adopt>[0]);
+        // The profile shows the account's address: read it again.
+        reloadMe();
+        setDone("signed-in");
+      } else {
+        setDone("signed-out");
+      }
+    } catch (err) {
+      setProblem(asProblem(err));
+    }
+    setBusy(false);
+  };
+
+  if (status === "unknown") return <Loading label="Starting…" />;
+  return (
+    <AuthCard title="Confirm your new e-mail address">
+      {done ? (
+        <>
+          <Alert kind="success">
+            {done === "signed-in" ? "Your e-mail address is changed. Your other sessions were logged out." : "Your e-mail address is changed, and every session was ended. Log in with the new address."}
+          </Alert>
+          <p className="auth-switch">
+            <Link to={done === "signed-in" ? "/profile" : "/login"}>{done === "signed-in" ? "Continue" : "Log in"}</Link>
+          </p>
+        </>
+      ) : !token || problem?.code === "invalid_token" ? (
+        <Alert>This link is invalid, expired or already used.</Alert>
+      ) : problem?.code === "link_superseded" ? (
+        <Alert>This change was replaced by a newer one or cancelled by a password change. Ask for it again from your profile.</Alert>
+      ) : problem?.code === "email_taken" ? (
+        <Alert>Another account uses this address by now, so yours keeps its old one.</Alert>
+      ) : (
+        <>
+          {problem && <Alert>{problem.message}</Alert>}
+          <p>Use this address for your Menhir account from now on? You will then log in with it, and every other session of yours ends.</p>
+          <button type="button" className="btn btn-primary btn-block" disabled={busy} onClick={() => void confirm()}>
+            {busy ? "Confirming…" : "Confirm the new address"}
+          </button>
+        </>
+      )}
     </AuthCard>
   );
 }

@@ -1,5 +1,5 @@
-// Profile.tsx — your name, your e-mail address's confirmation (send the link again), your
-// password (the answer carries a fresh session: every other session of yours is revoked), your
+// Profile.tsx — your name, your e-mail address (send its confirmation again, or change it: the
+// new address confirms by a mailed link), your password (the answer carries a fresh session: every other session of yours is revoked), your
 // sessions (each revocable), log out here or everywhere, and the API docs.
 import { useState, type FormEvent } from "react";
 import { api, asProblem, call, type ApiProblem } from "../api/client";
@@ -21,6 +21,9 @@ export function ProfilePage() {
   const [outProblem, setOutProblem] = useState<ApiProblem | null>(null);
   const [verifyNotice, setVerifyNotice] = useState<string | null>(null);
   const [verifyProblem, setVerifyProblem] = useState<ApiProblem | null>(null);
+  const [mail, setMail] = useState({ next: "", current: "" });
+  const [mailProblem, setMailProblem] = useState<ApiProblem | null>(null);
+  const [mailNotice, setMailNotice] = useState<string | null>(null);
   if (!me) return <Loading label="Loading your profile…" />;
   const shownName = name ?? me.name;
 
@@ -62,6 +65,19 @@ export function ProfilePage() {
       setVerifyProblem(asProblem(err));
     }
   };
+  const changeEmail = async (e: FormEvent) => {
+    e.preventDefault();
+    setMailProblem(null);
+    setMailNotice(null);
+    const to = mail.next.trim();
+    try {
+      await call(api.POST("/api/v1/users/me/email", { body: { email: to, current_password: mail.current } }));
+      setMail({ next: "", current: "" });
+      setMailNotice(`A confirmation link is on its way to ${to}. Your address changes when you open it (within 24 hours); until then you log in with ${me.email}.`);
+    } catch (err) {
+      setMailProblem(asProblem(err));
+    }
+  };
   const logoutAll = async () => {
     setOutProblem(null);
     try {
@@ -75,6 +91,7 @@ export function ProfilePage() {
 
   const nf = nameProblem?.fields ?? {};
   const pf = pwProblem?.fields ?? {};
+  const mf = mailProblem?.fields ?? {};
   return (
     <>
       <PageHeader title="Profile" />
@@ -103,6 +120,21 @@ export function ProfilePage() {
           </button>
         </div>
       </section>
+      <form className="card" onSubmit={changeEmail} noValidate aria-label="Change e-mail address">
+        <h2>Change e-mail address</h2>
+        {mailNotice && <Alert kind="success">{mailNotice}</Alert>}
+        {mailProblem && Object.keys(mf).length === 0 && <ProblemAlert problem={mailProblem} />}
+        <p className="muted small">We mail a link to the new address and tell {me.email} about it. Nothing changes until the link is opened; then every other session of yours ends.</p>
+        <div className="form-row">
+          <TextField label="New e-mail address" type="email" name="new-email" autoComplete="email" value={mail.next} onChange={(e) => setMail({ ...mail, next: e.target.value })} error={mf.email} />
+          <TextField label="Your password" type="password" name="email-current-password" autoComplete="current-password" value={mail.current} onChange={(e) => setMail({ ...mail, current: e.target.value })} error={mf.current_password} />
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={!mail.next.trim() || !mail.current}>
+            Send confirmation link
+          </button>
+        </div>
+      </form>
       <form className="card" onSubmit={changePassword} noValidate aria-label="Change password">
         <h2>Password</h2>
         {pwNotice && <Alert kind="success">{pwNotice}</Alert>}
