@@ -61,6 +61,8 @@ upload_limit = 10485760
 storage_dir = $STATE/files
 events_socket = $STATE/events/events.sock
 events_timeout = 250
+# script/cluster: live events reach every host through Redis (README "Scaling out").
+events_relay = ${MENHIR_EVENTS_RELAY:-false}
 work_concurrency = ${MENHIR_WORK_CONCURRENCY:-2}
 jobs_lease = ${MENHIR_JOBS_LEASE:-30}
 jobs_poll = ${MENHIR_JOBS_POLL:-5}

@@ -46,10 +46,6 @@ nginx_render_site() {
 	if [[ -n ${MENHIR_NGINX_PLAIN_PORT:-} ]]; then
 		tls_extra+="\n    listen 127.0.0.1:$MENHIR_NGINX_PLAIN_PORT;"
 	fi
-	# script/cluster: the publisher and the subscriber keep their channels in Redis (the
-	# upstream nginx_render_main declares); nchan takes this per location only.
-	local nchan_extra=""
-	[[ -z ${MENHIR_NCHAN_REDIS_URL:-} ]] || nchan_extra="\\n        nchan_redis_pass menhir_nchan_redis;"
 	# The mailbox (script/lib/mail.sh): only the local stack has this location, never the
 	# production site, so the mail it shows can be read in a browser.
 	tls_extra+="\n    location ^~ /_dev/mailbox/ { alias \"$(sed_repl "$STATE/mailbox/new/")\"; autoindex on; default_type text/plain; }"
@@ -74,8 +70,6 @@ nginx_render_site() {
 		-e "s|^( *)alias /usr/share/menhir/doc/openapi.json;|\\1alias \"$(sed_repl "$MH_ROOT/doc/openapi.json")\";|" \
 		-e "s|^( *)fastcgi_read_timeout [0-9]+s;|\\1fastcgi_read_timeout ${MENHIR_REQUEST_TIMEOUT}s;|" \
 		-e "s|^( *)default 0;|\\1default 0;$geo_extra|" \
-		-e "s|^( *)nchan_publisher;|\\1nchan_publisher;$nchan_extra|" \
-		-e "s|^( *)nchan_subscriber eventsource;|\\1nchan_subscriber eventsource;$nchan_extra|" \
 		"$src" >"$dst"
 	nginx_check_render "$dst"
 }
@@ -114,16 +108,6 @@ nginx_render_main() {
 	[[ -r $nchan ]] || mh_die "$nchan is missing: install libnginx-mod-nchan (script/bootstrap)"
 	cp /etc/nginx/mime.types /etc/nginx/fastcgi_params "$ngx/"
 	mkdir -p "$ngx/tmp"
-	# script/cluster: every host's nchan keeps its channels in the shared Redis, so an event
-	# published on one host reaches a stream opened on another. The URL carries Redis's
-	# password: the file is then the owner's only (nginx's master reads it as root).
-	local nchan_redis=""
-	if [[ -n ${MENHIR_NCHAN_REDIS_URL:-} ]]; then
-		nchan_redis="upstream menhir_nchan_redis {
-        nchan_redis_server \"$MENHIR_NCHAN_REDIS_URL\";
-    }"
-	fi
-	(umask 077 && : >"$ngx/nginx.conf")
 	cat >"$ngx/nginx.conf" <<CONF
 # Rendered by script/stack for the local stack in $STATE; rewritten on every start of nginx.
 load_module $nchan;
@@ -151,7 +135,6 @@ http {
     uwsgi_temp_path "$ngx/tmp/uwsgi";
     scgi_temp_path "$ngx/tmp/scgi";
     access_log "$ngx/access.log";
-    $nchan_redis
     $http_extra
     include "$ngx/menhir.conf";
 }

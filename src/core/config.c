@@ -89,6 +89,9 @@ static const struct mh_config_key core_keys[] = {
                    "Menhir's user; empty = none"),
         MH_KEY_INT(CFG, events_timeout, 1, 10000, "250",
                    "ms one event publication may take (events are best effort)"),
+        MH_KEY_BOOL(CFG, events_relay, "false",
+                    "several hosts: live events go through Redis and every host's menhir serve "
+                    "passes them to its own nginx, so a stream on any host gets them"),
         MH_KEY_INT(CFG, work_concurrency, 1, 256, "2",
                    "job runners per menhir work (--concurrency overrides)"),
         MH_KEY_INT(CFG, jobs_lease, 5, 3600, "30",

@@ -111,6 +111,7 @@ struct mh_config {
 	/* live events: nginx's nchan publisher, reached over a unix socket ("" = none) */
 	char events_socket[256];
 	int events_timeout; /* milliseconds one publish may take */
+	int events_relay;   /* events go through Redis to every host's master (core/events.h) */
 	/* background jobs (menhir work) */
 	int work_concurrency;  /* job runners per `menhir work` */
 	int jobs_lease;        /* seconds a claim lasts unless renewed */

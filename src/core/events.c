@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/redis.h"
 
 /* nginx/menhir.conf: the publisher location on the events socket, and the internal
  * subscriber location of the TLS server. */
@@ -26,19 +27,27 @@
 static struct {
 	char socket[sizeof(((struct mh_config *)0)->events_socket)];
 	int timeout_ms;
+	int relay;
 } settings;
 
 /* Failures of the current burst; the first is logged, the rest are counted until a
  * publish succeeds again (a stopped nginx must not flood the log once per job event). */
-static struct {
+struct burst {
 	long long failures;
 	long long last_logged_us;
-} burst;
+};
+static struct burst burst, relay_burst;
 
 void mh_events_configure(const struct mh_config *cfg)
 {
 	snprintf(settings.socket, sizeof(settings.socket), "%s", cfg->events_socket);
 	settings.timeout_ms = cfg->events_timeout;
+	settings.relay = cfg->events_relay;
+}
+
+int mh_events_relayed(void)
+{
+	return settings.relay && settings.socket[0] != '\0';
 }
 
 static long long now_us(void)
@@ -51,7 +60,7 @@ static long long now_us(void)
 
 /* [A-Za-z0-9_-]{1,100}: the channel becomes a path segment of two nginx locations that
  * accept exactly these characters, so anything else could never be delivered. */
-static int channel_ok(const char *channel)
+int mh_events_channel_ok(const char *channel)
 {
 	size_t n = 0;
 
@@ -193,7 +202,7 @@ static const char *read_status(int fd, long long deadline_us, int *status)
 	return NULL;
 }
 
-int mh_events_publish(const char *channel, const char *json, size_t len)
+int mh_events_publish_local(const char *channel, const char *json, size_t len)
 {
 	char head[512];
 	struct iovec iov[2];
@@ -203,8 +212,9 @@ int mh_events_publish(const char *channel, const char *json, size_t len)
 
 	if (settings.socket[0] == '\0')
 		return 0; /* live events are switched off */
-	if (!channel_ok(channel) || (json == NULL && len > 0)) {
-		failed(channel_ok(channel) ? channel : "(invalid)", "invalid channel or message");
+	if (!mh_events_channel_ok(channel) || (json == NULL && len > 0)) {
+		failed(mh_events_channel_ok(channel) ? channel : "(invalid)",
+		       "invalid channel or message");
 		return -1;
 	}
 	n = snprintf(head, sizeof(head),
@@ -237,11 +247,46 @@ int mh_events_publish(const char *channel, const char *json, size_t len)
 	return 0;
 }
 
+/* Logs the first relay failure of a burst (then one a minute) and the recovery: the local
+ * fallback still delivers on this host, so this is a warning about the other hosts. */
+static void relay_failed(const char *why)
+{
+	long long now = now_us();
+
+	if (relay_burst.failures++ == 0 || now - relay_burst.last_logged_us >= REMIND_US) {
+		mh_log(MH_LOG_WARN, "events_relay_failed",
+		       "%s: live events reach this host's streams only (%lld so far)", why,
+		       relay_burst.failures);
+		relay_burst.last_logged_us = now;
+	}
+}
+
+int mh_events_publish(const char *channel, const char *json, size_t len)
+{
+	char head[CHANNEL_MAX + 2];
+	int receivers;
+
+	if (!mh_events_relayed() || !mh_events_channel_ok(channel) || (json == NULL && len > 0))
+		return mh_events_publish_local(channel, json, len);
+	snprintf(head, sizeof(head), "%s ", channel);
+	receivers = mh_redis_publish(MH_EVENTS_RELAY_CHANNEL, head, json, len);
+	if (receivers > 0) {
+		if (relay_burst.failures > 0)
+			mh_log(MH_LOG_INFO, "events_relay_recovered",
+			       "the relay works again after %lld failures", relay_burst.failures);
+		relay_burst.failures = 0;
+		return 0;
+	}
+	relay_failed(receivers < 0 ? "Redis did not take the event"
+	                           : "no menhir serve listens on Redis");
+	return mh_events_publish_local(channel, json, len);
+}
+
 int mh_events_redirect(struct mh_request *req, struct mh_response *res, const char *channel)
 {
 	const char *target;
 
-	if (!channel_ok(channel))
+	if (!mh_events_channel_ok(channel))
 		return -1;
 	target = mh_arena_sprintf(req->arena, SUBSCRIBE_PREFIX "%s", channel);
 	if (target == NULL)

@@ -404,6 +404,28 @@ redisReply *mh_redis_script_run(struct mh_request *req, struct mh_redis_script *
 	return checked_reply(slot, r);
 }
 
+int mh_redis_publish(const char *channel, const char *head, const char *body, size_t len)
+{
+	redisReply *r;
+	int receivers = -1;
+
+	if (mh_redis_connect() < 0)
+		return -1;
+	r = redisCommand(ctx, "PUBLISH %s %s%b", channel, head, body, len);
+	if (r == NULL) {
+		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
+		mh_metrics_redis_error();
+		mh_redis_disconnect();
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_INTEGER)
+		receivers = (int)r->integer;
+	else
+		mh_metrics_redis_error();
+	freeReplyObject(r);
+	return receivers;
+}
+
 int mh_redis_ping(struct mh_request *req)
 {
 	redisReply *r = mh_redis_command(req, "PING");

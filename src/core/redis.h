@@ -60,6 +60,15 @@ int mh_redis_append(const char *fmt, ...);
 redisReply *mh_redis_reply(struct mh_request *req);
 
 /*
+ * PUBLISH to channel the message head (a C string) immediately followed by body (len
+ * bytes), on this process's connection, outside any request (nothing is pipelined then).
+ * Returns how many subscribers received it (0 or more), or -1 when Redis is unreachable or
+ * refused; a refused connection is retried no sooner than the usual back-off, so an outage
+ * costs a failed connect now and then, not one per call.
+ */
+int mh_redis_publish(const char *channel, const char *head, const char *body, size_t len);
+
+/*
  * A Lua script that Redis keeps by its SHA1. Each worker loads it once (SCRIPT LOAD, on
  * its first use) and runs it with EVALSHA, so a call sends the hash, not the source; when
  * Redis no longer knows it (NOSCRIPT: restarted, SCRIPT FLUSH) the call is repeated once

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/app.h"
+#include "core/events_relay.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/notify.h"
@@ -156,6 +157,8 @@ static void spawn(int i)
 		close(m.signal_fd);
 		if (mh_revocation_master_fd() >= 0)
 			close(mh_revocation_master_fd());
+		if (mh_events_relay_fd() >= 0)
+			close(mh_events_relay_fd());
 		mh_metrics_set_slot((size_t)i);
 		mh_worker_run(m.cfg, m.listen_fd, &m.sb->slots[i]);
 	}
@@ -396,17 +399,22 @@ static void graceful_stop(void)
 		;
 }
 
-/* Waits up to one tick for a signal or a revocation event; returns the signal
- * taken (0 for none). Only the loop below acts on signals, so no handler ever
- * races the master's bookkeeping. */
+/* Waits up to one tick for a signal, a revocation event or a relayed live event; returns
+ * the signal taken (0 for none). Only the loop below acts on signals, so no handler ever
+ * races the master's bookkeeping. poll() skips an entry whose descriptor is -1. */
 static int wait_for_event(void)
 {
-	struct pollfd pfd[2] = { { .fd = m.signal_fd, .events = POLLIN },
-				 { .fd = mh_revocation_master_fd(), .events = POLLIN } };
+	struct pollfd pfd[3] = {{.fd = m.signal_fd, .events = POLLIN},
+	                        {.fd = mh_revocation_master_fd(), .events = POLLIN},
+	                        {.fd = mh_events_relay_fd(), .events = POLLIN}};
 	struct signalfd_siginfo si;
 
-	if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, TICK_MS) > 0 && (pfd[1].revents & (POLLIN | POLLHUP)))
-		mh_revocation_master_readable();
+	if (poll(pfd, 3, TICK_MS) > 0) {
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+			mh_revocation_master_readable();
+		if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
+			mh_events_relay_readable();
+	}
 	if (read(m.signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		return (int)si.ssi_signo;
 	return 0;
@@ -445,6 +453,7 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 	}
 	/* Load the revocations before any worker can check one. */
 	mh_revocation_master_tick();
+	mh_events_relay_tick();
 
 	mh_log(MH_LOG_INFO, "serve", "listening on %s with %d workers (pid %d)",
 	       m.own_socket ? cfg->socket : "the socket from systemd",
@@ -465,9 +474,11 @@ int mh_server_run(struct mh_config *cfg, const char *config_path, int config_req
 		reap(0);
 		tick(mh_now_us());
 		mh_revocation_master_tick();
+		mh_events_relay_tick();
 	}
 	graceful_stop();
 	mh_revocation_master_stop();
+	mh_events_relay_stop();
 	close(m.signal_fd);
 	if (m.own_socket)
 		unlink(cfg->socket);

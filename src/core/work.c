@@ -219,6 +219,11 @@ int mh_work_main(const struct mh_config *config, int argc, char **argv)
 	mh_db_configure(cfg);
 	mh_db_set_application_name("menhir-work");
 	mh_events_configure(cfg);
+	/* The runners publish job events; with events_relay, on Redis. */
+	if (mh_redis_configure(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "menhir: %s\n", err);
+		return 1;
+	}
 	host_name();
 	states = mmap(NULL, sizeof(*states) * MAX_RUNNERS, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
