@@ -148,7 +148,7 @@ static int parallel_status(const char *path, const char *bearer, int n, long wan
 		log = fopen(path_log, "r");
 		cr_assert(log != NULL);
 		{
-			char buf[8192], needle[96];
+			char buf[8192], needle[2200];
 
 			snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", ids[i]);
 			while (fgets(buf, sizeof(buf), log) != NULL)
