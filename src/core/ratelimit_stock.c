@@ -58,9 +58,9 @@ struct mh_rl_stock *mh_rl_stock_get(const char *key, const struct mh_rate_policy
 	} else {
 		if (!create)
 			return NULL;
-		/* A never used slot has used_us 0 and goes first. Its stock is lost: the
-		 * reservation's time would run out before this key's next call anyway, most
-		 * likely, with 64 tenants busier than it in this worker. */
+		/* A free slot has used_us 0 and goes first. An evicted key's stock is lost (at
+		 * most one batch, charged but never served): with MH_RL_STOCK_SLOTS keys used
+		 * since in this worker, its reservation has most likely run out anyway. */
 		s = oldest;
 		s->stock = 0;
 		snprintf(s->key, sizeof(s->key), "%s", key);
