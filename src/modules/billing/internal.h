@@ -55,10 +55,6 @@ int billing_signature_verify(const char *header, const char *body, size_t len,
                              const char *const *secrets, int nsecrets, long long now,
                              int tolerance);
 
-/* hex(HMAC-SHA256(secret, "<t>.<body>")) into hex (65 bytes). Returns 0 or -1. */
-int billing_signature_hex(const char *secret, long long t, const char *body, size_t len,
-                          char hex[65]);
-
 /* ---- errors.c: the quotas' SQLSTATEs in the client's words ------------------------------ */
 
 int billing_reply_db_error(struct mh_request *req, struct mh_response *res, const struct mh_tx *tx);

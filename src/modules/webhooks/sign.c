@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include "core/hmac.h"
 
 #define SECRET_PREFIX "whsec_"
 #define SECRET_BYTES 32
@@ -42,41 +43,12 @@ int webhooks_secret_new(char out[WEBHOOKS_SECRET_SIZE])
 	return 0;
 }
 
-/* HMAC-SHA256(secret, "<t>.<body>") as 64 lower-case hex digits. */
-static int mac_hex(const char *secret, long long t, const char *body, size_t len, char hex[65])
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	char ts[24];
-	size_t maclen = sizeof(mac);
-	int tslen = snprintf(ts, sizeof(ts), "%lld.", t), rc = -1;
-	EVP_PKEY *key;
-	EVP_MD_CTX *ctx = NULL;
-
-	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, (const unsigned char *)secret,
-					   strlen(secret));
-	if (key == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSignUpdate(ctx, ts, (size_t)tslen) != 1 ||
-	    (len > 0 && EVP_DigestSignUpdate(ctx, body, len) != 1) ||
-	    EVP_DigestSignFinal(ctx, mac, &maclen) != 1 || maclen != 32)
-		goto out;
-	for (size_t i = 0; i < maclen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	rc = 0;
-out:
-	OPENSSL_cleanse(mac, sizeof(mac));
-	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(key);
-	return rc;
-}
-
 int webhooks_sign(const char *secret, long long t, const char *body, size_t len,
 		  char out[WEBHOOKS_SIGNATURE_SIZE])
 {
 	char hex[65];
 
-	if (secret == NULL || secret[0] == '\0' || t < 0 || mac_hex(secret, t, body, len, hex) < 0)
+	if (secret == NULL || secret[0] == '\0' || t < 0 || mh_hmac_timestamped_hex(secret, t, body, len, hex) < 0)
 		return -1;
 	snprintf(out, WEBHOOKS_SIGNATURE_SIZE, "t=%lld,v1=%s", t, hex);
 	return 0;
@@ -126,7 +98,7 @@ int webhooks_verify(const char *secret, const char *header, const char *body, si
 		return WEBHOOKS_SIG_MALFORMED;
 	if (now - t > tolerance || t - now > tolerance)
 		return WEBHOOKS_SIG_STALE;
-	if (mac_hex(secret, t, body, len, want) < 0)
+	if (mh_hmac_timestamped_hex(secret, t, body, len, want) < 0)
 		return WEBHOOKS_SIG_MALFORMED;
 	/* Every v1 entry is compared, in constant time, whatever came before. */
 	for (p = header;;) {
