@@ -549,3 +549,122 @@ Test(ratelimit, while_redis_hangs_or_is_down_requests_pass_counted_and_logged_se
 	}
 	cr_assert(back, "limits did not come back with Redis");
 }
+
+/* ---- Reservations: a worker takes a batch of a large quota at once (ratelimit_stock.h) ---- */
+
+/* script/test runs MENHIR_WORKERS=4: the most reservations held at once for one scope. */
+#define TEST_WORKERS 4
+
+/* The batch of a quota of 1000 is 10 (quota / 100), of 1000000 MH_RL_BATCH_MAX (32). */
+
+Test(ratelimit, a_large_quota_asks_redis_once_per_batch_not_per_request)
+{
+	struct t_session a;
+	struct http_response r;
+	long calls;
+
+	t_auth_signup(&a, "rl-batch");
+	set_limit(a.tenant_id, "tenant", 1000000, 60);
+	cr_assert_eq(t_auth_redis("CONFIG RESETSTAT"), 0);
+	for (int i = 0; i < 64; i++) {
+		struct seen s;
+
+		get_as(&a, "/api/v1/documents?limit=20", &r);
+		cr_assert_eq(r.status, 200, "request %d: %ld %s", i, r.status, r.body);
+		s = fields_of(&r, "tenant");
+		cr_assert_eq(s.q, 1000000);
+		/* What Redis reported at the reservation less what this worker spent since. */
+		cr_assert(s.r >= 1000000 - 64 - TEST_WORKERS * 32 && s.r < 1000000, "r=%lld", s.r);
+		t_http_free(&r);
+	}
+	calls = evalsha_calls();
+	/* Each worker asks once per 32 requests (twice if its reservation's second ran out
+	 * while the others were served): 64 without reservations. */
+	cr_assert(calls >= 1 && calls <= 2 * TEST_WORKERS, "EVALSHA %ld times for 64 requests",
+	          calls);
+}
+
+Test(ratelimit, across_workers_the_admitted_stay_within_the_quota, .timeout = 120)
+{
+	struct t_session a;
+	struct http_response r;
+	long ok = 0, over = 0;
+	long long start = now_ms(), elapsed;
+
+	t_auth_signup(&a, "rl-within");
+	/* A batch of 10, one unit of quota back every 3.6 s. */
+	set_limit(a.tenant_id, "tenant", 1000, 3600);
+	for (int i = 0; i < 1100; i++) {
+		get_as(&a, "/api/v1/documents", &r);
+		if (r.status == 200) {
+			struct seen s = fields_of(&r, "tenant");
+
+			cr_assert(s.r >= 0 && s.r < 1000, "r=%lld", s.r);
+			ok++;
+		} else {
+			cr_assert_eq(r.status, 429, "%ld %s", r.status, r.body);
+			over++;
+		}
+		t_http_free(&r);
+	}
+	elapsed = now_ms() - start;
+	/* Every admitted request was charged in Redis before it was admitted: never more than
+	 * the quota and what came back meanwhile. */
+	cr_assert(ok <= 1000 + elapsed / 3600 + 1, "admitted %ld in %lld ms", ok, elapsed);
+	/* At most the other workers' reservations are left unspent when one is refused. */
+	cr_assert(ok >= 1000 - TEST_WORKERS * 10, "admitted %ld, refused %ld", ok, over);
+}
+
+Test(ratelimit, a_policy_change_drops_the_reservation)
+{
+	struct t_session a;
+	struct http_response r;
+	int ok = 0;
+
+	t_auth_signup(&a, "rl-change");
+	set_limit(a.tenant_id, "tenant", 1000000, 60);
+	/* Enough requests that every worker holds a reservation of 32. */
+	for (int i = 0; i < 24; i++) {
+		get_as(&a, "/api/v1/documents", &r);
+		cr_assert_eq(r.status, 200);
+		t_http_free(&r);
+	}
+	set_limit(a.tenant_id, "tenant", 5, 60);
+	for (int i = 0; i < 12; i++) {
+		get_as(&a, "/api/v1/documents", &r);
+		cr_assert(r.status == 200 || r.status == 429, "%ld %s", r.status, r.body);
+		cr_assert_eq(fields_of(&r, "tenant").q, 5, "request %d", i);
+		ok += r.status == 200;
+		t_http_free(&r);
+	}
+	/* The new quota, not what was reserved under the old one (the old one's requests still
+	 * count on the tenant's arrival time: fewer than 5 may pass). */
+	cr_assert(ok >= 1 && ok <= 5, "%d of 12 passed after the limit went down to 5", ok);
+}
+
+Test(ratelimit, an_unused_reservation_is_handed_back_when_its_time_is_up, .timeout = 60)
+{
+	struct t_session a;
+	struct http_response r;
+	long calls;
+
+	t_auth_signup(&a, "rl-expire");
+	/* A batch of 10, one unit of quota back every 86.4 s: nothing refills meanwhile. */
+	set_limit(a.tenant_id, "tenant", 1000, 86400);
+	for (int i = 0; i < 12; i++) {
+		get_as(&a, "/api/v1/documents", &r);
+		cr_assert_eq(r.status, 200);
+		t_http_free(&r);
+	}
+	/* A reservation lives 1 s (MH_RL_HOLD_US). */
+	sleep_ms(1300);
+	cr_assert_eq(t_auth_redis("CONFIG RESETSTAT"), 0);
+	for (int i = 0; i < 4; i++) {
+		get_as(&a, "/api/v1/documents", &r);
+		cr_assert_eq(r.status, 200);
+		t_http_free(&r);
+	}
+	/* Every worker that served one of them asked Redis, handing back what it held. */
+	calls = evalsha_calls();
+	cr_assert(calls >= 1, "no reservation ran out (EVALSHA %ld times)", calls);
+}

@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "core/module.h"
 #include "core/ratelimit.h"
+#include "core/ratelimit_stock.h"
 #include "sf.h"
 
 static struct mh_arena arena;
@@ -342,4 +343,82 @@ Test(sf, refuses_what_the_rfc_refuses)
 
 		cr_assert_eq(t_sf_parse_list(bad[i], &l), -1, "accepted %s", bad[i]);
 	}
+}
+
+/* ---- Reservations (core/ratelimit_stock.h) ---------------------------------------------- */
+
+Test(ratelimit, small_quotas_ask_redis_every_request_large_ones_take_batches)
+{
+	struct mh_rate_policy p = {"tenant", 5, 2};
+
+	cr_assert_eq(mh_ratelimit_batch(&p), 1);
+	p.quota = 399; /* a batch of 3 is not worth the inexactness */
+	cr_assert_eq(mh_ratelimit_batch(&p), 1);
+	p.quota = 600; /* 1 % of the quota */
+	cr_assert_eq(mh_ratelimit_batch(&p), 6);
+	p.quota = 1000000000;
+	cr_assert_eq(mh_ratelimit_batch(&p), MH_RL_BATCH_MAX);
+}
+
+Test(ratelimit, a_changed_policy_or_a_reservation_past_its_time_is_handed_back)
+{
+	struct mh_rate_policy p = {"tenant", 1000, 60}, q = {"tenant", 2000, 60};
+	struct mh_rl_stock *s;
+	long long back = 0;
+
+	mh_rl_stock_reset();
+	s = mh_rl_stock_get("rl:t:a", &p, 1000, 1, &back);
+	cr_assert(s != NULL);
+	s->stock = 9;
+	s->expires_us = 1000 + MH_RL_HOLD_US;
+	/* The same policy within its time: kept. */
+	cr_assert_eq(mh_rl_stock_get("rl:t:a", &p, 2000, 1, &back), s);
+	cr_assert_eq(s->stock, 9);
+	cr_assert_eq(back, 0);
+	/* A new quota: emptied, 9 intervals of the old policy (60 ms each) handed back. */
+	cr_assert_eq(mh_rl_stock_get("rl:t:a", &q, 3000, 1, &back), s);
+	cr_assert_eq(s->stock, 0);
+	cr_assert_eq(back, 9 * 60000);
+	cr_assert_eq(s->quota, 2000);
+	/* Past its time: emptied too. */
+	s->stock = 4;
+	s->expires_us = 4000;
+	back = 0;
+	cr_assert_eq(mh_rl_stock_get("rl:t:a", &q, 4000, 1, &back), s);
+	cr_assert_eq(s->stock, 0);
+	cr_assert_eq(back, 4 * 30000);
+	/* A policy that takes no batches forgets the slot, handing back what it held. */
+	s->stock = 2;
+	s->expires_us = 1000000;
+	back = 0;
+	p.quota = 5;
+	cr_assert_null(mh_rl_stock_get("rl:t:a", &p, 5000, 0, &back));
+	cr_assert_eq(back, 2 * 30000);
+	back = 0;
+	cr_assert_null(mh_rl_stock_get("rl:t:a", &p, 6000, 0, &back));
+	cr_assert_eq(back, 0);
+}
+
+Test(ratelimit, the_reservations_table_is_bounded_and_evicts_the_least_recently_used)
+{
+	struct mh_rate_policy p = {"tenant", 100000, 60};
+	struct mh_rl_stock *first, *s;
+	char key[32], longkey[MH_RL_KEY_MAX + 8];
+	long long back = 0;
+
+	mh_rl_stock_reset();
+	for (int i = 0; i < MH_RL_STOCK_SLOTS; i++) {
+		snprintf(key, sizeof(key), "rl:t:%d", i);
+		cr_assert_not_null(mh_rl_stock_get(key, &p, 100 + i, 1, &back));
+	}
+	first = mh_rl_stock_get("rl:t:0", &p, 1000, 1, &back); /* now the most recent */
+	s = mh_rl_stock_get("rl:t:new", &p, 1001, 1, &back);
+	cr_assert_not_null(s);
+	cr_assert_neq(s, first, "the most recently used slot was evicted");
+	/* rl:t:1 was the least recently used: it is gone, rl:t:0 stays. */
+	cr_assert_null(mh_rl_stock_get("rl:t:1", &p, 1002, 0, &back));
+	cr_assert_eq(mh_rl_stock_get("rl:t:0", &p, 1003, 1, &back), first);
+	memset(longkey, 'k', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	cr_assert_null(mh_rl_stock_get(longkey, &p, 1004, 1, &back));
 }

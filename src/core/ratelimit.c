@@ -17,6 +17,7 @@
 #include "core/metrics.h"
 #include "core/module.h"
 #include "core/redis.h"
+#include "core/ratelimit_stock.h"
 #include "core/scoreboard.h"
 
 /* How often a worker may log that it let requests through unchecked: an outage must not
@@ -27,12 +28,14 @@
 #define MAX_SCOPES 2
 
 /*
- * KEYS[i] holds scope i's TAT in microseconds of Redis time; ARGV[2i-1], ARGV[2i] its
- * quota and window in seconds. The request is allowed when every scope allows it, and only
- * then charged to every scope: a refused request leaves each TAT alone, so hammering does
- * not push the next allowed request further away. Returns, per scope, {allowed, remaining,
- * reset seconds, retry-after seconds}; a scope that did not refuse a refused request tells
- * what it has left without it.
+ * KEYS[i] holds scope i's TAT in microseconds of Redis time; ARGV[4i-3], ARGV[4i-2] its
+ * quota and window in seconds, ARGV[4i-1] how many requests to reserve (the batch: at least
+ * one, fewer if fewer fit), ARGV[4i] microseconds of an earlier reservation this worker did
+ * not spend, handed back first. The request is allowed when every scope has room for one,
+ * and only then charged to every scope: a refused request leaves each TAT alone (but for
+ * what is handed back), so hammering does not push the next allowed request further away.
+ * Returns, per scope, {allowed, remaining, reset seconds, retry-after seconds, reserved};
+ * a scope that did not refuse a refused request tells what it has left without it.
  */
 static struct mh_redis_script gcra_script = {
         .source = "if redis.replicate_commands then redis.replicate_commands() end\n"
@@ -40,31 +43,37 @@ static struct mh_redis_script gcra_script = {
                   "local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])\n"
                   "local s, refused = {}, false\n"
                   "for i = 1, #KEYS do\n"
-                  "  local quota = tonumber(ARGV[2 * i - 1])\n"
-                  "  local window = tonumber(ARGV[2 * i]) * 1000000\n"
-                  "  local tat = tonumber(redis.call('GET', KEYS[i])) or now\n"
+                  "  local quota = tonumber(ARGV[4 * i - 3])\n"
+                  "  local window = tonumber(ARGV[4 * i - 2]) * 1000000\n"
+                  "  local want = tonumber(ARGV[4 * i - 1])\n"
+                  "  local back = tonumber(ARGV[4 * i])\n"
+                  "  local tat = (tonumber(redis.call('GET', KEYS[i])) or now) - back\n"
                   "  if tat < now then tat = now end\n"
                   "  local interval = window / quota\n"
                   /* 1 µs of slack for the rounding of a fractional interval. */
-                  "  local ok = tat + interval - now <= window + 1\n"
+                  "  local fit = math.floor((window + 1 - (tat - now)) / interval)\n"
+                  "  local ok = fit >= 1\n"
                   "  s[i] = {quota = quota, window = window, interval = interval, tat = tat,\n"
-                  "          ok = ok}\n"
+                  "          ok = ok, n = math.min(want, fit), back = back}\n"
                   "  if not ok then refused = true end\n"
                   "end\n"
                   "local out = {}\n"
                   "for i = 1, #KEYS do\n"
                   "  local c = s[i]\n"
                   "  local ahead = c.tat - now\n"
+                  "  local n = 0\n"
+                  "  if c.ok and not refused then n = c.n end\n"
+                  "  ahead = ahead + n * c.interval\n"
+                  "  if n > 0 or c.back > 0 then\n"
+                  "    redis.call('SET', KEYS[i], string.format('%.3f', c.tat + n * c.interval),\n"
+                  "               'PX', math.ceil(ahead / 1000) + 1)\n"
+                  "  end\n"
                   "  if not c.ok then\n"
                   "    local wait = math.ceil((ahead + c.interval - c.window) / 1000000)\n"
                   "    out[#out + 1], out[#out + 2], out[#out + 3], out[#out + 4] =\n"
                   "        0, 0, wait, wait\n"
+                  "    out[#out + 1] = 0\n"
                   "  else\n"
-                  "    if not refused then\n"
-                  "      ahead = ahead + c.interval\n"
-                  "      redis.call('SET', KEYS[i], string.format('%.3f', c.tat + c.interval),\n"
-                  "                 'PX', math.ceil(ahead / 1000) + 1)\n"
-                  "    end\n"
                   "    local left = math.min(c.quota,\n"
                   "        math.floor((c.window - ahead) / c.interval + 1e-9))\n"
                   /* When the next unit of quota comes back: the "t" parameter. */
@@ -75,6 +84,7 @@ static struct mh_redis_script gcra_script = {
                   "    end\n"
                   "    out[#out + 1], out[#out + 2], out[#out + 3], out[#out + 4] =\n"
                   "        1, left, more, 0\n"
+                  "    out[#out + 1] = n\n"
                   "  end\n"
                   "end\n"
                   "return out\n",
@@ -193,10 +203,16 @@ static int fail_open(struct mh_request *req, const char *scope, const char *why)
 	return 0;
 }
 
-/* A scope this request is checked against: its policy and, after the step, its result. */
+/* A scope this request is checked against: its policy, its Redis key, this worker's
+ * reservation for it, and, after the step, its result. */
 struct check {
 	const char *scope;
 	struct mh_rate_policy policy;
+	const char *key;
+	struct mh_rl_stock *stock; /* NULL: every request asks Redis */
+	long long refund_us;       /* an unspent reservation to hand back */
+	int remote;                /* 1: asks Redis this time */
+	long reserved;             /* what Redis granted (remote only) */
 	struct mh_rate_result result;
 };
 
@@ -215,47 +231,99 @@ static int add_scope(struct mh_request *req, const char *scope, struct check *c,
 	return 0;
 }
 
-/* One GCRA step in Redis for the n scopes of c at once (one round trip). Returns 0 with each
- * result filled, or -1 (Redis unreachable, or an answer that makes no sense). */
-static int gcra(struct mh_request *req, struct check *c, int n)
+/* Fills c's key and finds this worker's reservation for it. Returns 0, or -1 (no memory). */
+static int prepare(struct mh_request *req, struct check *c, int64_t now)
 {
-	const char *args[1 + 3 * MAX_SCOPES];
-	redisReply *r;
-	int k = 0;
-
-	args[k++] = n == 1 ? "1" : "2";
 	/* The tenant's own key and a key per tenant and scope: one tenant's traffic never
 	 * spends another's, nor a feature's the tenant's. */
+	c->key = strcmp(c->scope, "tenant") == 0
+	                 ? mh_arena_sprintf(req->arena, "rl:t:%s", req->principal.tenant_id)
+	                 : mh_arena_sprintf(req->arena, "rl:s:%s:%s", req->principal.tenant_id,
+	                                    c->scope);
+	if (c->key == NULL)
+		return -1;
+	c->stock = mh_rl_stock_get(c->key, &c->policy, now, mh_ratelimit_batch(&c->policy) > 1,
+	                           &c->refund_us);
+	c->remote = c->stock == NULL || c->stock->stock == 0;
+	return 0;
+}
+
+/* One GCRA step in Redis for the scopes of c that have no reservation left, all at once (one
+ * round trip). Returns 0 with their results filled, or -1 (Redis unreachable, or an answer
+ * that makes no sense). */
+static int gcra(struct mh_request *req, struct check *c, int n)
+{
+	const char *args[1 + 5 * MAX_SCOPES];
+	struct check *asked[MAX_SCOPES];
+	redisReply *r;
+	int k = 1, m = 0;
+
 	for (int i = 0; i < n; i++)
-		args[k++] =
-		        strcmp(c[i].scope, "tenant") == 0
-		                ? mh_arena_sprintf(req->arena, "rl:t:%s", req->principal.tenant_id)
-		                : mh_arena_sprintf(req->arena, "rl:s:%s:%s",
-		                                   req->principal.tenant_id, c[i].scope);
-	for (int i = 0; i < n; i++) {
-		args[k++] = mh_arena_sprintf(req->arena, "%ld", c[i].policy.quota);
-		args[k++] = mh_arena_sprintf(req->arena, "%d", c[i].policy.window_seconds);
+		if (c[i].remote)
+			asked[m++] = &c[i];
+	args[0] = m == 1 ? "1" : "2";
+	for (int i = 0; i < m; i++)
+		args[k++] = asked[i]->key;
+	for (int i = 0; i < m; i++) {
+		struct check *x = asked[i];
+
+		args[k++] = mh_arena_sprintf(req->arena, "%ld", x->policy.quota);
+		args[k++] = mh_arena_sprintf(req->arena, "%d", x->policy.window_seconds);
+		args[k++] = mh_arena_sprintf(req->arena, "%ld", mh_ratelimit_batch(&x->policy));
+		args[k++] = mh_arena_sprintf(req->arena, "%lld", x->refund_us);
 	}
 	for (int i = 0; i < k; i++)
 		if (args[i] == NULL)
 			return -1;
 	r = mh_redis_script_run(req, &gcra_script, k, args);
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)(4 * n))
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)(5 * m))
 		return -1;
 	for (size_t i = 0; i < r->elements; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER)
 			return -1;
-	for (int i = 0; i < n; i++) {
-		struct mh_rate_result *o = &c[i].result;
+	for (int i = 0; i < m; i++) {
+		struct mh_rate_result *o = &asked[i]->result;
 
-		o->allowed = r->element[4 * i]->integer == 1;
-		o->remaining = (long)r->element[4 * i + 1]->integer;
-		o->reset = (long)r->element[4 * i + 2]->integer;
-		o->retry_after = (long)r->element[4 * i + 3]->integer;
+		o->allowed = r->element[5 * i]->integer == 1;
+		o->remaining = (long)r->element[5 * i + 1]->integer;
+		o->reset = (long)r->element[5 * i + 2]->integer;
+		o->retry_after = (long)r->element[5 * i + 3]->integer;
+		asked[i]->reserved = (long)r->element[5 * i + 4]->integer;
 		if (!o->allowed && o->retry_after < 1)
 			o->retry_after = 1;
+		/* Handed back: the reservation is Redis's again whatever the outcome. */
+		asked[i]->refund_us = 0;
 	}
 	return 0;
+}
+
+/*
+ * Settles c after the step (or without one, when every scope had a reservation): a scope
+ * that asked Redis keeps what it reserved beyond this request; a scope spent locally reports
+ * what Redis reported at its reservation plus what this worker still holds, so "r" is
+ * approximate by at most the other workers' reservations. spend 0 (the request was refused)
+ * spends nothing locally.
+ */
+static void settle_stock(struct check *c, int64_t now, int spend)
+{
+	struct mh_rl_stock *s = c->stock;
+
+	if (c->remote) {
+		if (s == NULL || !c->result.allowed || c->reserved < 1)
+			return;
+		s->stock = spend ? c->reserved - 1 : c->reserved;
+		s->left = c->result.remaining;
+		s->reset = c->result.reset;
+		s->expires_us = now + MH_RL_HOLD_US;
+		c->result.remaining += s->stock;
+		return;
+	}
+	if (spend)
+		s->stock--;
+	c->result.allowed = 1;
+	c->result.remaining = s->left + s->stock;
+	c->result.reset = s->reset;
+	c->result.retry_after = 0;
 }
 
 /* The 429 for the scopes of c that refused: Retry-After is the longest wait. */
@@ -286,7 +354,8 @@ static void refuse(struct mh_request *req, struct mh_response *res, const struct
 static int check(struct mh_request *req, struct mh_response *res, const char *scope, int may_refuse)
 {
 	struct check c[MAX_SCOPES];
-	int n = 0, refused = 0;
+	int n = 0, refused = 0, remote = 0;
+	int64_t now;
 
 	if (nlookups == 0 || req->principal.tenant_id == NULL ||
 	    req->principal.tenant_id[0] == '\0') {
@@ -300,12 +369,20 @@ static int check(struct mh_request *req, struct mh_response *res, const char *sc
 	(void)add_scope(req, scope, c, &n);
 	if (n == 0)
 		return 0;
-	if (gcra(req, c, n) < 0)
-		return fail_open(req, c[n - 1].scope, "Redis unreachable");
+	now = mh_now_us();
 	for (int i = 0; i < n; i++) {
+		if (prepare(req, &c[i], now) < 0)
+			return fail_open(req, c[i].scope, "out of request memory");
+		remote |= c[i].remote;
+	}
+	if (remote && gcra(req, c, n) < 0)
+		return fail_open(req, c[n - 1].scope, "Redis unreachable");
+	for (int i = 0; i < n; i++)
+		refused |= c[i].remote && !c[i].result.allowed;
+	for (int i = 0; i < n; i++) {
+		settle_stock(&c[i], now, !refused);
 		/* A field that does not fit fails the request loudly (dispatch.c): no check. */
 		(void)mh_ratelimit_add_fields(req->arena, res, &c[i].policy, &c[i].result);
-		refused |= !c[i].result.allowed;
 	}
 	if (!refused || !may_refuse)
 		return 0;

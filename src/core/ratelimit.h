@@ -42,7 +42,8 @@ void mh_ratelimit_set_lookup(mh_rate_lookup_fn fn);
 
 /*
  * Applies scope's limit to this request's tenant: asks the lookups, then runs one GCRA step
- * in Redis (one round trip). On an MH_RATE_SCOPE route the tenant's limit, which the
+ * in Redis (one round trip), unless this worker still holds a reservation for every scope
+ * (large quotas: ratelimit_stock.h), which it then spends without asking. On an MH_RATE_SCOPE route the tenant's limit, which the
  * dispatcher left pending, is checked in the same step: the request is allowed only if both
  * allow it. Adds RateLimit-Policy and RateLimit to res for every limited scope. Returns 0
  * when the request may go on (allowed, not limited, no tenant, or Redis unreachable: fail
