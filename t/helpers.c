@@ -370,3 +370,11 @@ char *t_menhir_log_with_requests(long offset, const char (*ids)[64], int n, int 
 		nanosleep(&pause, NULL);
 	}
 }
+
+long long t_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

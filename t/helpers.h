@@ -71,6 +71,9 @@ int t_stack(const char *cmd);
 /* Polls path until it answers want_status, for up to timeout_ms. Returns 1 on success. */
 int t_wait_status(const char *path, long want_status, int timeout_ms);
 
+/* CLOCK_MONOTONIC in milliseconds: for tests that must tell whether a window had passed. */
+long long t_now_ms(void);
+
 /* Size of menhir's log (MENHIR_TEST_STATE/menhir.log) now: a later read starts there. */
 long t_menhir_log_size(void);
 /*

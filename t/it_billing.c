@@ -23,7 +23,7 @@
 
 TestSuite(billing, .timeout = 180);
 
-#define WAIT_MS  15000
+#define WAIT_MS  30000
 #define WEBHOOK  "/api/v1/billing/webhooks/stripe"
 #define USAGE    "/api/v1/tenants/current/usage"
 #define SUB      "/api/v1/tenants/current/subscription"

@@ -194,10 +194,23 @@ Test(password, reset_lifts_the_login_lockout)
 	struct http_response r;
 	char token[64];
 
+	long st = 0;
+
 	t_auth_signup(&s, "resetlock");
-	for (int i = 0; i < 5; i++)
-		cr_assert_eq(t_auth_login(&l, s.email, T_SECRET_WRONG_PASSWORD, NULL), 401);
-	cr_assert_eq(t_auth_login(&l, s.email, T_SECRET_PASSWORD, NULL), 429, "throttled first");
+	/* The first delay is 1 s from the last failure: a machine too slow to ask again within
+	 * it gets in (which starts the pair afresh), and the test sets it up again. */
+	for (int try = 0; try < 5 && st != 429; try++) {
+		long long failed = 0;
+
+		for (int i = 0; i < 5; i++) {
+			failed = t_now_ms();
+			cr_assert_eq(t_auth_login(&l, s.email, T_SECRET_WRONG_PASSWORD, NULL), 401);
+		}
+		st = t_auth_login(&l, s.email, T_SECRET_PASSWORD, NULL);
+		cr_assert(st == 429 || (st == 200 && t_now_ms() - failed >= 1000),
+		          "%ld %lld ms after the failure", st, t_now_ms() - failed);
+	}
+	cr_assert_eq(st, 429, "throttled first");
 	reset_token(s.email, 1, token);
 	cr_assert_eq(reset(token, T_SECRET_NEW_PASSWORD, &r), 204, "%s", r.body);
 	t_http_free(&r);
