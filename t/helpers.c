@@ -349,7 +349,7 @@ static int has_request_line(const char *text, const char *id)
 
 char *t_menhir_log_with_requests(long offset, const char (*ids)[64], int n, int timeout_ms)
 {
-	struct timespec pause = { 0, 50 * 1000000L }, t0, t1;
+	struct timespec pause = {0, 50 * 1000000L}, t0, t1;
 	int next = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -365,8 +365,9 @@ char *t_menhir_log_with_requests(long offset, const char (*ids)[64], int n, int 
 		free(text);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		cr_assert(ms <= timeout_ms, "menhir logged no access line for request %s within %d ms",
-		          ids[next], timeout_ms);
+		cr_assert(ms <= timeout_ms,
+		          "menhir logged no access line for request %s within %d ms", ids[next],
+		          timeout_ms);
 		nanosleep(&pause, NULL);
 	}
 }

@@ -140,7 +140,7 @@ static int parallel_status(const char *path, const char *bearer, int n, long wan
 		;
 	/* Which worker answered each: the access-log line with its request id names its pid
 	 * (written after the answer: wait for them all). */
-	log = t_menhir_log_with_requests(offset, (const char (*)[64])ids, n, 15000);
+	log = t_menhir_log_with_requests(offset, (const char(*)[64])ids, n, 15000);
 	for (int i = 0; i < n; i++) {
 		char needle[128];
 		const char *p = log, *eol, *q;
@@ -156,7 +156,8 @@ static int parallel_status(const char *path, const char *bearer, int n, long wan
 			if (eol == NULL)
 				break;
 			q = strstr(bol, "\"event\":\"request\"");
-			if (q != NULL && q < eol && (q = strstr(bol, "\"pid\":")) != NULL && q < eol)
+			if (q != NULL && q < eol && (q = strstr(bol, "\"pid\":")) != NULL &&
+			    q < eol)
 				pids[i] = strtol(q + 6, NULL, 10);
 			p = eol;
 		}

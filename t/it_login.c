@@ -64,22 +64,14 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Attempts of a test whose scenario must fit in the throttle's first second (below). */
 #define SLOW_TRIES 5
 
 /*
  * The throttle's delays run from when Menhir counted the failure, and nothing stops a loaded
  * machine from taking a second between two requests of a test. A failure sent at failed_ms
- * (client clock) was counted after that, and an answer received at now_ms() was decided
- * before it: so when now_ms() - failed_ms < 1000 the delay of delay_s seconds cannot have
+ * (client clock) was counted after that, and an answer received at t_now_ms() was decided
+ * before it: so when t_now_ms() - failed_ms < 1000 the delay of delay_s seconds cannot have
  * ended and Retry-After must be delay_s exactly; otherwise the answer proves nothing. Sends the
  * login; returns 1 when it was decided inside that window (and asserts the 429), 0 when it
  * came too late to tell (the caller sets the scenario up again).
@@ -90,9 +82,9 @@ static int throttled_within_a_second(const char *addr, const char *email, const 
 	struct http_response r;
 	long status = login_from(addr, email, password, &r);
 
-	if (now_ms() - failed_ms >= 1000) {
+	if (t_now_ms() - failed_ms >= 1000) {
 		cr_log_warn("an answer came %lld ms after the failure: setting up again",
-		            now_ms() - failed_ms);
+		            t_now_ms() - failed_ms);
 		t_http_free(&r);
 		return 0;
 	}
@@ -110,7 +102,7 @@ static long long fail_max_times(const char *addr, const char *email, int max)
 
 	reset_throttles();
 	for (int i = 0; i < max; i++) {
-		sent = now_ms();
+		sent = t_now_ms();
 		cr_assert_eq(status_from(addr, email, T_SECRET_WRONG_PASSWORD), 401, "failure %d",
 		             i + 1);
 	}
@@ -133,19 +125,21 @@ Test(login, an_attacker_at_one_address_cannot_lock_the_owner_out)
 	/* The attacker's address must wait, even with the right password. */
 	for (int try = 0; try < SLOW_TRIES && !seen; try++) {
 		failed = fail_max_times("127.0.0.1", s.email, max);
-		seen = throttled_within_a_second("127.0.0.1", s.email, T_SECRET_PASSWORD, failed, 1);
+		seen = throttled_within_a_second("127.0.0.1", s.email, T_SECRET_PASSWORD, failed,
+		                                 1);
 	}
 	cr_assert(seen, "%d tries, each answer more than 1 s after the failure", SLOW_TRIES);
 	/* ...and keeps trying: refused while the delay lasts. A guess that arrives after it is
 	 * checked (401) and doubles the delay, but never before the delay has passed. */
 	for (int i = 0; i < 2 * max; i++) {
-		long long sent = now_ms();
+		long long sent = t_now_ms();
 		long st = status_from("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD);
 
 		if (st == 401) {
-			cr_assert_geq(now_ms() - failed, delay_s * 1000,
-			              "a guess was checked %lld ms after a failure, within its %ld s delay",
-			              now_ms() - failed, delay_s);
+			cr_assert_geq(t_now_ms() - failed, delay_s * 1000,
+			              "a guess was checked %lld ms after a failure, within its %ld "
+			              "s delay",
+			              t_now_ms() - failed, delay_s);
 			failed = sent;
 			delay_s *= 2;
 		} else {
@@ -175,15 +169,16 @@ Test(login, delays_grow_with_each_failure_of_the_same_pair)
 		long long failed = fail_max_times("127.0.0.1", s.email, max);
 
 		/* The first delay. */
-		if (!throttled_within_a_second("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD, failed,
-		                               1))
+		if (!throttled_within_a_second("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD,
+		                               failed, 1))
 			continue;
 		sleep_ms(1100);
-		failed = now_ms();
+		failed = t_now_ms();
 		cr_assert_eq(status_from("127.0.0.1", s.email, T_SECRET_WRONG_PASSWORD), 401,
 		             "after the delay, the next guess is checked");
 		/* The delay doubles. */
-		seen = throttled_within_a_second("127.0.0.1", s.email, T_SECRET_PASSWORD, failed, 2);
+		seen = throttled_within_a_second("127.0.0.1", s.email, T_SECRET_PASSWORD, failed,
+		                                 2);
 	}
 	cr_assert(seen, "%d tries, each answer more than 1 s after the failure", SLOW_TRIES);
 	sleep_ms(2100);
@@ -344,7 +339,7 @@ Test(login, a_failure_takes_as_long_for_an_unknown_email)
 		failed_login(i % 2 ? s.email : email, ids[i][1 - i % 2]);
 	}
 	/* The last lines may still be on their way: wait for every one of them. */
-	text = t_menhir_log_with_requests(start, (const char (*)[64])ids, 2 * PAIRS, 30000);
+	text = t_menhir_log_with_requests(start, (const char(*)[64])ids, 2 * PAIRS, 30000);
 	for (int i = 0; i < PAIRS; i++) {
 		known[i] = logged_duration(text, ids[i][0]);
 		unknown[i] = logged_duration(text, ids[i][1]);

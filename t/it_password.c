@@ -360,7 +360,7 @@ static double timing_round(int round)
 		}
 	}
 	/* The log lines follow the responses: wait for every one of them. */
-	log = t_menhir_log_with_requests(start, (const char (*)[64])ids, 2 * TIMING_N, 30000);
+	log = t_menhir_log_with_requests(start, (const char(*)[64])ids, 2 * TIMING_N, 30000);
 	for (int w = 0; w < 2; w++) {
 		for (int i = 0; i < TIMING_N; i++) {
 			d[w][i] = server_duration(log, ids[w][i]);
