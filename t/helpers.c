@@ -329,6 +329,7 @@ static char *log_from(long offset)
 /* 1 when text holds the whole access-log line (up to its newline) of request id. */
 static int has_request_line(const char *text, const char *id)
 {
+	static const char event[] = "\"event\":\"request\"";
 	char needle[128];
 	const char *p = text;
 
@@ -340,7 +341,7 @@ static int has_request_line(const char *text, const char *id)
 			bol--;
 		if (eol == NULL)
 			return 0; /* still being written */
-		if (memmem(bol, (size_t)(eol - bol), "\"event\":\"request\"", 18) != NULL)
+		if (memmem(bol, (size_t)(eol - bol), event, sizeof(event) - 1) != NULL)
 			return 1;
 		p = eol;
 	}
