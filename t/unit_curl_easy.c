@@ -1,54 +1,21 @@
 /* unit_curl_easy.c - the core's setup of outbound libcurl transfers (src/core/curl_easy.c):
  * only the named protocols, never the environment's proxy, a bounded wait, the shared error
  * codes, one handle per process. Loopback only, against sockets nobody answers on. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "core/curl_easy.h"
+#include "silent_server.h"
 
 static size_t discard(char *data, size_t size, size_t n, void *userdata)
 {
 	(void)data;
 	(void)userdata;
 	return size * n;
-}
-
-/* A listening socket nobody accepts on: a connect completes, nothing ever answers. */
-static int silent_server(int *port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-/* The connections made to it so far (accepted now, and closed). */
-static int connections(int fd)
-{
-	int n = 0, c;
-
-	cr_assert_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	while ((c = accept(fd, NULL, NULL)) >= 0) {
-		close(c);
-		n++;
-	}
-	cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s", strerror(errno));
-	return n;
 }
 
 Test(curl_easy, only_the_named_protocols_are_spoken)
@@ -70,7 +37,7 @@ Test(curl_easy, only_the_named_protocols_are_spoken)
 Test(curl_easy, the_environments_proxy_is_not_used_and_the_wait_is_bounded)
 {
 	int target_port, proxy_port;
-	int target = silent_server(&target_port), proxy = silent_server(&proxy_port);
+	int target = t_silent_server(&target_port), proxy = t_silent_server(&proxy_port);
 	char url[64], proxy_url[64];
 	CURL *c = curl_easy_init();
 	CURLcode rc;
@@ -88,8 +55,8 @@ Test(curl_easy, the_environments_proxy_is_not_used_and_the_wait_is_bounded)
 	rc = curl_easy_perform(c);
 	cr_assert_eq(rc, CURLE_OPERATION_TIMEDOUT, "%s", curl_easy_strerror(rc));
 	cr_assert_str_eq(mh_curl_error_code(rc), "timeout");
-	cr_assert_eq(connections(proxy), 0, "went through the environment's proxy");
-	cr_assert_eq(connections(target), 1);
+	cr_assert_eq(t_silent_connections(proxy), 0, "went through the environment's proxy");
+	cr_assert_eq(t_silent_connections(target), 1);
 	curl_easy_cleanup(c);
 	close(target);
 	close(proxy);

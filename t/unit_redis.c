@@ -1,12 +1,7 @@
 /* unit_redis.c - the redis_url parser (src/core/redis.c): ACL users, percent-decoding,
  * and what is refused; and the worker's back-off from a Redis that hangs. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +10,7 @@
 #include "core/arena.h"
 #include "core/http.h"
 #include "core/redis.h"
+#include "silent_server.h"
 
 static struct mh_redis_url parse_ok(const char *url)
 {
@@ -114,36 +110,6 @@ Test(redis_url, malformed_urls_are_refused_without_repeating_the_password)
 
 /* ---- A Redis that hangs ------------------------------------------------------------------ */
 
-/* A listening socket nobody accepts on: the kernel completes each connect into the backlog,
- * and nothing ever answers, as with a stopped (SIGSTOP) Redis. */
-static int hung_server(int *port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-/* The connections made to it so far (accepted now, and closed). */
-static int connections(int fd)
-{
-	int n = 0, c;
-
-	cr_assert_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-	while ((c = accept(fd, NULL, NULL)) >= 0) {
-		close(c);
-		n++;
-	}
-	cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s", strerror(errno));
-	return n;
-}
-
 Test(redis_hang, a_worker_that_timed_out_skips_redis_until_the_back_off_has_passed)
 {
 	struct mh_config cfg;
@@ -151,7 +117,7 @@ Test(redis_hang, a_worker_that_timed_out_skips_redis_until_the_back_off_has_pass
 	struct mh_request req;
 	struct timespec pause = {0, 400 * 1000000L}; /* past the 250 ms back-off */
 	char err[256];
-	int port, fd = hung_server(&port);
+	int port, fd = t_silent_server(&port);
 
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.redis_url, sizeof(cfg.redis_url), "redis://127.0.0.1:%d", port);
@@ -162,16 +128,16 @@ Test(redis_hang, a_worker_that_timed_out_skips_redis_until_the_back_off_has_pass
 	req.arena = &a;
 	/* Connected (no password to send), then no answer within redis_timeout. */
 	cr_assert_null(mh_redis_command(&req, "PING"));
-	cr_assert_eq(connections(fd), 1);
+	cr_assert_eq(t_silent_connections(fd), 1);
 	/* Within the back-off the worker does not connect again (which would cost another
 	 * redis_timeout against a hung Redis), whatever it is asked. */
 	cr_assert_null(mh_redis_command(&req, "PING"));
 	cr_assert_eq(mh_redis_append("PING"), -1);
-	cr_assert_eq(connections(fd), 0, "reconnected during the back-off");
+	cr_assert_eq(t_silent_connections(fd), 0, "reconnected during the back-off");
 	/* After it, the next call tries again. */
 	nanosleep(&pause, NULL);
 	cr_assert_null(mh_redis_command(&req, "PING"));
-	cr_assert_eq(connections(fd), 1, "no new attempt after the back-off");
+	cr_assert_eq(t_silent_connections(fd), 1, "no new attempt after the back-off");
 	mh_redis_disconnect();
 	mh_arena_destroy(&a);
 	close(fd);
