@@ -19,7 +19,6 @@
 
 #define RESET_TTL  (30 * 60)
 #define VERIFY_TTL (7 * 24 * 3600)
-#define HOUR       3600
 
 int auth_token_shape_ok(const char *token)
 {
@@ -62,8 +61,7 @@ int auth_password_forgot(struct mh_request *req, struct mh_response *res, const 
 	const PGresult *r;
 	int rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
-	                              auth_settings.mail_ip_max, HOUR);
+	rc = auth_mail_ip_limit_or_reply(req, res);
 	if (rc <= 0)
 		return rc;
 	/* From here on the same steps whoever the address belongs to: the cooldown is keyed by
@@ -227,8 +225,7 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 	const PGresult *r;
 	int rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
-	                              auth_settings.mail_ip_max, HOUR);
+	rc = auth_mail_ip_limit_or_reply(req, res);
 	if (rc <= 0)
 		return rc;
 	rc = auth_mail_cooldown_take(req, "verify", req->principal.user_id);

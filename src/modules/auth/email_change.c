@@ -18,7 +18,6 @@
 #include "modules/mail/mail.h"
 
 #define CHANGE_TTL (24 * 3600)
-#define HOUR       3600
 
 /* 202 {"data":{"status":"queued"}}: what every accepted request hears, whoever the new
  * address belongs to and whether a mail went out. */
@@ -71,8 +70,7 @@ int auth_email_change_request(struct mh_request *req, struct mh_response *res, c
 	int q, rc;
 
 	/* Counted before the password check: it also bounds guessing with a stolen token. */
-	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
-	                              auth_settings.mail_ip_max, HOUR);
+	rc = auth_mail_ip_limit_or_reply(req, res);
 	if (rc <= 0)
 		return rc;
 	p = mh_arena_alloc(req->arena, sizeof(*p) * 6);
