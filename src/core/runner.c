@@ -259,8 +259,10 @@ static const PGresult *finish_after_failure(struct runner *r, const struct mh_jo
 	struct mh_tx tx;
 	const PGresult *res;
 
-	if (strcmp(sqlstate, "MH409") == 0)
+	if (strcmp(sqlstate, "MH409") == 0) {
+		o->kind = MH_JOB_RETRY; /* for the log: nothing of this run was kept */
 		return NULL; /* the lease went to another runner: the job is theirs now */
+	}
 	o->result_json = NULL;
 	if (strcmp(sqlstate, "MH403") == 0 || strcmp(sqlstate, "MH401") == 0) {
 		o->kind = MH_JOB_FAILED;
