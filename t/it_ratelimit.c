@@ -563,9 +563,12 @@ Test(ratelimit, a_large_quota_asks_redis_once_per_batch_not_per_request)
 	struct http_response r;
 	long calls;
 
+	long long start, elapsed;
+
 	t_auth_signup(&a, "rl-batch");
 	set_limit(a.tenant_id, "tenant", 1000000, 60);
 	cr_assert_eq(t_auth_redis("CONFIG RESETSTAT"), 0);
+	start = now_ms();
 	for (int i = 0; i < 64; i++) {
 		struct seen s;
 
@@ -578,10 +581,11 @@ Test(ratelimit, a_large_quota_asks_redis_once_per_batch_not_per_request)
 		t_http_free(&r);
 	}
 	calls = evalsha_calls();
-	/* Each worker asks once per 32 requests (twice if its reservation's second ran out
-	 * while the others were served): 64 without reservations. */
-	cr_assert(calls >= 1 && calls <= 2 * TEST_WORKERS, "EVALSHA %ld times for 64 requests",
-	          calls);
+	elapsed = now_ms() - start;
+	/* Each worker asks once per 32 requests it serves and again each time its reservation's
+	 * second runs out (a slow machine makes that more often): 64 without reservations. */
+	cr_assert(calls >= 1 && calls <= TEST_WORKERS * (2 + elapsed / 1000) && calls < 64,
+	          "EVALSHA %ld times for 64 requests in %lld ms", calls, elapsed);
 }
 
 Test(ratelimit, across_workers_the_admitted_stay_within_the_quota, .timeout = 120)
