@@ -572,6 +572,34 @@ Test(billing, a_downgrade_deletes_nothing_and_makes_the_newest_documents_read_on
 	t_http_free(&r);
 }
 
+/* A job's change to a read-only document is refused the same way on every attempt: the
+ * runner ends it failed after its first, saying why, instead of retrying it until dead. */
+Test(billing, a_job_that_writes_a_read_only_document_fails_at_once_saying_why)
+{
+	struct t_session s;
+	char plan[32], d[3][40], job[40];
+	json_object *j, *v;
+
+	t_auth_signup(&s, "bill-rojob");
+	set_plan(&s, "business");
+	doc_of(&s, "oldest", d[0]);
+	doc_of(&s, "middle", d[1]);
+	t_doc_create(&s, "{\"title\":\"newest\",\"body\":\"Mail ann@example.org today.\"}", d[2]);
+	/* Two documents allowed, with redact still in the plan: the newest is read-only. */
+	plan_for(&s,
+	         "documents = 2, features = (SELECT features FROM plans WHERE name = 'business')",
+	         plan);
+	t_job_process_ok(&s, d[2], "{\"feature\":\"redact\"}", job);
+	j = t_job_wait(&s, job, WAIT_MS);
+	cr_assert_str_eq(t_job_str(j, "status"), "failed", "%s", json_object_to_json_string(j));
+	cr_assert(json_object_object_get_ex(j, "attempts", &v));
+	cr_assert_eq(json_object_get_int(v), 1, "%s", json_object_to_json_string(j));
+	cr_assert_str_eq(t_job_str(j, "error"),
+	                 "refused: SQLSTATE MHB03: this document is over the plan's limit: "
+	                 "read-only");
+	json_object_put(j);
+}
+
 /* ---- The provider's webhook ----------------------------------------------------------------- */
 
 /* A secret of the stack (STATE/secrets/NAME), into out. */

@@ -190,6 +190,30 @@ Test(login, delays_grow_with_each_failure_of_the_same_pair)
 	reset_throttles();
 }
 
+/* A failure is counted by the throttle's script run by its hash (EVALSHA; each worker loads
+ * it once), never by sending its source each time (EVAL). */
+Test(login, failures_are_counted_by_the_scripts_hash_not_its_source)
+{
+	char info[8192], email[128];
+	const char *p;
+	int max = atoi(t_auth_config("login_max_failures"));
+
+	cr_assert(max > 0);
+	reset_throttles(); /* itself an EVAL, so before the statistics start */
+	cr_assert_eq(t_auth_redis("CONFIG RESETSTAT"), 0);
+	for (int i = 0; i < 2 * max; i++) {
+		snprintf(email, sizeof(email), "nobody-%d-%ld@example.com", i, (long)time(NULL));
+		cr_assert_eq(status_from("127.0.0.1", email, T_SECRET_WRONG_PASSWORD), 401,
+		             "failure %d", i + 1);
+	}
+	t_auth_redis_str(info, sizeof(info), "INFO commandstats");
+	cr_assert_null(strstr(info, "cmdstat_eval:"), "a failure sent the script's source: %s",
+	               info);
+	p = strstr(info, "cmdstat_evalsha:calls=");
+	cr_assert(p != NULL && atol(p + strlen("cmdstat_evalsha:calls=")) >= 2 * max, "%s", info);
+	reset_throttles();
+}
+
 /* A distributed guess (many addresses, each within its own budget) does lock the account,
  * but only after ACCOUNT_FACTOR times login_max_failures; an operator (or, once it exists, a
  * password reset) lifts it. */

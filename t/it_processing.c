@@ -3,7 +3,7 @@
  * tenant isolation, the tenant's switch, duplicates, Idempotency-Key, round trips), and the
  * document.process jobs that `menhir work` runs (each feature's result, redact's new version
  * and audit row, a feature switched off or a document deleted before the job runs, a creator
- * who may no longer change the document). */
+ * who may no longer change the document, a cancelled statement retried). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +595,50 @@ Test(processing, redact_with_nothing_to_mask_keeps_the_version)
 	cr_assert_eq(int_at(result, "version"), 1);
 	cr_assert_eq(int_at(t_job_obj(result, "redact"), "redactions"), 0);
 	cr_assert_eq(t_job_audit_count(&a.as[T_MEMBER], "document.redacted", doc), 0);
+	json_object_put(j);
+}
+
+/* ---- A transient database failure is retried ---------------------------------------------- */
+
+/* The redact job's write waits on a row lock held here and is cancelled (57014, what a
+ * statement_timeout raises too): that came from the moment, not from the job, so the runner
+ * retries it, and the next attempt, with the lock gone, succeeds. */
+Test(processing, a_cancelled_statement_is_retried_and_the_next_attempt_succeeds)
+{
+	PGconn *holder, *watcher;
+	PGresult *res;
+	char doc[40], job[40], sql[300];
+	json_object *j;
+	int cancelled = 0;
+
+	team();
+	doc_of(&a.as[T_MEMBER], "Mail ann@example.org today.", doc);
+	holder = t_pg("MENHIR_TEST_PG_SUPER");
+	watcher = t_pg("MENHIR_TEST_PG_SUPER");
+	PQclear(t_pg_ok(holder, "BEGIN"));
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM documents WHERE id = '%s' FOR UPDATE", doc);
+	PQclear(t_pg_ok(holder, sql));
+	t_job_process_ok(&a.as[T_MEMBER], doc, "{\"feature\":\"redact\"}", job);
+	/* Another connection watches: pg_stat_activity is a snapshot per transaction. */
+	snprintf(sql, sizeof(sql),
+	         "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+	         " WHERE %d = ANY (pg_blocking_pids(pid))",
+	         PQbackendPID(holder));
+	for (int i = 0; i < 150 && !cancelled; i++) {
+		res = t_pg_ok(watcher, sql);
+		cancelled = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (!cancelled)
+			usleep(100 * 1000);
+	}
+	PQclear(t_pg_ok(holder, "COMMIT"));
+	PQfinish(holder);
+	PQfinish(watcher);
+	cr_assert(cancelled, "the job never waited for the lock");
+	j = t_job_wait(&a.as[T_MEMBER], job, WAIT_MS);
+	cr_assert_str_eq(t_job_str(j, "status"), "succeeded", "%s", json_object_to_json_string(j));
+	cr_assert_eq(int_at(j, "attempts"), 2, "%s", json_object_to_json_string(j));
+	cr_assert_eq(int_at(t_job_obj(j, "result"), "version"), 2);
 	json_object_put(j);
 }
 

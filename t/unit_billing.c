@@ -145,7 +145,7 @@ static int apply_with(const char *api_url)
 	snprintf(v.billing_api_url, sizeof(v.billing_api_url), "%s", api_url);
 	snprintf(v.billing_return_url, sizeof(v.billing_return_url), "https://app.example/billing");
 	v.billing_webhook_tolerance = 300;
-	return billing_config.apply(&v, err, sizeof(err));
+	return billing_config.check(&v, err, sizeof(err));
 }
 
 Test(billing_settings, the_secret_key_goes_in_clear_text_only_to_a_loopback_address)
@@ -169,6 +169,6 @@ Test(billing_settings, an_unreadable_secret_file_refuses_the_configuration)
 	snprintf(v.billing_return_url, sizeof(v.billing_return_url), "https://app.example/billing");
 	snprintf(v.billing_webhook_secret_file, sizeof(v.billing_webhook_secret_file),
 	         "/nonexistent/whsec");
-	cr_assert_eq(billing_config.apply(&v, err, sizeof(err)), -1);
+	cr_assert_eq(billing_config.check(&v, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "billing_webhook_secret_file") != NULL, "%s", err);
 }

@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/module.h"
+#include "modules/mail/internal.h"
 
 static char path[] = "/tmp/menhir-config-XXXXXX";
 
@@ -192,6 +193,77 @@ Test(config, a_module_that_refuses_its_values_refuses_the_whole_configuration)
 			             600, "the running value changed");
 }
 
+/* A copy of the shipped mail templates in dir, the invitation's subject changed to subject. */
+static void copy_templates(const char *dir, const char *subject)
+{
+	for (int i = 0; mail_template_names[i] != NULL; i++) {
+		char from[512], to[512], text[65536];
+		const char *body;
+		size_t n;
+		FILE *f;
+
+		snprintf(from, sizeof(from), "%s/%s.mail", MH_TEMPLATES_DIR,
+		         mail_template_names[i]);
+		snprintf(to, sizeof(to), "%s/%s.mail", dir, mail_template_names[i]);
+		cr_assert((f = fopen(from, "r")) != NULL, "%s", from);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		cr_assert((f = fopen(to, "w")) != NULL, "%s", to);
+		body = text;
+		if (strcmp(mail_template_names[i], "invitation") == 0) {
+			fprintf(f, "Subject: %s", subject);
+			body = strchr(text, '\n');
+		}
+		fputs(body, f);
+		fclose(f);
+	}
+}
+
+/* A reload is all or nothing: a module refused late (billing, an unreadable secret) leaves
+ * what an earlier module's check prepared (mail's templates, read from the new directory)
+ * out of use. */
+Test(config, a_refused_configuration_puts_none_of_it_into_use)
+{
+	char dir[] = "/tmp/menhir-templates-XXXXXX", conf[1024], err[256] = "";
+	struct mh_config c;
+
+	cr_assert(mkdtemp(dir) != NULL);
+	copy_templates(dir, "changed");
+	write_conf(TEMPLATES);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_neq(mail_template_find("invitation")->subject, "changed");
+
+	snprintf(conf, sizeof(conf),
+	         "mail_templates_dir = %s\nbilling_webhook_secret_file = /nonexistent/whsec\n",
+	         dir);
+	unlink(path);
+	strcpy(path, "/tmp/menhir-config-XXXXXX");
+	write_conf(conf);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "billing") != NULL, "%s", err);
+	cr_assert_str_neq(mail_template_find("invitation")->subject, "changed",
+	                  "the refused configuration's templates are in use");
+
+	/* The same templates without the refusal: they are taken (the check above can fail). */
+	snprintf(conf, sizeof(conf), "mail_templates_dir = %s\n", dir);
+	unlink(path);
+	strcpy(path, "/tmp/menhir-config-XXXXXX");
+	write_conf(conf);
+	cr_assert_eq(mh_config_load(&c, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_config_apply(&c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(mail_template_find("invitation")->subject, "changed");
+	for (int i = 0; mail_template_names[i] != NULL; i++) {
+		char f[512];
+
+		snprintf(f, sizeof(f), "%s/%s.mail", dir, mail_template_names[i]);
+		unlink(f);
+	}
+	rmdir(dir);
+}
+
 /* A registry is checked before anything is loaded: two declarations of one key (by the core
  * and a module, or by two modules) cannot both be meant. */
 static struct fake_settings {
@@ -210,9 +282,9 @@ static const struct mh_config_key bad_default_keys[] = {
         MH_KEY_INT(struct fake_settings, value, 0, 10, "11", "a default out of its range"),
         {0},
 };
-static const struct mh_settings clash = {clash_keys, &fake, sizeof(fake), NULL};
-static const struct mh_settings own = {own_keys, &fake, sizeof(fake), NULL};
-static const struct mh_settings bad_default = {bad_default_keys, &fake, sizeof(fake), NULL};
+static const struct mh_settings clash = {clash_keys, &fake, sizeof(fake), NULL, NULL};
+static const struct mh_settings own = {own_keys, &fake, sizeof(fake), NULL, NULL};
+static const struct mh_settings bad_default = {bad_default_keys, &fake, sizeof(fake), NULL, NULL};
 static const struct mh_module m_clash = {.name = "clash", .settings = &clash};
 static const struct mh_module m_own = {.name = "own", .settings = &own};
 static const struct mh_module m_own_again = {.name = "again", .settings = &own};

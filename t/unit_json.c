@@ -179,3 +179,37 @@ Test(json, running_out_of_memory_is_reported_not_mistaken_for_bad_json)
 	cr_assert_null(field);
 	a.limit = 0;
 }
+
+static int deleted;
+
+static void count_delete(struct json_object *o, void *userdata)
+{
+	(void)o;
+	(void)userdata;
+	deleted++;
+}
+
+/* mh_json_defer takes the object in every case: one the arena cannot take is put at once
+ * (exactly once), and one it takes is put by the reset, not before. */
+Test(json, an_object_the_arena_cannot_take_is_put_at_once_not_leaked)
+{
+	struct json_object *o = json_object_new_object();
+
+	cr_assert_not_null(o);
+	json_object_set_userdata(o, NULL, count_delete);
+	deleted = 0;
+	cr_assert_not_null(mh_arena_alloc(&a, 16)); /* a limit of 0 would mean none */
+	a.limit = a.bytes_in_use;
+	cr_assert_null(mh_json_defer(&a, o));
+	cr_assert_eq(deleted, 1, "the object was %s", deleted ? "put twice" : "leaked");
+	a.limit = 0;
+
+	o = json_object_new_object();
+	cr_assert_not_null(o);
+	json_object_set_userdata(o, NULL, count_delete);
+	deleted = 0;
+	cr_assert_eq(mh_json_defer(&a, o), o);
+	cr_assert_eq(deleted, 0);
+	mh_arena_reset(&a);
+	cr_assert_eq(deleted, 1);
+}

@@ -71,6 +71,8 @@ Test(mail, the_shipped_templates_load)
 	char err[512];
 
 	cr_assert_eq(mail_templates_load(MH_TEMPLATES_DIR, err, sizeof(err)), 0, "%s", err);
+	cr_assert(mail_template_find("invitation") == NULL, "read, not yet in use");
+	mail_templates_commit();
 	for (int i = 0; mail_template_names[i] != NULL; i++)
 		cr_assert(mail_template_find(mail_template_names[i]) != NULL);
 	cr_assert(mail_template_find("nope") == NULL);
@@ -432,8 +434,8 @@ Test(mail, an_unreadable_smtp_ca_file_is_refused_by_the_configuration)
 	snprintf(v.public_url, sizeof(v.public_url), "https://example.test");
 	snprintf(v.mail_templates_dir, sizeof(v.mail_templates_dir), "%s", MH_TEMPLATES_DIR);
 	snprintf(v.smtp_ca_file, sizeof(v.smtp_ca_file), "/nonexistent/ca.pem");
-	cr_assert_eq(mail_config.apply(&v, err, sizeof(err)), -1);
+	cr_assert_eq(mail_config.check(&v, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "smtp_ca_file") != NULL, "%s", err);
 	v.smtp_ca_file[0] = '\0';
-	cr_assert_eq(mail_config.apply(&v, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mail_config.check(&v, err, sizeof(err)), 0, "%s", err);
 }

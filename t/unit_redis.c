@@ -1,10 +1,16 @@
 /* unit_redis.c - the redis_url parser (src/core/redis.c): ACL users, percent-decoding,
- * and what is refused. */
+ * and what is refused; and the worker's back-off from a Redis that hangs. */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "core/arena.h"
+#include "core/http.h"
 #include "core/redis.h"
+#include "silent_server.h"
 
 static struct mh_redis_url parse_ok(const char *url)
 {
@@ -100,4 +106,39 @@ Test(redis_url, malformed_urls_are_refused_without_repeating_the_password)
 		cr_assert(strstr(err, "redis_url") != NULL, "%s", err);
 		cr_assert(strstr(err, "s3cret") == NULL, "%s", err);
 	}
+}
+
+/* ---- A Redis that hangs ------------------------------------------------------------------ */
+
+Test(redis_hang, a_worker_that_timed_out_skips_redis_until_the_back_off_has_passed)
+{
+	struct mh_config cfg;
+	struct mh_arena a;
+	struct mh_request req;
+	struct timespec pause = {0, 400 * 1000000L}; /* past the 250 ms back-off */
+	char err[256];
+	int port, fd = t_silent_server(&port);
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.redis_url, sizeof(cfg.redis_url), "redis://127.0.0.1:%d", port);
+	cfg.redis_timeout = 50;
+	cr_assert_eq(mh_redis_configure(&cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(mh_arena_init(&a, 4096), 0);
+	memset(&req, 0, sizeof(req));
+	req.arena = &a;
+	/* Connected (no password to send), then no answer within redis_timeout. */
+	cr_assert_null(mh_redis_command(&req, "PING"));
+	cr_assert_eq(t_silent_connections(fd), 1);
+	/* Within the back-off the worker does not connect again (which would cost another
+	 * redis_timeout against a hung Redis), whatever it is asked. */
+	cr_assert_null(mh_redis_command(&req, "PING"));
+	cr_assert_eq(mh_redis_append("PING"), -1);
+	cr_assert_eq(t_silent_connections(fd), 0, "reconnected during the back-off");
+	/* After it, the next call tries again. */
+	nanosleep(&pause, NULL);
+	cr_assert_null(mh_redis_command(&req, "PING"));
+	cr_assert_eq(t_silent_connections(fd), 1, "no new attempt after the back-off");
+	mh_redis_disconnect();
+	mh_arena_destroy(&a);
+	close(fd);
 }

@@ -1,6 +1,6 @@
-/* unit_runner.c - what core/runner.c decides on its own: the retry backoff and the status a
- * run ends in. (Claiming, leases and running in the creator's context need PostgreSQL and
- * are it_jobs' business.) */
+/* unit_runner.c - what core/runner.c decides on its own: the retry backoff, the status a run
+ * ends in and which database failures are retried. (Claiming, leases and running in the
+ * creator's context need PostgreSQL and are it_jobs' business.) */
 #include <stdint.h>
 
 #include <criterion/criterion.h>
@@ -60,4 +60,39 @@ Test(runner, a_retry_queues_again_until_the_last_attempt_which_is_dead)
 	cr_assert_str_eq(mh_runner_final_status(MH_JOB_RETRY, 5, 5), "dead");
 	/* A job whose runner died on every attempt has been claimed more often than allowed. */
 	cr_assert_str_eq(mh_runner_final_status(MH_JOB_RETRY, 6, 5), "dead");
+}
+
+Test(runner, transient_sqlstates_are_retried)
+{
+	static const char *const transient[] = {
+	        "08000", "08003", "08006", "08001", "08P01", /* connection */
+	        "40001", "40P01", "40003",                   /* serialization, deadlock */
+	        "53100", "53200", "53300",                   /* disk, memory, connections */
+	        "57000", "57014", "57P01", "57P02", "57P03", /* cancel, shutdowns */
+	        "55P03",                                     /* lock_not_available */
+	        "58000", "58030",                            /* system, I/O */
+	        "XX000", "XX001",                            /* internal */
+	        "25006",                                     /* failover: read-only */
+	        "MH409", "MHHOK",                            /* the runner's own */
+	        "",                                          /* no code: unknown cause */
+	};
+
+	for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
+		cr_assert_eq(mh_runner_sqlstate_is_transient(transient[i]), 1, "%s", transient[i]);
+}
+
+Test(runner, refusals_are_not_retried)
+{
+	static const char *const refusals[] = {
+	        "MHB03", "MHB29", "MHB13", "MH422", "MH404", /* application codes */
+	        "P0001",                                     /* a bare RAISE EXCEPTION */
+	        "23505", "23503", "23514", "23502",          /* constraints */
+	        "22P02", "22001", "22021",                   /* data exceptions */
+	        "42501", "42P01",                            /* privilege, undefined table */
+	        "25P02", "25001", "55000", "55006",          /* class 25 and 55 but for the two */
+	        "0A000",                                     /* feature not supported */
+	};
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		cr_assert_eq(mh_runner_sqlstate_is_transient(refusals[i]), 0, "%s", refusals[i]);
 }

@@ -28,7 +28,7 @@ static const struct mh_config_key hello_keys[] = {
 };
 
 static const struct mh_settings hello_config = {
-	hello_keys, &hello_settings, sizeof(hello_settings), NULL,
+	hello_keys, &hello_settings, sizeof(hello_settings), NULL, NULL,
 };
 
 /* GET /api/v1/hello (public) 200 {"data": {"greeting": hello_greeting}}. */

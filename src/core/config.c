@@ -414,14 +414,17 @@ int mh_config_apply(const struct mh_config *cfg, char *err, size_t errlen)
 		const struct mh_settings *s = owner->settings;
 
 		why[0] = '\0';
-		if (s->apply != NULL && s->apply(base, why, sizeof(why)) < 0) {
+		if (s->check != NULL && s->check(base, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "module %s: %s", owner->name,
 			         why[0] ? why : "refused its settings");
 			return -1;
 		}
 	}
-	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++)
+	for (size_t t = 1; (base = table(mh_modules, cfg, t, &keys, &owner)) != NULL; t++) {
+		if (owner->settings->commit != NULL)
+			owner->settings->commit();
 		memcpy(owner->settings->values, base, owner->settings->size);
+	}
 	return 0;
 }
 

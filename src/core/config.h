@@ -57,19 +57,26 @@ struct mh_config_key {
 
 /*
  * What a module declares about its settings. The loader fills a private copy of `values`
- * from the defaults, the file and the environment; mh_config_apply then runs `apply` on that
- * copy and, when every module accepted its own, copies it over `values`. That happens in the
- * master at start-up and on every SIGHUP, before it forks a new generation of workers, so a
- * module's code reads plain fields of its struct and a reload reaches new workers only.
+ * from the defaults, the file and the environment; mh_config_apply then runs every module's
+ * `check` on its copy and, only when every module accepted its own, every `commit`, then
+ * copies the copies over `values`. That happens in the master at start-up and on every
+ * SIGHUP, before it forks a new generation of workers, so a module's code reads plain fields
+ * of its struct and a reload reaches new workers only. Two phases because a reload is all or
+ * nothing: a module refused late must not leave an earlier one running half the new
+ * configuration (a new secret, new templates) beside the old values of the rest.
  */
 struct mh_settings {
 	const struct mh_config_key *keys; /* ends with a zeroed entry */
 	void *values;                     /* the module's struct the keys' offsets point into */
 	size_t size;                      /* sizeof that struct */
-	/* Checks values (the module's struct, about to take effect) and hands the core what it
-	 * needs of them. Returns 0, or -1 with a message in err: the whole configuration is
-	 * refused and the running one stays. May be NULL. */
-	int (*apply)(const void *values, char *err, size_t errlen);
+	/* Checks values (the module's struct, about to take effect) and prepares what they
+	 * need (reads files, parses) without putting any of it into use. Returns 0, or -1 with
+	 * a message in err: the whole configuration is refused and the running one stays.
+	 * May be NULL. */
+	int (*check)(const void *values, char *err, size_t errlen);
+	/* Puts into use what the last successful check prepared; runs only once every module's
+	 * check accepted. May be NULL. */
+	void (*commit)(void);
 };
 
 struct mh_config {
@@ -84,7 +91,7 @@ struct mh_config {
 	int upload_limit;     /* bytes of the body of an MH_RAW_BODY route */
 	char database_url[1024];
 	char migrate_database_url[1024];
-	int db_statement_timeout; /* milliseconds */
+	int db_statement_timeout;        /* milliseconds */
 	char database_replica_url[1024]; /* a streaming replica for reads; "" = none */
 	int replica_max_lag;             /* milliseconds behind past which it is skipped */
 	char redis_url[512];
@@ -144,10 +151,11 @@ int mh_config_set(struct mh_config *cfg, const char *key, const char *value, con
                   char *err, size_t errlen);
 
 /*
- * Hands every module the values cfg holds for it: runs each module's apply hook on them,
- * then, only when all accepted, copies them over the modules' own structs. Call in the
- * process that will fork the workers or runners (start-up, every reload) and in commands
- * that use a module directly. Returns 0, or -1 with err naming the module that refused.
+ * Hands every module the values cfg holds for it: runs each module's check hook on them,
+ * then, only when all accepted, each commit hook, and copies them over the modules' own
+ * structs. Call in the process that will fork the workers or runners (start-up, every
+ * reload) and in commands that use a module directly. Returns 0, or -1 with err naming the module
+ * that refused.
  */
 int mh_config_apply(const struct mh_config *cfg, char *err, size_t errlen);
 

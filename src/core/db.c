@@ -265,9 +265,23 @@ static int connection_lost(const struct mh_db_conn *c)
 	return c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD;
 }
 
+/* s cut to at most max bytes without splitting a UTF-8 character (the server's messages are
+ * UTF-8, and a half character would make the text unstorable), from the request's arena. */
+static const char *bounded_copy(struct mh_arena *a, const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	return mh_arena_strndup(a, s, len);
+}
+
 static void note_error(struct mh_tx *tx, const PGresult *r)
 {
-	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE), *detail;
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE), *detail, *text;
 
 	if (tx->sqlstate[0] != '\0')
 		return; /* keep the first error, the cause */
@@ -275,6 +289,8 @@ static void note_error(struct mh_tx *tx, const PGresult *r)
 	tx->error = mh_arena_strdup(tx->req->arena, PQresultErrorMessage(r));
 	detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
 	tx->detail = detail ? mh_arena_strdup(tx->req->arena, detail) : NULL;
+	text = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	tx->message = text ? bounded_copy(tx->req->arena, text, MH_TX_MESSAGE_MAX) : NULL;
 }
 
 /* Reads results nfetched..nqueries-1 of the batch just sent into tx->results; each one
@@ -535,6 +551,7 @@ static int replay_read(struct mh_tx *tx, int rc, int end, int first_unsent)
 	tx->sqlstate[0] = '\0';
 	tx->error = NULL;
 	tx->detail = NULL;
+	tx->message = NULL;
 	return round_trip(tx, end);
 }
 

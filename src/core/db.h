@@ -22,6 +22,7 @@ enum mh_tx_flags {
 };
 
 #define MH_TX_MAX_QUERIES 32
+#define MH_TX_MESSAGE_MAX 300
 
 /* The RLS context of a transaction with a tenant ($1) and a user ($2), checked against the
  * route's minimum role ($3): the one copy of the statement (db.c says why it looks like
@@ -73,6 +74,10 @@ struct mh_tx {
 	/* The first error's DETAIL (NULL when none): what a module's own SQLSTATE carries for
 	 * its reply_db_error hook (core/module.h); never sent to clients as is. */
 	const char *detail;
+	/* The first error's primary message, at most MH_TX_MESSAGE_MAX bytes (cut on a UTF-8
+	 * character boundary), NULL when none: what `menhir work` records in a refused job's
+	 * error. Unlike `error` it has no DETAIL or CONTEXT, which can quote row values. */
+	const char *message;
 };
 
 /* Registers a module's statements (array ends with a NULL name); the array

@@ -30,7 +30,9 @@ struct json_object *mh_json_parse(struct mh_arena *a, const char *body, size_t l
  */
 int mh_json_media_type_ok(const char *ct);
 
-/* Hands a json-c object to the arena (json_object_put at reset). */
+/* Hands a json-c object to the arena (json_object_put at reset) and returns it; NULL when
+ * obj is NULL or the arena is out of memory, in which case obj has already been put
+ * (mh_arena_defer releases what it cannot register): the caller never frees obj. */
 struct json_object *mh_json_defer(struct mh_arena *a, struct json_object *obj);
 
 #endif

@@ -69,8 +69,8 @@ struct mh_module {
 	const char *name;
 	const struct mh_route *routes; /* ends with a zeroed entry */
 	/* Runs once in the master before fork (register prepared statements); returns 0 or -1
-	 * to refuse to start. Settings are checked by settings->apply, which also runs on every
-	 * reload. May be NULL. */
+	 * to refuse to start. Settings are checked and put into use by settings->check and
+	 * ->commit, which also run on every reload. May be NULL. */
 	int (*init)(const struct mh_config *cfg);
 	/* Background work this module runs (core/queue.h); ends with a zeroed entry. May be
 	 * NULL. */

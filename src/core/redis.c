@@ -266,6 +266,42 @@ static void free_reply(void *r)
 	freeReplyObject(r);
 }
 
+/*
+ * A command found the connection unusable (no answer within redis_timeout, or an I/O
+ * error): drop it, and skip Redis in this worker until the back-off has passed. A hung
+ * Redis still accepts connections, so reconnecting at once would make every request (and
+ * every call within one) wait a full redis_timeout again; this way a worker waits on it once
+ * per back-off. A connection Redis closed (a restart) is retried at once: that is cheap,
+ * and it is usually back.
+ */
+static void connection_failed(void)
+{
+	int closed = ctx->err == REDIS_ERR_EOF;
+
+	mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
+	mh_metrics_redis_error();
+	mh_redis_disconnect();
+	if (!closed)
+		next_attempt_us = mh_now_us() + RECONNECT_BACKOFF_US;
+}
+
+/* The reply r (NULL: the connection failed) into slot; NULL for a failure or an error reply,
+ * each counted and logged. */
+static redisReply *checked_reply(struct mh_arena_defer *slot, redisReply *r)
+{
+	if (r == NULL) {
+		connection_failed();
+		return NULL;
+	}
+	mh_arena_defer_set(slot, free_reply, r);
+	if (r->type == REDIS_REPLY_ERROR) {
+		mh_metrics_redis_error();
+		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
+		return NULL;
+	}
+	return r;
+}
+
 redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 {
 	struct mh_arena_defer *slot;
@@ -280,20 +316,7 @@ redisReply *mh_redis_command(struct mh_request *req, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = redisvCommand(ctx, fmt, ap);
 	va_end(ap);
-	if (r == NULL) {
-		/* I/O error or timeout: the context is unusable from now on. */
-		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
-		mh_metrics_redis_error();
-		mh_redis_disconnect();
-		return NULL;
-	}
-	mh_arena_defer_set(slot, free_reply, r);
-	if (r->type == REDIS_REPLY_ERROR) {
-		mh_metrics_redis_error();
-		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
-		return NULL;
-	}
-	return r;
+	return checked_reply(slot, r);
 }
 
 int mh_redis_append(const char *fmt, ...)
@@ -322,37 +345,9 @@ redisReply *mh_redis_reply(struct mh_request *req)
 		mh_redis_disconnect();
 		return NULL;
 	}
-	if (redisGetReply(ctx, &reply) != REDIS_OK || reply == NULL) {
-		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
-		mh_metrics_redis_error();
-		mh_redis_disconnect();
-		return NULL;
-	}
-	mh_arena_defer_set(slot, free_reply, reply);
-	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
-		mh_metrics_redis_error();
-		mh_log(MH_LOG_WARN, "redis_error", "%s", ((redisReply *)reply)->str);
-		return NULL;
-	}
-	return reply;
-}
-
-/* An error reply or a lost connection, as mh_redis_command() handles it. */
-static redisReply *checked_reply(struct mh_arena_defer *slot, redisReply *r)
-{
-	if (r == NULL) {
-		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
-		mh_metrics_redis_error();
-		mh_redis_disconnect();
-		return NULL;
-	}
-	mh_arena_defer_set(slot, free_reply, r);
-	if (r->type == REDIS_REPLY_ERROR) {
-		mh_metrics_redis_error();
-		mh_log(MH_LOG_WARN, "redis_error", "%s", r->str);
-		return NULL;
-	}
-	return r;
+	if (redisGetReply(ctx, &reply) != REDIS_OK)
+		reply = NULL; /* I/O error or timeout: the context is unusable from now on */
+	return checked_reply(slot, reply);
 }
 
 /* SCRIPT LOAD, once per worker: the hash Redis answers is the one EVALSHA needs. */
@@ -361,13 +356,15 @@ static int script_load(struct mh_redis_script *s)
 	redisReply *r = redisCommand(ctx, "SCRIPT LOAD %s", s->source);
 	int ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40;
 
+	if (r == NULL) {
+		connection_failed();
+		return -1;
+	}
 	if (ok)
 		memcpy(s->sha, r->str, 41);
-	else if (r == NULL)
-		mh_redis_disconnect();
-	if (!ok) {
+	else {
 		mh_log(MH_LOG_WARN, "redis_error", "SCRIPT LOAD: %s",
-		       r ? (r->str ? r->str : "unexpected reply") : "connection lost");
+		       r->str ? r->str : "unexpected reply");
 		mh_metrics_redis_error();
 	}
 	freeReplyObject(r);
@@ -413,9 +410,7 @@ int mh_redis_publish(const char *channel, const char *head, const char *body, si
 		return -1;
 	r = redisCommand(ctx, "PUBLISH %s %s%b", channel, head, body, len);
 	if (r == NULL) {
-		mh_log(MH_LOG_WARN, "redis_error", "%s", ctx->errstr);
-		mh_metrics_redis_error();
-		mh_redis_disconnect();
+		connection_failed();
 		return -1;
 	}
 	if (r->type == REDIS_REPLY_INTEGER)

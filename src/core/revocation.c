@@ -258,18 +258,20 @@ long long mh_revocation_generation(const char *name)
  * it set. The value is the old one plus one, or Redis's clock in milliseconds if that is
  * more: it keeps growing after the key expired, because a machine's table never lowers a
  * value it holds (put_locked). */
-#define BUMP_SCRIPT                                                                                \
-	"local t = redis.call('TIME') "                                                            \
-	"local v = math.max((tonumber(redis.call('GET', KEYS[1])) or 0) + 1,"                      \
-	" tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) "                             \
-	"redis.call('SET', KEYS[1], v, 'EX', ARGV[1]) "                                            \
-	"redis.call('PUBLISH', ARGV[2], 'g ' .. ARGV[3] .. ' ' .. v .. ' ' .. ARGV[4]) "           \
-	"return v"
+static struct mh_redis_script bump_script = {
+        .source = "local t = redis.call('TIME') "
+                  "local v = math.max((tonumber(redis.call('GET', KEYS[1])) or 0) + 1,"
+                  " tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) "
+                  "redis.call('SET', KEYS[1], v, 'EX', ARGV[1]) "
+                  "redis.call('PUBLISH', ARGV[2], 'g ' .. ARGV[3] .. ' ' .. v .. ' ' .. ARGV[4]) "
+                  "return v",
+};
 
 int mh_revocation_bump_generation(struct mh_request *req, const char *name, int ttl_seconds)
 {
 	long long expires = (long long)time(NULL) + ttl_seconds;
 	char key[96], ttl[24], exp[24];
+	const char *args[] = {"1", key, ttl, CHANNEL, name, exp};
 	redisReply *r;
 
 	if (strlen(name) > 63 || strpbrk(name, " \r\n") != NULL || ttl_seconds < 1)
@@ -277,8 +279,7 @@ int mh_revocation_bump_generation(struct mh_request *req, const char *name, int 
 	snprintf(key, sizeof(key), "mh:rg:%s", name);
 	snprintf(ttl, sizeof(ttl), "%d", ttl_seconds);
 	snprintf(exp, sizeof(exp), "%lld", expires);
-	r = mh_redis_command(req, "EVAL %s 1 %s %s %s %s %s", BUMP_SCRIPT, key, ttl, CHANNEL, name,
-	                     exp);
+	r = mh_redis_script_run(req, &bump_script, 6, args);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
 		return -1;
 	if (table != NULL)

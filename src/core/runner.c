@@ -131,6 +131,38 @@ struct outcome {
 	const char *error; /* "code: message" for jobs.error */
 };
 
+/* A failed statement rolls the whole run back, so running the job again sends the same
+ * statements with the same data: only a failure that came from the moment, not from the
+ * statement, can go away. Those are the prefixes below (a class, or one code); anything else
+ * is a refusal (a constraint, a trigger's RAISE, a data exception, a module's own code) that
+ * every retry would meet again, spending the job's attempts and ending it dead. */
+static const char *const transient_sqlstates[] = {
+        "08",    /* connection exception: the server or the network went away mid-run */
+        "40",    /* transaction rollback: serialization failure, deadlock; retry is the cure */
+        "53",    /* insufficient resources: disk full, out of memory, too many connections */
+        "57",    /* operator intervention: admin or crash shutdown, cannot connect now, and
+                  * 57014 query_canceled (statement_timeout, pg_cancel_backend) */
+        "55P03", /* lock_not_available: a lock timeout; the holder will be done */
+        "58",    /* system error: an I/O error of the server */
+        "XX",    /* internal error of the server */
+        "25006", /* read_only_sql_transaction: a failover in progress (the primary is gone
+                  * and the replica not yet promoted, or promoted behind the old address);
+                  * the write succeeds against the new primary */
+        "MH409", /* jobs_finish: the lease went to another runner (theirs to finish) */
+        "MHHOK", /* the runner's own: a module's hook could not end the job (finish()) */
+        NULL,
+};
+
+int mh_runner_sqlstate_is_transient(const char *sqlstate)
+{
+	if (sqlstate[0] == '\0')
+		return 1; /* no code: the cause is unknown, and a retry costs only an attempt */
+	for (size_t i = 0; transient_sqlstates[i] != NULL; i++)
+		if (strncmp(sqlstate, transient_sqlstates[i], strlen(transient_sqlstates[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* Queues jobs_finish, the modules' hooks (final statuses of tenant jobs only, and only when
  * `hooks`), the next run of a periodic kind, and commits. Returns the finished row's result
  * (for the event), NULL when the transaction failed (tx->sqlstate says why). */
@@ -213,36 +245,49 @@ static const char *error_text(struct runner *r, const char *code, const char *me
 	return mh_arena_sprintf(&r->arena, "%s: %s", code, message ? message : "failed");
 }
 
-/* A run whose transaction failed in the database: its changes are gone. Ends the job in a
- * fresh transaction: with the creator's context (so a final status still reaches the
- * modules' hooks), or, when even that is refused (the creator was removed), with none. */
+/* A run whose transaction failed in the database (sqlstate, and the server's primary
+ * message or NULL): its changes are gone. Decides the outcome into o — a lost lease is
+ * left alone, a refused creator and a refusal end the job failed, a transient failure is
+ * retried — and ends the job in a fresh transaction: with the creator's context (so a
+ * final status still reaches the modules' hooks), or, when even that is refused (the
+ * creator was removed), with none. */
 static const PGresult *finish_after_failure(struct runner *r, const struct mh_job *job,
                                             const struct mh_job_kind *kind, struct mh_request *req,
-                                            const char *sqlstate)
+                                            const char *sqlstate, const char *message,
+                                            struct outcome *o)
 {
-	struct outcome o;
 	struct mh_tx tx;
 	const PGresult *res;
 
-	if (strcmp(sqlstate, "MH409") == 0)
+	if (strcmp(sqlstate, "MH409") == 0) {
+		o->kind = MH_JOB_RETRY; /* for the log: nothing of this run was kept */
 		return NULL; /* the lease went to another runner: the job is theirs now */
-	if (strcmp(sqlstate, "MH403") == 0 || strcmp(sqlstate, "MH401") == 0) {
-		o.kind = MH_JOB_FAILED;
-		o.error = "forbidden: the job's creator may no longer do this in the tenant";
-	} else {
-		o.kind = MH_JOB_RETRY;
-		o.error = mh_arena_sprintf(&r->arena, "database_error: SQLSTATE %s", sqlstate);
 	}
-	o.result_json = NULL;
+	o->result_json = NULL;
+	if (strcmp(sqlstate, "MH403") == 0 || strcmp(sqlstate, "MH401") == 0) {
+		o->kind = MH_JOB_FAILED;
+		o->error = "forbidden: the job's creator may no longer do this in the tenant";
+	} else if (mh_runner_sqlstate_is_transient(sqlstate)) {
+		o->kind = MH_JOB_RETRY;
+		o->error = mh_arena_sprintf(&r->arena, "database_error: SQLSTATE %s", sqlstate);
+	} else {
+		/* The same statements would be refused the same way: say why, once. The primary
+		 * message only (bounded by db.c), never the DETAIL, which can quote row values. */
+		o->kind = MH_JOB_FAILED;
+		o->error = mh_arena_sprintf(&r->arena, "refused: SQLSTATE %s: %s", sqlstate,
+		                            message != NULL ? message : "no message");
+	}
+	if (o->error == NULL)
+		o->error = "database_error";
 	/* Recording the end needs no role: the failure may be that the creator lost theirs. */
 	req->min_role = MH_ROLE_NONE;
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
-	    (res = finish(r, &tx, job, kind, &o, 1)) != NULL)
+	    (res = finish(r, &tx, job, kind, o, 1)) != NULL)
 		return res;
 	req->principal.tenant_id = "";
 	req->principal.user_id = "";
 	if (mh_tx_begin(&tx, req, MH_TX_READ_WRITE) == MH_DB_OK &&
-	    (res = finish(r, &tx, job, kind, &o, 0)) != NULL)
+	    (res = finish(r, &tx, job, kind, o, 0)) != NULL)
 		return res;
 	mh_log(MH_LOG_ERROR, "job",
 	       "job %s: cannot record its failure (SQLSTATE %s); its lease "
@@ -312,17 +357,22 @@ static void run_job(struct runner *r, const PGresult *claim)
 		if (tx.sqlstate[0] != '\0') {
 			/* A statement failed: the transaction is aborted whatever the kind said. */
 			char state[6];
+			const char *message = tx.message;
+
 			memcpy(state, tx.sqlstate, sizeof(state));
 			mh_tx_rollback(&tx);
-			done = finish_after_failure(r, &job, kind, &req, state);
+			done = finish_after_failure(r, &job, kind, &req, state, message, &o);
 			goto out;
 		}
 		done = finish(r, &tx, &job, kind, &o, 1);
 		if (done == NULL) {
+			/* Statements the kind queued without reading their results fail here, at
+			 * the commit, as do jobs_finish and the hooks; no code means the
+			 * connection went. */
 			char state[6];
 			memcpy(state, tx.sqlstate[0] ? tx.sqlstate : "08006", sizeof(state));
-			o.kind = MH_JOB_RETRY;
-			done = finish_after_failure(r, &job, kind, &req, state);
+			done = finish_after_failure(r, &job, kind, &req, state,
+			                            tx.sqlstate[0] ? tx.message : NULL, &o);
 		}
 		goto out;
 	}

@@ -25,6 +25,14 @@ long long mh_runner_retry_delay_ms(int base_ms, int max_s, int attempt, uint64_t
  * "failed", "dead" (a retry with no attempt left), or NULL when the job is queued again. */
 const char *mh_runner_final_status(enum mh_job_outcome o, int attempt, int max_attempts);
 
+/* Whether a job whose transaction failed with sqlstate (5 characters) may succeed if run
+ * again: 1 for a transient failure (the connection, a serialization failure or deadlock, the
+ * server's resources, an operator's intervention or a timeout, a lock not available, a
+ * failover, the runner's own lease and hook codes; an empty sqlstate, whose cause is not
+ * known), which is retried with backoff; 0 for a refusal (a constraint, a trigger's RAISE, a
+ * data exception, an application code), which ends the job failed at once. */
+int mh_runner_sqlstate_is_transient(const char *sqlstate);
+
 /* Registers the runner's statements; call in the master before forking. */
 int mh_runner_register(void);
 

@@ -8,6 +8,7 @@
 
 #include "core/apikey.h"
 #include "core/log.h"
+#include "core/page_list.h"
 #include "core/revocation.h"
 #include "modules/auth/auth.h"
 
@@ -44,11 +45,10 @@ int apikeys_create(struct mh_request *req, struct mh_response *res, const char *
                    const char *role, const char *expires_at)
 {
 	struct mh_apikey_new key;
-	struct mh_tx tx;
 	const PGresult *r;
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 8);
 	const char *loc;
-	int q, rc;
+	int rc;
 
 	if (p == NULL || mh_apikey_make(req->arena, req->principal.tenant_id, &key) < 0)
 		return -1;
@@ -64,15 +64,11 @@ int apikeys_create(struct mh_request *req, struct mh_response *res, const char *
 	p[5] = expires_at;
 	p[6] = mh_address_client(req);
 	p[7] = req->request_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "apikeys_create", p, 8);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
+	rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE, reply_db_error,
+	                         &(struct mh_tx_query){"apikeys_create", p, 8}, &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	loc = mh_arena_sprintf(req->arena, "/api/v1/tenants/current/api-keys/%s", key.id);
 	if (loc != NULL)
@@ -91,65 +87,37 @@ int apikeys_create(struct mh_request *req, struct mh_response *res, const char *
 
 int apikeys_list(struct mh_request *req, struct mh_response *res, const struct mh_page *page)
 {
-	struct mh_tx tx;
-	const PGresult *r;
-	struct mh_buf *b = &res->body;
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
-	int q, rc, n, shown;
+	static const struct mh_page_list keys = {"apikeys_first", "apikeys_after", put_key, 6, 0,
+	                                         reply_db_error};
 
-	if (p == NULL)
-		return -1;
-	p[0] = mh_arena_sprintf(req->arena, "%d", page->limit + 1);
-	p[1] = page->after_ts;
-	p[2] = page->after_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = page->after_ts ? mh_tx_query(&tx, "apikeys_after", p, 3)
-	                   : mh_tx_query(&tx, "apikeys_first", p, 1);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
-	n = PQntuples(r);
-	shown = n > page->limit ? page->limit : n;
-	b->len = 0;
-	mh_buf_puts(b, "{\"data\":[");
-	for (int i = 0; i < shown; i++) {
-		if (i > 0)
-			mh_buf_putc(b, ',');
-		put_key(b, r, i);
+	return mh_page_list(req, res, &keys, page);
+}
+
+/* The one key statement s names (apikeys_get, apikeys_revoke) in a transaction of its own:
+ * 1 with *r its row; 0 having replied (404 when the tenant has no such key); -1 as
+ * mh_tx_end_or_reply. */
+static int key_or_reply(struct mh_request *req, struct mh_response *res, unsigned flags,
+                        const struct mh_tx_query *s, const PGresult **r)
+{
+	int rc = mh_tx_once_or_reply(req, res, flags, reply_db_error, s, r);
+
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(*r) != 1) {
+		mh_reply_error(req, res, 404, "not_found", "no such API key in this tenant");
+		return 0;
 	}
-	mh_buf_puts(b, "],\"next_cursor\":");
-	if (n > page->limit)
-		mh_buf_json_cstr(b, mh_page_cursor(req->arena, PQgetvalue(r, shown - 1, 6),
-		                                   PQgetvalue(r, shown - 1, 0)));
-	else
-		mh_buf_puts(b, "null");
-	mh_buf_putc(b, '}');
-	res->status = 200;
-	return 0;
+	return 1;
 }
 
 int apikeys_get(struct mh_request *req, struct mh_response *res, const char *id)
 {
-	struct mh_tx tx;
+	const struct mh_tx_query s = {"apikeys_get", &id, 1};
 	const PGresult *r;
-	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
+	int rc = key_or_reply(req, res, MH_TX_READ_ONLY, &s, &r);
 
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "apikeys_get", &id, 1);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
-	if (PQntuples(r) != 1)
-		return mh_reply_error(req, res, 404, "not_found", "no such API key in this tenant");
+	if (rc <= 0)
+		return rc;
 	res->body.len = 0;
 	mh_buf_puts(&res->body, "{\"data\":");
 	put_key(&res->body, r, 0);
@@ -160,28 +128,13 @@ int apikeys_get(struct mh_request *req, struct mh_response *res, const char *id)
 
 int apikeys_revoke(struct mh_request *req, struct mh_response *res, const char *id)
 {
-	struct mh_tx tx;
+	const char *p[3] = {id, mh_address_client(req), req->request_id};
+	const struct mh_tx_query s = {"apikeys_revoke", p, 3};
 	const PGresult *r;
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
-	int q, rc;
+	int rc = key_or_reply(req, res, MH_TX_READ_WRITE, &s, &r);
 
-	if (p == NULL)
-		return -1;
-	p[0] = id;
-	p[1] = mh_address_client(req);
-	p[2] = req->request_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "apikeys_revoke", p, 3);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
-	if (PQntuples(r) != 1)
-		return mh_reply_error(req, res, 404, "not_found", "no such API key in this tenant");
+	if (rc <= 0)
+		return rc;
 	/* The database already refuses the key in every request's transaction; the shared
 	 * table also stops it before any, on every worker of every machine, and answers the
 	 * routes that open no transaction. A retry after 503 finds the key revoked and records

@@ -14,11 +14,11 @@
 #include "core/address.h"
 #include "core/log.h"
 #include "core/revocation.h"
+#include "core/tx_run.h"
 #include "modules/mail/mail.h"
 
 #define RESET_TTL  (30 * 60)
 #define VERIFY_TTL (7 * 24 * 3600)
-#define HOUR       3600
 
 int auth_token_shape_ok(const char *token)
 {
@@ -57,11 +57,11 @@ static const char *link_vars(struct mh_arena *a, const char *page, const char *t
 
 int auth_password_forgot(struct mh_request *req, struct mh_response *res, const char *email)
 {
-	struct mh_tx tx;
+	const struct mh_tx_query s = {"auth_forgot_queue", &email, 1};
+	const PGresult *r;
 	int rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
-	                              auth_settings.mail_ip_max, HOUR);
+	rc = auth_mail_ip_limit_or_reply(req, res);
 	if (rc <= 0)
 		return rc;
 	/* From here on the same steps whoever the address belongs to: the cooldown is keyed by
@@ -70,15 +70,8 @@ int auth_password_forgot(struct mh_request *req, struct mh_response *res, const 
 	rc = auth_mail_cooldown_take(req, "forgot", email);
 	if (rc < 0)
 		return -1;
-	if (rc == 1) {
-		rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-		if (rc != MH_DB_OK)
-			return mh_db_reply_error(req, res, &tx, rc);
-		mh_tx_query(&tx, "auth_forgot_queue", &email, 1);
-		rc = mh_tx_commit(&tx);
-		if (rc != MH_DB_OK)
-			return mh_db_reply_error(req, res, &tx, rc);
-	}
+	if (rc == 1 && (rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE, NULL, &s, &r)) <= 0)
+		return rc;
 	res->body.len = 0;
 	mh_buf_puts(&res->body, "{\"data\":{\"status\":\"accepted\"}}");
 	res->status = 202;
@@ -158,9 +151,8 @@ int auth_password_reset(struct mh_request *req, struct mh_response *res, const c
                         const char *password)
 {
 	const char *hash, **p;
-	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!auth_token_shape_ok(token))
 		return invalid_token(req, res);
@@ -172,16 +164,10 @@ int auth_password_reset(struct mh_request *req, struct mh_response *res, const c
 	p[1] = hash;
 	p[2] = mh_address_client(req);
 	p[3] = req->request_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_password_reset", p, 4);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
+	rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE, NULL,
+	                         &(struct mh_tx_query){"auth_password_reset", p, 4}, &r);
+	if (rc <= 0)
+		return rc;
 	if (PQntuples(r) != 1)
 		return invalid_token(req, res);
 	req->principal.user_id = PQgetvalue(r, 0, 0);
@@ -215,27 +201,18 @@ int auth_verify_queue(struct mh_tx *tx, const char *email)
 
 int auth_email_verify(struct mh_request *req, struct mh_response *res, const char *token)
 {
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
-	struct mh_tx tx;
+	const char *p[3] = {NULL, mh_address_client(req), req->request_id};
+	const struct mh_tx_query s = {"auth_email_verify", p, 3};
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!auth_token_shape_ok(token))
 		return invalid_token(req, res);
-	if (p == NULL || (p[0] = auth_token_hash_param(req->arena, token)) == NULL)
+	if ((p[0] = auth_token_hash_param(req->arena, token)) == NULL)
 		return -1;
-	p[1] = mh_address_client(req);
-	p[2] = req->request_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_email_verify", p, 3);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
+	rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE, NULL, &s, &r);
+	if (rc <= 0)
+		return rc;
 	if (PQntuples(r) != 1)
 		return invalid_token(req, res);
 	res->status = 204;
@@ -244,13 +221,11 @@ int auth_email_verify(struct mh_request *req, struct mh_response *res, const cha
 
 int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 {
-	const char *tenant = req->principal.tenant_id;
 	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
-	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
-	                              auth_settings.mail_ip_max, HOUR);
+	rc = auth_mail_ip_limit_or_reply(req, res);
 	if (rc <= 0)
 		return rc;
 	rc = auth_mail_cooldown_take(req, "verify", req->principal.user_id);
@@ -265,17 +240,12 @@ int auth_email_verify_resend(struct mh_request *req, struct mh_response *res)
 		                      "a verification mail was sent moments ago; check your inbox");
 	}
 	/* The user's own context (auth_verify_issue reads app_user_id()), any tenant. */
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	req->principal.tenant_id = tenant;
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = auth_verify_queue(&tx, NULL);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
+	if (!mh_tx_begin_or_reply(&tx, req, res, MH_TX_READ_WRITE | MH_TX_WITHOUT_TENANT))
+		return 0;
+	rc = mh_tx_end_or_reply(&tx, res, mh_tx_commit, NULL, auth_verify_queue(&tx, NULL), &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	res->body.len = 0;
 	mh_buf_puts(&res->body, "{\"data\":{\"status\":");
@@ -308,28 +278,17 @@ int auth_unverified_denied(const char *action)
 
 int auth_verified_or_reply(struct mh_request *req, struct mh_response *res, const char *action)
 {
-	const char *tenant = req->principal.tenant_id;
-	struct mh_tx tx;
+	const struct mh_tx_query s = {"auth_email_verified", NULL, 0};
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!auth_unverified_denied(action))
 		return 1;
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
-	req->principal.tenant_id = tenant;
-	if (rc != MH_DB_OK) {
-		mh_db_reply_error(req, res, &tx, rc);
+	/* The user's own address, whichever tenant the request is for. */
+	rc = mh_tx_once_or_reply(req, res, MH_TX_READ_ONLY | MH_TX_WITHOUT_TENANT, NULL, &s, &r);
+	if (rc == 0)
 		return 0;
-	}
-	q = mh_tx_query(&tx, "auth_email_verified", NULL, 0);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK) {
-		mh_db_reply_error(req, res, &tx, rc);
-		return 0;
-	}
-	r = mh_tx_result(&tx, q);
-	if (r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+	if (rc > 0 && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
 		return 1;
 	mh_reply_error(req, res, 403, "email_unverified",
 	               "confirm your e-mail address first (POST /api/v1/auth/email/verify/resend"

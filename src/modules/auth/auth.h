@@ -50,6 +50,14 @@ int auth_session_reply(struct mh_request *req, struct mh_response *res, int stat
 /* Queues the statement that names the client (User-Agent, coarse address) of the refresh
  * tokens the transaction writes; before them. Returns the query index or MH_DB_ERROR. */
 int auth_client_note_queue(struct mh_tx *tx);
+/* The SECURITY DEFINER statement s of a flow that writes a refresh token without a tenant
+ * context (it finds its rows itself, by a mailed token or by the user's memberships), after
+ * the note of the client the token is for, in a read-write transaction ended with end
+ * (mh_tx_commit; mh_tx_fetch keeps it open for more). Returns 1 with *r the statement's
+ * result; 0 having replied (503, the database's error); -1 without a result. */
+int auth_tx_without_tenant_or_reply(struct mh_request *req, struct mh_response *res,
+                                    struct mh_tx *tx, const struct mh_tx_query *s,
+                                    int (*end)(struct mh_tx *), const PGresult **r);
 
 /* Hashes a password (argon2id, the configured cost) into the arena; NULL on failure. */
 const char *auth_password_hash(struct mh_request *req, const char *password);

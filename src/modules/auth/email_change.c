@@ -14,10 +14,10 @@
 #include "core/log.h"
 #include "core/password.h"
 #include "core/revocation.h"
+#include "core/tx_run.h"
 #include "modules/mail/mail.h"
 
 #define CHANGE_TTL (24 * 3600)
-#define HOUR       3600
 
 /* 202 {"data":{"status":"queued"}}: what every accepted request hears, whoever the new
  * address belongs to and whether a mail went out. */
@@ -64,25 +64,21 @@ static int password_right_or_reply(struct mh_request *req, struct mh_response *r
 int auth_email_change_request(struct mh_request *req, struct mh_response *res, const char *email,
                               const char *current_password)
 {
-	const char *tenant = req->principal.tenant_id, *current = NULL, *token, **p;
+	const char *current = NULL, *token, **p;
 	struct mh_tx tx;
 	const PGresult *r;
 	int q, rc;
 
 	/* Counted before the password check: it also bounds guessing with a stolen token. */
-	rc = auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
-	                              auth_settings.mail_ip_max, HOUR);
+	rc = auth_mail_ip_limit_or_reply(req, res);
 	if (rc <= 0)
 		return rc;
 	p = mh_arena_alloc(req->arena, sizeof(*p) * 6);
 	if (p == NULL)
 		return -1;
 	/* The user's own context, no tenant: the account is not any tenant's. */
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	req->principal.tenant_id = tenant;
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
+	if (!mh_tx_begin_or_reply(&tx, req, res, MH_TX_READ_WRITE | MH_TX_WITHOUT_TENANT))
+		return 0;
 	/* Round trip 1: the password hash, the row locked until commit. */
 	q = mh_tx_query(&tx, "auth_email_change_lock", NULL, 0);
 	if (!password_right_or_reply(req, res, &tx, q, current_password, &current))
@@ -125,11 +121,10 @@ int auth_email_change_request(struct mh_request *req, struct mh_response *res, c
 	p[4] = mh_address_client(req);
 	p[5] = req->request_id;
 	q = mh_tx_query(&tx, "auth_email_change_request", p, 6);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
+	rc = mh_tx_end_or_reply(&tx, res, mh_tx_commit, NULL, q, &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	return queued(res);
 }
@@ -156,7 +151,7 @@ int auth_email_change_confirm(struct mh_request *req, struct mh_response *res, c
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 8);
 	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!auth_token_shape_ok(token))
 		return confirm_refused(req, res, "invalid");
@@ -178,17 +173,13 @@ int auth_email_change_confirm(struct mh_request *req, struct mh_response *res, c
 	p[7] = req->request_id;
 	if (p[5] == NULL)
 		return -1;
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	req->principal.tenant_id = tenant;
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	auth_client_note_queue(&tx);
-	q = mh_tx_query(&tx, "auth_email_change_confirm", p, 8);
-	rc = mh_tx_fetch(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	if ((r = mh_tx_result(&tx, q)) == NULL || PQntuples(r) != 1)
+	/* Kept open: the revocation below must be recorded before the commit. */
+	rc = auth_tx_without_tenant_or_reply(
+	        req, res, &tx, &(struct mh_tx_query){"auth_email_change_confirm", p, 8},
+	        mh_tx_fetch, &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	outcome = PQgetvalue(r, 0, 0);
 	if (strcmp(outcome, "changed") != 0) {

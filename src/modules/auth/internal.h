@@ -74,6 +74,9 @@ extern struct mh_job_kind auth_job_kinds[];
 extern char auth_keep_days[16];
 
 /* limits.c */
+/* The per-client-address limit of the routes that send mail: mail_ip_max requests an hour,
+ * as auth_rate_limit_or_reply counts and answers them (1 go ahead; 0 replied 429; -1). */
+int auth_mail_ip_limit_or_reply(struct mh_request *req, struct mh_response *res);
 /* Takes the cooldown of flow for id (an address, a user id): 1 when a mail may go now (and
  * the next one waits mail_cooldown seconds), 0 in the cooldown, -1 out of memory. Redis down:
  * 1 (fails open, logged). */

@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "core/address.h"
 #include "core/log.h"
 #include "core/redis.h"
 
@@ -79,4 +80,10 @@ int auth_mail_cooldown_take(struct mh_request *req, const char *flow, const char
 		return 1;
 	}
 	return r->type == REDIS_REPLY_STATUS ? 1 : 0;
+}
+
+int auth_mail_ip_limit_or_reply(struct mh_request *req, struct mh_response *res)
+{
+	return auth_rate_limit_or_reply(req, res, "ip", mh_address_client(req),
+	                                auth_settings.mail_ip_max, 3600);
 }

@@ -20,7 +20,7 @@
  * nobody can extend those). KEYS: pairs hash, account counter, address counter.
  * ARGV: address, window seconds. Returns the pair's failures.
  */
-static const char fail_script[] =
+static const char fail_source[] =
         "local t = redis.call('TIME')\n"
         "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
         "local window = tonumber(ARGV[2])\n"
@@ -38,6 +38,8 @@ static const char fail_script[] =
         "  redis.call('INCR', KEYS[i])\n"
         "end\n"
         "return n\n";
+/* Loaded once per worker, then run by its hash (core/redis.h). */
+static struct mh_redis_script fail_script = {.source = fail_source};
 
 static long long reply_ll(const redisReply *r);
 static void keys_for(struct mh_arena *a, const char *email, const char *ip, struct auth_lockout *l);
@@ -136,10 +138,10 @@ int auth_lockout_check_or_reply(struct mh_request *req, struct mh_response *res,
 void auth_lockout_fail(struct mh_request *req, const struct auth_lockout *l)
 {
 	char window[16];
+	const char *args[6] = {"3", l->pairs_key, l->account_key, l->ip_key, l->ip, window};
 
 	snprintf(window, sizeof(window), "%d", auth_settings.login_lockout);
-	if (mh_redis_command(req, "EVAL %s 3 %s %s %s %s %s", fail_script, l->pairs_key,
-	                     l->account_key, l->ip_key, l->ip, window) == NULL)
+	if (mh_redis_script_run(req, &fail_script, 6, args) == NULL)
 		mh_log(MH_LOG_WARN, "lockout_count_failed",
 		       "request %s: cannot count a failed login", req->request_id);
 }

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/password.h"
 #include "core/revocation.h"
+#include "core/tx_run.h"
 
 /* ---- Helpers shared with other modules (auth.h) ------------------------------------------ */
 
@@ -349,10 +350,9 @@ int auth_login(struct mh_request *req, struct mh_response *res, const char *emai
 	       const char *password, const char *tenant)
 {
 	struct auth_lockout l;
-	struct mh_tx tx;
 	const PGresult *r;
 	const char *hash = NULL, *user_id = "";
-	int q, rc, known, ok;
+	int rc, known, ok;
 	size_t pwlen = strlen(password);
 
 	rc = auth_lockout_check_or_reply(req, res, email, &l);
@@ -360,15 +360,11 @@ int auth_login(struct mh_request *req, struct mh_response *res, const char *emai
 		return rc;
 	/* Round trip 1: the account's hash, nothing about its tenants (their number would
 	 * show in the time a failure takes). */
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_login_lookup", &email, 1);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	known = r != NULL && PQntuples(r) == 1;
+	rc = mh_tx_once_or_reply(req, res, MH_TX_READ_ONLY, NULL,
+	                         &(struct mh_tx_query){"auth_login_lookup", &email, 1}, &r);
+	if (rc == 0)
+		return 0;
+	known = rc > 0 && PQntuples(r) == 1;
 	if (known) {
 		user_id = PQgetvalue(r, 0, 0);
 		hash = PQgetvalue(r, 0, 1);
@@ -477,9 +473,8 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 {
 	const char *h = mh_header(req, "authorization"), *cookie, *sid = NULL;
 	const char *user_id = NULL, *tenant_id = NULL;
-	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!origin_ok_or_reply(req, res))
 		return 0;
@@ -508,13 +503,11 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 					return -1;
 				p[0] = sid;
 				p[1] = user_id;
-				rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-				if (rc == MH_DB_OK) {
-					mh_tx_query(&tx, "auth_session_end", p, 2);
-					rc = mh_tx_commit(&tx);
-				}
-				if (rc != MH_DB_OK)
-					return mh_db_reply_error(req, res, &tx, rc);
+				rc = mh_tx_once_or_reply(
+				        req, res, MH_TX_READ_WRITE, NULL,
+				        &(struct mh_tx_query){"auth_session_end", p, 2}, &r);
+				if (rc <= 0)
+					return rc;
 			}
 		}
 	}
@@ -526,16 +519,10 @@ int auth_logout(struct mh_request *req, struct mh_response *res)
 			return -1;
 		p[1] = mh_address_client(req);
 		p[2] = req->request_id;
-		rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-		if (rc != MH_DB_OK)
-			return mh_db_reply_error(req, res, &tx, rc);
-		q = mh_tx_query(&tx, "auth_logout", p, 3);
-		rc = mh_tx_commit(&tx);
-		if (rc != MH_DB_OK)
-			return mh_db_reply_error(req, res, &tx, rc);
-		r = mh_tx_result(&tx, q);
-		if (r == NULL)
-			return -1;
+		rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE, NULL,
+		                         &(struct mh_tx_query){"auth_logout", p, 3}, &r);
+		if (rc <= 0)
+			return rc;
 		/* The cookie's session, when it is another one: the refresh family is revoked
 		 * already, so a retry after a 503 finds it again and completes. */
 		if (PQntuples(r) == 1 && (sid == NULL || strcmp(sid, PQgetvalue(r, 0, 2)) != 0) &&
@@ -569,18 +556,14 @@ int auth_logout_all(struct mh_request *req, struct mh_response *res)
 	p[4] = req->request_id;
 	/* Without a tenant context, so that it works even for a user who has since left the
 	 * token's tenant: logging out everywhere must never be refused. */
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	req->principal.tenant_id = current;
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
+	if (!mh_tx_begin_or_reply(&tx, req, res, MH_TX_READ_WRITE | MH_TX_WITHOUT_TENANT))
+		return 0;
 	q = mh_tx_query(&tx, "auth_revoke_all", NULL, 0);
 	mh_tx_query(&tx, "auth_audit_named", p, 5);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
+	rc = mh_tx_end_or_reply(&tx, res, mh_tx_commit, NULL, q, &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	/* Every refresh token is revoked and the version bumped; the access tokens die when
 	 * Redis says so. If it cannot, the client hears 503 and retries (each retry bumps
@@ -595,12 +578,12 @@ int auth_logout_all(struct mh_request *req, struct mh_response *res)
 
 int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const char *tenant_id)
 {
-	const char *token, *token_hash, *current = req->principal.tenant_id;
-	const char *family = auth_session_new(req->arena);
+	const char *token, *token_hash, *family = auth_session_new(req->arena);
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 6);
+	const struct mh_tx_query s = {"auth_switch_tenant", p, 6};
 	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (p == NULL || family == NULL || auth_refresh_new(req->arena, &token, &token_hash) < 0)
 		return -1;
@@ -614,19 +597,9 @@ int auth_switch_tenant(struct mh_request *req, struct mh_response *res, const ch
 		return -1;
 	/* No tenant context: the user may have left the current tenant; the definer function
 	 * checks the membership of the target one. */
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	req->principal.tenant_id = current;
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	auth_client_note_queue(&tx);
-	q = mh_tx_query(&tx, "auth_switch_tenant", p, 6);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
+	rc = auth_tx_without_tenant_or_reply(req, res, &tx, &s, mh_tx_commit, &r);
+	if (rc <= 0)
+		return rc;
 	if (PQntuples(r) != 1)
 		return mh_reply_error(req, res, 403, "forbidden", "you are not a member of that tenant");
 	{

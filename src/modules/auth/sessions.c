@@ -8,6 +8,7 @@
 #include "core/address.h"
 
 #include "core/revocation.h"
+#include "core/tx_run.h"
 
 int auth_client_note_queue(struct mh_tx *tx)
 {
@@ -21,38 +22,36 @@ int auth_client_note_queue(struct mh_tx *tx)
 	return mh_tx_query(tx, "auth_client_note", p, 2);
 }
 
-/* A transaction in the user's own context without a tenant: a user who has left the
- * token's tenant still sees and ends their sessions. */
-static int begin_as_user(struct mh_tx *tx, struct mh_request *req, unsigned flags)
+int auth_tx_without_tenant_or_reply(struct mh_request *req, struct mh_response *res,
+                                    struct mh_tx *tx, const struct mh_tx_query *s,
+                                    int (*end)(struct mh_tx *), const PGresult **r)
 {
-	const char *current = req->principal.tenant_id;
-	int rc;
+	int q;
 
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(tx, req, flags);
-	req->principal.tenant_id = current;
-	return rc;
+	if (!mh_tx_begin_or_reply(tx, req, res, MH_TX_READ_WRITE | MH_TX_WITHOUT_TENANT))
+		return 0;
+	/* Not checked: a statement that could not be queued refuses the transaction. */
+	auth_client_note_queue(tx);
+	q = mh_tx_query(tx, s->name, s->params, s->nparams);
+	return mh_tx_end_or_reply(tx, res, end, NULL, q, r);
 }
+
+/* The user's own context without a tenant: a user who has left the token's tenant still
+ * sees and ends their sessions. */
+#define AS_USER MH_TX_WITHOUT_TENANT
 
 int auth_sessions_list(struct mh_request *req, struct mh_response *res)
 {
 	static const char *const names[] = {"id",         "tenant_id",    "tenant_name",
 	                                    "created_at", "last_used_at", "expires_at",
 	                                    "user_agent", "ip_network"};
+	const struct mh_tx_query s = {"auth_sessions_list", NULL, 0};
 	struct mh_buf *b = &res->body;
-	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc = begin_as_user(&tx, req, MH_TX_READ_ONLY);
+	int rc = mh_tx_once_or_reply(req, res, MH_TX_READ_ONLY | AS_USER, NULL, &s, &r);
 
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_sessions_list", NULL, 0);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	b->len = 0;
 	mh_buf_puts(b, "{\"data\":[");
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -74,26 +73,13 @@ int auth_sessions_list(struct mh_request *req, struct mh_response *res)
 
 int auth_session_revoke(struct mh_request *req, struct mh_response *res, const char *id)
 {
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
-	struct mh_tx tx;
+	const char *p[3] = {id, mh_address_client(req), req->request_id};
+	const struct mh_tx_query s = {"auth_session_revoke", p, 3};
 	const PGresult *r;
-	int q, rc;
+	int rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE | AS_USER, NULL, &s, &r);
 
-	if (p == NULL)
-		return -1;
-	p[0] = id;
-	p[1] = mh_address_client(req);
-	p[2] = req->request_id;
-	rc = begin_as_user(&tx, req, MH_TX_READ_WRITE);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "auth_session_revoke", p, 3);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	if (PQntuples(r) != 1)
 		return mh_reply_error(req, res, 404, "not_found", "you have no such session");
 	/* The refresh family is revoked; its access tokens die now on every worker, or the

@@ -29,21 +29,25 @@ static const struct mh_config_key auth_keys[] = {
 };
 #undef S
 
-/* The core verifies the tokens this module issues: it refuses a longer-lived one, and its
- * revocation records must outlive the longest. */
-static int auth_apply(const void *values, char *err, size_t errlen)
+static int checked_token_ttl;
+
+static int auth_check(const void *values, char *err, size_t errlen)
 {
 	const struct auth_settings *s = values;
 
 	(void)err;
 	(void)errlen;
-	mh_auth_set_token_lifetime(s->access_token_ttl);
+	checked_token_ttl = s->access_token_ttl;
 	return 0;
 }
 
+/* The core verifies the tokens this module issues: it refuses a longer-lived one, and its
+ * revocation records must outlive the longest. */
+static void auth_commit(void)
+{
+	mh_auth_set_token_lifetime(checked_token_ttl);
+}
+
 const struct mh_settings auth_config = {
-        auth_keys,
-        &auth_settings,
-        sizeof(auth_settings),
-        auth_apply,
+        auth_keys, &auth_settings, sizeof(auth_settings), auth_check, auth_commit,
 };

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "core/curl_easy.h"
 #include "core/json.h"
 
 #define MAX_ANSWER (64 * 1024)
@@ -85,24 +86,16 @@ int billing_provider_post(struct mh_arena *a, struct billing_call *call)
 		curl_slist_free_all(h);
 		return -1;
 	}
+	/* The configured URL only (http for a loopback stand-in), through no proxy of the
+	 * environment: the request carries the secret key. */
+	if (mh_curl_easy_setup(c, "http,https", (long)billing_settings.billing_timeout, NULL) < 0)
+		return -1;
 	mh_buf_init(&answer, a, 1024);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "Menhir-Billing/1");
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->form);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(call->form));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)billing_settings.billing_timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)billing_settings.billing_timeout);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	/* The configured URL only (http for a loopback stand-in), through no proxy of the
-	 * environment: the request carries the secret key. */
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
 	if (curl_easy_perform(c) != CURLE_OK)

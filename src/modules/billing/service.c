@@ -45,31 +45,45 @@ static void put_text(struct mh_buf *b, const PGresult *r, int row, int col)
 		mh_buf_json_cstr(b, PQgetvalue(r, row, col));
 }
 
-/* GET /tenants/current/usage: every meter of the plan, gauges first. */
-int billing_usage_get(struct mh_request *req, struct mh_response *res)
+/* The read-only statement q, then {"data":[…]} with put_row writing each row's object. */
+static int reply_rows(struct mh_request *req, struct mh_response *res, int (*q)(struct mh_tx *),
+                      void (*put_row)(struct mh_buf *, const PGresult *, int))
 {
 	struct mh_buf *b = &res->body;
 	int replied;
-	const PGresult *r = read_one(req, res, billing_repo_usage, &replied);
+	const PGresult *r = read_one(req, res, q, &replied);
 
 	if (r == NULL)
 		return replied ? 0 : -1;
 	b->len = 0;
 	mh_buf_puts(b, "{\"data\":[");
 	for (int i = 0; i < PQntuples(r); i++) {
-		mh_buf_puts(b, i ? ",{\"meter\":" : "{\"meter\":");
-		put_text(b, r, i, BILLING_USAGE_METER);
-		mh_buf_puts(b, ",\"limit\":");
-		put_number(b, r, i, BILLING_USAGE_LIMIT);
-		mh_buf_puts(b, ",\"used\":");
-		put_number(b, r, i, BILLING_USAGE_USED);
-		mh_buf_puts(b, ",\"period_end\":");
-		put_text(b, r, i, BILLING_USAGE_END);
-		mh_buf_putc(b, '}');
+		if (i > 0)
+			mh_buf_putc(b, ',');
+		put_row(b, r, i);
 	}
 	mh_buf_puts(b, "]}");
 	res->status = 200;
 	return b->failed ? -1 : 0;
+}
+
+static void put_meter(struct mh_buf *b, const PGresult *r, int i)
+{
+	mh_buf_puts(b, "{\"meter\":");
+	put_text(b, r, i, BILLING_USAGE_METER);
+	mh_buf_puts(b, ",\"limit\":");
+	put_number(b, r, i, BILLING_USAGE_LIMIT);
+	mh_buf_puts(b, ",\"used\":");
+	put_number(b, r, i, BILLING_USAGE_USED);
+	mh_buf_puts(b, ",\"period_end\":");
+	put_text(b, r, i, BILLING_USAGE_END);
+	mh_buf_putc(b, '}');
+}
+
+/* GET /tenants/current/usage: every meter of the plan, gauges first. */
+int billing_usage_get(struct mh_request *req, struct mh_response *res)
+{
+	return reply_rows(req, res, billing_repo_usage, put_meter);
 }
 
 /* GET /tenants/current/subscription. */
@@ -105,32 +119,24 @@ int billing_subscription_get(struct mh_request *req, struct mh_response *res)
 	return b->failed ? -1 : 0;
 }
 
+static void put_plan(struct mh_buf *b, const PGresult *r, int i)
+{
+	mh_buf_puts(b, "{\"name\":");
+	put_text(b, r, i, BILLING_PLAN_NAME);
+	mh_buf_puts(b, ",\"title\":");
+	put_text(b, r, i, BILLING_PLAN_TITLE);
+	mh_buf_printf(b, ",\"purchasable\":%s,\"limits\":",
+	              PQgetisnull(r, i, BILLING_PLAN_PRICE) ? "false" : "true");
+	mh_buf_puts(b, PQgetvalue(r, i, BILLING_PLAN_LIMITS));
+	mh_buf_puts(b, ",\"features\":");
+	mh_buf_puts(b, PQgetvalue(r, i, BILLING_PLAN_FEATURES));
+	mh_buf_putc(b, '}');
+}
+
 /* GET /billing/plans: every plan, cheapest first. */
 int billing_plans_list(struct mh_request *req, struct mh_response *res)
 {
-	struct mh_buf *b = &res->body;
-	int replied;
-	const PGresult *r = read_one(req, res, billing_repo_plans, &replied);
-
-	if (r == NULL)
-		return replied ? 0 : -1;
-	b->len = 0;
-	mh_buf_puts(b, "{\"data\":[");
-	for (int i = 0; i < PQntuples(r); i++) {
-		mh_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-		put_text(b, r, i, BILLING_PLAN_NAME);
-		mh_buf_puts(b, ",\"title\":");
-		put_text(b, r, i, BILLING_PLAN_TITLE);
-		mh_buf_printf(b, ",\"purchasable\":%s,\"limits\":",
-		              PQgetisnull(r, i, BILLING_PLAN_PRICE) ? "false" : "true");
-		mh_buf_puts(b, PQgetvalue(r, i, BILLING_PLAN_LIMITS));
-		mh_buf_puts(b, ",\"features\":");
-		mh_buf_puts(b, PQgetvalue(r, i, BILLING_PLAN_FEATURES));
-		mh_buf_putc(b, '}');
-	}
-	mh_buf_puts(b, "]}");
-	res->status = 200;
-	return b->failed ? -1 : 0;
+	return reply_rows(req, res, billing_repo_plans, put_plan);
 }
 
 /* {"data":{"url":…}} */
@@ -155,22 +161,45 @@ static int reply_provider_failed(struct mh_request *req, struct mh_response *res
 	                      "the payment provider could not be reached or refused the request");
 }
 
-/* Reads the target plan (NULL: none) and the tenant's customer (one round trip, a transaction of
- * its own that ends before the provider is called: no transaction stays open across the network).
- */
+/* With the provider configured (else 503), reads the target plan (NULL: none) and the tenant's
+ * customer (one round trip, a transaction of its own that ends before the provider is called: no
+ * transaction stays open across the network). Returns 0, 1 when it replied, -1 for a 500. */
 static int target_or_reply(struct mh_request *req, struct mh_response *res, const char *plan,
                            const PGresult **out)
 {
 	struct mh_tx tx;
-	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
+	int q, rc;
 
-	if (rc != MH_DB_OK)
+	if (billing_secrets.api_key[0] == '\0')
+		return mh_reply_unavailable(req, res, "the payment provider (not configured)"), 1;
+	if ((rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc), 1;
 	q = plan ? billing_repo_checkout_target(&tx, plan) : billing_repo_customer(&tx);
 	if ((rc = mh_tx_commit(&tx)) != MH_DB_OK)
 		return mh_db_reply_error(req, res, &tx, rc), 1;
 	*out = mh_tx_result(&tx, q);
 	return *out == NULL ? -1 : 0;
+}
+
+/* Asks the provider for a session (path) with form; *url gets the page it answers. The
+ * idempotency key is this request's (kind names the use case), so the provider replays its
+ * first answer for a retry of this very request. Returns 0, 1 when it replied (502), -1 for a
+ * 500. */
+static int session_or_reply(struct mh_request *req, struct mh_response *res, const char *path,
+                            const char *kind, struct mh_buf *form, const char **url)
+{
+	struct billing_call call;
+
+	memset(&call, 0, sizeof(call));
+	call.path = path;
+	call.form = mh_buf_cstr(form);
+	call.idempotency_key = mh_arena_sprintf(req->arena, "menhir-%s-%s", kind, req->request_id);
+	if (call.form == NULL || call.idempotency_key == NULL)
+		return -1;
+	if (billing_provider_post(req->arena, &call) < 0)
+		return reply_provider_failed(req, res, &call), 1;
+	*url = call.url;
+	return 0;
 }
 
 /* Records what the owner asked the provider for (one round trip). */
@@ -191,12 +220,10 @@ static int audit(struct mh_request *req, const char *action, const char *target)
 int billing_checkout(struct mh_request *req, struct mh_response *res, const char *plan)
 {
 	const PGresult *t = NULL;
-	struct billing_call call;
+	const char *url = NULL;
 	struct mh_buf form;
 	int rc;
 
-	if (billing_secrets.api_key[0] == '\0')
-		return mh_reply_unavailable(req, res, "the payment provider (not configured)");
 	if ((rc = target_or_reply(req, res, plan, &t)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (PQntuples(t) != 1)
@@ -221,19 +248,13 @@ int billing_checkout(struct mh_request *req, struct mh_response *res, const char
 	billing_form_add(&form, "cancel_url", billing_settings.billing_return_url);
 	if (!PQgetisnull(t, 0, BILLING_TARGET_CUSTOMER))
 		billing_form_add(&form, "customer", PQgetvalue(t, 0, BILLING_TARGET_CUSTOMER));
-	memset(&call, 0, sizeof(call));
-	call.path = "/v1/checkout/sessions";
-	call.form = mh_buf_cstr(&form);
-	/* The provider replays its first answer for a retry of this very request. */
-	call.idempotency_key = mh_arena_sprintf(req->arena, "menhir-checkout-%s", req->request_id);
-	if (call.form == NULL || call.idempotency_key == NULL)
-		return -1;
-	if (billing_provider_post(req->arena, &call) < 0)
-		return reply_provider_failed(req, res, &call);
+	rc = session_or_reply(req, res, "/v1/checkout/sessions", "checkout", &form, &url);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
 	if (audit(req, "billing.checkout", plan) < 0)
 		mh_log(MH_LOG_WARN, "billing_audit", "request %s: checkout not audited",
 		       req->request_id);
-	return reply_url(req, res, call.url);
+	return reply_url(req, res, url);
 }
 
 /* POST /billing/portal (owner): the provider's customer portal (invoices, payment method,
@@ -241,12 +262,10 @@ int billing_checkout(struct mh_request *req, struct mh_response *res, const char
 int billing_portal(struct mh_request *req, struct mh_response *res)
 {
 	const PGresult *t = NULL;
-	struct billing_call call;
+	const char *url = NULL;
 	struct mh_buf form;
 	int rc;
 
-	if (billing_secrets.api_key[0] == '\0')
-		return mh_reply_unavailable(req, res, "the payment provider (not configured)");
 	if ((rc = target_or_reply(req, res, NULL, &t)) != 0)
 		return rc > 0 ? 0 : -1;
 	if (PQntuples(t) != 1 || PQgetisnull(t, 0, BILLING_TARGET_CUSTOMER))
@@ -255,13 +274,8 @@ int billing_portal(struct mh_request *req, struct mh_response *res)
 	mh_buf_init(&form, req->arena, 256);
 	billing_form_add(&form, "customer", PQgetvalue(t, 0, BILLING_TARGET_CUSTOMER));
 	billing_form_add(&form, "return_url", billing_settings.billing_return_url);
-	memset(&call, 0, sizeof(call));
-	call.path = "/v1/billing_portal/sessions";
-	call.form = mh_buf_cstr(&form);
-	call.idempotency_key = mh_arena_sprintf(req->arena, "menhir-portal-%s", req->request_id);
-	if (call.form == NULL || call.idempotency_key == NULL)
-		return -1;
-	if (billing_provider_post(req->arena, &call) < 0)
-		return reply_provider_failed(req, res, &call);
-	return reply_url(req, res, call.url);
+	rc = session_or_reply(req, res, "/v1/billing_portal/sessions", "portal", &form, &url);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	return reply_url(req, res, url);
 }

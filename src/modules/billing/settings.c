@@ -55,8 +55,10 @@ static int loopback(const char *authority)
 	return 0;
 }
 
+static struct billing_secrets checked_secrets;
+
 /* In the master: a typo or an unreadable secret stops the start (or the reload). */
-static int billing_apply(const void *values, char *err, size_t errlen)
+static int billing_check(const void *values, char *err, size_t errlen)
 {
 	const struct billing_settings *s = values;
 	struct billing_secrets next;
@@ -86,14 +88,17 @@ static int billing_apply(const void *values, char *err, size_t errlen)
 		    mh_credentials_read(keys[i], files[i], outs[i], BILLING_SECRET_SIZE, err,
 		                        errlen) < 0)
 			return -1;
-	billing_secrets = next;
+	checked_secrets = next;
 	memset(&next, 0, sizeof(next));
 	return 0;
 }
 
+static void billing_commit(void)
+{
+	billing_secrets = checked_secrets;
+	memset(&checked_secrets, 0, sizeof(checked_secrets));
+}
+
 const struct mh_settings billing_config = {
-        billing_keys,
-        &billing_settings,
-        sizeof(billing_settings),
-        billing_apply,
+        billing_keys, &billing_settings, sizeof(billing_settings), billing_check, billing_commit,
 };

@@ -12,7 +12,7 @@ static const struct mh_config_key documents_keys[] = {
 };
 
 /* Files are created relative to it by every worker, whatever its current directory. */
-static int documents_apply(const void *values, char *err, size_t errlen)
+static int documents_check(const void *values, char *err, size_t errlen)
 {
 	const struct documents_settings *s = values;
 
@@ -25,8 +25,5 @@ static int documents_apply(const void *values, char *err, size_t errlen)
 }
 
 const struct mh_settings documents_config = {
-        documents_keys,
-        &documents_settings,
-        sizeof(documents_settings),
-        documents_apply,
+        documents_keys, &documents_settings, sizeof(documents_settings), documents_check, NULL,
 };

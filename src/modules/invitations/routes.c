@@ -106,7 +106,7 @@ static const struct mh_config_key invitations_keys[] = {
 };
 
 static const struct mh_settings invitations_config = {
-        invitations_keys, &invitations_settings, sizeof(invitations_settings), NULL,
+        invitations_keys, &invitations_settings, sizeof(invitations_settings), NULL, NULL,
 };
 
 /* ---- Documentation (menhir openapi) ------------------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include "core/address.h"
 #include "core/auth.h"
+#include "core/page_list.h"
 #include "modules/auth/auth.h"
 #include "modules/mail/mail.h"
 
@@ -33,9 +34,8 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
                        const char *role)
 {
 	const char *token, **p = mh_arena_alloc(req->arena, sizeof(*p) * 7), *loc;
-	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!auth_verified_or_reply(req, res, "invite"))
 		return 0;
@@ -53,15 +53,11 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 	p[6] = req->request_id;
 	if (p[3] == NULL || p[4] == NULL)
 		return -1;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "invitations_create", p, 7);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
+	rc = mh_tx_once_or_reply(req, res, MH_TX_READ_WRITE, reply_db_error,
+	                         &(struct mh_tx_query){"invitations_create", p, 7}, &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	loc = mh_arena_sprintf(req->arena, "/api/v1/tenants/current/invitations/%s",
 	                       PQgetvalue(r, 0, 0));
@@ -77,61 +73,25 @@ int invitations_create(struct mh_request *req, struct mh_response *res, const ch
 
 int invitations_list(struct mh_request *req, struct mh_response *res, const struct mh_page *page)
 {
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
-	struct mh_buf *b = &res->body;
-	struct mh_tx tx;
-	const PGresult *r;
-	int q, rc, n, shown;
+	static const struct mh_page_list invitations = {
+	        "invitations_first", "invitations_after", put_invitation, 7, 0, NULL};
 
-	if (p == NULL)
-		return -1;
-	p[0] = mh_arena_sprintf(req->arena, "%d", page->limit + 1);
-	p[1] = page->after_ts;
-	p[2] = page->after_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = page->after_ts ? mh_tx_query(&tx, "invitations_after", p, 3)
-	                   : mh_tx_query(&tx, "invitations_first", p, 1);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	if ((r = mh_tx_result(&tx, q)) == NULL)
-		return -1;
-	n = PQntuples(r);
-	shown = n > page->limit ? page->limit : n;
-	b->len = 0;
-	mh_buf_puts(b, "{\"data\":[");
-	for (int i = 0; i < shown; i++) {
-		if (i > 0)
-			mh_buf_putc(b, ',');
-		put_invitation(b, r, i);
-	}
-	mh_buf_puts(b, "],\"next_cursor\":");
-	if (n > page->limit)
-		mh_buf_json_cstr(b, mh_page_cursor(req->arena, PQgetvalue(r, shown - 1, 7),
-		                                   PQgetvalue(r, shown - 1, 0)));
-	else
-		mh_buf_puts(b, "null");
-	mh_buf_putc(b, '}');
-	res->status = 200;
-	return 0;
+	return mh_page_list(req, res, &invitations, page);
 }
 
 int invitations_revoke(struct mh_request *req, struct mh_response *res, const char *id)
 {
 	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
+	int rc;
 
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = mh_tx_query(&tx, "invitations_revoke", &id, 1);
-	rc = mh_tx_fetch(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	if ((r = mh_tx_result(&tx, q)) == NULL)
-		return -1;
+	if (!mh_tx_begin_or_reply(&tx, req, res, MH_TX_READ_WRITE))
+		return 0;
+	/* Kept open: the audit row is queued only for an invitation that was pending. */
+	rc = mh_tx_end_or_reply(&tx, res, mh_tx_fetch, NULL,
+	                        mh_tx_query(&tx, "invitations_revoke", &id, 1), &r);
+	if (rc <= 0)
+		return rc;
 	/* Nothing pending with this id in the tenant (another tenant's id finds nothing). */
 	if (PQntuples(r) != 1) {
 		mh_tx_rollback(&tx);
@@ -190,22 +150,20 @@ static int accept_reply(struct mh_request *req, struct mh_response *res, const P
 int invitations_accept(struct mh_request *req, struct mh_response *res, const char *token,
                        const char *password, const char *name)
 {
-	const char *refresh, *family = auth_session_new(req->arena), *tenant = NULL;
+	const char *refresh, *family = auth_session_new(req->arena);
 	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 9);
+	const struct mh_tx_query s = {"invitations_accept", p, 9};
 	struct mh_tx tx;
 	const PGresult *r;
-	int q, rc;
+	int rc;
 
 	if (!auth_token_shape_ok(token))
 		return mh_reply_error(
 		        req, res, 400, "invalid_token",
 		        "this invitation is invalid, expired, revoked or already used");
 	/* A logged-in invitee presents their access token: it names who consents. */
-	if (mh_header(req, "authorization") != NULL) {
-		if (!mh_auth_authenticate_or_reply(req, res))
-			return 0;
-		tenant = req->principal.tenant_id;
-	}
+	if (mh_header(req, "authorization") != NULL && !mh_auth_authenticate_or_reply(req, res))
+		return 0;
 	if (p == NULL || family == NULL || auth_refresh_new(req->arena, &refresh, &p[4]) < 0 ||
 	    (p[0] = auth_token_hash_param(req->arena, token)) == NULL)
 		return -1;
@@ -219,20 +177,12 @@ int invitations_accept(struct mh_request *req, struct mh_response *res, const ch
 	p[8] = req->request_id;
 	if (p[2] == NULL || p[6] == NULL)
 		return -1;
-	/* No tenant context: the definer function reads the invitation by its token. */
-	req->principal.tenant_id = "";
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_WRITE);
-	req->principal.tenant_id = tenant;
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	/* A new account's first session records its client, as a login's does. */
-	auth_client_note_queue(&tx);
-	q = mh_tx_query(&tx, "invitations_accept", p, 9);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	r = mh_tx_result(&tx, q);
-	if (r == NULL || PQntuples(r) != 1)
+	/* No tenant context: the definer function reads the invitation by its token (and a new
+	 * account's first session records its client, as a login's does). */
+	rc = auth_tx_without_tenant_or_reply(req, res, &tx, &s, mh_tx_commit, &r);
+	if (rc <= 0)
+		return rc;
+	if (PQntuples(r) != 1)
 		return -1;
 	return accept_reply(req, res, r, family, refresh);
 }

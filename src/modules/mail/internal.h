@@ -40,9 +40,12 @@ struct mail_template {
 /* The templates every flow needs; mail_templates_load refuses to start without one. */
 extern const char *const mail_template_names[];
 
-/* Loads every template of mail_template_names from dir. Returns 0, or -1 with a message in
- * err (a missing file, a missing section). */
+/* Reads every template of mail_template_names from dir, for mail_templates_commit to put
+ * into use (a reload refused by another module must not change them). Returns 0, or -1
+ * with a message in err (a missing file, a missing section). */
 int mail_templates_load(const char *dir, char *err, size_t errlen);
+/* Puts the templates the last successful mail_templates_load read into use. */
+void mail_templates_commit(void);
 /* The loaded template called name, or NULL. */
 const struct mail_template *mail_template_find(const char *name);
 /* Loads one template file into t (for the tests). Returns 0 or -1. */

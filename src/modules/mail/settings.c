@@ -37,7 +37,7 @@ static const struct mh_config_key mail_keys[] = {
 
 /* In the master, so a typo stops the start (or the reload), not the first mail; the
  * templates are read again with every reload. */
-static int mail_apply(const void *values, char *err, size_t errlen)
+static int mail_check(const void *values, char *err, size_t errlen)
 {
 	const struct mail_settings *s = values;
 
@@ -63,8 +63,5 @@ static int mail_apply(const void *values, char *err, size_t errlen)
 }
 
 const struct mh_settings mail_config = {
-        mail_keys,
-        &mail_settings,
-        sizeof(mail_settings),
-        mail_apply,
+        mail_keys, &mail_settings, sizeof(mail_settings), mail_check, mail_templates_commit,
 };

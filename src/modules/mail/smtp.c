@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "core/curl_easy.h"
 #include "core/scoreboard.h"
 
 /* One easy handle per runner process, made on first use (never in `menhir serve`), reset
@@ -32,15 +33,16 @@ static size_t read_message(char *buf, size_t size, size_t n, void *clientp)
 	return k;
 }
 
+/* The transport's code (core/curl_easy.h), and SMTP's own: STARTTLS refused and a bad
+ * smtp_ca_file are TLS failures too. */
 static const char *curl_error_code(CURLcode rc)
 {
+	const char *code = mh_curl_error_code(rc);
+
+	if (code != NULL)
+		return code;
 	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT: return "timeout";
-	case CURLE_COULDNT_RESOLVE_HOST: return "dns_error";
-	case CURLE_COULDNT_CONNECT: return "connect_failed";
 	case CURLE_USE_SSL_FAILED:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE: return "tls_error";
 	case CURLE_LOGIN_DENIED: return "auth_failed";
 	default: return "smtp_error";
@@ -60,15 +62,12 @@ int mail_smtp_send(struct mail_send *s)
 	s->error_code = NULL;
 	s->error = NULL;
 	s->permanent = 0;
-	if (curl == NULL) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-		    (curl = curl_easy_init()) == NULL) {
-			s->error_code = "internal_error";
-			s->error = "cannot start the SMTP client";
-			return -1;
-		}
-	} else {
-		curl_easy_reset(curl);
+	if (mh_curl_easy_reuse(&curl) < 0 ||
+	    mh_curl_easy_setup(curl, "smtp,smtps", (long)mail_settings.smtp_timeout,
+	                       mail_settings.smtp_ca_file) < 0) {
+		s->error_code = "internal_error";
+		s->error = "cannot start the SMTP client";
+		return -1;
 	}
 	snprintf(from, sizeof(from), "<%s>", s->from);
 	snprintf(to, sizeof(to), "<%s>", s->to);
@@ -86,21 +85,7 @@ int mail_smtp_send(struct mail_send *s)
 	curl_easy_setopt(curl, CURLOPT_USE_SSL,
 	                 mail_settings.smtp_starttls ? (long)CURLUSESSL_ALL
 	                                             : (long)CURLUSESSL_NONE);
-	/* libcurl's defaults, said out loud: no setting turns them off. */
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (mail_settings.smtp_ca_file[0] != '\0')
-		curl_easy_setopt(curl, CURLOPT_CAINFO, mail_settings.smtp_ca_file);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)mail_settings.smtp_timeout);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)mail_settings.smtp_timeout);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(curl, CURLOPT_PROXY, "");
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_SMTP | CURLPROTO_SMTPS);
-#endif
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(rcpt);

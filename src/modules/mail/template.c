@@ -22,6 +22,9 @@ const char *const mail_template_names[] = {"invitation",
 
 static struct mail_template templates[8];
 static size_t ntemplates;
+/* Read by the last mail_templates_load, not in use until mail_templates_commit. */
+static struct mail_template checked[8];
+static size_t nchecked;
 
 /* The body of the section that starts after the line `marker`, up to the next "--- " line
  * or the end, without its trailing newlines; malloc'd, NULL when absent. */
@@ -124,16 +127,28 @@ int mail_templates_load(const char *dir, char *err, size_t errlen)
 			goto fail;
 		n++;
 	}
-	/* Every template read: they replace the ones in use (a reload), never half of them. */
-	for (size_t i = 0; i < ntemplates; i++)
-		template_free(&templates[i]);
-	memcpy(templates, fresh, sizeof(fresh));
-	ntemplates = n;
+	for (size_t i = 0; i < nchecked; i++)
+		template_free(&checked[i]);
+	memcpy(checked, fresh, sizeof(fresh));
+	nchecked = n;
 	return 0;
 fail:
 	for (size_t i = 0; i < n; i++)
 		template_free(&fresh[i]);
 	return -1;
+}
+
+void mail_templates_commit(void)
+{
+	/* Every template read: they replace the ones in use (a reload), never half of them. */
+	if (nchecked == 0)
+		return;
+	for (size_t i = 0; i < ntemplates; i++)
+		template_free(&templates[i]);
+	memcpy(templates, checked, sizeof(checked));
+	ntemplates = nchecked;
+	memset(checked, 0, sizeof(checked));
+	nchecked = 0;
 }
 
 const struct mail_template *mail_template_find(const char *name)

@@ -30,7 +30,9 @@ static enum mh_job_outcome fail(struct mh_job_run *run, const char *code, const 
 	return MH_JOB_FAILED;
 }
 
-/* A statement failed (tx->sqlstate is set and the runner retries) or the database is gone. */
+/* A statement failed or the database is gone. With tx->sqlstate set the runner decides from
+ * it (a transient failure is retried, a refusal ends the job failed); this outcome applies
+ * only when the run ended without one. */
 static enum mh_job_outcome retry(struct mh_job_run *run, const char *message)
 {
 	run->error_code = "database_error";

@@ -8,6 +8,7 @@
 
 
 #include "core/address.h"
+#include "core/page_list.h"
 #include "modules/auth/auth.h"
 
 /* ---- JSON rows ----------------------------------------------------------------------------- */
@@ -33,33 +34,6 @@ static void put_audit(struct mh_buf *b, const PGresult *r, int i)
 					     "ip", "request_id", "created_at" };
 
 	mh_db_put_row(b, r, i, names, 7);
-}
-
-/* {"data":[rows…],"next_cursor":…}: the query asked for limit + 1 rows, so a full page
- * knows whether another follows without counting. ts_col/id_col position the cursor. */
-static int list_reply(struct mh_request *req, struct mh_response *res, const PGresult *r,
-		      int limit, void (*put)(struct mh_buf *, const PGresult *, int), int ts_col,
-		      int id_col)
-{
-	struct mh_buf *b = &res->body;
-	int n = PQntuples(r), shown = n > limit ? limit : n;
-
-	b->len = 0;
-	mh_buf_puts(b, "{\"data\":[");
-	for (int i = 0; i < shown; i++) {
-		if (i > 0)
-			mh_buf_putc(b, ',');
-		put(b, r, i);
-	}
-	mh_buf_puts(b, "],\"next_cursor\":");
-	if (n > limit)
-		mh_buf_json_cstr(b, mh_page_cursor(req->arena, PQgetvalue(r, shown - 1, ts_col),
-						   PQgetvalue(r, shown - 1, id_col)));
-	else
-		mh_buf_puts(b, "null");
-	mh_buf_putc(b, '}');
-	res->status = 200;
-	return 0;
 }
 
 /* Custom SQLSTATEs of schema 0003 first, then the framework's mapping. */
@@ -131,42 +105,24 @@ int tenants_update(struct mh_request *req, struct mh_response *res, const char *
 	return reply_tenant(req, res, mh_tx_result(&tx, q));
 }
 
-/* The two list shapes: first page or after a cursor. */
-static int run_list(struct mh_request *req, struct mh_response *res,
-		    const struct mh_page *page, const char *first, const char *after,
-		    void (*put)(struct mh_buf *, const PGresult *, int), int ts_col, int id_col)
-{
-	struct mh_tx tx;
-	const char **p = mh_arena_alloc(req->arena, sizeof(*p) * 3);
-	int q, rc;
-
-	if (p == NULL)
-		return -1;
-	p[0] = mh_arena_sprintf(req->arena, "%d", page->limit + 1);
-	p[1] = page->after_ts;
-	p[2] = page->after_id;
-	rc = mh_tx_begin(&tx, req, MH_TX_READ_ONLY);
-	if (rc != MH_DB_OK)
-		return mh_db_reply_error(req, res, &tx, rc);
-	q = page->after_ts ? mh_tx_query(&tx, after, p, 3) : mh_tx_query(&tx, first, p, 1);
-	rc = mh_tx_commit(&tx);
-	if (rc != MH_DB_OK)
-		return reply_db_error(req, res, &tx, rc);
-	return list_reply(req, res, mh_tx_result(&tx, q), page->limit, put, ts_col, id_col);
-}
-
 int tenants_members_list(struct mh_request *req, struct mh_response *res,
 			 const struct mh_page *page)
 {
-	return run_list(req, res, page, "tenants_members_first", "tenants_members_after",
-			put_member, 4, 0);
+	static const struct mh_page_list members = {
+		"tenants_members_first", "tenants_members_after", put_member, 4, 0, reply_db_error,
+	};
+
+	return mh_page_list(req, res, &members, page);
 }
 
 int tenants_audit_list(struct mh_request *req, struct mh_response *res,
 		       const struct mh_page *page)
 {
-	return run_list(req, res, page, "tenants_audit_first", "tenants_audit_after", put_audit,
-			6, 0);
+	static const struct mh_page_list audit = {
+		"tenants_audit_first", "tenants_audit_after", put_audit, 6, 0, reply_db_error,
+	};
+
+	return mh_page_list(req, res, &audit, page);
 }
 
 /* One member-changing statement; replies with the member row (status) or 204. */

@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "core/curl_easy.h"
 #include "core/log.h"
 #include "core/scoreboard.h"
 #include "core/trace.h"
@@ -76,21 +77,14 @@ static size_t discard(char *data, size_t size, size_t n, void *clientp)
 	return st->received > RESPONSE_READ_MAX ? 0 : size * n; /* 0 ends the transfer */
 }
 
+/* The transport's code (core/curl_easy.h), or the delivery's own. */
 static const char *curl_error_code(CURLcode rc)
 {
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT: return "timeout";
-	case CURLE_COULDNT_RESOLVE_HOST: return "dns_error";
-	case CURLE_COULDNT_CONNECT: return "connect_failed";
-	case CURLE_UNSUPPORTED_PROTOCOL: return "protocol_refused";
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-#if LIBCURL_VERSION_NUM < 0x073e00
-	case CURLE_SSL_CACERT:
-#endif
-		return "tls_error";
-	default: return "network_error";
-	}
+	const char *code = mh_curl_error_code(rc);
+
+	if (code != NULL)
+		return code;
+	return rc == CURLE_UNSUPPORTED_PROTOCOL ? "protocol_refused" : "network_error";
 }
 
 int webhooks_http_post(struct webhooks_post *p)
@@ -106,15 +100,12 @@ int webhooks_http_post(struct webhooks_post *p)
 	p->status = 0;
 	p->error_code = NULL;
 	p->error = NULL;
-	if (curl == NULL) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-		    (curl = curl_easy_init()) == NULL) {
-			p->error_code = "internal_error";
-			p->error = "cannot start the HTTP client";
-			return -1;
-		}
-	} else {
-		curl_easy_reset(curl);
+	if (mh_curl_easy_reuse(&curl) < 0 ||
+	    mh_curl_easy_setup(curl, p->allow_private ? "http,https" : "https", (long)p->timeout_ms,
+	                       NULL) < 0) {
+		p->error_code = "internal_error";
+		p->error = "cannot start the HTTP client";
+		return -1;
 	}
 	snprintf(sig, sizeof(sig), "Menhir-Signature: %s", p->signature);
 	snprintf(evt, sizeof(evt), "Menhir-Event-Id: %s", p->event_id);
@@ -142,19 +133,6 @@ int webhooks_http_post(struct webhooks_post *p)
 	curl_easy_setopt(curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, p->body);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)p->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROXY, "");
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, p->allow_private ? "http,https" : "https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-#else
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS,
-			 p->allow_private ? CURLPROTO_HTTP | CURLPROTO_HTTPS : CURLPROTO_HTTPS);
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTPS);
-#endif
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &st);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);

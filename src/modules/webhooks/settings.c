@@ -15,10 +15,7 @@ static const struct mh_config_key webhooks_keys[] = {
 #undef S
 
 const struct mh_settings webhooks_config = {
-        webhooks_keys,
-        &webhooks_settings,
-        sizeof(webhooks_settings),
-        NULL,
+        webhooks_keys, &webhooks_settings, sizeof(webhooks_settings), NULL, NULL,
 };
 
 int webhooks_target_check(const char *url, const char **why)

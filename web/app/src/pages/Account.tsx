@@ -1,13 +1,14 @@
 // Account.tsx — the pages a mailed link opens: forgot and reset a password, confirm an e-mail
 // address, confirm a new e-mail address, accept an invitation. The token travels in the link's fragment (#token=…), which
 // the browser never sends to a server; these pages read it and post it to the API.
-import { useEffect, useState, type FormEvent } from "react";
-import { api, asProblem, call, publicApi, type ApiProblem } from "../api/client";
+import { useEffect, useState } from "react";
+import { api, call, publicApi } from "../api/client";
 import { useAuth } from "../auth/context";
 import { adopt } from "../auth/session";
 import { Link, navigate, useTitle } from "../router";
 import { Alert, Loading, TextField } from "../ui/kit";
-import { AuthCard } from "./Auth";
+import { useSubmit } from "../ui/useSubmit";
+import { AuthCard, CardButton } from "./Auth";
 
 const PENDING_INVITATION = "menhir.invitation";
 
@@ -19,35 +20,25 @@ function linkToken(): string {
 export function ForgotPasswordPage() {
   useTitle("Forgot password");
   const [email, setEmail] = useState("");
-  const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const form = useSubmit();
+  const submit = form.submit(async () => {
+    await call(publicApi.POST("/api/v1/auth/password/forgot", { body: { email: email.trim() } }));
+    setSent(true);
+  });
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await call(publicApi.POST("/api/v1/auth/password/forgot", { body: { email: email.trim() } }));
-      setSent(true);
-    } catch (err) {
-      setProblem(asProblem(err));
-    }
-    setBusy(false);
-  };
-
-  const f = problem?.fields ?? {};
+  const { fields: f, busy } = form;
   return (
     <AuthCard title="Forgot your password?">
       {sent ? (
         <Alert kind="success">If an account uses {email.trim()}, a link to choose a new password is on its way. It works once, for 30 minutes.</Alert>
       ) : (
         <form onSubmit={submit} noValidate>
-          {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
+          {form.general && <Alert>{form.general.message}</Alert>}
           <TextField label="E-mail" type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={f.email} />
-          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-            {busy ? "Sending…" : "Send me a link"}
-          </button>
+          <CardButton busy={busy} busyLabel="Sending…">
+            Send me a link
+          </CardButton>
         </form>
       )}
       <p className="auth-switch">
@@ -61,24 +52,14 @@ export function ResetPasswordPage() {
   useTitle("Choose a new password");
   const [token] = useState(linkToken);
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
   const [done, setDone] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const form = useSubmit();
+  const submit = form.submit(async () => {
+    await call(publicApi.POST("/api/v1/auth/password/reset", { body: { token, password } }));
+    setDone(true);
+  });
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await call(publicApi.POST("/api/v1/auth/password/reset", { body: { token, password } }));
-      setDone(true);
-    } catch (err) {
-      setProblem(asProblem(err));
-    }
-    setBusy(false);
-  };
-
-  const f = problem?.fields ?? {};
+  const { problem, fields: f, busy } = form;
   return (
     <AuthCard title="Choose a new password">
       {done ? (
@@ -97,11 +78,11 @@ export function ResetPasswordPage() {
         </>
       ) : (
         <form onSubmit={submit} noValidate>
-          {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
+          {form.general && <Alert>{form.general.message}</Alert>}
           <TextField label="New password" type="password" name="password" autoComplete="new-password" required hint="At least 12 characters." value={password} onChange={(e) => setPassword(e.target.value)} error={f.password} />
-          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-            {busy ? "Saving…" : "Set password"}
-          </button>
+          <CardButton busy={busy} busyLabel="Saving…">
+            Set password
+          </CardButton>
         </form>
       )}
     </AuthCard>
@@ -143,14 +124,10 @@ export function ConfirmEmailPage() {
   useTitle("Confirm your new e-mail address");
   const { status, reloadMe } = useAuth();
   const [token] = useState(linkToken);
-  const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<"signed-in" | "signed-out" | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  const confirm = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
+  const form = useSubmit();
+  const confirm = () =>
+    form.run(async () => {
       // Signed in, the bearer token comes along: if it is this account's, the session goes on.
       const client = status === "signed-in" ? api : publicApi;
       const r = await call(client.POST("/api/v1/auth/email/confirm", { body: { token } }));
@@ -163,11 +140,8 @@ export function ConfirmEmailPage() {
       } else {
         setDone("signed-out");
       }
-    } catch (err) {
-      setProblem(asProblem(err));
-    }
-    setBusy(false);
-  };
+    });
+  const { problem, busy } = form;
 
   if (status === "unknown") return <Loading label="Starting…" />;
   return (
@@ -191,9 +165,9 @@ export function ConfirmEmailPage() {
         <>
           {problem && <Alert>{problem.message}</Alert>}
           <p>Use this address for your Menhir account from now on? You will then log in with it, and every other session of yours ends.</p>
-          <button type="button" className="btn btn-primary btn-block" disabled={busy} onClick={() => void confirm()}>
-            {busy ? "Confirming…" : "Confirm the new address"}
-          </button>
+          <CardButton busy={busy} busyLabel="Confirming…" type="button" onClick={() => void confirm()}>
+            Confirm the new address
+          </CardButton>
         </>
       )}
     </AuthCard>
@@ -210,47 +184,30 @@ export function AcceptInvitationPage() {
   });
   const [password, setPassword] = useState("");
   const [name, setName] = useState("");
-  const [busy, setBusy] = useState(false);
   const [joined, setJoined] = useState<string | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  const fail = (err: unknown) => {
-    const p = asProblem(err);
+  const form = useSubmit((p) => {
     // The address has an account: keep the token for after the login (it is not in the URL).
     if (p.code === "login_required") sessionStorage.setItem(PENDING_INVITATION, token);
-    setProblem(p);
-    setBusy(false);
-  };
+    return p;
+  });
 
-  const acceptSignedIn = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
+  const acceptSignedIn = () =>
+    form.run(async () => {
       const r = await call(api.POST("/api/v1/auth/invitations/accept", { body: { token } }));
       setJoined(`You are now a ${r.data.role} of the tenant. Switch to it from the tenant menu.`);
-    } catch (err) {
-      fail(err);
-    }
-  };
+    });
 
-  const acceptNew = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      const r = await call(
-        publicApi.POST("/api/v1/auth/invitations/accept", {
-          body: { token, password, ...(name.trim() ? { name: name.trim() } : {}) },
-        }),
-      );
-      if ("access_token" in r.data) adopt(r.data);
-      navigate("/documents", { replace: true });
-    } catch (err) {
-      fail(err);
-    }
-  };
+  const acceptNew = form.submit(async () => {
+    const r = await call(
+      publicApi.POST("/api/v1/auth/invitations/accept", {
+        body: { token, password, ...(name.trim() ? { name: name.trim() } : {}) },
+      }),
+    );
+    if ("access_token" in r.data) adopt(r.data);
+    navigate("/documents", { replace: true });
+  });
 
-  const f = problem?.fields ?? {};
+  const { problem, fields: f, busy } = form;
   if (status === "unknown") return <Loading label="Starting…" />;
   return (
     <AuthCard title="Accept the invitation">
@@ -274,19 +231,19 @@ export function AcceptInvitationPage() {
         <>
           {problem && <Alert>{problem.message}</Alert>}
           <p>You were invited to join a tenant. Nothing changes until you accept.</p>
-          <button type="button" className="btn btn-primary btn-block" disabled={busy} onClick={acceptSignedIn}>
-            {busy ? "Accepting…" : "Accept invitation"}
-          </button>
+          <CardButton busy={busy} busyLabel="Accepting…" type="button" onClick={acceptSignedIn}>
+            Accept invitation
+          </CardButton>
         </>
       ) : (
         <form onSubmit={acceptNew} noValidate>
-          {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
+          {form.general && <Alert>{form.general.message}</Alert>}
           <p>New to Menhir? Choose a password to create your account and join. If you already have one, <Link to={`/login?next=${encodeURIComponent("/accept-invitation")}`} onClick={() => sessionStorage.setItem(PENDING_INVITATION, token)}>log in</Link> first.</p>
           <TextField label="Your name" name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={f.name} />
           <TextField label="Password" type="password" name="password" autoComplete="new-password" required hint="At least 12 characters." value={password} onChange={(e) => setPassword(e.target.value)} error={f.password} />
-          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-            {busy ? "Joining…" : "Create account and join"}
-          </button>
+          <CardButton busy={busy} busyLabel="Joining…">
+            Create account and join
+          </CardButton>
         </form>
       )}
     </AuthCard>

@@ -1,12 +1,13 @@
 // Auth.tsx — sign up and log in (and the card the account pages share). The API's per-field `details` appear under their fields;
 // the lockout (429 too_many_attempts) says how long to wait.
-import { useState, type FormEvent } from "react";
-import { asProblem, call, publicApi, type ApiProblem } from "../api/client";
+import { useState, type ButtonHTMLAttributes, type ReactNode } from "react";
+import { call, publicApi, type ApiProblem } from "../api/client";
 import { adopt } from "../auth/session";
 import { Link, navigate, useLocation, useTitle } from "../router";
 import { Alert, TextField } from "../ui/kit";
+import { useSubmit } from "../ui/useSubmit";
 
-export function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
+export function AuthCard({ title, children }: { title: string; children: ReactNode }) {
   return (
     <main id="main" className="auth-page">
       <div className="auth-card">
@@ -17,6 +18,16 @@ export function AuthCard({ title, children }: { title: string; children: React.R
         {children}
       </div>
     </main>
+  );
+}
+
+/** The card's main button (a submit unless TYPE says otherwise); busy, it says BUSYLABEL and
+ * takes no second click. */
+export function CardButton({ busy, busyLabel, children, ...button }: { busy: boolean; busyLabel: string } & ButtonHTMLAttributes<HTMLButtonElement>) {
+  return (
+    <button type="submit" className="btn btn-primary btn-block" disabled={busy} {...button}>
+      {busy ? busyLabel : children}
+    </button>
   );
 }
 
@@ -35,28 +46,18 @@ export function LoginPage() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [tenant, setTenant] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const form = useSubmit();
+  const submit = form.submit(async () => {
+    const r = await call(
+      publicApi.POST("/api/v1/auth/login", {
+        body: { email, password, ...(tenant.trim() ? { tenant: tenant.trim() } : {}) },
+      }),
+    );
+    adopt(r.data);
+    afterSignIn(query.get("next"));
+  });
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      const r = await call(
-        publicApi.POST("/api/v1/auth/login", {
-          body: { email, password, ...(tenant.trim() ? { tenant: tenant.trim() } : {}) },
-        }),
-      );
-      adopt(r.data);
-      afterSignIn(query.get("next"));
-    } catch (err) {
-      setProblem(asProblem(err));
-      setBusy(false);
-    }
-  };
-
-  const f = problem?.fields ?? {};
+  const { problem, fields: f, busy } = form;
   return (
     <AuthCard title="Log in">
       {problem &&
@@ -64,16 +65,16 @@ export function LoginPage() {
           <Alert>{lockoutText(problem)}</Alert>
         ) : problem.status === 401 ? (
           <Alert>Wrong e-mail or password.</Alert>
-        ) : Object.keys(f).length === 0 ? (
-          <Alert>{problem.message}</Alert>
+        ) : form.general ? (
+          <Alert>{form.general.message}</Alert>
         ) : null)}
       <form onSubmit={submit} noValidate>
         <TextField label="E-mail" type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} error={f.email} />
         <TextField label="Password" type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={f.password} />
         <TextField label="Tenant (optional)" name="tenant" hint="A tenant's slug or id; by default the one you chose last." value={tenant} onChange={(e) => setTenant(e.target.value)} error={f.tenant} />
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          {busy ? "Logging in…" : "Log in"}
-        </button>
+        <CardButton busy={busy} busyLabel="Logging in…">
+          Log in
+        </CardButton>
       </form>
       <p className="auth-switch">
         <Link to="/forgot-password">Forgot your password?</Link>
@@ -85,51 +86,46 @@ export function LoginPage() {
   );
 }
 
+/** Signing up with an address that has an account: say so under the e-mail field. */
+function takenEmail(p: ApiProblem): ApiProblem {
+  if (p.code === "email_taken") p.fields.email = p.fields.email ?? "An account with this e-mail already exists.";
+  return p;
+}
+
 export function SignupPage() {
   useTitle("Sign up");
   const [form, setForm] = useState({ name: "", email: "", password: "", tenant_name: "" });
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const signup = useSubmit(takenEmail);
   const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.target.value });
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      const r = await call(
-        publicApi.POST("/api/v1/auth/signup", {
-          body: {
-            email: form.email,
-            password: form.password,
-            tenant_name: form.tenant_name,
-            ...(form.name.trim() ? { name: form.name.trim() } : {}),
-          },
-        }),
-      );
-      adopt(r.data);
-      afterSignIn(null);
-    } catch (err) {
-      const p = asProblem(err);
-      if (p.code === "email_taken") p.fields.email = p.fields.email ?? "An account with this e-mail already exists.";
-      setProblem(p);
-      setBusy(false);
-    }
-  };
+  const submit = signup.submit(async () => {
+    const r = await call(
+      publicApi.POST("/api/v1/auth/signup", {
+        body: {
+          email: form.email,
+          password: form.password,
+          tenant_name: form.tenant_name,
+          ...(form.name.trim() ? { name: form.name.trim() } : {}),
+        },
+      }),
+    );
+    adopt(r.data);
+    afterSignIn(null);
+  });
 
-  const f = problem?.fields ?? {};
+  const { problem, fields: f, busy } = signup;
   return (
     <AuthCard title="Create your account">
-      {problem && Object.keys(f).length === 0 && <Alert>{problem.message}</Alert>}
-      {problem && Object.keys(f).length > 0 && <Alert>Please correct the fields marked below.</Alert>}
+      {signup.general && <Alert>{signup.general.message}</Alert>}
+      {problem && !signup.general && <Alert>Please correct the fields marked below.</Alert>}
       <form onSubmit={submit} noValidate>
         <TextField label="Your name" name="name" autoComplete="name" value={form.name} onChange={set("name")} error={f.name} />
         <TextField label="E-mail" type="email" name="email" autoComplete="username" required value={form.email} onChange={set("email")} error={f.email} />
         <TextField label="Password" type="password" name="password" autoComplete="new-password" required hint="At least 12 characters." value={form.password} onChange={set("password")} error={f.password} />
         <TextField label="Organisation name" name="tenant_name" autoComplete="organization" required hint="Your tenant; you will be its owner." value={form.tenant_name} onChange={set("tenant_name")} error={f.tenant_name} />
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          {busy ? "Creating…" : "Create account"}
-        </button>
+        <CardButton busy={busy} busyLabel="Creating…">
+          Create account
+        </CardButton>
       </form>
       <p className="auth-switch">
         Already have an account? <Link to="/login">Log in</Link>

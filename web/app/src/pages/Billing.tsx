@@ -8,6 +8,7 @@ import { useAuth } from "../auth/context";
 import { useTitle } from "../router";
 import { ErrorState, Loading, PageHeader, ProblemAlert, When } from "../ui/kit";
 import { useLoad } from "../ui/useLoad";
+import { useSubmit } from "../ui/useSubmit";
 
 const METER_LABELS: Record<string, string> = {
   seats: "Members",
@@ -134,16 +135,12 @@ export function BillingPage() {
   const { me } = useAuth();
   const owner = atLeast(me?.role, "owner");
   const [loaded, reload] = useLoad(async () => (await call(api.GET("/api/v1/tenants/current/subscription"))).data, []);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const portal = async () => {
-    setProblem(null);
-    try {
+  const opening = useSubmit();
+  const portal = () =>
+    opening.run(async () => {
       const r = await call(api.POST("/api/v1/billing/portal"));
       window.location.assign(r.data.url);
-    } catch (e) {
-      setProblem(asProblem(e));
-    }
-  };
+    });
   return (
     <>
       <PageHeader title="Billing" />
@@ -159,7 +156,7 @@ export function BillingPage() {
               Current period ends <When at={loaded.data.current_period_end} />.{" "}
               {!owner && "Only the tenant's owner can change the plan."}
             </p>
-            <ProblemAlert problem={problem} />
+            <ProblemAlert problem={opening.problem} />
             {owner && loaded.data.has_customer && (
               <button type="button" className="btn" onClick={() => void portal()}>
                 Manage payment and invoices

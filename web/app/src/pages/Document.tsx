@@ -6,7 +6,8 @@ import { api, asProblem, call, myUserId, problem as toProblem, type ApiProblem }
 import { atLeast, DOCUMENT_STATUSES, type Document, type DocumentStatus } from "../api/types";
 import { useAuth } from "../auth/context";
 import { Link, navigate, useTitle } from "../router";
-import { Alert, Badge, Dialog, ErrorState, Loading, PageHeader, ProblemAlert, Select, TextArea, TextField, When } from "../ui/kit";
+import { Alert, Badge, ConfirmDialog, Dialog, ErrorState, Loading, PageHeader, ProblemAlert, Select, TextArea, TextField, When } from "../ui/kit";
+import { useSubmit } from "../ui/useSubmit";
 import { Attachments } from "./Attachments";
 import { ProcessPanel } from "./Process";
 
@@ -47,38 +48,28 @@ function DocumentForm({
 export function NewDocumentPage() {
   useTitle("New document");
   const [draft, setDraft] = useState<Draft>({ title: "", body: "", tags: "", status: "draft" });
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useSubmit();
   // One key per form: a double submit or a retried request creates one document.
   const [key] = useState(() => crypto.randomUUID());
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      const r = await call(
-        api.POST("/api/v1/documents", {
-          body: { title: draft.title, body: draft.body, tags: tagsOf(draft.tags), status: draft.status },
-          headers: { "Idempotency-Key": key },
-        }),
-      );
-      navigate(`/documents/${r.data.id}`, { replace: true });
-    } catch (err) {
-      setProblem(asProblem(err));
-      setBusy(false);
-    }
-  };
-  const fields = problem?.fields ?? {};
+  const submit = form.submit(async () => {
+    const r = await call(
+      api.POST("/api/v1/documents", {
+        body: { title: draft.title, body: draft.body, tags: tagsOf(draft.tags), status: draft.status },
+        headers: { "Idempotency-Key": key },
+      }),
+    );
+    navigate(`/documents/${r.data.id}`, { replace: true });
+  });
   return (
     <>
       <PageHeader title="New document" />
       <form className="card" onSubmit={submit} noValidate>
-        {problem && Object.keys(fields).length === 0 && <ProblemAlert problem={problem} />}
-        <DocumentForm draft={draft} setDraft={setDraft} fields={fields} readOnly={false} />
+        <ProblemAlert problem={form.general} />
+        <DocumentForm draft={draft} setDraft={setDraft} fields={form.fields} readOnly={false} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Creating…" : "Create document"}
+          <button type="submit" className="btn btn-primary" disabled={form.busy}>
+            {form.busy ? "Creating…" : "Create document"}
           </button>
           <Link to="/documents" className="btn btn-ghost">
             Cancel
@@ -288,17 +279,9 @@ export function DocumentPage({ id }: { id: string }) {
           </button>
         </div>
       </Dialog>
-      <Dialog open={confirmDelete} title="Delete this document?" onClose={() => setConfirmDelete(false)}>
+      <ConfirmDialog open={confirmDelete} title="Delete this document?" confirm="Delete" onConfirm={() => void remove()} onClose={() => setConfirmDelete(false)}>
         <p>It disappears from the list; an admin can restore it.</p>
-        <div className="form-actions">
-          <button type="button" className="btn btn-danger" onClick={() => void remove()}>
-            Delete
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={() => setConfirmDelete(false)}>
-            Cancel
-          </button>
-        </div>
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }

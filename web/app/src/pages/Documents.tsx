@@ -1,11 +1,13 @@
 // Documents.tsx — the documents list: search, tag and status filters, sort, keyset
 // "load more", and (admins) deleted documents to restore.
-import { useEffect, useState, type FormEvent } from "react";
-import { api, asProblem, call, type ApiProblem } from "../api/client";
-import { atLeast, DOCUMENT_STATUSES, type DocumentSort, type DocumentStatus, type DocumentSummary } from "../api/types";
+import { useState, type FormEvent } from "react";
+import { api, call } from "../api/client";
+import { atLeast, DOCUMENT_STATUSES, type DocumentSort, type DocumentStatus } from "../api/types";
 import { useAuth } from "../auth/context";
 import { Link, useTitle } from "../router";
-import { Badge, Empty, ErrorState, Loading, PageHeader, When } from "../ui/kit";
+import { AnyOrOneOf, Badge, PageHeader, When } from "../ui/kit";
+import { PagedList } from "../ui/PagedList";
+import { cursorParam, usePaged } from "../ui/usePaged";
 
 interface Filters {
   q: string;
@@ -27,64 +29,25 @@ export function DocumentsPage() {
   const { role, session } = useAuth();
   const [draft, setDraft] = useState<Filters>({ q: "", tag: "", status: "", sort: "-created_at", deleted: false });
   const [filters, setFilters] = useState<Filters>(draft);
-  const [items, setItems] = useState<DocumentSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [state, setState] = useState<"loading" | "ok" | "more" | "error">("loading");
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [attempt, setAttempt] = useState(0);
-
-  const page = (after: string | null) =>
-    call(
-      api.GET("/api/v1/documents", {
-        params: {
-          query: {
-            limit: 20,
-            sort: filters.sort,
-            ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
-            ...(filters.tag.trim() ? { tag: filters.tag.trim() } : {}),
-            ...(filters.status ? { status: filters.status } : {}),
-            ...(filters.deleted ? { include_deleted: true } : {}),
-            ...(after ? { cursor: after } : {}),
+  const docs = usePaged(
+    (after: string | null) =>
+      call(
+        api.GET("/api/v1/documents", {
+          params: {
+            query: {
+              limit: 20,
+              sort: filters.sort,
+              ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
+              ...(filters.tag.trim() ? { tag: filters.tag.trim() } : {}),
+              ...(filters.status ? { status: filters.status } : {}),
+              ...(filters.deleted ? { include_deleted: true } : {}),
+              ...cursorParam(after),
+            },
           },
-        },
-      }),
-    );
-
-  useEffect(() => {
-    let live = true;
-    setState("loading");
-    setItems([]);
-    page(null).then(
-      (r) => {
-        if (!live) return;
-        setItems(r.data);
-        setCursor(r.next_cursor ?? null);
-        setState("ok");
-      },
-      (e) => {
-        if (!live) return;
-        setProblem(asProblem(e));
-        setState("error");
-      },
-    );
-    return () => {
-      live = false;
-    };
-  }, [filters, attempt, session?.tenantId]);
-
-  const more = async () => {
-    if (!cursor) return;
-    setState("more");
-    try {
-      const r = await page(cursor);
-      setItems((old) => [...old, ...r.data]);
-      setCursor(r.next_cursor ?? null);
-      setState("ok");
-    } catch (e) {
-      setProblem(asProblem(e));
-      setState("error");
-    }
-  };
+        }),
+      ),
+    [filters, session?.tenantId],
+  );
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
@@ -113,12 +76,7 @@ export function DocumentsPage() {
         <div className="field">
           <label htmlFor="f-status">Status</label>
           <select id="f-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value as Filters["status"] })}>
-            <option value="">Any</option>
-            {DOCUMENT_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <AnyOrOneOf values={DOCUMENT_STATUSES} />
           </select>
         </div>
         <div className="field">
@@ -142,11 +100,11 @@ export function DocumentsPage() {
         </button>
       </form>
 
-      {state === "loading" && <Loading label="Loading documents…" />}
-      {state === "error" && problem && items.length === 0 && <ErrorState problem={problem} onRetry={() => setAttempt(attempt + 1)} />}
-      {state !== "loading" && state !== "error" && items.length === 0 && (
-        <Empty>
-          {filtered ? (
+      <PagedList
+        list={docs}
+        loading="Loading documents…"
+        empty={
+          filtered ? (
             <p>No document matches these filters.</p>
           ) : (
             <>
@@ -157,41 +115,34 @@ export function DocumentsPage() {
                 </p>
               )}
             </>
-          )}
-        </Empty>
-      )}
-      {items.length > 0 && (
-        <ul className="doc-list" aria-label="Documents">
-          {items.map((d) => (
-            <li key={d.id} className={d.deleted_at ? "doc-item doc-deleted" : "doc-item"}>
-              <div className="doc-main">
-                <Link to={`/documents/${d.id}`} className="doc-title">
-                  {d.title}
-                </Link>
-                <div className="doc-meta">
-                  <Badge value={d.deleted_at ? "deleted" : d.status} />
-                  {d.tags.map((t) => (
-                    <span key={t} className="tag">
-                      {t}
-                    </span>
-                  ))}
+          )
+        }
+      >
+        {(items) => (
+          <ul className="doc-list" aria-label="Documents">
+            {items.map((d) => (
+              <li key={d.id} className={d.deleted_at ? "doc-item doc-deleted" : "doc-item"}>
+                <div className="doc-main">
+                  <Link to={`/documents/${d.id}`} className="doc-title">
+                    {d.title}
+                  </Link>
+                  <div className="doc-meta">
+                    <Badge value={d.deleted_at ? "deleted" : d.status} />
+                    {d.tags.map((t) => (
+                      <span key={t} className="tag">
+                        {t}
+                      </span>
+                    ))}
+                  </div>
                 </div>
-              </div>
-              <div className="doc-date">
-                Updated <When at={d.updated_at} />
-              </div>
-            </li>
-          ))}
-        </ul>
-      )}
-      {state === "error" && problem && items.length > 0 && <ErrorState problem={problem} onRetry={() => void more()} />}
-      {cursor && state !== "loading" && state !== "error" && (
-        <div className="load-more">
-          <button type="button" className="btn" onClick={() => void more()} disabled={state === "more"}>
-            {state === "more" ? "Loading…" : "Load more"}
-          </button>
-        </div>
-      )}
+                <div className="doc-date">
+                  Updated <When at={d.updated_at} />
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </PagedList>
     </>
   );
 }

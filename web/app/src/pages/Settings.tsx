@@ -1,41 +1,38 @@
 // Settings.tsx — the tenant: name and slug, feature switches, and the webhook signing secret
 // (shown once, when it is made). Viewers and members see the settings read-only.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { api, asProblem, call, type ApiProblem } from "../api/client";
 import { atLeast, type Feature, type Tenant, type WebhookSecret } from "../api/types";
 import { useAuth } from "../auth/context";
 import { useTitle } from "../router";
 import { Alert, ErrorState, Loading, PageHeader, ProblemAlert, TextField, When } from "../ui/kit";
 import { useLoad } from "../ui/useLoad";
+import { useSubmit } from "../ui/useSubmit";
+
+/** A slug another tenant has: say so under the slug field. */
+function takenSlug(p: ApiProblem): ApiProblem {
+  if (p.status === 409) p.fields.slug = "This slug is taken.";
+  return p;
+}
 
 function TenantForm({ tenant, editable, onSaved }: { tenant: Tenant; editable: boolean; onSaved: (t: Tenant) => void }) {
   const [name, setName] = useState(tenant.name);
   const [slug, setSlug] = useState(tenant.slug);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setProblem(null);
-    setNotice(null);
+  const form = useSubmit(takenSlug);
+  const submit = form.submit(async () => {
     const body: { name?: string; slug?: string } = {};
     if (name !== tenant.name) body.name = name;
     if (slug !== tenant.slug) body.slug = slug;
-    try {
-      const r = await call(api.PATCH("/api/v1/tenants/current", { body }));
-      onSaved(r.data);
-      setNotice("Saved.");
-    } catch (err) {
-      const p = asProblem(err);
-      if (p.status === 409) p.fields.slug = "This slug is taken.";
-      setProblem(p);
-    }
-  };
-  const f = problem?.fields ?? {};
+    const r = await call(api.PATCH("/api/v1/tenants/current", { body }));
+    onSaved(r.data);
+    return "Saved.";
+  });
+  const f = form.fields;
   return (
     <form className="card" onSubmit={submit} noValidate aria-labelledby="tenant-form-h">
       <h2 id="tenant-form-h">Name and slug</h2>
-      {notice && <Alert kind="success">{notice}</Alert>}
-      {problem && Object.keys(f).length === 0 && <ProblemAlert problem={problem} />}
+      {form.notice && <Alert kind="success">{form.notice}</Alert>}
+      <ProblemAlert problem={form.general} />
       <div className="form-row">
         <TextField label="Name" name="tenant-name" readOnly={!editable} value={name} onChange={(e) => setName(e.target.value)} error={f.name} />
         <TextField label="Slug" name="tenant-slug" readOnly={!editable} hint="Used to pick this tenant at login." value={slug} onChange={(e) => setSlug(e.target.value)} error={f.slug} />
@@ -96,22 +93,18 @@ function Features({ editable }: { editable: boolean }) {
 function WebhookSecretPanel() {
   const [loaded, reload] = useLoad(async () => (await call(api.GET("/api/v1/tenants/current/webhook-secret"))).data, []);
   const [secret, setSecret] = useState<WebhookSecret | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const rotate = async () => {
-    setProblem(null);
-    try {
+  const making = useSubmit();
+  const rotate = () =>
+    making.run(async () => {
       const r = await call(api.POST("/api/v1/tenants/current/webhook-secret"));
       setSecret(r.data);
       reload();
-    } catch (e) {
-      setProblem(asProblem(e));
-    }
-  };
+    });
   const info = loaded.state === "ok" ? loaded.data : null;
   return (
     <section className="card" aria-labelledby="webhook-h">
       <h2 id="webhook-h">Webhook signing secret</h2>
-      <ProblemAlert problem={problem} />
+      <ProblemAlert problem={making.problem} />
       {loaded.state === "loading" && <Loading label="Loading…" />}
       {loaded.state === "error" && <ErrorState problem={loaded.problem} onRetry={reload} />}
       {info && (

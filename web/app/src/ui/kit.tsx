@@ -1,6 +1,6 @@
 // kit.tsx — the app's small set of accessible building blocks: labelled fields with the
 // API's per-field messages, alerts, the loading / empty / error states every list has,
-// a modal dialog (native <dialog>), status badges.
+// a modal dialog (native <dialog>) and the confirmation built on it, status badges.
 import { useEffect, useId, useRef, type ReactNode, type InputHTMLAttributes, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 import type { ApiProblem } from "../api/client";
 
@@ -70,6 +70,20 @@ export function Select({
         ))}
       </select>
     </FieldFrame>
+  );
+}
+
+/** A filter's choices: "Any" (the empty value), then each of VALUES by its own name. */
+export function AnyOrOneOf({ values }: { values: readonly string[] }) {
+  return (
+    <>
+      <option value="">Any</option>
+      {values.map((v) => (
+        <option key={v} value={v}>
+          {v}
+        </option>
+      ))}
+    </>
   );
 }
 
@@ -143,6 +157,39 @@ export function Dialog({
       <h2 id={titleId}>{title}</h2>
       {open && children}
     </dialog>
+  );
+}
+
+/** Asks before something that cannot be undone: its red button does it, Cancel (or Escape)
+ * does not. CHILDREN say what will happen. */
+export function ConfirmDialog({
+  open,
+  title,
+  confirm,
+  onConfirm,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  /** The red button's label, e.g. "Revoke". */
+  confirm: string;
+  onConfirm: () => void;
+  onClose: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <Dialog open={open} title={title} onClose={onClose}>
+      {children}
+      <div className="form-actions">
+        <button type="button" className="btn btn-danger" onClick={onConfirm}>
+          {confirm}
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
   );
 }
 
