@@ -80,8 +80,9 @@ int t_doc_round_trips(const struct http_response *r)
 	cr_assert(rid != NULL);
 	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
 	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", rid);
-	/* The worker logs after it has answered: give it a moment. */
-	for (int tries = 0; tries < 100 && found < 0; tries++) {
+	/* The worker logs after it has answered: wait for the line (up to 15 s, as soon as it
+	 * is there). */
+	for (int tries = 0; tries < 750 && found < 0; tries++) {
 		FILE *f = fopen(path, "r");
 		char line[8192];
 

@@ -286,3 +286,97 @@ int t_wait_status(const char *path, long want_status, int timeout_ms)
 	}
 	return 0;
 }
+
+long t_menhir_log_size(void)
+{
+	char path[1024];
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "cannot open %s", path);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+/* menhir's log from offset to its end, malloc'd. */
+static char *log_from(long offset)
+{
+	char path[1024], *text;
+	FILE *f;
+	long end;
+	size_t got;
+
+	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "cannot open %s", path);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	end = ftell(f);
+	if (end < offset)
+		offset = end;
+	cr_assert_eq(fseek(f, offset, SEEK_SET), 0);
+	text = malloc((size_t)(end - offset) + 1);
+	cr_assert(text != NULL);
+	got = fread(text, 1, (size_t)(end - offset), f);
+	text[got] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* 1 when text holds the whole access-log line (up to its newline) of request id. */
+static int has_request_line(const char *text, const char *id)
+{
+	static const char event[] = "\"event\":\"request\"";
+	char needle[128];
+	const char *p = text;
+
+	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", id);
+	while ((p = strstr(p, needle)) != NULL) {
+		const char *bol = p, *eol = strchr(p, '\n');
+
+		while (bol > text && bol[-1] != '\n')
+			bol--;
+		if (eol == NULL)
+			return 0; /* still being written */
+		if (memmem(bol, (size_t)(eol - bol), event, sizeof(event) - 1) != NULL)
+			return 1;
+		p = eol;
+	}
+	return 0;
+}
+
+char *t_menhir_log_with_requests(long offset, const char (*ids)[64], int n, int timeout_ms)
+{
+	struct timespec pause = {0, 50 * 1000000L}, t0, t1;
+	int next = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		char *text = log_from(offset);
+		long ms;
+
+		/* Ids found stay found: only the rest is searched again. */
+		while (next < n && has_request_line(text, ids[next]))
+			next++;
+		if (next == n)
+			return text;
+		free(text);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		cr_assert(ms <= timeout_ms,
+		          "menhir logged no access line for request %s within %d ms", ids[next],
+		          timeout_ms);
+		nanosleep(&pause, NULL);
+	}
+}
+
+long long t_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

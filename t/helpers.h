@@ -71,4 +71,18 @@ int t_stack(const char *cmd);
 /* Polls path until it answers want_status, for up to timeout_ms. Returns 1 on success. */
 int t_wait_status(const char *path, long want_status, int timeout_ms);
 
+/* CLOCK_MONOTONIC in milliseconds: for tests that must tell whether a window had passed. */
+long long t_now_ms(void);
+
+/* Size of menhir's log (MENHIR_TEST_STATE/menhir.log) now: a later read starts there. */
+long t_menhir_log_size(void);
+/*
+ * A worker writes a request's access-log line ("event":"request") after the client has its
+ * answer, so a test that reads the log right away can miss the last lines on a slow machine.
+ * Waits (up to timeout_ms, returning as soon as they are all there) until menhir's log past
+ * offset holds the whole access-log line of each of the n request ids, and returns that part
+ * of the log (malloc'd, NUL-terminated); fails the test naming a missing id otherwise.
+ */
+char *t_menhir_log_with_requests(long offset, const char (*ids)[64], int n, int timeout_ms);
+
 #endif

@@ -86,12 +86,13 @@ static long audit_count(const char *action, const char *target)
 	return t_auth_sql_long(sql);
 }
 
-/* The audit of a refused key is written once its answer has gone: wait for it a little. */
+/* The audit of a refused key is written once its answer has gone: wait for it (up to 15 s;
+ * as soon as there is one). */
 static long audit_count_soon(const char *action, const char *target)
 {
 	long n = 0;
 
-	for (int i = 0; i < 50 && (n = audit_count(action, target)) == 0; i++)
+	for (int i = 0; i < 300 && (n = audit_count(action, target)) == 0; i++)
 		usleep(50 * 1000);
 	return n;
 }
@@ -104,8 +105,8 @@ static long audit_count_soon(const char *action, const char *target)
 static int parallel_status(const char *path, const char *bearer, int n, long want)
 {
 	int fds[2], workers = 0;
-	char ids[32][64], line[256];
-	long pids[32];
+	char ids[32][64], line[256], *log;
+	long pids[32], offset = t_menhir_log_size();
 	FILE *in;
 
 	cr_assert(n <= 32);
@@ -137,27 +138,31 @@ static int parallel_status(const char *path, const char *bearer, int n, long wan
 	fclose(in);
 	while (wait(NULL) > 0)
 		;
-	/* Which worker answered each: the access-log line with its request id names its pid. */
-	usleep(200 * 1000);
+	/* Which worker answered each: the access-log line with its request id names its pid
+	 * (written after the answer: wait for them all). */
+	log = t_menhir_log_with_requests(offset, (const char(*)[64])ids, n, 15000);
 	for (int i = 0; i < n; i++) {
-		char path_log[512], *p;
-		FILE *log;
+		char needle[128];
+		const char *p = log, *eol, *q;
 
 		pids[i] = 0;
-		snprintf(path_log, sizeof(path_log), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
-		log = fopen(path_log, "r");
-		cr_assert(log != NULL);
-		{
-			char buf[8192], needle[2200];
+		snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", ids[i]);
+		while (pids[i] == 0 && (p = strstr(p, needle)) != NULL) {
+			const char *bol = p;
 
-			snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", ids[i]);
-			while (fgets(buf, sizeof(buf), log) != NULL)
-				if (strstr(buf, needle) && strstr(buf, "\"event\":\"request\"") &&
-				    (p = strstr(buf, "\"pid\":")) != NULL)
-					pids[i] = strtol(p + 6, NULL, 10);
+			while (bol > log && bol[-1] != '\n')
+				bol--;
+			eol = strchr(p, '\n');
+			if (eol == NULL)
+				break;
+			q = strstr(bol, "\"event\":\"request\"");
+			if (q != NULL && q < eol && (q = strstr(bol, "\"pid\":")) != NULL &&
+			    q < eol)
+				pids[i] = strtol(q + 6, NULL, 10);
+			p = eol;
 		}
-		fclose(log);
 	}
+	free(log);
 	for (int i = 0; i < n; i++) {
 		int seen = 0;
 
@@ -352,11 +357,17 @@ Test(apikeys, a_revoked_key_is_refused_on_the_next_request_on_every_worker)
 	t_auth_signup(&o, "key-revoke");
 	create_key_ok(o.access, "viewer", &k);
 	create_key_ok(o.access, "viewer", &other);
-	workers = parallel_status("/api/v1/documents", k.secret, 12, 200);
+	/* Twelve requests at once on a loaded machine can still all meet one worker: send them
+	 * again (each time every answer is checked) until more than one answered. */
+	workers = 0;
+	for (int i = 0; i < 5 && workers < 2; i++)
+		workers = parallel_status("/api/v1/documents", k.secret, 12, 200);
 	cr_assert(workers >= 2, "only %d worker answered: the test proves nothing", workers);
 	snprintf(path, sizeof(path), "/api/v1/tenants/current/api-keys/%s", k.id);
 	cr_assert_eq(status_of("DELETE", path, o.access, NULL), 204);
-	workers = parallel_status("/api/v1/documents", k.secret, 12, 401);
+	workers = 0;
+	for (int i = 0; i < 5 && workers < 2; i++)
+		workers = parallel_status("/api/v1/documents", k.secret, 12, 401);
 	cr_assert(workers >= 2, "only %d worker answered: the test proves nothing", workers);
 	cr_assert_eq(status_of("GET", "/api/v1/documents", other.secret, NULL), 200,
 	             "revoking one key revoked another");
@@ -476,7 +487,7 @@ Test(apikeys, the_last_use_is_recorded_in_batches)
 	cr_assert_eq(t_auth_sql_long(sql), 0);
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(status_of("GET", "/api/v1/documents", k.secret, NULL), 200);
-	for (int i = 0; i < 100 && n == 0; i++) {
+	for (int i = 0; i < 300 && n == 0; i++) {
 		usleep(100 * 1000);
 		n = t_auth_sql_long(sql);
 	}

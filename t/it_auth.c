@@ -520,20 +520,35 @@ Test(auth, account_lockout_after_max_failures)
 {
 	struct t_session s, other;
 	struct http_response r;
-	int max = atoi(t_auth_config("login_max_failures"));
+	int max = atoi(t_auth_config("login_max_failures")), seen = 0;
 	char *retry;
 
 	cr_assert(max > 0);
 	t_auth_redis("DEL mh:lf:i:127.0.0.1");
 	t_auth_signup(&s, "lock");
 	t_auth_signup(&other, "lockother");
-	for (int i = 0; i < max; i++) {
-		cr_assert_eq(login_status(s.email, T_SECRET_WRONG_PASSWORD, &r), 401,
-			     "failure %d: %s", i + 1, r.body);
-		t_http_free(&r);
+	/* The first delay is 1 s from the last failure: a machine too slow to ask again within
+	 * it sees a 200 (which starts the pair afresh), and the test sets it up again. */
+	for (int try = 0; try < 5 && !seen; try++) {
+		long long failed = 0;
+
+		for (int i = 0; i < max; i++) {
+			failed = t_now_ms();
+			cr_assert_eq(login_status(s.email, T_SECRET_WRONG_PASSWORD, &r), 401,
+			             "failure %d: %s", i + 1, r.body);
+			t_http_free(&r);
+		}
+		login_status(s.email, T_SECRET_PASSWORD, &r);
+		seen = r.status == 429;
+		if (!seen) {
+			cr_assert(r.status == 200 && t_now_ms() - failed >= 1000,
+			          "%ld %s, %lld ms after the failure", r.status, r.body,
+			          t_now_ms() - failed);
+			t_http_free(&r);
+		}
 	}
 	/* This address waits: even the right password is refused now, with Retry-After. */
-	cr_assert_eq(login_status(s.email, T_SECRET_PASSWORD, &r), 429, "%s", r.body);
+	cr_assert_eq(r.status, 429, "%s", r.body);
 	t_assert_error(&r, 429, "too_many_attempts");
 	retry = t_header(&r, "Retry-After");
 	cr_assert(retry != NULL && atoi(retry) > 0);
@@ -1026,15 +1041,17 @@ Test(auth, admin_commands_create_user_and_tenant)
 }
 
 /* Redis refusing writes: the revocation cannot be recorded, so logout and logout-all say
- * 503, never 204, and a retry once Redis is back completes them. */
+ * 503, never 204, and a retry once Redis is back completes them. The pause (4 s) is far
+ * longer than Menhir's Redis timeout (500 ms), so a request that is slow to get there on a
+ * loaded machine still meets it; the test waits it out before going on. */
 Test(auth, revocation_failures_are_503_not_success)
 {
 	struct t_session s;
 	struct http_response r;
-	struct timespec wait = { 1, 600 * 1000000L };
+	struct timespec wait = { 4, 100 * 1000000L };
 
 	t_auth_signup(&s, "redisdown");
-	cr_assert_eq(t_auth_redis("CLIENT PAUSE 1500 WRITE"), 0);
+	cr_assert_eq(t_auth_redis("CLIENT PAUSE 4000 WRITE"), 0);
 	t_auth_request("POST", "/api/v1/auth/logout", s.access, s.refresh, t_auth_origin(), NULL,
 		       &r);
 	t_assert_error(&r, 503, "service_unavailable");
@@ -1043,7 +1060,7 @@ Test(auth, revocation_failures_are_503_not_success)
 	/* Nothing was revoked: the token and the cookie still work. */
 	cr_assert_eq(status_of("GET", "/api/v1/users/me", s.access), 200);
 
-	cr_assert_eq(t_auth_redis("CLIENT PAUSE 1500 WRITE"), 0);
+	cr_assert_eq(t_auth_redis("CLIENT PAUSE 4000 WRITE"), 0);
 	t_auth_request("POST", "/api/v1/auth/logout-all", s.access, NULL, NULL, NULL, &r);
 	t_assert_error(&r, 503, "service_unavailable");
 	t_http_free(&r);

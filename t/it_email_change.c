@@ -242,7 +242,8 @@ Test(email_change, a_taken_address_gets_the_same_answer_and_a_notice_not_a_link)
 	cr_assert(mail != NULL, "the holder of the address was not told");
 	cr_assert(strstr(mail, "#token=") == NULL, "a link went to an address with an account");
 	free(mail);
-	cr_assert(t_mail_wait(b.email, "/confirm-email#", 1, 1000) == NULL,
+	t_mail_settle(b.email, MAIL_WAIT_MS);
+	cr_assert(t_mail_wait(b.email, "/confirm-email#", 1, 0) == NULL,
 	          "a confirmation link went to an address with an account");
 	/* The link for the free address arrived too; the older request is void. */
 	{
@@ -374,6 +375,28 @@ Test(email_change, two_accounts_confirming_one_address_one_wins_the_other_gets_4
 	        1, "two accounts own one address");
 }
 
+/* Waits until some session waits on a lock that the session of c holds. */
+static void wait_blocked_by(PGconn *c)
+{
+	PGconn *watch = t_pg("MENHIR_TEST_PG_SUPER");
+	char sql[200];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM pg_stat_activity WHERE %d = ANY(pg_blocking_pids(pid))",
+	         PQbackendPID(c));
+	for (int i = 0;; i++) {
+		PGresult *r = t_pg_ok(watch, sql);
+		long n = atol(PQgetvalue(r, 0, 0));
+
+		PQclear(r);
+		if (n > 0)
+			break;
+		cr_assert(i < 600, "the confirmation never waited on the uncommitted address");
+		usleep(50000);
+	}
+	PQfinish(watch);
+}
+
 /* The race the pre-check cannot see: another transaction holds the address, uncommitted,
  * while the link comes back. The update waits for it and then meets the unique index: a
  * clean 409 email_taken, and the account's tokens keep working (nothing was revoked). */
@@ -395,7 +418,10 @@ Test(email_change, an_address_taken_while_confirming_is_a_clean_409)
 	snprintf(sql, sizeof(sql), "UPDATE users SET email = '%s' WHERE id = '%s'", to, b.user_id);
 	PQclear(t_pg_ok(c, sql));
 	pid = confirm_in_child(token);
-	usleep(700000); /* the confirmation is waiting on the index entry by now */
+	/* Commit only once the confirmation waits on the uncommitted index entry: the race this
+	 * test is about, however slow the machine (a confirmation that came after the commit
+	 * would take another path to the same answer). */
+	wait_blocked_by(c);
 	res = t_pg_ok(c, "COMMIT");
 	PQclear(res);
 	PQfinish(c);
@@ -428,7 +454,7 @@ Test(email_change, throttles_the_user_the_address_and_the_client)
 	/* The new address's cooldown, whoever asks: still 202, and no second mail. */
 	cr_assert_eq(change_status(&t, to), 202);
 	link_token(to, 1, key);
-	usleep(1500000);
+	t_mail_settle(to, MAIL_WAIT_MS);
 	cr_assert_eq(t_mail_count(to), 1, "one address was mailed twice within the cooldown");
 	/* The client's hourly budget (mail_ip_max), spent: 429 before the password is tried. */
 	limit_key("ip", "127.0.0.9", key, sizeof(key));

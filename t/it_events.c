@@ -218,7 +218,7 @@ Test(events, published_events_reach_a_subscriber_in_order_including_earlier_ones
 	st.on_open = publish_live;
 	st.arg = &l;
 	events_path(job, path, sizeof(path));
-	status = subscribe(path, s.access, "text/event-stream", &st, 10000, ct, sizeof(ct));
+	status = subscribe(path, s.access, "text/event-stream", &st, 30000, ct, sizeof(ct));
 	cr_assert_eq(status, 200, "%ld %s", status, st.body);
 	cr_assert(strncmp(ct, "text/event-stream", 17) == 0, "Content-Type %s", ct);
 	{
@@ -251,7 +251,7 @@ Test(events, a_stream_is_separate_from_other_jobs_streams)
 	snprintf(ch, sizeof(ch), "job-%s", job2);
 	publish_ok(ch, "{\"status\":\"mine\"}");
 	events_path(job2, path, sizeof(path));
-	cr_assert_eq(subscribe(path, s.access, "text/event-stream", &st, 10000, NULL, 0), 200);
+	cr_assert_eq(subscribe(path, s.access, "text/event-stream", &st, 30000, NULL, 0), 200);
 	cr_assert_str_eq(event_status(&st, 0, got, sizeof(got)), "mine", "%s", st.body);
 	cr_assert(strstr(st.body, "other") == NULL, "%s", st.body);
 }
@@ -326,7 +326,7 @@ Test(events, only_the_job_s_tenant_may_subscribe)
 	events_from_stack();
 	snprintf(ch, sizeof(ch), "job-%s", job);
 	publish_ok(ch, "{\"status\":\"queued\"}");
-	cr_assert_eq(subscribe(path, viewer.access, "text/event-stream", &st, 10000, NULL, 0), 200,
+	cr_assert_eq(subscribe(path, viewer.access, "text/event-stream", &st, 30000, NULL, 0), 200,
 	             "%s", st.body);
 	cr_assert_str_eq(event_status(&st, 0, got, sizeof(got)), "queued", "%s", st.body);
 }
@@ -363,7 +363,7 @@ static void hold_streams(CURLM *m, struct held *hs, int n, const char *path, con
 {
 	for (int i = 0; i < n; i++) {
 		struct held *x = &hs[i];
-		long long deadline = now_ms() + 10000;
+		long long deadline = now_ms() + 30000;
 
 		memset(&x->s, 0, sizeof(x->s));
 		x->done = 0;
@@ -457,15 +457,14 @@ Test(events, open_streams_hold_no_worker)
 		cr_assert(hs[i].s.opened && !hs[i].done && hs[i].status == 200,
 		          "stream %d: status %ld done %d: %s", i, hs[i].status, hs[i].done,
 		          hs[i].s.body);
-	/* Every stream still open, and the API answers at once. */
+	/* Every stream still open, and the API answers. No clock: were the streams holding the
+	 * workers, a ping would wait for one until nginx's timeout (a 504), and the gauge below
+	 * would count them; a wall-clock bound would only measure how busy the machine is. */
 	for (int i = 0; i < 10; i++) {
 		struct http_response r;
-		long long t0 = now_ms();
 
 		t_get("/api/v1/ping", &r);
-		cr_assert_eq(r.status, 200, "%s", r.body);
-		cr_assert_lt(now_ms() - t0, 2000, "ping took %lld ms with %d streams open",
-		             now_ms() - t0, N);
+		cr_assert_eq(r.status, 200, "ping %d with %d streams open: %s", i, N, r.body);
 		t_http_free(&r);
 	}
 	/* In flight in Menhir: what was before, nothing more for the open streams. */
@@ -569,7 +568,8 @@ Test(events, publishing_fails_fast_and_bounded_and_is_counted)
 	t0 = now_ms();
 	cr_assert_eq(mh_events_publish("job-x", "{}", 2), -1);
 	cr_assert_geq(now_ms() - t0, 250, "gave up after %lld ms", now_ms() - t0);
-	cr_assert_lt(now_ms() - t0, 1500, "took %lld ms for a 300 ms bound", now_ms() - t0);
+	/* Bounded, not hanging: generous, since a loaded machine can be late to wake us. */
+	cr_assert_lt(now_ms() - t0, 3000, "took %lld ms for a 300 ms bound", now_ms() - t0);
 	cr_assert_eq(atomic_load(&mh_metrics()->events_errors), 2);
 	close(fd);
 	unlink(path);

@@ -392,7 +392,7 @@ Test(invitations, a_tenant_may_send_only_so_many_per_hour)
 	invite(&owner, email, "member", NULL, &r);
 	t_assert_error(&r, 429, "too_many_requests");
 	t_http_free(&r);
-	usleep(300000);
+	t_mail_settle(email, MAIL_WAIT_MS);
 	cr_assert_eq(t_mail_count(email), 0);
 	t_auth_redis("DEL %s", key);
 }

@@ -77,8 +77,8 @@ Test(logs, one_json_line_per_request_in_both_logs)
 	t_get("/api/v1/nope", &r);
 	rid = t_header(&r, "X-Request-Id");
 	cr_assert(rid != NULL);
-	/* nginx writes its access line once the response is sent: allow a moment. */
-	for (int i = 0; i < 30 && (app == NULL || web == NULL); i++) {
+	/* nginx writes its access line once the response is sent: wait for it (up to 15 s). */
+	for (int i = 0; i < 150 && (app == NULL || web == NULL); i++) {
 		snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
 		if (app == NULL)
 			app = line_for(path, rid);
@@ -130,7 +130,7 @@ static char *trace_of(const char *name, const char *rid)
 	char *out;
 
 	snprintf(path, sizeof(path), "%s/%s", t_env("MENHIR_TEST_STATE"), name);
-	for (int i = 0; i < 30 && o == NULL; i++) {
+	for (int i = 0; i < 150 && o == NULL; i++) {
 		o = line_for(path, rid);
 		if (o == NULL)
 			nanosleep(&pause, NULL);
@@ -212,7 +212,7 @@ Test(logs, every_line_a_request_writes_carries_its_trace)
 	/* More headers than a response holds: the dispatcher logs response_header_dropped. */
 	rid = traced_get("/api/v1/test/headers?n=40", header, 500);
 	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
-	for (int i = 0; i < 30 && lines < 2; i++) {
+	for (int i = 0; i < 150 && lines < 2; i++) {
 		FILE *f = fopen(path, "r");
 
 		cr_assert(f != NULL);

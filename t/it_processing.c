@@ -18,7 +18,7 @@
 
 TestSuite(processing, .timeout = 120);
 
-#define WAIT_MS 15000
+#define WAIT_MS 30000
 
 /* One tenant with every role and every feature on, shared by the tests that only read it. */
 static struct t_team a;

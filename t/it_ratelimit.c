@@ -494,8 +494,9 @@ static void passes_unchecked(const struct t_session *a, const char *why, int i)
 	took = now_ms() - t0;
 	cr_assert_eq(r.status, 200, "%s, request %d: fail open, %ld %s", why, i, r.status, r.body);
 	cr_assert(!has_fields(&r), "%s: nothing was counted, so no fields", why);
-	/* redis_timeout is 500 ms on the test stack. */
-	cr_assert_lt(took, 1500, "%s, request %d took %lld ms", why, i, took);
+	/* redis_timeout is 500 ms on the test stack: a request pays a timeout or two, not the
+	 * 3 s after which nginx would give up on it (room left for a loaded machine). */
+	cr_assert_lt(took, 2500, "%s, request %d took %lld ms", why, i, took);
 	t_http_free(&r);
 }
 

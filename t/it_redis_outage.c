@@ -89,7 +89,7 @@ Test(redis_outage, the_api_keeps_serving_and_enforces_revocations_from_postgresq
 
 	offset = log_size();
 	cr_assert_eq(t_stack("redis-stop"), 0, "script/stack redis-stop failed");
-	cr_assert(logged_after(offset, "revocation_unsynced", 10000),
+	cr_assert(logged_after(offset, "revocation_unsynced", 30000),
 	          "the master never noticed Redis was gone");
 
 	/* Reads and writes go on: PostgreSQL vouches for the token instead. */
@@ -109,7 +109,7 @@ Test(redis_outage, the_api_keeps_serving_and_enforces_revocations_from_postgresq
 
 	offset = log_size();
 	cr_assert_eq(t_stack("redis-start"), 0, "script/stack redis-start failed");
-	cr_assert(logged_after(offset, "revocation_synced", 15000),
+	cr_assert(logged_after(offset, "revocation_synced", 30000),
 	          "no resync after Redis came back");
 	cr_assert_eq(get_status("/api/v1/documents", gone.access), 401);
 }
@@ -140,7 +140,7 @@ Test(redis_outage, a_session_ended_by_access_token_stays_ended_without_redis, .f
 	t_http_free(&r);
 	offset = log_size();
 	cr_assert_eq(t_stack("redis-stop"), 0);
-	cr_assert(logged_after(offset, "revocation_unsynced", 10000));
+	cr_assert(logged_after(offset, "revocation_unsynced", 30000));
 	cr_assert_eq(get_status("/api/v1/documents", s.access), 401);
 	cr_assert_eq(get_status("/api/v1/documents", other.access), 200);
 }
@@ -174,7 +174,7 @@ Test(redis_outage, revocations_outlive_a_redis_that_lost_its_data, .fini = redis
 		sleep_ms(100);
 	offset = log_size();
 	cr_assert_eq(t_stack("start"), 0, "script/stack start did not bring menhir back");
-	cr_assert(logged_after(offset, "revocation_synced", 15000), "the new master never synced");
+	cr_assert(logged_after(offset, "revocation_synced", 30000), "the new master never synced");
 	for (int i = 0; i < 5; i++) {
 		cr_assert_eq(get_status("/api/v1/documents", gone.access), 401, "request %d", i);
 		cr_assert_eq(get_status("/api/v1/documents", live.access), 200, "request %d", i);

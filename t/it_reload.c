@@ -42,7 +42,9 @@ static void reload(void)
 	int nbefore = t_worker_pids(before, 64);
 
 	cr_assert_eq(kill(t_menhir_pid(), SIGHUP), 0);
-	for (int waited = 0; waited < 10000; waited += 100) {
+	/* Generous: an old worker finishes its request first, and a loaded machine is slow to
+	 * fork and start the new ones; the loop ends as soon as the switch is done. */
+	for (int waited = 0; waited < 30000; waited += 100) {
 		int n = t_worker_pids(now, 64), old = 0;
 
 		for (int i = 0; i < n; i++)

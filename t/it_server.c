@@ -215,13 +215,14 @@ Test(server, json_body_round_trips)
 	t_http_free(&r);
 }
 
-/* 1 when menhir's log has a line holding both a and b (waits up to 3 s for it). */
+/* 1 when menhir's log has a line holding both a and b (waits up to 15 s for it: the line
+ * follows the response). */
 static int log_has_line(const char *a, const char *b)
 {
 	char path[1024], line[8192];
 
 	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
-	for (int i = 0; i < 30; i++) {
+	for (int i = 0; i < 150; i++) {
 		FILE *f = fopen(path, "r");
 		int found = 0;
 
@@ -306,6 +307,14 @@ Test(server, nginx_adds_security_headers_and_redirects_http)
 	t_http_free(&r);
 }
 
+static int pid_listed(const pid_t *pids, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
+}
+
 Test(server, killed_worker_is_replaced_and_requests_keep_succeeding)
 {
 	pid_t before[64], after[64];
@@ -319,9 +328,9 @@ Test(server, killed_worker_is_replaced_and_requests_keep_succeeding)
 		cr_assert_eq(r.status, 200, "request %d after the kill: %ld", i, r.status);
 		t_http_free(&r);
 	}
-	for (int waited = 0; waited < 5000; waited += 100) {
+	for (int waited = 0; waited < 15000; waited += 100) {
 		nafter = t_worker_pids(after, 64);
-		if (nafter == nbefore)
+		if (nafter == nbefore && !pid_listed(after, nafter, before[0]))
 			break;
 		sleep_ms(100);
 	}
@@ -393,14 +402,6 @@ static pid_t ping_and_find_worker(long offset)
 	return pid;
 }
 
-static int pid_listed(const pid_t *pids, int n, pid_t pid)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return 1;
-	return 0;
-}
-
 /* Waits up to timeout_ms for a full pool of want workers without gone; returns the ms
  * it took, or -1. */
 static int wait_pool_without(int want, pid_t gone, int timeout_ms)
@@ -425,7 +426,10 @@ static int wait_pool_without(int want, pid_t gone, int timeout_ms)
 /* The review's fault: a worker killed every second stalled the API for seconds, because
  * the crash-loop back-off also delayed replacing workers that had been serving fine.
  * Three pools' worth of served workers die within a few seconds; each is replaced at
- * once, and nothing is logged as a crash loop. */
+ * once, and nothing is logged as a crash loop. "At once" is the master's decision, which the
+ * log shows (respawn_delayed); the wall-clock bound is only a backstop, loose enough for a
+ * loaded machine (fork and sanitizer start-up) yet below what the back-off adds up to over
+ * three pools (its delays double up to 5 s). */
 Test(server, a_worker_that_served_is_replaced_at_once_however_many_die, .timeout = 60)
 {
 	pid_t before[64];
@@ -439,13 +443,13 @@ Test(server, a_worker_that_served_is_replaced_at_once_however_many_die, .timeout
 		int ms;
 
 		cr_assert_eq(kill(victim, SIGKILL), 0, "kill %d", (int)victim);
-		ms = wait_pool_without(nbefore, victim, 2000);
-		cr_assert(ms >= 0, "kill %d of %d: worker %d not replaced within 2 s", k + 1,
+		ms = wait_pool_without(nbefore, victim, 5000);
+		cr_assert(ms >= 0, "kill %d of %d: worker %d not replaced within 5 s", k + 1,
 			  3 * nbefore, (int)victim);
 	}
 	delayed = menhir_log_line_after(offset, "\"event\":\"respawn_delayed\"");
 	cr_assert(delayed == NULL, "a served worker's respawn was delayed: %s", delayed);
-	cr_assert(t_wait_status("/api/v1/ping", 200, 3000));
+	cr_assert(t_wait_status("/api/v1/ping", 200, 15000));
 }
 
 /* A worker that dies before it takes a request (or lives a second) is the crash loop the
@@ -481,8 +485,8 @@ Test(server, workers_that_die_before_serving_are_respawned_with_a_back_off, .tim
 		  nbefore);
 	free(delayed);
 	/* The back-off is bounded (5 s); then the pool is whole and serving again. */
-	cr_assert(wait_pool_without(nbefore, 0, 15000) >= 0, "the pool did not come back");
-	cr_assert(t_wait_status("/api/v1/ping", 200, 5000));
+	cr_assert(wait_pool_without(nbefore, 0, 30000) >= 0, "the pool did not come back");
+	cr_assert(t_wait_status("/api/v1/ping", 200, 15000));
 	/* Leave proven workers to the next test. */
 	sleep_ms(1200);
 }
@@ -504,32 +508,61 @@ static void *request_loop(void *arg)
 	return NULL;
 }
 
+/* Lets the loop run until it has finished `more` requests beyond now and at least ms have
+ * passed: the reloads happen under traffic however fast or slow the machine answers. */
+static void loop_runs_on(int more, int ms)
+{
+	int from = atomic_load(&loop_requests);
+
+	sleep_ms(ms);
+	for (int waited = 0; atomic_load(&loop_requests) < from + more; waited += 10) {
+		cr_assert(waited < 30000, "the request loop stalled: %d requests in 30 s",
+			  atomic_load(&loop_requests) - from);
+		sleep_ms(10);
+	}
+}
+
+/* Whether any worker of before is still running. */
+static int any_left(const pid_t *before, int nbefore, const pid_t *now, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pid_listed(before, nbefore, now[i]))
+			return 1;
+	return 0;
+}
+
 Test(server, sighup_under_a_request_loop_loses_no_request)
 {
 	pthread_t th[4];
 	pid_t master = t_menhir_pid(), before[64], after[64];
-	int nbefore = t_worker_pids(before, 64), nafter;
+	int nbefore = t_worker_pids(before, 64), nafter = 0;
 
 	for (int i = 0; i < 4; i++)
 		pthread_create(&th[i], NULL, request_loop, NULL);
-	sleep_ms(300);
+	loop_runs_on(10, 300);
 	for (int i = 0; i < 3; i++) {
 		cr_assert_eq(kill(master, SIGHUP), 0);
-		sleep_ms(400);
+		/* Requests that straddle the switch of generations, and some after it. */
+		loop_runs_on(20, 400);
 	}
 	atomic_store(&loop_stop, 1);
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	cr_assert(atomic_load(&loop_requests) > 50, "only %d requests", loop_requests);
+	cr_log_info("%d requests during three reloads", atomic_load(&loop_requests));
 	cr_assert_eq(atomic_load(&loop_failures), 0, "%d of %d requests failed during reloads",
 		     loop_failures, loop_requests);
-	/* Every worker was replaced by a new generation. */
-	sleep_ms(500);
-	nafter = t_worker_pids(after, 64);
+	/* Every worker is replaced by a new generation (the old ones finish their request
+	 * first, so this may take a moment on a loaded machine). */
+	for (int waited = 0; waited < 30000; waited += 100) {
+		nafter = t_worker_pids(after, 64);
+		if (nafter == nbefore && !any_left(before, nbefore, after, nafter))
+			break;
+		sleep_ms(100);
+	}
 	cr_assert_eq(nafter, nbefore);
 	for (int i = 0; i < nafter; i++)
-		for (int j = 0; j < nbefore; j++)
-			cr_assert_neq(after[i], before[j], "worker %d survived the reload", before[j]);
+		cr_assert(!pid_listed(before, nbefore, after[i]), "worker %d survived the reload",
+			  after[i]);
 }
 
 Test(server, stuck_request_gets_504_and_the_worker_is_replaced, .timeout = 40)
@@ -542,7 +575,7 @@ Test(server, stuck_request_gets_504_and_the_worker_is_replaced, .timeout = 40)
 	cr_assert_eq(r.status, 504, "status %ld: %s", r.status, r.body);
 	t_http_free(&r);
 	/* The master kills the stuck worker shortly after nginx gave up. */
-	for (int waited = 0; waited < 8000 && !replaced; waited += 200) {
+	for (int waited = 0; waited < 20000 && !replaced; waited += 200) {
 		sleep_ms(200);
 		nafter = t_worker_pids(after, 64);
 		for (int j = 0; j < nbefore; j++) {
@@ -553,7 +586,7 @@ Test(server, stuck_request_gets_504_and_the_worker_is_replaced, .timeout = 40)
 		}
 	}
 	cr_assert(replaced, "no worker was killed for the stuck request");
-	cr_assert(t_wait_status("/api/v1/ping", 200, 3000));
+	cr_assert(t_wait_status("/api/v1/ping", 200, 15000));
 }
 
 Test(server, postgres_outage_is_503_then_recovers_without_restart, .timeout = 60)
@@ -583,7 +616,7 @@ Test(server, postgres_outage_is_503_then_recovers_without_restart, .timeout = 60
 	t_http_free(&r);
 
 	cr_assert_eq(t_stack("pg-start"), 0, "script/stack pg-start failed");
-	cr_assert(t_wait_status(TENANT_ROUTE, 200, 15000), "no recovery after PostgreSQL came back");
-	cr_assert(t_wait_status("/readyz", 200, 5000));
+	cr_assert(t_wait_status(TENANT_ROUTE, 200, 30000), "no recovery after PostgreSQL came back");
+	cr_assert(t_wait_status("/readyz", 200, 15000));
 	cr_assert_eq(t_menhir_pid(), master, "menhir was restarted");
 }

@@ -355,7 +355,7 @@ Test(webhooks, delivery_is_signed_with_the_current_secret)
 		t_http_free(&r);
 	}
 
-	wait_delivery_job(job, "succeeded", &d, 10000);
+	wait_delivery_job(job, "succeeded", &d, 30000);
 	cr_assert_str_eq(d.result, "{\"attempt\": 1, \"status_code\": 200}");
 	cr_assert_str_eq(str(event, "id") + 4, d.id);
 
@@ -400,7 +400,7 @@ Test(webhooks, a_receiver_that_fails_twice_gets_the_third_delivery)
 
 	cr_assert_eq(t_receiver_wait(&rcv, 3, 30000), 3, "the receiver got %d deliveries",
 		     rcv.nreceived);
-	wait_delivery_job(job, "succeeded", &d, 10000);
+	wait_delivery_job(job, "succeeded", &d, 30000);
 	cr_assert_eq(d.attempts, 3);
 	cr_assert_str_eq(d.result, "{\"attempt\": 3, \"status_code\": 204}");
 	/* The same event each time (receivers deduplicate on its id), signed each time. */
@@ -729,7 +729,7 @@ Test(webhooks, the_request_trace_reaches_the_job_and_its_webhook)
 	free(tp);
 	t_receiver_stop(&rcv);
 	/* The processing job's own log line (menhir work) carries the request's trace. */
-	for (int i = 0; i < 50 && work_log_lines_with(job, trace_id) == 0; i++)
+	for (int i = 0; i < 300 && work_log_lines_with(job, trace_id) == 0; i++)
 		sleep_ms(100);
 	cr_assert_gt(work_log_lines_with(job, trace_id), 0, "no line of job %s has trace %s", job,
 	             trace_id);

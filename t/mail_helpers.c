@@ -105,6 +105,25 @@ char *t_mail_wait(const char *to, const char *needle, int n, int timeout_ms)
 	}
 }
 
+void t_mail_settle(const char *to, int timeout_ms)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM jobs WHERE kind = 'mail.send'"
+	         " AND lower(payload->>'to') = lower('%s') AND status IN ('queued', 'running')",
+	         to);
+	for (int waited = 0;; waited += 50) {
+		long n = t_auth_sql_long(sql);
+
+		if (n == 0)
+			return;
+		cr_assert(waited < timeout_ms, "%ld mail(s) to %s still queued after %d ms", n, to,
+		          timeout_ms);
+		usleep(50000);
+	}
+}
+
 void t_mail_token(const char *message, const char *page, char *out, size_t outlen)
 {
 	char want[128];

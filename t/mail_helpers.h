@@ -14,6 +14,13 @@ int t_mail_count(const char *to);
  * 1), malloc'd, or NULL when it never came. */
 char *t_mail_wait(const char *to, const char *needle, int n, int timeout_ms);
 
+/* Waits (up to timeout_ms, returning as soon as it holds; fails the test otherwise) until no
+ * mail.send job to `to` is queued or running: every message queued for the address so far
+ * has been delivered or given up on. Menhir queues a mail in the transaction of the request
+ * (or job) that sends it, so after this a count of the mailbox is final: a check that a mail
+ * did NOT arrive waits for the queue, not for a guessed while. */
+void t_mail_settle(const char *to, int timeout_ms);
+
 /* The token of the link to page ("reset-password", "verify-email", "accept-invitation") in
  * message, into out (asserting there is one). */
 void t_mail_token(const char *message, const char *page, char *out, size_t outlen);
