@@ -302,6 +302,29 @@ long t_menhir_log_size(void)
 	return n;
 }
 
+/* Other lines than the access-log line may carry the id (its audit, its job). */
+long t_access_log_duration(const char *log, const char *request_id)
+{
+	char needle[128];
+	const char *p = log;
+
+	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", request_id);
+	while ((p = strstr(p, needle)) != NULL) {
+		const char *bol = p, *eol = strchr(p, '\n'), *d, *e;
+
+		while (bol > log && bol[-1] != '\n')
+			bol--;
+		if (eol == NULL)
+			eol = p + strlen(p);
+		d = strstr(bol, "\"duration_us\":");
+		e = strstr(bol, "\"event\":\"request\"");
+		if (e != NULL && e < eol && d != NULL && d < eol)
+			return strtol(d + strlen("\"duration_us\":"), NULL, 10);
+		p = eol;
+	}
+	return -1;
+}
+
 /* menhir's log from offset to its end, malloc'd. */
 static char *log_from(long offset)
 {

@@ -76,6 +76,9 @@ long long t_now_ms(void);
 
 /* Size of menhir's log (MENHIR_TEST_STATE/menhir.log) now: a later read starts there. */
 long t_menhir_log_size(void);
+/* duration_us of the access-log line of request_id in log (the line with its id and
+ * "event":"request"; other lines may name the request too), or -1 when there is none. */
+long t_access_log_duration(const char *log, const char *request_id);
 /*
  * A worker writes a request's access-log line ("event":"request") after the client has its
  * answer, so a test that reads the log right away can miss the last lines on a slow machine.

@@ -272,25 +272,10 @@ static long long median(long long *v, int n)
 /* duration_us of the access-log line of request_id in text (Menhir's own log). */
 static long long logged_duration(const char *text, const char *request_id)
 {
-	char needle[128];
-	const char *p = text;
+	long d = t_access_log_duration(text, request_id);
 
-	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", request_id);
-	while ((p = strstr(p, needle)) != NULL) {
-		const char *bol = p, *eol = strchr(p, '\n'), *d, *e;
-
-		while (bol > text && bol[-1] != '\n')
-			bol--;
-		if (eol == NULL)
-			eol = p + strlen(p);
-		d = strstr(bol, "\"duration_us\":");
-		e = strstr(bol, "\"event\":\"request\"");
-		if (e != NULL && e < eol && d != NULL && d < eol)
-			return atoll(d + strlen("\"duration_us\":"));
-		p = eol;
-	}
-	cr_assert_fail("no access-log line with a duration for request %s", request_id);
-	return 0;
+	cr_assert(d >= 0, "no access-log line with a duration for request %s", request_id);
+	return d;
 }
 
 /* The failed login of email, from 127.0.0.1 with fresh throttles; its request id in id. */

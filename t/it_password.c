@@ -290,30 +290,6 @@ Test(password, per_client_address_limit_answers_429)
 
 /* ---- Enumeration timing --------------------------------------------------------------------- */
 
-/* duration_us of the request with this id, from Menhir's own access-log line (the line with
- * its id and "event":"request"; others may name the request too), or -1. */
-static long server_duration(const char *log, const char *request_id)
-{
-	char needle[128];
-	const char *p = log;
-
-	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", request_id);
-	while ((p = strstr(p, needle)) != NULL) {
-		const char *bol = p, *eol = strchr(p, '\n'), *d, *e;
-
-		while (bol > log && bol[-1] != '\n')
-			bol--;
-		if (eol == NULL)
-			eol = p + strlen(p);
-		d = strstr(bol, "\"duration_us\":");
-		e = strstr(bol, "\"event\":\"request\"");
-		if (e != NULL && e < eol && d != NULL && d < eol)
-			return strtol(d + 14, NULL, 10);
-		p = eol;
-	}
-	return -1;
-}
-
 static int cmp_long(const void *a, const void *b)
 {
 	long x = *(const long *)a, y = *(const long *)b;
@@ -363,7 +339,7 @@ static double timing_round(int round)
 	log = t_menhir_log_with_requests(start, (const char(*)[64])ids, 2 * TIMING_N, 30000);
 	for (int w = 0; w < 2; w++) {
 		for (int i = 0; i < TIMING_N; i++) {
-			d[w][i] = server_duration(log, ids[w][i]);
+			d[w][i] = t_access_log_duration(log, ids[w][i]);
 			cr_assert(d[w][i] > 0, "no log line for request %s", ids[w][i]);
 		}
 		qsort(d[w], TIMING_N, sizeof(long), cmp_long);

@@ -339,21 +339,6 @@ Test(server, killed_worker_is_replaced_and_requests_keep_succeeding)
 		cr_assert_neq(after[i], before[0], "the killed worker is still listed");
 }
 
-/* Size of menhir's log now: later searches start there. */
-static long menhir_log_size(void)
-{
-	char path[1024];
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
-	f = fopen(path, "r");
-	cr_assert(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fclose(f);
-	return n;
-}
 
 /* The first line of menhir's log past offset that holds needle (malloc'd), or NULL. */
 static char *menhir_log_line_after(long offset, const char *needle)
@@ -434,7 +419,7 @@ Test(server, a_worker_that_served_is_replaced_at_once_however_many_die, .timeout
 {
 	pid_t before[64];
 	int nbefore = t_worker_pids(before, 64);
-	long offset = menhir_log_size();
+	long offset = t_menhir_log_size();
 	char *delayed;
 
 	cr_assert(nbefore >= 2, "expected a pool, found %d workers", nbefore);
@@ -459,7 +444,7 @@ Test(server, workers_that_die_before_serving_are_respawned_with_a_back_off, .tim
 {
 	pid_t seen[512], now[64];
 	int nseen = 0, killed = 0, nbefore = t_worker_pids(now, 64);
-	long offset = menhir_log_size();
+	long offset = t_menhir_log_size();
 	char *delayed = NULL;
 
 	cr_assert(nbefore >= 2, "expected a pool, found %d workers", nbefore);
