@@ -44,7 +44,8 @@ static void conforms(const char *method, const char *pattern, const struct http_
 /* ---- Plans ------------------------------------------------------------------------------- */
 
 /* A plan of its own for one test ("t<pid>_<n>"), its limits as SQL assignments over the
- * default plan's ("documents = 3, jobs_per_month = 2"); s's tenant is put on it. */
+ * default plan's ("documents = 3, jobs_per_month = 2"); s's tenant is put on it. Not offered:
+ * other tenants of the shared stack (the browser run's billing page) never see it. */
 static void plan_for(const struct t_session *s, const char *limits, char name[32])
 {
 	static int n;
@@ -52,9 +53,9 @@ static void plan_for(const struct t_session *s, const char *limits, char name[32
 
 	snprintf(name, 32, "t%ld_%d", (long)getpid(), ++n);
 	snprintf(sql, sizeof(sql),
-	         "INSERT INTO plans (name, title, rank, seats, documents, storage_bytes,"
+	         "INSERT INTO plans (name, title, rank, offered, seats, documents, storage_bytes,"
 	         " jobs_per_month, api_per_minute, feature_per_minute, runs_per_feature_per_month,"
-	         " features) SELECT '%s', 'Test', 1000 + %d + %ld * 100, seats, documents,"
+	         " features) SELECT '%s', 'Test', 1000 + %d + %ld * 100, false, seats, documents,"
 	         " storage_bytes, jobs_per_month, api_per_minute, feature_per_minute,"
 	         " runs_per_feature_per_month, features FROM plans WHERE is_default",
 	         name, n, (long)getpid() % 100000);
@@ -1059,8 +1060,9 @@ Test(billing, admin_set_plan_and_plans_set)
 	struct t_session s;
 	char out[256], name[32];
 	const char *set_plan_args[] = {"admin", "set-plan", NULL, "pro", NULL};
-	const char *plans_args[] = {"admin",          "plans", "set", name, "documents=unlimited",
-	                            "features=stats", NULL};
+	const char *plans_args[] = {
+	        "admin",          "plans",         "set", name, "documents=unlimited",
+	        "features=stats", "offered=false", NULL};
 	const char *bad_args[] = {"admin", "plans", "set", name, "nonsense=1", NULL};
 
 	long long generation;
@@ -1083,12 +1085,133 @@ Test(billing, admin_set_plan_and_plans_set)
 
 		snprintf(sql, sizeof(sql),
 		         "SELECT count(*) FROM plans WHERE documents IS NULL AND features = "
-		         "'{stats}'"
+		         "'{stats}' AND NOT offered"
 		         " AND name = '%s'",
 		         name);
 		cr_assert_eq(t_auth_sql_long(sql), 1);
 	}
 	cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), bad_args), 2);
+}
+
+/* ---- Plans kept for the tenants on them (schema 0031) ---------------------------------- */
+
+/* The plan's "offered" in GET /billing/plans as s (which must conform): 1 or 0, or -1 when
+ * the plan is not listed. */
+static int listed(const struct t_session *s, const char *plan)
+{
+	struct http_response r;
+	json_object *root, *data;
+	int offered = -1;
+
+	t_doc_request("GET", "/api/v1/billing/plans", s->access, NULL, NULL, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	conforms("GET", "/api/v1/billing/plans", &r);
+	root = json_tokener_parse(r.body);
+	cr_assert(root != NULL && json_object_object_get_ex(root, "data", &data), "%s", r.body);
+	for (size_t i = 0; i < json_object_array_length(data); i++) {
+		json_object *p = json_object_array_get_idx(data, i), *name, *flag;
+
+		if (json_object_object_get_ex(p, "name", &name) &&
+		    strcmp(json_object_get_string(name), plan) == 0 &&
+		    json_object_object_get_ex(p, "offered", &flag))
+			offered = json_object_get_boolean(flag);
+	}
+	json_object_put(root);
+	t_http_free(&r);
+	return offered;
+}
+
+/* Every line `menhir admin plans show NAME` prints (t_auth_menhir keeps the first only). */
+static void plans_show(const char *name, char *out, size_t outlen)
+{
+	char cmd[1024];
+	size_t got;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --config '%s' admin plans show '%s'",
+	         t_env("MENHIR_TEST_BIN"), t_env("MENHIR_CONFIG"), name);
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	got = fread(out, 1, outlen - 1, p);
+	out[got] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s", out);
+}
+
+/* A plan nobody may choose, with a price (so only "not offered" can refuse a checkout),
+ * made by the operator's command in one transaction: it is never offered, not even for a
+ * moment another suite's page could see. */
+static void unoffered_plan(char name[32])
+{
+	char out[1024], price[48];
+	const char *args[] = {"admin",
+	                      "plans",
+	                      "set",
+	                      name,
+	                      "title=Grandfathered",
+	                      price,
+	                      "features=stats,keywords,summary",
+	                      "offered=false",
+	                      NULL};
+
+	snprintf(name, 32, "gf%ld_%ld", (long)getpid(), (long)time(NULL) % 100000);
+	snprintf(price, sizeof(price), "price_id=price_%s", name);
+	cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), args), 0, "%s", out);
+	plans_show(name, out, sizeof(out));
+	cr_assert(strstr(out, "\noffered = no\n") != NULL, "%s", out);
+	plans_show("pro", out, sizeof(out));
+	cr_assert(strstr(out, "\noffered = yes\n") != NULL, "%s", out);
+}
+
+Test(billing, a_plan_not_offered_is_listed_only_to_the_tenants_on_it)
+{
+	struct t_session a, b;
+	char name[32];
+
+	t_auth_signup(&a, "bill-offer-a");
+	t_auth_signup(&b, "bill-offer-b");
+	unoffered_plan(name);
+	/* The seeded plans are offered, to everybody. */
+	cr_assert_eq(listed(&a, "free"), 1);
+	cr_assert_eq(listed(&a, "pro"), 1);
+	cr_assert_eq(listed(&a, "business"), 1);
+	cr_assert_eq(listed(&a, name), -1, "a plan not offered is listed to a tenant not on it");
+	{
+		/* The operator still puts a tenant on it... */
+		const char *args[] = {"admin", "set-plan", b.tenant_id, name, NULL};
+		char out[256], want[64];
+
+		cr_assert_eq(t_auth_menhir(NULL, out, sizeof(out), args), 0, "%s", out);
+		snprintf(want, sizeof(want), "plan %s", name);
+		cr_assert(strstr(out, want) != NULL, "%s", out);
+	}
+	expect_subscription(&b, name, "active");
+	/* ...which sees it (it is its plan), saying it is not on offer; the others still do not. */
+	cr_assert_eq(listed(&b, name), 0);
+	cr_assert_eq(listed(&b, "pro"), 1);
+	cr_assert_eq(listed(&a, name), -1);
+}
+
+Test(billing, checkout_to_a_plan_not_offered_is_refused_and_its_tenants_keep_it)
+{
+	struct t_team t;
+	struct http_response r;
+	char name[32], body[64];
+
+	t_team_setup(&t, "bill-offer-co");
+	unoffered_plan(name);
+	snprintf(body, sizeof(body), "{\"plan\":\"%s\"}", name);
+	/* Nobody listens at the provider: a checkout that got that far would be a 502. */
+	t_doc_request("POST", CHECKOUT, t.as[T_OWNER].access, NULL, body, &r);
+	t_assert_error(&r, 422, "plan_not_offered");
+	conforms("POST", CHECKOUT, &r);
+	t_http_free(&r);
+	expect_subscription(&t.as[T_OWNER], "free", "active");
+	/* A tenant on it keeps it, but cannot buy it again either. */
+	set_plan(&t.as[T_OWNER], name);
+	t_doc_request("POST", CHECKOUT, t.as[T_OWNER].access, NULL, body, &r);
+	t_assert_error(&r, 422, "plan_not_offered");
+	t_http_free(&r);
+	expect_subscription(&t.as[T_OWNER], name, "active");
 }
 
 /* ---- Rate limits from the plan (core/ratelimit.h) ---------------------------------------- */

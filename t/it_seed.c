@@ -1,5 +1,5 @@
-/* it_seed.c - `menhir admin seed`: what it makes, that one or several loader connections make
- * the same documents, and what a failed run leaves behind on either path. */
+/* it_seed.c - `menhir admin seed`: what it makes (on which plan), that one or several loader
+ * connections make the same documents, and what a failed run leaves behind on either path. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +140,40 @@ Test(seed, tenants_users_and_documents_the_same_on_one_or_two_connections)
 		free(a);
 		free(b);
 	}
+	PQfinish(su);
+}
+
+/* A plan kept for a few tenants (schema 0031) with more features than any other, ranked
+ * dearest: the seed must not pick it, only the offered plan with the most features. */
+Test(seed, a_seeded_tenant_is_on_the_richest_offered_plan_never_one_not_offered)
+{
+	struct seeded s;
+	PGconn *su = t_pg("MENHIR_TEST_PG_SUPER");
+	char sql[512], name[32];
+	PGresult *r;
+
+	snprintf(name, sizeof(name), "seedgf%ld", (long)getpid());
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO plans (name, title, rank, offered, features) SELECT '%s', 'Kept',"
+	         " max(rank) + 1000, false, '{stats,keywords,summary,redact,x1,x2,x3,x4,x5,x6}'"
+	         " FROM plans",
+	         name);
+	PQclear(t_pg_ok(su, sql));
+	seed("offered", "--tenants 1 --docs 1", &s);
+	cr_assert_eq(s.status, 0, "%s", s.err);
+	cr_assert_eq(s.ntenants, 1, "%s", s.out);
+	snprintf(sql, sizeof(sql),
+	         "SELECT s.plan, (SELECT p.name FROM plans p WHERE p.offered"
+	         "  ORDER BY cardinality(p.features) DESC, p.rank DESC LIMIT 1)"
+	         " FROM subscriptions s WHERE s.tenant_id = '%s'",
+	         s.tenants[0]);
+	r = t_pg_ok(su, sql);
+	cr_assert_eq(PQntuples(r), 1);
+	cr_assert_str_neq(PQgetvalue(r, 0, 0), name);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+	PQclear(r);
+	snprintf(sql, sizeof(sql), "DELETE FROM plans WHERE name = '%s'", name);
+	PQclear(t_pg_ok(su, sql));
 	PQfinish(su);
 }
 

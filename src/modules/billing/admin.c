@@ -28,6 +28,7 @@ static const struct plan_key {
         {"feature_per_minute", "feature_per_minute", "int"},
         {"runs_per_feature_per_month", "runs_per_feature_per_month", "int"},
         {"features", "features", "text[]"},
+        {"offered", "offered", "boolean"},
         {NULL, NULL, NULL},
 };
 
@@ -39,7 +40,9 @@ static const struct plan_key {
 	"'unlimited'),"                                                                            \
 	" coalesce(api_per_minute::text, 'unlimited'),"                                            \
 	" coalesce(feature_per_minute::text, 'unlimited'),"                                        \
-	" coalesce(runs_per_feature_per_month::text, 'unlimited'), array_to_string(features, ',')"
+	" coalesce(runs_per_feature_per_month::text, 'unlimited'), array_to_string(features, "     \
+	"','),"                                                                                    \
+	" CASE WHEN offered THEN 'yes' ELSE 'no' END"
 static const char *const column_names[] = {
         "name",
         "title",
@@ -54,6 +57,7 @@ static const char *const column_names[] = {
         "feature_per_minute",
         "runs_per_feature_per_month",
         "features",
+        "offered",
 };
 
 static int usage(void)
@@ -65,7 +69,8 @@ static int usage(void)
 	                "       menhir admin set-plan TENANT PLAN (TENANT: id or slug)\n"
 	                "keys: title rank price_id seats documents storage_bytes jobs_per_month\n"
 	                "      api_per_minute feature_per_minute runs_per_feature_per_month\n"
-	                "      features (comma-separated); a limit may be 'unlimited'\n");
+	                "      features (comma-separated) offered (true/false: listed to every\n"
+	                "      tenant and open to checkout); a limit may be 'unlimited'\n");
 	return 2;
 }
 
@@ -142,7 +147,7 @@ static int set_clause(struct mh_arena *a, const char *arg, struct mh_buf *sql, c
 		return -1;
 	if (strcmp(k->cast, "text[]") == 0) {
 		value = mh_arena_sprintf(a, "{%s}", value);
-	} else if (strcmp(value, "unlimited") == 0 ||
+	} else if ((strcmp(value, "unlimited") == 0 && strcmp(k->cast, "boolean") != 0) ||
 	           (strcmp(k->key, "price_id") == 0 && value[0] == '\0')) {
 		value = NULL; /* NULL: unlimited, or no price */
 	}
@@ -158,7 +163,7 @@ static int plans_set(PGconn *c, struct mh_arena *a, const char *name, int argc, 
 	PGresult *r;
 	int n = 1, status = 1;
 
-	if (argc < 1 || argc > 14)
+	if (argc < 1 || argc > 15)
 		return usage();
 	params[0] = name;
 	mh_buf_init(&sql, a, 512);

@@ -77,16 +77,24 @@ enum {
 };
 /* Columns of billing_repo_usage: meter, limit (NULL: unlimited), used, period end. */
 enum { BILLING_USAGE_METER, BILLING_USAGE_LIMIT, BILLING_USAGE_USED, BILLING_USAGE_END };
-/* Columns of billing_repo_plans: name, title, price id, JSON limits, JSON features. */
+/* Columns of billing_repo_plans: name, title, price id, JSON limits, JSON features, offered
+ * ('t'/'f'). */
 enum {
 	BILLING_PLAN_NAME,
 	BILLING_PLAN_TITLE,
 	BILLING_PLAN_PRICE,
 	BILLING_PLAN_LIMITS,
-	BILLING_PLAN_FEATURES
+	BILLING_PLAN_FEATURES,
+	BILLING_PLAN_OFFERED
 };
-/* Columns of billing_repo_checkout_target: price id, customer id (NULL), current plan. */
-enum { BILLING_TARGET_PRICE, BILLING_TARGET_CUSTOMER, BILLING_TARGET_CURRENT };
+/* Columns of billing_repo_checkout_target: price id, customer id (NULL), current plan,
+ * offered ('t'/'f'; NULL from billing_repo_customer). */
+enum {
+	BILLING_TARGET_PRICE,
+	BILLING_TARGET_CUSTOMER,
+	BILLING_TARGET_CURRENT,
+	BILLING_TARGET_OFFERED
+};
 /* Columns of billing_repo_limits: api/min, feature/min, features (text[]) */
 enum { BILLING_LIMITS_API, BILLING_LIMITS_FEATURE, BILLING_LIMITS_FEATURES };
 

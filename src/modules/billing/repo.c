@@ -24,17 +24,22 @@ const struct mh_db_statement billing_statements[] = {
          0},
         {"billing_usage",
          "SELECT u.meter, u.quota, u.used, " TS("u.period_end") " FROM billing_usage() u", 0},
+        /* The offered plans, and the tenant's own even when it is not offered (schema 0031):
+         * a grandfathered or custom plan is shown to the tenants on it only. */
         {"billing_plans",
-         "SELECT p.name, p.title, p.price_id, " LIMITS_JSON ", to_json(p.features)::text"
-         " FROM plans p ORDER BY p.rank",
+         "SELECT p.name, p.title, p.price_id, " LIMITS_JSON ", to_json(p.features)::text,"
+         " p.offered FROM plans p"
+         " WHERE p.offered OR p.name = (SELECT s.plan FROM subscriptions s"
+         "                               WHERE s.tenant_id = (SELECT app_tenant_id()))"
+         " ORDER BY p.rank",
          0},
         {"billing_checkout_target",
-         "SELECT p.price_id, c.customer_id, c.plan FROM plans p LEFT JOIN billing_customer() c"
-         " ON true WHERE p.name = $1::text",
+         "SELECT p.price_id, c.customer_id, c.plan, p.offered FROM plans p"
+         " LEFT JOIN billing_customer() c ON true WHERE p.name = $1::text",
          1},
         /* The checkout target's columns without a plan (price NULL). */
-        {"billing_customer", "SELECT NULL::text, c.customer_id, c.plan FROM billing_customer() c",
-         0},
+        {"billing_customer",
+         "SELECT NULL::text, c.customer_id, c.plan, NULL::boolean FROM billing_customer() c", 0},
         {"billing_audit",
          "INSERT INTO audit_log (tenant_id, actor_id, action, target, ip, request_id)"
          " VALUES ((SELECT app_tenant_id()), (SELECT app_user_id()), $1::text, $2::text,"

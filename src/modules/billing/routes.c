@@ -33,14 +33,14 @@ static int handle_subscription(struct mh_request *req, struct mh_response *res)
 	return billing_subscription_get(req, res);
 }
 
-/* GET /api/v1/billing/plans (viewer+) 200 every plan. */
+/* GET /api/v1/billing/plans (viewer+) 200 the offered plans and the tenant's own. */
 static int handle_plans(struct mh_request *req, struct mh_response *res)
 {
 	return billing_plans_list(req, res);
 }
 
 /* POST /api/v1/billing/checkout {plan} (owner) 200 {url}; 404 no such plan; 409 on it
- * already; 422 not sold; 502 the provider failed; 503 not configured. */
+ * already; 422 not offered or not sold; 502 the provider failed; 503 not configured. */
 static int handle_checkout(struct mh_request *req, struct mh_response *res)
 {
 	return billing_checkout(req, res, mh_in_body(req, CHECKOUT_PLAN)->s);
@@ -106,12 +106,15 @@ static const struct mh_route_doc subscription_doc = {
 };
 
 static const struct mh_doc_response plans_responses[] = {
-        {200, "Every plan, cheapest first.", "PlanList",
+        {200,
+         "The plans on offer and the tenant's current plan (which may not be on offer: "
+         "`offered` says), cheapest first.",
+         "PlanList",
          .example = "{\"data\":[{\"name\":\"free\",\"title\":\"Free\",\"purchasable\":false,"
                     "\"limits\":{\"seats\":5,\"documents\":1000,\"storage_bytes\":104857600,"
                     "\"jobs_per_month\":1000,\"api_requests_per_minute\":120,"
                     "\"feature_requests_per_minute\":20,\"runs_per_feature_per_month\":500},"
-                    "\"features\":[\"stats\",\"keywords\"]}]}"},
+                    "\"features\":[\"stats\",\"keywords\"],\"offered\":true}]}"},
         {0},
 };
 static const struct mh_route_doc plans_doc = {
@@ -128,7 +131,10 @@ static const struct mh_doc_response checkout_responses[] = {
         {409, "The tenant is on this plan already.", .errors = "already_on_plan",
          .example = "{\"error\":\"already_on_plan\",\"message\":\"the tenant is on this plan "
                     "already\"," RID "}"},
-        {422, "The plan is not sold (the free plan).", .errors = "plan_not_purchasable",
+        {422,
+         "The plan is not offered (`plan_not_offered`: kept for the tenants on it, an "
+         "operator assigns it), or not sold (`plan_not_purchasable`: the free plan).",
+         .errors = "plan_not_offered plan_not_purchasable",
          .example = "{\"error\":\"plan_not_purchasable\",\"message\":\"this plan is not sold: "
                     "it is the one a tenant falls back to\"," RID "}"},
         {502, "The payment provider could not be reached or refused.", .errors = "provider_error",

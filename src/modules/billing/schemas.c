@@ -73,6 +73,9 @@ static const struct mh_field plan_members[] = {
          .description = "It has a price at the provider (POST /billing/checkout)."},
         {"limits", MH_T_OBJECT, MH_REQUIRED, .ref = "PlanLimits"},
         {"features", MH_T_ARRAY, MH_REQUIRED, .items = &feature_item},
+        {"offered", MH_T_BOOLEAN, MH_REQUIRED,
+         .description = "On offer to every tenant; false for a plan kept for the tenants on it "
+                        "(listed to them only, never sold by checkout)."},
         {0},
 };
 static const struct mh_field plan_schema = {"Plan", MH_T_OBJECT, 0, .fields = plan_members};

@@ -130,10 +130,11 @@ static void put_plan(struct mh_buf *b, const PGresult *r, int i)
 	mh_buf_puts(b, PQgetvalue(r, i, BILLING_PLAN_LIMITS));
 	mh_buf_puts(b, ",\"features\":");
 	mh_buf_puts(b, PQgetvalue(r, i, BILLING_PLAN_FEATURES));
-	mh_buf_putc(b, '}');
+	mh_buf_printf(b, ",\"offered\":%s}",
+	              strcmp(PQgetvalue(r, i, BILLING_PLAN_OFFERED), "t") == 0 ? "true" : "false");
 }
 
-/* GET /billing/plans: every plan, cheapest first. */
+/* GET /billing/plans: the offered plans and the tenant's own, cheapest first. */
 int billing_plans_list(struct mh_request *req, struct mh_response *res)
 {
 	return reply_rows(req, res, billing_repo_plans, put_plan);
@@ -228,6 +229,11 @@ int billing_checkout(struct mh_request *req, struct mh_response *res, const char
 		return rc > 0 ? 0 : -1;
 	if (PQntuples(t) != 1)
 		return mh_reply_error(req, res, 404, "not_found", "no such plan");
+	/* Before the other checks: a plan kept for the tenants on it is nobody's to choose, not
+	 * even theirs (they keep it; an operator moves tenants onto it). */
+	if (strcmp(PQgetvalue(t, 0, BILLING_TARGET_OFFERED), "t") != 0)
+		return mh_reply_error(req, res, 422, "plan_not_offered",
+		                      "this plan is not offered: an operator assigns it");
 	if (PQgetisnull(t, 0, BILLING_TARGET_PRICE))
 		return mh_reply_error(
 		        req, res, 422, "plan_not_purchasable",

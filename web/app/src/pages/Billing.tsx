@@ -1,5 +1,6 @@
 // Billing.tsx — the tenant's plan, its usage against the plan's limits (bars), and for the
-// owner the way to change plan (the provider's checkout) or manage payment (its portal).
+// owner the way to change plan (the provider's checkout, for plans on offer) or manage payment
+// (its portal).
 // Everyone else sees the same page read-only: what the tenant pays is the owner's business.
 import { useState } from "react";
 import { api, asProblem, call, type ApiProblem } from "../api/client";
@@ -113,10 +114,12 @@ function Plans({ current, owner }: { current: Subscription; owner: boolean }) {
                 {p.limits.seats === null ? "unlimited" : p.limits.seats} members
               </p>
               {p.name === current.plan ? (
-                <p className="badge">Current plan</p>
+                <p className="badge">{p.offered ? "Current plan" : "Current plan (no longer offered)"}</p>
               ) : (
+                // Only plans on offer can be bought; a plan kept for its tenants is listed to them only.
                 owner &&
-                p.purchasable && (
+                p.purchasable &&
+                p.offered && (
                   <button type="button" className="btn btn-primary" disabled={busy !== null} onClick={() => void upgrade(p)}>
                     {busy === p.name ? "Opening checkout…" : `Switch to ${p.title}`}
                   </button>
