@@ -155,8 +155,9 @@ Test(invitations, accepting_past_the_plans_seats_is_403_plan_limit_reached)
 	t_auth_signup(&owner, "inv-seats");
 	snprintf(plan, sizeof(plan), "seats1_%ld", (long)getpid());
 	snprintf(sql, sizeof(sql),
-	         "INSERT INTO plans (name, title, rank, seats, features) VALUES ('%s', 'One seat',"
-	         " 5000 + %ld %% 100000, 1, '{stats}') ON CONFLICT (name) DO NOTHING",
+	         "INSERT INTO plans (name, title, rank, seats, features, offered) VALUES ('%s',"
+	         " 'One seat', 5000 + %ld %% 100000, 1, '{stats}', false)"
+	         " ON CONFLICT (name) DO NOTHING",
 	         plan, (long)getpid());
 	t_auth_sql(sql);
 	t_auth_set_plan(owner.tenant_id, plan);

@@ -384,7 +384,8 @@ Test(ratelimit, no_limit_means_no_fields_and_no_refusal)
 	/* No lookup sets a limit for `none`: the test lookup knows nothing of it and its plan
 	 * (schema 0016) has no API limit, so the billing module's lookup answers "none". */
 	snprintf(sql, sizeof(sql),
-	         "INSERT INTO plans (name, title, rank) VALUES ('rl_none', 'No limits', 900)"
+	         "INSERT INTO plans (name, title, rank, offered)"
+	         " VALUES ('rl_none', 'No limits', 900, false)"
 	         " ON CONFLICT (name) DO NOTHING;"
 	         " SELECT billing_admin_set_plan('%s', 'rl_none')",
 	         none.tenant_id);
