@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "job_helpers.h"
+#include "conforms.h"
 #include "jsonschema.h"
 #include "sf.h"
 #include "webhook_receiver.h"
@@ -29,17 +30,6 @@ TestSuite(billing, .timeout = 180);
 #define SUB      "/api/v1/tenants/current/subscription"
 #define CHECKOUT "/api/v1/billing/checkout"
 #define PORTAL   "/api/v1/billing/portal"
-
-/* r is what doc/openapi.json documents for this operation and status. */
-static void conforms(const char *method, const char *pattern, const struct http_response *r)
-{
-	char err[2048], *ct = t_header(r, "Content-Type");
-
-	cr_expect_eq(t_contract_validate_ex(method, pattern, r->status, ct ? ct : "", r->headers,
-	                                    r->body, err, sizeof(err)),
-	             0, "%s %s %ld: %s", method, pattern, r->status, err);
-	free(ct);
-}
 
 /* ---- Plans ------------------------------------------------------------------------------- */
 
@@ -123,20 +113,20 @@ Test(billing, signup_starts_on_the_free_plan_with_stats_and_keywords)
 	t_auth_signup(&s, "bill-new");
 	t_doc_request("GET", SUB, s.access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("GET", SUB, &r);
+	t_expect_conforms("GET", SUB, &r);
 	cr_assert(strstr(r.body, "\"plan\":\"free\"") != NULL, "%s", r.body);
 	cr_assert(strstr(r.body, "\"status\":\"active\"") != NULL, "%s", r.body);
 	cr_assert(strstr(r.body, "\"features\":[\"stats\",\"keywords\"]") != NULL, "%s", r.body);
 	t_http_free(&r);
 	t_doc_request("GET", USAGE, s.access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("GET", USAGE, &r);
+	t_expect_conforms("GET", USAGE, &r);
 	t_http_free(&r);
 	cr_assert_eq(usage_of(&s, "seats", NULL), 1);
 	cr_assert_eq(usage_of(&s, "documents", NULL), 0);
 	t_doc_request("GET", "/api/v1/billing/plans", s.access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("GET", "/api/v1/billing/plans", &r);
+	t_expect_conforms("GET", "/api/v1/billing/plans", &r);
 	cr_assert(strstr(r.body, "\"name\":\"free\"") < strstr(r.body, "\"name\":\"pro\""));
 	t_http_free(&r);
 }
@@ -186,7 +176,7 @@ Test(billing, documents_at_limit_minus_one_limit_and_plus_one)
 	cr_assert_eq(create_doc(&s, &r), 403, "%s", r.body); /* limit + 1 */
 	t_assert_error(&r, 403, "plan_limit_reached");
 	cr_assert(strstr(r.body, "{\"field\":\"limit\",\"message\":\"3\"}") != NULL, "%s", r.body);
-	conforms("POST", "/api/v1/documents", &r);
+	t_expect_conforms("POST", "/api/v1/documents", &r);
 	t_http_free(&r);
 	cr_assert_eq(usage_of(&s, "documents", NULL), 3);
 	/* Deleting one frees its place. */
@@ -261,7 +251,7 @@ Test(billing, jobs_quota_at_its_edges_is_429_until_the_period_ends)
 	t_http_free(&r);
 	cr_assert_eq(process(&s, doc, "keywords", 4, &r), 429, "%s", r.body); /* limit + 1 */
 	t_assert_error(&r, 429, "quota_exceeded");
-	conforms("POST", "/api/v1/documents/:id/process", &r);
+	t_expect_conforms("POST", "/api/v1/documents/:id/process", &r);
 	ra = t_header(&r, "Retry-After");
 	pol = t_header(&r, "RateLimit-Policy");
 	rl = t_header(&r, "RateLimit");
@@ -410,7 +400,7 @@ Test(billing, storage_at_limit_minus_one_limit_and_plus_one)
 	cr_assert_eq(usage_of(&s, "storage_bytes", NULL), 100);
 	upload(&s, doc, 1, &r); /* limit + 1 */
 	t_assert_error(&r, 413, "storage_quota_exceeded");
-	conforms("POST", "/api/v1/documents/:id/files", &r);
+	t_expect_conforms("POST", "/api/v1/documents/:id/files", &r);
 	t_http_free(&r);
 	cr_assert_eq(usage_of(&s, "storage_bytes", NULL), 100);
 	{
@@ -513,7 +503,7 @@ Test(billing, features_follow_the_plan)
 	t_assert_error(&r, 403, "feature_not_in_plan");
 	cr_assert(strstr(r.body, "the pro plan includes it") != NULL, "%s", r.body);
 	cr_assert(strstr(r.body, "{\"field\":\"plan\",\"message\":\"pro\"}") != NULL, "%s", r.body);
-	conforms("POST", "/api/v1/documents/:id/process", &r);
+	t_expect_conforms("POST", "/api/v1/documents/:id/process", &r);
 	t_http_free(&r);
 	set_plan(&s, "pro");
 	cr_assert_eq(process(&s, doc, "summary", 0, &r), 202, "%s", r.body);
@@ -553,7 +543,7 @@ Test(billing, a_downgrade_deletes_nothing_and_makes_the_newest_documents_read_on
 		} else {
 			t_assert_error(&r, 403, "plan_limit_reached");
 			cr_assert(strstr(r.body, "read-only") != NULL, "%s", r.body);
-			conforms("PATCH", "/api/v1/documents/:id", &r);
+			t_expect_conforms("PATCH", "/api/v1/documents/:id", &r);
 		}
 		t_http_free(&r);
 	}
@@ -745,7 +735,7 @@ Test(billing, webhook_with_a_bad_or_missing_signature_is_400_and_records_nothing
 	         "{\"id\":\"%s\",\"type\":\"invoice.paid\",\"created\":%lld,\"data\":{}}", id, t);
 	post_event(NULL, body, &r);
 	t_assert_error(&r, 400, "invalid_signature");
-	conforms("POST", WEBHOOK, &r);
+	t_expect_conforms("POST", WEBHOOK, &r);
 	t_http_free(&r);
 	/* Signed with another key. */
 	sign("whsec_not_the_endpoint_secret", t, body, hex);
@@ -786,7 +776,7 @@ Test(billing, webhook_timestamp_outside_the_tolerance_is_400)
 	         "{\"id\":\"%s\",\"type\":\"invoice.paid\",\"created\":1,\"data\":{}}", id);
 	deliver("billing_webhook", -301, body, &r);
 	t_assert_error(&r, 400, "signature_expired");
-	conforms("POST", WEBHOOK, &r);
+	t_expect_conforms("POST", WEBHOOK, &r);
 	t_http_free(&r);
 	deliver("billing_webhook", 301, body, &r);
 	t_assert_error(&r, 400, "signature_expired");
@@ -816,7 +806,7 @@ Test(billing, webhook_replay_of_an_event_id_is_acknowledged_and_queued_once)
 	deliver("billing_webhook", 0, body, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert(strstr(r.body, "\"duplicate\":false") != NULL, "%s", r.body);
-	conforms("POST", WEBHOOK, &r);
+	t_expect_conforms("POST", WEBHOOK, &r);
 	t_http_free(&r);
 	/* The same event again (a redelivery, or a replay within the tolerance). */
 	deliver("billing_webhook", 0, body, &r);
@@ -978,7 +968,7 @@ Test(billing, checkout_sends_the_form_the_key_and_an_idempotency_key)
 	cr_assert_eq(t_receiver_connections(&provider), 0);
 	t_doc_request("POST", CHECKOUT, t.as[T_OWNER].access, NULL, "{\"plan\":\"pro\"}", &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("POST", CHECKOUT, &r);
+	t_expect_conforms("POST", CHECKOUT, &r);
 	cr_assert(strstr(r.body, "https://checkout.example/c/pay/cs_1") != NULL, "%s", r.body);
 	t_http_free(&r);
 	cr_assert_eq(t_receiver_wait(&provider, 1, 5000), 1);
@@ -1028,18 +1018,18 @@ Test(billing, a_provider_that_fails_is_502_and_the_portal_needs_a_customer)
 	/* Nobody listens on the provider's port. */
 	t_doc_request("POST", CHECKOUT, s.access, NULL, "{\"plan\":\"pro\"}", &r);
 	t_assert_error(&r, 502, "provider_error");
-	conforms("POST", CHECKOUT, &r);
+	t_expect_conforms("POST", CHECKOUT, &r);
 	t_http_free(&r);
 	t_doc_request("POST", PORTAL, s.access, NULL, NULL, &r);
 	t_assert_error(&r, 409, "no_customer");
-	conforms("POST", PORTAL, &r);
+	t_expect_conforms("POST", PORTAL, &r);
 	t_http_free(&r);
 	checkout_event(&s, "pro", (long long)time(NULL), e);
 	wait_applied(e, outcome);
 	start_provider(PORTAL_OK);
 	t_doc_request("POST", PORTAL, s.access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("POST", PORTAL, &r);
+	t_expect_conforms("POST", PORTAL, &r);
 	t_http_free(&r);
 	cr_assert_eq(t_receiver_wait(&provider, 1, 5000), 1);
 	cr_assert(strncmp(provider.received[0].head, "POST /v1/billing_portal/sessions ", 33) == 0);
@@ -1105,7 +1095,7 @@ static int listed(const struct t_session *s, const char *plan)
 
 	t_doc_request("GET", "/api/v1/billing/plans", s->access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("GET", "/api/v1/billing/plans", &r);
+	t_expect_conforms("GET", "/api/v1/billing/plans", &r);
 	root = json_tokener_parse(r.body);
 	cr_assert(root != NULL && json_object_object_get_ex(root, "data", &data), "%s", r.body);
 	for (size_t i = 0; i < json_object_array_length(data); i++) {
@@ -1203,7 +1193,7 @@ Test(billing, checkout_to_a_plan_not_offered_is_refused_and_its_tenants_keep_it)
 	/* Nobody listens at the provider: a checkout that got that far would be a 502. */
 	t_doc_request("POST", CHECKOUT, t.as[T_OWNER].access, NULL, body, &r);
 	t_assert_error(&r, 422, "plan_not_offered");
-	conforms("POST", CHECKOUT, &r);
+	t_expect_conforms("POST", CHECKOUT, &r);
 	t_http_free(&r);
 	expect_subscription(&t.as[T_OWNER], "free", "active");
 	/* A tenant on it keeps it, but cannot buy it again either. */

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "job_helpers.h"
+#include "conforms.h"
 #include "jsonschema.h"
 
 TestSuite(processing, .timeout = 120);
@@ -37,17 +38,6 @@ static void team(void)
 #define FEATURES "/api/v1/tenants/current/features"
 #define FEATURE  "/api/v1/tenants/current/features/:feature"
 
-/* r is what doc/openapi.json documents for this operation and status. */
-static void conforms(const char *method, const char *pattern, const struct http_response *r)
-{
-	char err[2048], *ct = t_header(r, "Content-Type");
-
-	cr_expect_eq(t_contract_validate_ex(method, pattern, r->status, ct ? ct : "", r->headers,
-	                                    r->body, err, sizeof(err)),
-	             0, "%s %s %ld: %s", method, pattern, r->status, err);
-	free(ct);
-}
-
 /* A document of s with this body (a JSON string literal's contents). */
 static void doc_of(const struct t_session *s, const char *body_json, char id[40])
 {
@@ -67,7 +57,7 @@ static void expect_process(const struct t_session *s, const char *doc, const cha
 	cr_assert_eq(r.status, status, "%s: %ld %s", body, r.status, r.body);
 	if (code != NULL)
 		t_assert_error(&r, status, code);
-	conforms("POST", PROCESS, &r);
+	t_expect_conforms("POST", PROCESS, &r);
 	t_http_free(&r);
 }
 
@@ -80,7 +70,7 @@ static void expect_400_field(const struct t_session *s, const char *doc, const c
 	t_job_process(s, doc, body, NULL, &r);
 	t_assert_error(&r, 400, "validation_failed");
 	cr_assert(strstr(r.body, field) != NULL, "%s: no detail for %s in %s", body, field, r.body);
-	conforms("POST", PROCESS, &r);
+	t_expect_conforms("POST", PROCESS, &r);
 	t_http_free(&r);
 }
 
@@ -119,7 +109,7 @@ Test(processing, features_list_every_feature_off_by_default)
 	t_auth_signup(&s, "proc-list");
 	t_doc_request("GET", "/api/v1/tenants/current/features", s.access, NULL, NULL, &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	conforms("GET", FEATURES, &r);
+	t_expect_conforms("GET", FEATURES, &r);
 	root = json_tokener_parse(r.body);
 	cr_assert(json_object_object_get_ex(root, "data", &data));
 	cr_assert_eq(json_object_array_length(data), 4);
@@ -159,7 +149,7 @@ Test(processing, features_switch_is_admin_only_and_audited)
 	              "{\"enabled\":true}", &r);
 	t_assert_error(&r, 403, "feature_not_in_plan");
 	cr_assert(strstr(r.body, "the pro plan includes it") != NULL, "%s", r.body);
-	conforms("PUT", FEATURE, &r);
+	t_expect_conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	/* Admin switches one of the plan's off, the list says so, then on; each is audited. */
 	t_job_feature(&t.as[T_ADMIN], "stats", 0);
@@ -208,18 +198,18 @@ Test(processing, features_switch_validation)
 	t_doc_request("PUT", "/api/v1/tenants/current/features/translate", s.access, NULL,
 	              "{\"enabled\":true}", &r);
 	t_assert_error(&r, 404, "not_found");
-	conforms("PUT", FEATURE, &r);
+	t_expect_conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
 	              "{\"enabled\":\"yes\"}", &r);
 	t_assert_error(&r, 400, "validation_failed");
-	conforms("PUT", FEATURE, &r);
+	t_expect_conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL,
 	              "{\"enabled\":true}", &r);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert(strstr(r.body, "\"enabled\":true") != NULL);
-	conforms("PUT", FEATURE, &r);
+	t_expect_conforms("PUT", FEATURE, &r);
 	t_http_free(&r);
 	t_doc_request("PUT", "/api/v1/tenants/current/features/stats", s.access, NULL, "{}", &r);
 	t_assert_error(&r, 400, "validation_failed");
@@ -261,7 +251,7 @@ Test(processing, process_validation)
 		        t_http_ex(NULL, "POST", path, auth, "text/plain", "feature=stats", 13, &r),
 		        0);
 		t_assert_error(&r, 415, "unsupported_media_type");
-		conforms("POST", PROCESS, &r);
+		t_expect_conforms("POST", PROCESS, &r);
 		t_http_free(&r);
 	}
 	expect_process(&a.as[T_MEMBER], doc, "{\"feature\":", 400, "invalid_json");
@@ -409,7 +399,7 @@ Test(processing, same_work_queued_twice_is_409)
 	t_job_process(&a.as[T_ADMIN], doc, "{\"feature\":\"keywords\",\"parameters\":{}}", NULL,
 	              &r);
 	t_assert_error(&r, 409, "already_queued");
-	conforms("POST", PROCESS, &r);
+	t_expect_conforms("POST", PROCESS, &r);
 	loc = t_header(&r, "Location");
 	snprintf(location, sizeof(location), "/api/v1/jobs/%s", waiting);
 	cr_assert(loc != NULL && strcmp(loc, location) == 0, "Location %s", loc ? loc : "none");
@@ -438,7 +428,7 @@ Test(processing, accepted_job_and_its_audit_row)
 	              "\"webhook_url\":\"http://127.0.0.1:9/hook\"}",
 	              NULL, &r);
 	cr_assert_eq(r.status, 202, "%s", r.body);
-	conforms("POST", PROCESS, &r);
+	t_expect_conforms("POST", PROCESS, &r);
 	root = json_tokener_parse(r.body);
 	data = t_job_obj(root, "data");
 	snprintf(job, sizeof(job), "%s", t_job_str(data, "job_id"));
@@ -496,10 +486,10 @@ Test(processing, idempotency_key_replays_the_first_202)
 	replayed = t_header(&again, "Idempotent-Replayed");
 	cr_assert(replayed != NULL && strcmp(replayed, "true") == 0);
 	free(replayed);
-	conforms("POST", PROCESS, &again);
+	t_expect_conforms("POST", PROCESS, &again);
 	t_job_process(&a.as[T_MEMBER], doc, "{\"feature\":\"keywords\"}", headers, &other);
 	t_assert_error(&other, 422, "idempotency_key_reused");
-	conforms("POST", PROCESS, &other);
+	t_expect_conforms("POST", PROCESS, &other);
 	t_http_free(&other);
 	/* A key names one request to one document: the same key and body elsewhere is new. */
 	doc_of(&a.as[T_MEMBER], "Idempotent too.", doc2);

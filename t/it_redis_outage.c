@@ -51,21 +51,6 @@ static int logged_after(long offset, const char *event, int timeout_ms)
 	return 0;
 }
 
-static long log_size(void)
-{
-	char path[1024];
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/menhir.log", t_env("MENHIR_TEST_STATE"));
-	f = fopen(path, "r");
-	cr_assert(f != NULL);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fclose(f);
-	return n;
-}
-
 static void redis_back(void)
 {
 	t_stack("redis-start");
@@ -87,7 +72,7 @@ Test(redis_outage, the_api_keeps_serving_and_enforces_revocations_from_postgresq
 	t_http_free(&r);
 	cr_assert_eq(get_status("/api/v1/documents", gone.access), 401);
 
-	offset = log_size();
+	offset = t_menhir_log_size();
 	cr_assert_eq(t_stack("redis-stop"), 0, "script/stack redis-stop failed");
 	cr_assert(logged_after(offset, "revocation_unsynced", 30000),
 	          "the master never noticed Redis was gone");
@@ -107,7 +92,7 @@ Test(redis_outage, the_api_keeps_serving_and_enforces_revocations_from_postgresq
 	t_assert_error(&r, 503, "service_unavailable");
 	t_http_free(&r);
 
-	offset = log_size();
+	offset = t_menhir_log_size();
 	cr_assert_eq(t_stack("redis-start"), 0, "script/stack redis-start failed");
 	cr_assert(logged_after(offset, "revocation_synced", 30000),
 	          "no resync after Redis came back");
@@ -138,7 +123,7 @@ Test(redis_outage, a_session_ended_by_access_token_stays_ended_without_redis, .f
 	}
 	cr_assert_eq(r.status, 204, "%ld %s", r.status, r.body);
 	t_http_free(&r);
-	offset = log_size();
+	offset = t_menhir_log_size();
 	cr_assert_eq(t_stack("redis-stop"), 0);
 	cr_assert(logged_after(offset, "revocation_unsynced", 30000));
 	cr_assert_eq(get_status("/api/v1/documents", s.access), 401);
@@ -172,7 +157,7 @@ Test(redis_outage, revocations_outlive_a_redis_that_lost_its_data, .fini = redis
 	cr_assert_eq(kill(master, SIGTERM), 0);
 	for (int i = 0; i < 300 && kill(master, 0) == 0; i++)
 		sleep_ms(100);
-	offset = log_size();
+	offset = t_menhir_log_size();
 	cr_assert_eq(t_stack("start"), 0, "script/stack start did not bring menhir back");
 	cr_assert(logged_after(offset, "revocation_synced", 30000), "the new master never synced");
 	for (int i = 0; i < 5; i++) {
