@@ -67,9 +67,14 @@ mh_port_busy() {
 # among EXCLUDE. Random in 20000–59999, above the usual service ports and mostly below
 # Linux's ephemeral range, so the pick rarely collides with an outgoing connection.
 mh_free_port() {
-	local port tries=200 ex busy
+	local port tries=200 ex busy low=60000 _
+	# Below the kernel's ephemeral range: a port handed out there may be taken as the source
+	# port of any outgoing connection before the test that listens on it (the billing
+	# provider's stand-in binds only when its test runs) gets to bind it.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=60000
+	((low > 25000)) || low=60000
 	while ((tries-- > 0)); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((20000 + RANDOM % (low - 20000)))
 		busy=
 		for ex in "$@"; do [[ $ex == "$port" ]] && busy=1; done
 		[[ -z $busy ]] || continue
